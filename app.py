@@ -1,0 +1,156 @@
+"""The desk's Chalice app: every route and event handler, each a few lines into chalicelib.
+
+Keep module-level imports light: every Lambda function of the app imports this file, so what
+it imports is paid by every cold start. Adapters, the classifier, boto3 clients and the batch
+utilities are imported where they are used.
+"""
+from chalice import Chalice, Rate, Response
+
+from chalicelib.observability import logger
+
+app = Chalice(app_name="social-care-desk")
+
+WEBHOOK_CONTENT_TYPES = ["application/json", "text/plain", "application/octet-stream",
+                         "application/x-www-form-urlencoded"]
+
+
+def _answer(answer) -> Response:
+    return Response(body=answer.body, status_code=answer.status,
+                    headers={"Content-Type": "application/json"})
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(body={"error": message}, status_code=status,
+                    headers={"Content-Type": "application/json"})
+
+
+# -- webhooks: the platform's signature is the authentication ---------------------------------
+@app.route("/webhooks/x", methods=["GET"])
+def x_crc():
+    from chalicelib.channels import x
+    from chalicelib.config import secrets
+
+    token = (app.current_request.query_params or {}).get("crc_token")
+    if not token:
+        return _error(400, "crc_token is required")
+    return x.crc_response(token, secrets().get("X_CONSUMER_SECRET"))
+
+
+@app.route("/webhooks/x", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+def x_webhook():
+    return _webhook("x")
+
+
+@app.route("/webhooks/meta", methods=["GET"])
+def meta_verify():
+    from chalicelib.channels import meta
+    from chalicelib.config import secrets
+
+    challenge = meta.verify_challenge(app.current_request.query_params or {},
+                                      secrets().get("META_VERIFY_TOKEN"))
+    if challenge is None:
+        return Response(body="forbidden", status_code=403, headers={"Content-Type": "text/plain"})
+    return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain"})
+
+
+@app.route("/webhooks/meta", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+def meta_webhook():
+    return _webhook("meta")
+
+
+@app.route("/webhooks/api", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+def api_channel_webhook():
+    return _webhook("api")
+
+
+def _webhook(channel: str) -> Response:
+    from chalicelib.ingest import handle_webhook
+
+    request = app.current_request
+    logger.set_correlation_id(request.context.get("requestId"))
+    return _answer(handle_webhook(channel, request.raw_body, request.headers))
+
+
+@app.on_sns_message(topic="social-care-inbound-email", name="email_inbound")
+def email_inbound(event):
+    from chalicelib.ingest import handle_email_notification
+
+    answer = handle_email_notification(event.message, {"subject": event.subject or ""})
+    if answer.status >= 500:
+        raise RuntimeError("email could not be enqueued; SNS will retry")  # Lambda async retry
+
+
+# -- queue workers: partial batch failures are reported (see infra/package.py) ---------------
+@app.on_sqs_message(queue="social-care-ingest", batch_size=10, name="ingest_worker")
+def ingest_worker(event):
+    from chalicelib.pipeline import process_sqs_event
+
+    return process_sqs_event(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue="social-care-routing", batch_size=10, name="route_worker")
+def route_worker(event):
+    from chalicelib.routing import process_sqs_event
+
+    return process_sqs_event(event.to_dict(), event.context)
+
+
+# -- schedules --------------------------------------------------------------------------------
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="x_mentions_poller")
+def x_mentions_poller(event):
+    from chalicelib import aws
+    from chalicelib.poller import poll_x
+    from chalicelib.store.dynamodb import DynamoStore
+
+    return poll_x(DynamoStore(aws.table()))
+
+
+# -- agent API --------------------------------------------------------------------------------
+@app.route("/api/health", methods=["GET"])
+def health():
+    return {"status": "ok"}
+
+
+@app.route("/api/tickets", methods=["GET"])
+def list_tickets():
+    from chalicelib import api
+
+    _principal()
+    params = app.current_request.query_params or {}
+    try:
+        return api.list_tickets(_store(), status=params.get("status", "open"),
+                                limit=int(params.get("limit", 50)), cursor=params.get("cursor"))
+    except ValueError:
+        return _error(400, "bad limit or cursor")
+
+
+@app.route("/api/tickets/{ticket_id}", methods=["GET"])
+def get_ticket(ticket_id):
+    from chalicelib import api
+    from chalicelib.errors import NotFound
+
+    _principal()
+    try:
+        return api.get_ticket(_store(), ticket_id)
+    except NotFound:
+        return _error(404, "no such ticket")
+
+
+def _principal(role: str = "agent"):
+    from chalice import ForbiddenError, UnauthorizedError
+
+    from chalicelib.auth import Forbidden, Unauthorized, authenticate
+
+    try:
+        return authenticate(app.current_request.headers).require(role)
+    except Unauthorized as err:
+        raise UnauthorizedError(str(err))
+    except Forbidden as err:
+        raise ForbiddenError(str(err))
+
+
+def _store():
+    from chalicelib import aws
+    from chalicelib.store.dynamodb import DynamoStore
+
+    return DynamoStore(aws.table())

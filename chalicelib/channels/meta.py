@@ -1,0 +1,500 @@
+"""Meta webhooks adapter: Facebook Pages, Messenger, Instagram and the WhatsApp Cloud API.
+
+One endpoint receives all four: the body's `object` says which product sent it
+(`page`, `instagram`, `whatsapp_business_account`). Meta batches many `entry` items, each with
+many `changes` or `messaging` events, into one POST; every one of them is handled.
+
+What becomes a Mention:
+    page       feed comment adds (kind "comment"), Messenger messages and postbacks ("message")
+    instagram  comments and live comments ("comment"), @mentions ("mention"), DMs ("message")
+    whatsapp   inbound messages ("message"); `statuses` become DeliveryStatus
+Everything else Meta sends for a subscribed field (likes, reactions, deliveries, reads, echoes
+of the brand's own messages, the brand's own comments) is counted as ignored. A change we know
+but cannot validate (a message without id, ...) raises UnknownPayload: the caller quarantines
+the whole raw body.
+
+Imports pydantic, the standard library, chalicelib.models, chalicelib.errors and the sibling
+signing module only.
+"""
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.channels import signing
+from chalicelib.errors import UnknownPayload
+from chalicelib.models import (
+    Attachment,
+    Author,
+    DeliveryStatus,
+    Mention,
+    ParseResult,
+    Platform,
+    Visibility,
+    from_epoch,
+    utcnow,
+)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+Epoch = Union[int, float, str, None]
+
+
+# --- handshake and signature ---------------------------------------------------------------
+
+def verify_challenge(params: dict, verify_token: str) -> Optional[str]:
+    """The subscription handshake: echo `hub.challenge` when our verify token matches.
+
+    https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
+    """
+    mode = params.get("hub.mode")
+    given = params.get("hub.verify_token")
+    challenge = params.get("hub.challenge")
+    if mode != "subscribe" or not verify_token or given is None or challenge is None:
+        return None
+    if hmac.compare_digest(str(given).encode("utf-8"), verify_token.encode("utf-8")):
+        return str(challenge)
+    return None
+
+
+def verify(raw_body: bytes, signature_header: Optional[str], secret: str) -> None:
+    """Check `X-Hub-Signature-256` (sha256=<hex>, keyed with the app secret) over the raw bytes.
+
+    https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads
+    """
+    signing.verify_hex(secret, raw_body, signature_header)
+
+
+# --- payload shapes (only the fields we read; extra fields are allowed) --------------------
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
+
+
+class IdRef(_Loose):
+    id: str
+    name: Optional[str] = None
+    username: Optional[str] = None
+
+
+class Change(_Loose):
+    field: str
+    value: dict = {}
+
+
+class FeedComment(_Loose):
+    """Page `feed` change value for item=comment.
+
+    https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed
+    """
+
+    comment_id: str
+    post_id: str
+    parent_id: Optional[str] = None
+    sender: IdRef = Field(alias="from")
+    message: str = ""
+    created_time: Epoch = None
+    photo: Optional[str] = None
+    video: Optional[str] = None
+
+
+class IgComment(_Loose):
+    """Instagram `comments` / `live_comments` change value.
+
+    https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram/#comments
+    """
+
+    id: str
+    text: str = ""
+    sender: IdRef = Field(alias="from")
+    media: IdRef
+    parent_id: Optional[str] = None
+
+
+class IgMention(_Loose):
+    """Instagram `mentions` change value: ids only (a caption mention has no comment_id).
+
+    https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram/#mentions
+    """
+
+    media_id: str
+    comment_id: Optional[str] = None
+
+
+class MessagingMessage(_Loose):
+    mid: str
+    text: Optional[str] = None
+    attachments: list[dict] = []
+    is_echo: bool = False
+    is_deleted: bool = False
+    reply_to: Optional[dict] = None
+
+
+class Postback(_Loose):
+    title: Optional[str] = None
+    payload: Optional[str] = None
+    mid: Optional[str] = None
+
+
+class MessagingEvent(_Loose):
+    """One `entry[].messaging[]` item (Messenger and Instagram messaging share the shape).
+
+    https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages
+    """
+
+    sender: IdRef
+    recipient: IdRef
+    timestamp: Epoch = None
+    message: Optional[MessagingMessage] = None
+    postback: Optional[Postback] = None
+
+
+class WaMetadata(_Loose):
+    phone_number_id: str
+    display_phone_number: Optional[str] = None
+
+
+class WaValue(_Loose):
+    """WhatsApp `messages` change value.
+
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages
+    """
+
+    metadata: WaMetadata
+    contacts: list[dict] = []
+    messages: list[dict] = []
+    statuses: list[dict] = []
+    errors: list[dict] = []
+
+
+class WaMessage(_Loose):
+    id: str
+    sender: str = Field(alias="from")
+    timestamp: str
+    type: str
+    context: Optional[dict] = None
+
+
+class WaStatus(_Loose):
+    """https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status"""
+
+    id: str
+    status: str
+    timestamp: str
+    recipient_id: Optional[str] = None
+    errors: list[dict] = []
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+def parse(payload: Any) -> ParseResult:
+    """Normalise one Meta delivery (all entries, all changes); raises UnknownPayload."""
+    if not isinstance(payload, dict):
+        raise UnknownPayload("meta: payload is not a JSON object")
+    handler = _OBJECT_HANDLERS.get(payload.get("object"))
+    if handler is None:
+        raise UnknownPayload(f"meta: unknown object {payload.get('object')!r}")
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise UnknownPayload("meta: no entry list")
+    result = ParseResult()
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("id"):
+            raise UnknownPayload("meta: entry without id")
+        if not any(key in entry for key in ("changes", "messaging", "standby")):
+            raise UnknownPayload("meta: entry has neither changes nor messaging")
+        handler(entry, result)
+        # `standby` carries events for apps that don't own the thread (handover protocol).
+        result.ignored += len(entry.get("standby") or [])
+    return result
+
+
+def _page_entry(entry: dict, result: ParseResult) -> None:
+    page_id = str(entry["id"])
+    for change in _changes(entry):
+        if change.field == "feed":
+            _collect(result, _feed_comment(page_id, change.value))
+        else:
+            result.ignored += 1
+    for event in _messaging(entry):
+        _collect(result, _message(Platform.FACEBOOK, page_id, event))
+
+
+def _instagram_entry(entry: dict, result: ParseResult) -> None:
+    account_id = str(entry["id"])
+    for change in _changes(entry):
+        if change.field in ("comments", "live_comments"):
+            _collect(result, _ig_comment(account_id, change.value, entry.get("time")))
+        elif change.field == "mentions":
+            _collect(result, _ig_mention(account_id, change.value, entry.get("time")))
+        else:
+            result.ignored += 1
+    for event in _messaging(entry):
+        _collect(result, _message(Platform.INSTAGRAM, account_id, event))
+
+
+def _whatsapp_entry(entry: dict, result: ParseResult) -> None:
+    for change in _changes(entry):
+        if change.field != "messages":
+            result.ignored += 1  # account_update, message_template_status_update, ...
+            continue
+        value = _validate(WaValue, change.value, "whatsapp messages value")
+        for raw in value.messages:
+            _collect(result, _wa_message(value, raw))
+        for raw in value.statuses:
+            result.statuses.append(_wa_status(value, raw))
+        result.ignored += len(value.errors)
+
+
+_OBJECT_HANDLERS: dict[Any, Callable[[dict, ParseResult], None]] = {
+    "page": _page_entry,
+    "instagram": _instagram_entry,
+    "whatsapp_business_account": _whatsapp_entry,
+}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _collect(result: ParseResult, mention: Optional[Mention]) -> None:
+    if mention is None:
+        result.ignored += 1
+    else:
+        result.mentions.append(mention)
+
+
+def _validate(model: type[BaseModel], raw: Any, where: str):
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in err["loc"]) or "(root)" for err in exc.errors())
+        raise UnknownPayload(f"meta: invalid {where} ({fields})") from exc
+
+
+def _changes(entry: dict) -> list[Change]:
+    raw = entry.get("changes", [])
+    if not isinstance(raw, list):
+        raise UnknownPayload("meta: changes is not a list")
+    return [_validate(Change, item, "change") for item in raw]
+
+
+def _messaging(entry: dict) -> list[dict]:
+    raw = entry.get("messaging", [])
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise UnknownPayload("meta: messaging is not a list of objects")
+    return raw
+
+
+def _time(value: Epoch, fallback: Epoch = None) -> datetime:
+    """Meta mixes epoch seconds (feed created_time), milliseconds (messaging) and ISO strings."""
+    for candidate in (value, fallback):
+        if candidate is None or candidate == "":
+            continue
+        text = str(candidate)
+        try:
+            number = float(text)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return from_epoch(number / 1000 if number > 1e11 else number)
+    return utcnow()
+
+
+# --- Facebook Page feed and Messenger / Instagram messaging --------------------------------
+
+def _feed_comment(page_id: str, value: dict) -> Optional[Mention]:
+    # Feed changes cover posts, reactions, likes, shares...; only new comments are mentions.
+    if value.get("item") != "comment" or value.get("verb") != "add":
+        return None
+    comment = _validate(FeedComment, value, "feed comment")
+    if comment.sender.id == page_id:
+        return None  # the page's own comment (typically our reply)
+    attachments = tuple(
+        Attachment(type=kind, url=url)
+        for kind, url in (("image", comment.photo), ("video", comment.video))
+        if url
+    )
+    return Mention(
+        platform=Platform.FACEBOOK,
+        kind="comment",
+        brand_account_id=page_id,
+        external_id=comment.comment_id,
+        conversation_id=comment.post_id,
+        reply_to_id=comment.comment_id,
+        in_reply_to_id=comment.parent_id,
+        author=Author(id=comment.sender.id, name=comment.sender.name),
+        text=comment.message,
+        attachments=attachments,
+        visibility=Visibility.PUBLIC,
+        created_at=_time(comment.created_time),
+    )
+
+
+def _message(platform: Platform, account_id: str, raw: dict) -> Optional[Mention]:
+    """A Messenger or Instagram DM; deliveries, reads, reactions, echoes are not mentions."""
+    if "message" not in raw and "postback" not in raw:
+        return None  # delivery, read, reaction, optin, referral, message_edit, ...
+    event = _validate(MessagingEvent, raw, "messaging event")
+    if event.sender.id == account_id:
+        return None  # sent by the brand itself
+    if event.message is not None:
+        # Messages the page sends come back with is_echo=true.
+        # https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes
+        if event.message.is_echo or event.message.is_deleted:
+            return None
+        return _dm(platform, account_id, event, event.message.mid, event.message.text or "",
+                   _messaging_attachments(event.message.attachments),
+                   (event.message.reply_to or {}).get("mid"))
+    postback = event.postback
+    if postback is None:
+        return None
+    # A button tap: the button's title is what the customer "said".
+    # https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_postbacks
+    mid = postback.mid or f"postback:{event.sender.id}:{event.timestamp}"
+    return _dm(platform, account_id, event, mid, postback.title or postback.payload or "", (), None)
+
+
+def _dm(platform: Platform, account_id: str, event: MessagingEvent, mid: str, text: str,
+        attachments: tuple[Attachment, ...], in_reply_to: Optional[str]) -> Mention:
+    return Mention(
+        platform=platform,
+        kind="message",
+        brand_account_id=event.recipient.id or account_id,
+        external_id=mid,
+        conversation_id=event.sender.id,
+        reply_to_id=event.sender.id,
+        in_reply_to_id=in_reply_to,
+        author=Author(id=event.sender.id),
+        text=text,
+        attachments=attachments,
+        visibility=Visibility.PRIVATE,
+        created_at=_time(event.timestamp),
+    )
+
+
+def _messaging_attachments(items: list[dict]) -> tuple[Attachment, ...]:
+    # Each attachment is {type: image|video|audio|file|location|fallback|..., payload: {url}}.
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
+            out.append(Attachment(type=str(item.get("type") or "file"), url=payload.get("url")))
+    return tuple(out)
+
+
+# --- Instagram comments and mentions -------------------------------------------------------
+
+def _ig_comment(account_id: str, value: dict, entry_time: Epoch) -> Optional[Mention]:
+    comment = _validate(IgComment, value, "instagram comment")
+    if comment.sender.id == account_id:
+        return None  # the brand's own comment or reply
+    return Mention(
+        platform=Platform.INSTAGRAM,
+        kind="comment",
+        brand_account_id=account_id,
+        external_id=comment.id,
+        conversation_id=comment.media.id,
+        reply_to_id=comment.id,
+        in_reply_to_id=comment.parent_id,
+        author=Author(id=comment.sender.id, handle=comment.sender.username),
+        text=comment.text,
+        visibility=Visibility.PUBLIC,
+        created_at=_time(value.get("timestamp"), entry_time),
+    )
+
+
+def _ig_mention(account_id: str, value: dict, entry_time: Epoch) -> Mention:
+    mention = _validate(IgMention, value, "instagram mention")
+    external_id = mention.comment_id or mention.media_id
+    # The mentions webhook carries ids only; author and text must be fetched from the Graph API
+    # (GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)). Until then the author is a
+    # placeholder unique to this mention, so unrelated mentions never merge into one customer.
+    return Mention(
+        platform=Platform.INSTAGRAM,
+        kind="mention",
+        brand_account_id=account_id,
+        external_id=external_id,
+        conversation_id=mention.media_id,
+        reply_to_id=external_id,
+        author=Author(id=f"unknown:{external_id}"),
+        text=str(value.get("text") or ""),
+        visibility=Visibility.PUBLIC,
+        created_at=_time(entry_time),
+    )
+
+
+# --- WhatsApp ------------------------------------------------------------------------------
+
+_WA_MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
+_WA_IGNORED_TYPES = ("reaction", "system", "ephemeral")
+
+
+def _wa_message(value: WaValue, raw: dict) -> Optional[Mention]:
+    message = _validate(WaMessage, raw, "whatsapp message")
+    if message.type in _WA_IGNORED_TYPES:
+        return None
+    text, attachments = _wa_content(message.type, raw)
+    return Mention(
+        platform=Platform.WHATSAPP,
+        kind="message",
+        brand_account_id=value.metadata.phone_number_id,
+        external_id=message.id,
+        conversation_id=message.sender,
+        reply_to_id=message.id,
+        in_reply_to_id=(message.context or {}).get("id"),
+        author=Author(id=message.sender, name=_wa_name(value.contacts, message.sender)),
+        text=text,
+        attachments=attachments,
+        visibility=Visibility.PRIVATE,
+        created_at=_time(message.timestamp),
+    )
+
+
+def _wa_content(kind: str, raw: dict) -> tuple[str, tuple[Attachment, ...]]:
+    """Text and attachments per message type; unknown types keep their type as an attachment."""
+    body = raw.get(kind) if isinstance(raw.get(kind), dict) else {}
+    if kind == "text":
+        return str(body.get("body") or ""), ()
+    if kind in _WA_MEDIA_TYPES:
+        # Media arrive as ids to download with GET /{media-id}; captions ride along.
+        url = f"whatsapp-media:{body['id']}" if body.get("id") else None
+        return str(body.get("caption") or ""), (Attachment(type=kind, url=url),)
+    if kind == "location":
+        url = f"geo:{body.get('latitude')},{body.get('longitude')}"
+        label = " - ".join(str(body[k]) for k in ("name", "address") if body.get(k))
+        return label, (Attachment(type="location", url=url),)
+    if kind == "interactive":
+        reply = body.get(body.get("type", "")) or {}
+        return str(reply.get("title") or ""), ()
+    if kind == "button":
+        return str(body.get("text") or body.get("payload") or ""), ()
+    if kind == "contacts":
+        names = [((c.get("name") or {}).get("formatted_name") or "") for c in raw.get("contacts", [])]
+        return ", ".join(n for n in names if n), (Attachment(type="contacts"),)
+    # unsupported, order, ...: keep the message so an agent sees something arrived.
+    return str(body.get("text") or ""), (Attachment(type=kind),)
+
+
+def _wa_name(contacts: list[dict], wa_id: str) -> Optional[str]:
+    for contact in contacts:
+        if isinstance(contact, dict) and str(contact.get("wa_id")) == wa_id:
+            return (contact.get("profile") or {}).get("name")
+    return None
+
+
+def _wa_status(value: WaValue, raw: dict) -> DeliveryStatus:
+    status = _validate(WaStatus, raw, "whatsapp status")
+    return DeliveryStatus(
+        platform=Platform.WHATSAPP,
+        brand_account_id=value.metadata.phone_number_id,
+        external_id=status.id,
+        status=status.status,
+        recipient_id=status.recipient_id,
+        timestamp=_time(status.timestamp),
+        errors=tuple(status.errors),
+    )

@@ -1,0 +1,285 @@
+"""X (Twitter) Account Activity API adapter: CRC handshake, signature check, payload parsing.
+
+Turns one Account Activity webhook delivery into `Mention`s (tweets that mention or answer the
+brand, direct messages sent to it). Everything else the API sends for a subscribed account
+(likes, follows, deletes, typing indicators, ...) is counted as ignored.
+
+Imports pydantic, the standard library, chalicelib.models, chalicelib.errors and the sibling
+signing module only.
+"""
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chalicelib.channels import signing
+from chalicelib.errors import UnknownPayload
+from chalicelib.models import (
+    Attachment,
+    Author,
+    Mention,
+    ParseResult,
+    Platform,
+    Visibility,
+    from_epoch,
+)
+
+SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+
+# Keys of an Account Activity payload that carry events we do not turn into mentions.
+# https://developer.x.com/en/docs/twitter-api/enterprise/account-activity-api/guides/account-activity-data-objects
+IGNORED_EVENT_KEYS = (
+    "favorite_events",
+    "follow_events",
+    "unfollow_events",
+    "block_events",
+    "unblock_events",
+    "mute_events",
+    "unmute_events",
+    "user_event",
+    "tweet_delete_events",
+    "direct_message_indicate_typing_events",
+    "direct_message_mark_read_events",
+)
+MENTION_EVENT_KEYS = ("tweet_create_events", "direct_message_events")
+
+# X calls images "photo" and GIFs "animated_gif" (an mp4); the desk's vocabulary is image/video.
+_MEDIA_TYPES = {"photo": "image", "video": "video", "animated_gif": "video"}
+
+# Tweet `created_at`, e.g. "Wed Oct 10 20:19:24 +0000 2018".
+# https://developer.x.com/en/docs/twitter-api/v1/data-dictionary/object-model/tweet
+_TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
+
+
+# --- handshake and signature ---------------------------------------------------------------
+
+def crc_response(crc_token: str, secret: str) -> dict:
+    """Answer X's Challenge-Response Check: base64 HMAC-SHA256 of the token with the consumer secret.
+
+    https://developer.x.com/en/docs/twitter-api/enterprise/account-activity-api/guides/securing-webhooks
+    """
+    digest = signing.hmac_sha256(secret, crc_token.encode("utf-8"))
+    return {"response_token": "sha256=" + base64.b64encode(digest).decode("ascii")}
+
+
+def verify(raw_body: bytes, signature_header: Optional[str], secret: str) -> None:
+    """Check `x-twitter-webhooks-signature` (sha256=<base64>) over the raw request bytes."""
+    signing.verify_base64(secret, raw_body, signature_header)
+
+
+# --- payload shapes (only the fields we read; extra fields are kept by pydantic) ------------
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+
+class XUser(_Loose):
+    id_str: Optional[str] = None
+    id: Optional[str] = None
+    name: Optional[str] = None
+    screen_name: Optional[str] = None
+    followers_count: Optional[int] = None
+    verified: Optional[bool] = None
+
+    @property
+    def user_id(self) -> Optional[str]:
+        return self.id_str or self.id
+
+
+class Tweet(_Loose):
+    id_str: str
+    text: Optional[str] = None
+    full_text: Optional[str] = None
+    truncated: bool = False
+    user: XUser
+    created_at: Optional[str] = None
+    timestamp_ms: Optional[str] = None
+    in_reply_to_status_id_str: Optional[str] = None
+    conversation_id: Optional[str] = None
+    conversation_id_str: Optional[str] = None
+    retweeted_status: Optional[dict] = None
+    extended_tweet: Optional[dict] = None
+    entities: Optional[dict] = None
+    extended_entities: Optional[dict] = None
+
+
+class MessageCreate(_Loose):
+    sender_id: str
+    target: dict = {}
+    message_data: dict = {}
+
+
+class DirectMessageEvent(_Loose):
+    type: str
+    id: str
+    created_timestamp: Optional[str] = None
+    message_create: Optional[MessageCreate] = None
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+def parse(payload: Any) -> ParseResult:
+    """Normalise one Account Activity delivery; raises UnknownPayload for shapes we don't know."""
+    if not isinstance(payload, dict):
+        raise UnknownPayload("x: payload is not a JSON object")
+    brand_id = payload.get("for_user_id")
+    if not brand_id:
+        raise UnknownPayload("x: no for_user_id")
+    known = [k for k in MENTION_EVENT_KEYS + IGNORED_EVENT_KEYS if k in payload]
+    if not known:
+        raise UnknownPayload("x: none of the known Account Activity event keys")
+
+    result = ParseResult()
+    brand_id = str(brand_id)
+    for raw in _event_list(payload, "tweet_create_events"):
+        mention = _tweet_mention(_validate(Tweet, raw, "tweet_create_events"), brand_id)
+        _collect(result, mention)
+    users = payload.get("users") if isinstance(payload.get("users"), dict) else {}
+    for raw in _event_list(payload, "direct_message_events"):
+        event = _validate(DirectMessageEvent, raw, "direct_message_events")
+        _collect(result, _dm_mention(event, users, brand_id))
+    for key in IGNORED_EVENT_KEYS:
+        value = payload.get(key)
+        # `user_event` is a single object; the others are lists.
+        result.ignored += len(value) if isinstance(value, list) else (1 if value else 0)
+    return result
+
+
+def _collect(result: ParseResult, mention: Optional[Mention]) -> None:
+    if mention is None:
+        result.ignored += 1
+    else:
+        result.mentions.append(mention)
+
+
+def _event_list(payload: dict, key: str) -> list:
+    value = payload.get(key, [])
+    if not isinstance(value, list):
+        raise UnknownPayload(f"x: {key} is not a list")
+    return value
+
+
+def _validate(model: type[BaseModel], raw: Any, where: str):
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
+        raise UnknownPayload(f"x: invalid {where} item ({fields})") from exc
+
+
+def _tweet_mention(tweet: Tweet, brand_id: str) -> Optional[Mention]:
+    if tweet.user.user_id == brand_id:
+        return None  # the brand's own tweet or reply
+    if tweet.retweeted_status is not None:
+        return None  # a plain retweet says nothing new
+    if not tweet.user.user_id:
+        raise UnknownPayload("x: tweet without user.id_str")
+    conversation = (
+        tweet.conversation_id_str
+        or tweet.conversation_id
+        or tweet.in_reply_to_status_id_str
+        or tweet.id_str
+    )
+    return Mention(
+        platform=Platform.X,
+        kind="tweet",
+        brand_account_id=brand_id,
+        external_id=tweet.id_str,
+        conversation_id=conversation,
+        reply_to_id=tweet.id_str,
+        in_reply_to_id=tweet.in_reply_to_status_id_str,
+        author=_author(tweet.user),
+        text=_tweet_text(tweet),
+        attachments=_tweet_media(tweet),
+        visibility=Visibility.PUBLIC,
+        created_at=_tweet_time(tweet),
+    )
+
+
+def _tweet_text(tweet: Tweet) -> str:
+    # Tweets over 140 chars arrive truncated; the whole text is in extended_tweet.full_text.
+    # https://developer.x.com/en/docs/twitter-api/v1/data-dictionary/object-model/extended-entities
+    if tweet.extended_tweet and tweet.extended_tweet.get("full_text"):
+        return tweet.extended_tweet["full_text"]
+    return tweet.full_text or tweet.text or ""
+
+
+def _tweet_media(tweet: Tweet) -> tuple[Attachment, ...]:
+    # extended_entities lists every photo/video; entities.media only the first one.
+    holders = [
+        tweet.extended_tweet or {},
+        {"extended_entities": tweet.extended_entities, "entities": tweet.entities},
+    ]
+    for holder in holders:
+        for key in ("extended_entities", "entities"):
+            media = (holder.get(key) or {}).get("media")
+            if media:
+                return tuple(_media_attachment(m) for m in media if isinstance(m, dict))
+    return ()
+
+
+def _media_attachment(media: dict) -> Attachment:
+    kind = str(media.get("type", "image"))
+    return Attachment(type=_MEDIA_TYPES.get(kind, kind), url=media.get("media_url_https"))
+
+
+def _tweet_time(tweet: Tweet) -> datetime:
+    if tweet.created_at:
+        try:
+            return datetime.strptime(tweet.created_at, _TWITTER_TIME).astimezone(timezone.utc)
+        except ValueError:
+            pass
+    if tweet.timestamp_ms and tweet.timestamp_ms.isdigit():
+        return from_epoch(int(tweet.timestamp_ms) / 1000)
+    raise UnknownPayload(f"x: tweet {tweet.id_str} has no readable created_at or timestamp_ms")
+
+
+def _author(user: XUser) -> Author:
+    return Author(
+        id=user.user_id or "",
+        name=user.name,
+        handle=user.screen_name,
+        followers=user.followers_count,
+        verified=user.verified,
+    )
+
+
+def _dm_mention(event: DirectMessageEvent, users: dict, brand_id: str) -> Optional[Mention]:
+    # Direct messages are `message_create` events; anything else is not a message.
+    # https://developer.x.com/en/docs/x-api/v1/direct-messages/sending-and-receiving/guides/message-create-object
+    if event.type != "message_create":
+        return None
+    if event.message_create is None:
+        raise UnknownPayload(f"x: direct message {event.id} without message_create")
+    sender_id = event.message_create.sender_id
+    if sender_id == brand_id:
+        return None  # sent by the brand: an echo of our own reply
+    data = event.message_create.message_data or {}
+    # The payload's `users` object holds the hydrated sender, keyed by user id.
+    hydrated = users.get(sender_id)
+    sender = _validate(XUser, hydrated if isinstance(hydrated, dict) else {}, "users")
+    author = _author(sender).model_copy(update={"id": sender_id})
+    if not event.created_timestamp or not event.created_timestamp.isdigit():
+        raise UnknownPayload(f"x: direct message {event.id} without created_timestamp")
+    return Mention(
+        platform=Platform.X,
+        kind="dm",
+        brand_account_id=brand_id,
+        external_id=event.id,
+        conversation_id="dm:" + sender_id,
+        reply_to_id=sender_id,
+        author=author,
+        text=str(data.get("text") or ""),
+        attachments=_dm_media(data),
+        visibility=Visibility.PRIVATE,
+        created_at=from_epoch(int(event.created_timestamp) / 1000),
+    )
+
+
+def _dm_media(message_data: dict) -> tuple[Attachment, ...]:
+    attachment = message_data.get("attachment") or {}
+    media = attachment.get("media") if attachment.get("type") == "media" else None
+    return (_media_attachment(media),) if isinstance(media, dict) else ()

@@ -1,0 +1,54 @@
+"""Typed domain errors. Callers match on the type, never on the message text."""
+
+
+class DeskError(Exception):
+    """Base of every error the desk raises on purpose."""
+
+
+class InvalidSignature(DeskError):
+    """The request is not signed, or not signed with our secret."""
+
+
+class PayloadTooLarge(DeskError):
+    pass
+
+
+class MalformedBody(DeskError):
+    """The body is not JSON (or not the encoding the channel uses)."""
+
+
+class UnknownPayload(DeskError):
+    """Signed, valid JSON of a shape we cannot parse yet: quarantine it for replay."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EnqueueFailed(DeskError):
+    """A queue refused a message: the caller must answer 5xx so the platform retries."""
+
+
+class DuplicateEvent(DeskError):
+    pass
+
+
+class ConcurrentUpdate(DeskError):
+    """A conditional write lost a race (stale version): answer 409 or retry."""
+
+
+class NotFound(DeskError):
+    pass
+
+
+class RateLimited(DeskError):
+    def __init__(self, reset_at: float):
+        super().__init__(f"rate limited until {reset_at}")
+        self.reset_at = reset_at
+
+
+class PlatformError(DeskError):
+    def __init__(self, status: int, body: str):
+        super().__init__(f"platform answered {status}")
+        self.status = status
+        self.body = body

@@ -1,0 +1,137 @@
+"""Webhook use case: verify ▸ parse ▸ normalise ▸ enqueue, or refuse, or quarantine.
+
+Order matters: a body too large is refused before anything else (413); a missing or wrong
+signature is refused before any write (401); a signed body that is not JSON is a 400; a signed
+JSON body of unknown shape is kept in quarantine and answered 200, so nothing a platform sends
+is silently lost; a queue that refuses a message answers 503 so the platform retries.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Mapping, Optional
+
+from chalicelib import queues
+from chalicelib.config import MAX_BODY_BYTES, secrets, settings
+from chalicelib.errors import EnqueueFailed, InvalidSignature, UnknownPayload
+from chalicelib.models import MentionEnvelope, ParseResult, StatusEnvelope, utcnow
+from chalicelib.observability import M, count, logger
+
+QUARANTINE_INLINE_LIMIT = 300 * 1024  # a DynamoDB item holds 400 KB; bigger bodies go to S3
+QUARANTINE_HEADERS = ("content-type", "user-agent", "x-twitter-webhooks-signature",
+                      "x-hub-signature-256", "x-signature-256", "x-request-id")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How one webhook route is verified and parsed."""
+
+    route: str
+    metric_channel: str
+    adapter: str  # module under chalicelib.channels
+    secret_key: str
+    signature_header: str
+
+    def module(self) -> ModuleType:
+        import importlib
+
+        return importlib.import_module(f"chalicelib.channels.{self.adapter}")
+
+
+CHANNELS = {
+    "x": Channel("/webhooks/x", "x", "x", "X_CONSUMER_SECRET", "x-twitter-webhooks-signature"),
+    "meta": Channel("/webhooks/meta", "meta", "meta", "META_APP_SECRET", "x-hub-signature-256"),
+    "api": Channel("/webhooks/api", "api", "api", "API_CHANNEL_SECRET", "x-signature-256"),
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict
+
+
+def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping[str, str]) -> Answer:
+    channel = CHANNELS[channel_key]
+    body = raw_body or b""
+    if len(body) > MAX_BODY_BYTES:
+        return Answer(413, {"error": f"body over {MAX_BODY_BYTES} bytes"})
+    adapter = channel.module()
+    try:
+        adapter.verify(body, _header(headers, channel.signature_header),
+                       secrets().get(channel.secret_key))
+    except InvalidSignature as err:
+        count(M.INVALID_SIGNATURES, channel.metric_channel)
+        logger.warning("webhook refused: bad signature", extra={"route": channel.route, "reason": str(err)})
+        return Answer(401, {"error": "invalid signature"})
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return Answer(400, {"error": "body is not JSON"})
+    try:
+        result = adapter.parse(payload)
+    except UnknownPayload as err:
+        return _quarantine(channel, body, headers, err.reason)
+    return _enqueue(channel.metric_channel, result)
+
+
+def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> Answer:
+    """SES ▸ SNS ▸ here. AWS invokes us, so there is no signature to check."""
+    from chalicelib.channels import email
+
+    channel = Channel("sns:email", "email", "email", "", "")
+    try:
+        result = email.parse_sns(sns_message)
+    except UnknownPayload as err:
+        return _quarantine(channel, sns_message.encode("utf-8"), headers, err.reason)
+    return _enqueue("email", result)
+
+
+def _enqueue(metric_channel: str, result: ParseResult) -> Answer:
+    now = utcnow()
+    bodies = [MentionEnvelope(mention=m, received_at=now).model_dump_json() for m in result.mentions]
+    bodies += [StatusEnvelope(status=s, received_at=now).model_dump_json() for s in result.statuses]
+    try:
+        queues.send_all(settings().ingest_queue_url, bodies)
+    except EnqueueFailed as err:
+        count(M.ENQUEUE_FAILURES, metric_channel, len(bodies))
+        logger.error("enqueue failed; answering 5xx so the platform retries", extra={"reason": str(err)})
+        return Answer(503, {"error": "temporarily unable to accept events, retry later"})
+    for mention in result.mentions:
+        count(M.MENTIONS_RECEIVED, mention.platform.value, kind=mention.kind)
+    count(M.IGNORED_EVENTS, metric_channel, result.ignored)
+    count(M.DELIVERY_STATUSES, metric_channel, len(result.statuses))
+    logger.info("webhook accepted", extra={"accepted": len(result.mentions), "statuses": len(result.statuses),
+                                           "ignored": result.ignored, "channel": metric_channel})
+    return Answer(200, {"accepted": len(result.mentions) + len(result.statuses), "duplicates": 0,
+                        "ignored": result.ignored})
+
+
+def _quarantine(channel: Channel, body: bytes, headers: Mapping[str, str], reason: str) -> Answer:
+    from chalicelib import aws
+    from chalicelib.store.dynamodb import DynamoStore
+
+    item_id = str(uuid.uuid4())
+    received = utcnow().isoformat()
+    record: dict = {"route": channel.route, "reason": reason[:1000], "size": len(body),
+                    "headers": {h: v for h in QUARANTINE_HEADERS if (v := _header(headers, h))}}
+    if len(body) <= QUARANTINE_INLINE_LIMIT:
+        record["raw_body"] = body.decode("utf-8", errors="replace")
+    else:
+        key = f"quarantine/{item_id}"
+        aws.client("s3").put_object(Bucket=settings().model_bucket, Key=key, Body=body)
+        record["raw_body_s3_key"] = key
+    DynamoStore(aws.table()).quarantine(item_id, received, record)
+    count(M.UNPARSED_EVENTS, channel.metric_channel, quarantine_id=item_id)
+    logger.warning("unknown payload quarantined", extra={"route": channel.route, "reason": reason,
+                                                         "quarantine_id": item_id})
+    return Answer(200, {"accepted": 0, "duplicates": 0, "ignored": 0, "quarantined": item_id})
+
+
+def _header(headers: Mapping[str, str], name: str) -> Optional[str]:
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value

@@ -1,0 +1,162 @@
+"""Ingest worker: dedupe ▸ register account ▸ classify ▸ link customer ▸ thread ▸ store ▸ route.
+
+Idempotent under at-least-once delivery: the platform id is claimed by a conditional write in
+the same transaction that stores the message, so a retry, or the same tweet seen by the webhook
+and by the poller, never makes a second message or ticket. If the routing message was not sent
+(a crash between store and send), the retry sends it.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable, Optional
+
+from pydantic import TypeAdapter
+
+from chalicelib import queues
+from chalicelib.config import settings
+from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
+from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, utcnow
+from chalicelib.observability import M, count, logger
+from chalicelib.store import keys
+from chalicelib.store.dynamodb import DynamoStore
+
+_ingest_adapter = TypeAdapter(IngestMessage)
+MESSAGE_NAMESPACE = uuid.UUID("0b5d0c41-6a43-4bb5-9a36-6f1f0b7f3a10")
+FIRST_RESPONSE_SLA = {"public": timedelta(minutes=60), "private": timedelta(minutes=60)}
+URGENT_FIRST_RESPONSE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str  # created, threaded, duplicate, status
+    ticket_id: Optional[str] = None
+    message_id: Optional[str] = None
+
+
+def handle_record(body: str, store: DynamoStore, send: Callable[[str, str], None] = queues.send) -> Outcome:
+    message = _ingest_adapter.validate_json(body)
+    if isinstance(message, StatusEnvelope):
+        return record_status(message, store)
+    return ingest_mention(message, store, send)
+
+
+def record_status(envelope: StatusEnvelope, store: DynamoStore) -> Outcome:
+    s = envelope.status
+    store.record_delivery_status(s.platform.value, s.external_id, s.status, s.timestamp.isoformat(),
+                                 {"recipient_id": s.recipient_id, "errors": list(s.errors),
+                                  "brand_account_id": s.brand_account_id})
+    return Outcome("status")
+
+
+def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable[[str, str], None]) -> Outcome:
+    m = envelope.mention
+    logger.append_keys(correlation_id=m.dedupe_key)
+    seen = store.get_dedupe(m.dedupe_key)
+    if seen:
+        return _duplicate(m, seen, store, send)
+    now = utcnow()
+    if store.register_account(m.platform.value, m.brand_account_id, now):
+        count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
+        logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
+    from chalicelib.classify import classify
+    from chalicelib.classify.priority import prioritise
+
+    verdict = classify(m.text)
+    customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
+    message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
+    priority = prioritise(verdict, followers=m.author.followers, verified=m.author.verified,
+                          public=m.visibility.value == "public")
+    message = {
+        "id": message_id, "direction": "in", "platform": m.platform.value, "kind": m.kind,
+        "platform_message_id": m.external_id, "reply_to_id": m.reply_to_id,
+        "in_reply_to_id": m.in_reply_to_id, "text": m.text, "visibility": m.visibility.value,
+        "author": m.author.model_dump(exclude_none=True), "customer_id": customer_id,
+        "attachments": [a.model_dump(exclude_none=True) for a in m.attachments],
+        "created_at": m.created_at.isoformat(), "received_at": envelope.received_at.isoformat(),
+        "source": m.source, "subject": m.subject, "headers": m.headers or None,
+        "classification": verdict.model_dump(),
+        "priority": priority.score, "priority_factors": [f.model_dump() for f in priority.factors],
+    }
+    try:
+        ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now)
+    except DuplicateEvent:  # the same id raced us in another worker and won
+        return _duplicate(m, store.get_dedupe(m.dedupe_key) or {}, store, send)
+    if created:
+        count(M.TICKETS_CREATED, m.platform.value, ticket_id=ticket_id)
+    else:
+        count(M.MESSAGES_THREADED, m.platform.value, ticket_id=ticket_id)
+    _route(m, ticket_id, message_id, "new_ticket" if created else "new_message", priority.score,
+           verdict.language, store, send)
+    logger.info("mention stored", extra={"ticket_id": ticket_id, "message_id": message_id,
+                                         "created": created, "priority": priority.score})
+    return Outcome("created" if created else "threaded", ticket_id, message_id)
+
+
+def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,
+                      now) -> tuple[str, bool]:
+    due = m.created_at + (URGENT_FIRST_RESPONSE if verdict.urgency else FIRST_RESPONSE_SLA[m.visibility.value])
+    for _ in range(5):
+        ticket, created = store.open_ticket_for(m.conversation_key, _new_ticket(m, customer_id, verdict, now, due))
+        created = created or ticket.get("message_count", 0) == 0  # we crashed after opening it
+        new_priority = max(priority.score, ticket.get("priority", 0) if not created else 0)
+        changes = {
+            "priority": new_priority,
+            "last_inbound_at": message["created_at"],
+            "last_message_preview": m.text[:200],
+            "status": "open" if ticket["status"] in ("open", "pending") else ticket["status"],
+            **keys.inbox_index("open", new_priority, ticket["sla_due_at"], ticket["id"]),
+        }
+        if new_priority > ticket.get("priority", 0) or created:
+            changes["priority_factors"] = message["priority_factors"]
+            changes["classification"] = message["classification"]
+        try:
+            store.record_inbound(ticket, message, m.dedupe_key, customer_id, changes, now)
+            return ticket["id"], created
+        except ConcurrentUpdate:
+            continue  # the ticket moved under us: read it again
+    raise ConcurrentUpdate(f"ticket of {m.conversation_key} kept changing")
+
+
+def _new_ticket(m: Mention, customer_id: str, verdict, now, sla_due) -> dict:
+    ticket_id = str(uuid.uuid4())
+    return {
+        "id": ticket_id, "channel": m.platform.value, "kind": m.kind,
+        "brand_account_id": m.brand_account_id, "conversation_key": m.conversation_key,
+        "status": "open", "priority": 0, "version": 0, "message_count": 0,
+        "customer_id": customer_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
+        "first_inbound_at": m.created_at.isoformat(), "sla_due_at": sla_due.isoformat(),
+        "visibility": m.visibility.value, "language": verdict.language, "topic": verdict.topic,
+        "subject": m.subject,
+    }
+
+
+def _duplicate(m: Mention, seen: dict, store: DynamoStore, send) -> Outcome:
+    count(M.DUPLICATE_EVENTS, m.platform.value, source=m.source)
+    logger.info("duplicate mention dropped", extra={"ticket_id": seen.get("ticket_id")})
+    if not seen.get("routed"):
+        ticket = store.get_ticket(seen["ticket_id"]) or {}
+        _route(m, seen["ticket_id"], seen["message_id"], "new_message", ticket.get("priority", 0),
+               ticket.get("language"), store, send)
+    return Outcome("duplicate", seen.get("ticket_id"), seen.get("message_id"))
+
+
+def _route(m: Mention, ticket_id: str, message_id: str, reason: str, priority: int,
+           language: Optional[str], store: DynamoStore, send) -> None:
+    request = RoutingRequest(ticket_id=ticket_id, message_id=message_id, reason=reason,
+                             priority=priority, language=language)
+    send(settings().routing_queue_url, request.model_dump_json())
+    store.mark_routed(m.dedupe_key)
+
+
+def process_sqs_event(event: dict, context) -> dict:
+    """Lambda entry for the ingest queue, reporting partial batch failures."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from chalicelib import aws
+
+    store = DynamoStore(aws.table())
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(event=event, record_handler=lambda r: handle_record(r.body, store),
+                                    processor=processor, context=context)

@@ -1,0 +1,311 @@
+"""DynamoDB persistence of tickets, messages, customers, accounts and quarantine.
+
+Given its table (a boto3 Table resource), so tests hand it a moto table. Every write that can
+race is conditional; `ClientError` codes become the typed errors of chalicelib.errors.
+Keys come from keys.py only.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Iterator, Optional
+
+from botocore.exceptions import ClientError
+
+from chalicelib.errors import ConcurrentUpdate, DuplicateEvent, NotFound
+from chalicelib.store import keys
+
+DEDUPE_RETENTION = timedelta(days=30)  # platforms retry for up to 7 days (WhatsApp); keep 30
+
+
+def _conditional_failed(err: ClientError) -> bool:
+    return err.response["Error"]["Code"] in ("ConditionalCheckFailedException",
+                                              "TransactionCanceledException")
+
+
+def _cancel_reasons(err: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in err.response.get("CancellationReasons", [])]
+
+
+def plain(item: Optional[dict]) -> Optional[dict]:
+    """DynamoDB's Decimals back to ints/floats, for JSON and pydantic."""
+    if item is None:
+        return None
+    return _plain(item)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dynamo(value: Any) -> Any:
+    """Floats to Decimals (boto3's resource layer refuses floats)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [dynamo(v) for v in value]
+    return value
+
+
+class DynamoStore:
+    def __init__(self, table: Any):
+        self.table = table
+        self.client = table.meta.client
+        self.name = table.name
+
+    # -- dedupe ----------------------------------------------------------------------------
+    def get_dedupe(self, dedupe_key: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key=keys.dedupe(dedupe_key), ConsistentRead=True).get("Item"))
+
+    def mark_routed(self, dedupe_key: str) -> None:
+        self.table.update_item(Key=keys.dedupe(dedupe_key), UpdateExpression="SET routed = :t",
+                               ExpressionAttributeValues={":t": True})
+
+    # -- brand accounts --------------------------------------------------------------------
+    def register_account(self, platform: str, account_id: str, now: datetime) -> bool:
+        """Record a brand account the first time a signed event reaches it. True if new."""
+        try:
+            self.table.put_item(
+                Item={**keys.account(platform, account_id), "platform": platform,
+                      "account_id": account_id, "status": "discovered",
+                      "discovered_at": now.isoformat()},
+                ConditionExpression="attribute_not_exists(PK)")
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
+
+    def put_account(self, platform: str, account_id: str, **attrs) -> None:
+        self.table.put_item(Item=dynamo({**keys.account(platform, account_id), "platform": platform,
+                                         "account_id": account_id, **attrs}))
+
+    def accounts(self, platform: Optional[str] = None) -> list[dict]:
+        prefix = f"ACCOUNT#{platform}#" if platform else "ACCOUNT#"
+        return [plain(i) for i in self._query(keys.ACCOUNTS_PK, prefix)]
+
+    def get_cursor(self, platform: str, account_id: str) -> dict:
+        return plain(self.table.get_item(Key=keys.poll_cursor(platform, account_id),
+                                         ConsistentRead=True).get("Item")) or {}
+
+    def save_cursor(self, platform: str, account_id: str, **attrs) -> None:
+        self.table.put_item(Item=dynamo({**keys.poll_cursor(platform, account_id), **attrs}))
+
+    # -- customers -------------------------------------------------------------------------
+    def link_customer(self, platform: str, author: dict, now: datetime) -> str:
+        """One customer per platform identity; returns its id, creating it on first sight."""
+        found = self.table.get_item(Key=keys.identity(platform, author["id"]), ConsistentRead=True).get("Item")
+        if found:
+            self._refresh_identity(found["customer_id"], platform, author, now)
+            return found["customer_id"]
+        customer_id = str(uuid.uuid4())
+        identity = {"platform": platform, "user_id": author["id"], "customer_id": customer_id,
+                    **{k: v for k, v in author.items() if k != "id"}}
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                         "Item": self._ser({**keys.identity(platform, author["id"]), **identity})}},
+                {"Put": {"TableName": self.name, "Item": self._ser({
+                    **keys.customer(customer_id), "customer_id": customer_id,
+                    "name": author.get("name") or author.get("handle") or author["id"],
+                    "created_at": now.isoformat(), "identity_count": 1})}},
+                {"Put": {"TableName": self.name, "Item": self._ser({
+                    **keys.customer_identity(customer_id, platform, author["id"]), **identity,
+                    "linked_at": now.isoformat()})}},
+            ])
+            return customer_id
+        except ClientError as err:
+            if not _conditional_failed(err):
+                raise
+        # Another worker linked the same identity a moment ago: use theirs.
+        found = self.table.get_item(Key=keys.identity(platform, author["id"]), ConsistentRead=True)["Item"]
+        return found["customer_id"]
+
+    def _refresh_identity(self, customer_id: str, platform: str, author: dict, now: datetime) -> None:
+        """Keep reach figures current (followers change); names only when the payload has them."""
+        fields = {k: v for k, v in author.items() if k != "id" and v is not None}
+        if not fields:
+            return
+        names = {f"#{k}": k for k in fields}
+        values = {f":{k}": v for k, v in dynamo(fields).items()}
+        expr = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
+        self.table.update_item(Key=keys.customer_identity(customer_id, platform, author["id"]),
+                               UpdateExpression=expr, ExpressionAttributeNames=names,
+                               ExpressionAttributeValues=values)
+
+    def customer_history(self, customer_id: str) -> dict:
+        items = [plain(i) for i in self._query(f"CUSTOMER#{customer_id}", "")]
+        profile = next((i for i in items if i["SK"] == "PROFILE"), None)
+        if profile is None:
+            raise NotFound(customer_id)
+        return {**profile,
+                "identities": [i for i in items if i["SK"].startswith("IDENTITY#")],
+                "touchpoints": [i for i in items if i["SK"].startswith("TOUCH#")]}
+
+    # -- tickets ---------------------------------------------------------------------------
+    def open_ticket_for(self, conversation_key: str, new_ticket: dict) -> tuple[dict, bool]:
+        """The open ticket of a conversation, or `new_ticket` stored as it. (ticket, created).
+
+        The conversation pointer is written in the same transaction as the ticket, on the
+        condition that it is absent or still points at the closed ticket we saw: two workers
+        racing on one conversation make one ticket.
+        """
+        for _ in range(5):
+            pointer = self.table.get_item(Key=keys.conversation(conversation_key), ConsistentRead=True).get("Item")
+            if pointer:
+                current = self.get_ticket(pointer["ticket_id"])
+                if current and current["status"] != "closed":
+                    return current, False
+                condition = {"ConditionExpression": "ticket_id = :old",
+                             "ExpressionAttributeValues": self._ser({":old": pointer["ticket_id"]})}
+            else:
+                condition = {"ConditionExpression": "attribute_not_exists(PK)"}
+            try:
+                self.client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                             "Item": self._ser({**keys.ticket(new_ticket["id"]), **new_ticket})}},
+                    {"Put": {"TableName": self.name, **condition, "Item": self._ser({
+                        **keys.conversation(conversation_key), "ticket_id": new_ticket["id"]})}},
+                ])
+                return new_ticket, True
+            except ClientError as err:
+                if not _conditional_failed(err):
+                    raise
+        raise ConcurrentUpdate(f"conversation {conversation_key} kept changing")
+
+    def get_ticket(self, ticket_id: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key=keys.ticket(ticket_id), ConsistentRead=True).get("Item"))
+
+    def record_inbound(self, ticket: dict, message: dict, dedupe_key: str, customer_id: str,
+                       ticket_changes: dict, now: datetime) -> None:
+        """Store one inbound message and its effect on the ticket, atomically and once.
+
+        Raises DuplicateEvent when the platform id was already recorded (a retry racing us),
+        ConcurrentUpdate when the ticket changed since it was read (caller re-reads, retries).
+        """
+        created_iso = message["created_at"]
+        changes = {**ticket_changes, "updated_at": now.isoformat()}
+        names = {f"#{k}": k for k in changes}
+        values = {f":{k}": v for k, v in changes.items()}
+        expr = ("SET " + ", ".join(f"#{k} = :{k}" for k in changes)
+                + ", version = version + :one ADD message_count :one")
+        items = [
+            {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                     "Item": self._ser({**keys.dedupe(dedupe_key), "ticket_id": ticket["id"],
+                                        "message_id": message["id"], "routed": False,
+                                        "expires_at": int((now + DEDUPE_RETENTION).timestamp())})}},
+            {"Put": {"TableName": self.name, "Item": self._ser({
+                **keys.message(ticket["id"], created_iso, message["id"]), **message})}},
+            {"Update": {"TableName": self.name, "Key": self._ser(keys.ticket(ticket["id"])),
+                        "UpdateExpression": expr, "ConditionExpression": "version = :v",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": self._ser({**values, ":one": 1, ":v": ticket["version"]})}},
+            {"Put": {"TableName": self.name, "Item": self._ser({
+                **keys.touchpoint(customer_id, created_iso, message["id"]), "ticket_id": ticket["id"],
+                "message_id": message["id"], "channel": message["platform"], "kind": message["kind"],
+                "direction": "in", "at": created_iso})}},
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as err:
+            if not _conditional_failed(err):
+                raise
+            reasons = _cancel_reasons(err)
+            if (reasons and reasons[0] == "ConditionalCheckFailed") or self.get_dedupe(dedupe_key):
+                raise DuplicateEvent(dedupe_key) from err
+            raise ConcurrentUpdate(ticket["id"]) from err
+
+    def messages(self, ticket_id: str) -> list[dict]:
+        return [plain(i) for i in self._query(f"TICKET#{ticket_id}", keys.MESSAGE_PREFIX)]
+
+    def all_tickets(self) -> Iterator[dict]:
+        kwargs: dict = {"FilterExpression": "SK = :t", "ExpressionAttributeValues": {":t": "TICKET"}}
+        while True:
+            page = self.table.scan(**kwargs)
+            for item in page.get("Items", []):
+                yield plain(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def inbox(self, status: str, limit: int, cursor: Optional[dict]) -> tuple[list[dict], Optional[dict]]:
+        kwargs: dict = {"IndexName": "GSI1", "Limit": limit,
+                        "KeyConditionExpression": "GSI1PK = :p",
+                        "ExpressionAttributeValues": {":p": f"INBOX#{status}"}}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        page = self.table.query(**kwargs)
+        return [plain(i) for i in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+    # -- delivery statuses and quarantine --------------------------------------------------
+    def record_delivery_status(self, platform: str, external_id: str, status: str, at_iso: str,
+                               detail: dict) -> None:
+        """Idempotent: the same status at the same time is one item."""
+        self.table.put_item(Item=dynamo({**keys.delivery_status(platform, external_id, at_iso, status),
+                                         "platform": platform, "external_id": external_id,
+                                         "status": status, "at": at_iso, **detail}))
+
+    def delivery_statuses(self, platform: str, external_id: str) -> list[dict]:
+        return [plain(i) for i in self._query(f"OUTMSG#{platform}#{external_id}", "STATUS#")]
+
+    def quarantine(self, item_id: str, received_iso: str, record: dict) -> None:
+        self.table.put_item(Item=dynamo({**keys.quarantine(received_iso, item_id), "id": item_id,
+                                         "received_at": received_iso, **record}))
+
+    def quarantined(self) -> list[dict]:
+        return [plain(i) for i in self._query(keys.QUARANTINE_PK, "")]
+
+    # -- agents ----------------------------------------------------------------------------
+    def put_agent(self, agent: dict) -> None:
+        self.table.put_item(Item=dynamo({**keys.agent(agent["id"]), **agent}))
+
+    def agents(self) -> list[dict]:
+        return [plain(i) for i in self._query(keys.AGENTS_PK, "AGENT#")]
+
+    def assign(self, ticket_id: str, agent_id: str, expected_version: int) -> None:
+        try:
+            self.table.update_item(
+                Key=keys.ticket(ticket_id),
+                UpdateExpression="SET assignee = :a, version = version + :one",
+                ConditionExpression="version = :v AND attribute_not_exists(assignee)",
+                ExpressionAttributeValues={":a": agent_id, ":one": 1, ":v": expected_version})
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(ticket_id) from err
+            raise
+
+    def add_agent_load(self, agent_id: str, delta: int) -> None:
+        self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #l :d",
+                               ExpressionAttributeNames={"#l": "load"},
+                               ExpressionAttributeValues={":d": delta})
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _query(self, pk: str, sk_prefix: str) -> Iterator[dict]:
+        from boto3.dynamodb.conditions import Key
+
+        cond = Key("PK").eq(pk)
+        if sk_prefix:
+            cond = cond & Key("SK").begins_with(sk_prefix)
+        kwargs: dict = {"KeyConditionExpression": cond}
+        while True:
+            page = self.table.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @staticmethod
+    def _ser(item: dict) -> dict:
+        from boto3.dynamodb.types import TypeSerializer
+
+        ser = TypeSerializer()
+        return {k: ser.serialize(v) for k, v in dynamo(item).items()}

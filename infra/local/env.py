@@ -1,0 +1,72 @@
+"""The local stack's environment: ports, endpoint, resource names and secrets.
+
+Everything honours what is already in the environment, so tests and tools can point the
+commands at any running stack. Secrets that are not set are generated once per checkout and
+kept in `.local-stack/secrets.json` (git-ignored), never in code or config files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets as random_secrets
+from pathlib import Path
+
+from infra import resources
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR", ROOT / ".local-stack"))
+ACCOUNT_ID = "123456789012"  # moto's default account
+SECRET_NAMES = ("X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "API_CHANNEL_SECRET",
+                "X_BEARER_TOKEN", "LOCAL_JWT_SECRET")
+PLATFORM_SECRET_ID = "social-care/platform"
+EMAIL_QUEUE_NAME = "social-care-email-local"  # local stand-in for SNS ▸ Lambda delivery
+
+
+def port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def endpoint() -> str:
+    return os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{port('AWS_PORT', 4566)}"
+
+
+def queue_url(name: str) -> str:
+    return f"{endpoint()}/{ACCOUNT_ID}/{name}"
+
+
+def local_secrets() -> dict[str, str]:
+    """Secrets from the environment, else from the state file, else newly generated."""
+    path = STATE_DIR / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    values = {}
+    for name in SECRET_NAMES:
+        values[name] = os.environ.get(name) or stored.get(name) or random_secrets.token_urlsafe(32)
+    if values != stored:
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
+    return values
+
+
+def apply() -> dict[str, str]:
+    """Set the local stack's variables in this process (without overriding given ones)."""
+    defaults = {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ENDPOINT_URL": endpoint(),
+        "TABLE_NAME": resources.TABLE_NAME,
+        "MODEL_BUCKET": "social-care-models-local",
+        "PLATFORM_SECRET_ID": PLATFORM_SECRET_ID,
+        "X_API_BASE": f"http://127.0.0.1:{port('SANDBOX_PORT', 8025)}",
+        "GRAPH_API_BASE": f"http://127.0.0.1:{port('SANDBOX_PORT', 8025)}/v21.0",
+        "POWERTOOLS_SERVICE_NAME": "social-care-local",
+    }
+    for spec in resources.QUEUES:
+        defaults[spec.env_var] = queue_url(spec.name)
+    for key, value in {**defaults, **local_secrets()}.items():
+        os.environ.setdefault(key, value)
+    from chalicelib import config
+
+    config.reset()
+    return {k: os.environ[k] for k in defaults}

@@ -1,0 +1,327 @@
+"""The whole desk on one machine: moto server, Chalice's local server, queue pollers, a clock.
+
+`chalice local` runs no SQS, SNS or schedule handlers, so the pollers here receive from each
+local queue and invoke the matching Chalice handler with a real SQS (or SNS) event, honouring
+its partial batch response: failed records go back to the queue, and after the queue's
+maxReceiveCount moto moves them to the dead-letter queue, as AWS does.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from infra import resources
+from infra.local import env
+
+RETRY_VISIBILITY_SECONDS = 2  # a failed record comes back quickly locally
+
+
+# -- bootstrap ------------------------------------------------------------------------------
+def bootstrap() -> dict:
+    """Create table, queues with DLQs, bucket, email topic and secrets. Idempotent."""
+    import boto3
+
+    settings = env.apply()
+    region = settings["AWS_DEFAULT_REGION"]
+    ddb = boto3.client("dynamodb", region_name=region)
+    if resources.TABLE_NAME not in ddb.list_tables()["TableNames"]:
+        ddb.create_table(TableName=resources.TABLE_NAME, **resources.TABLE_DEFINITION)
+        ddb.update_time_to_live(TableName=resources.TABLE_NAME, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": resources.TTL_ATTRIBUTE})
+    sqs = boto3.client("sqs", region_name=region)
+    for spec in resources.QUEUES:
+        create_queue_pair(sqs, spec.name, spec.dlq_name, spec.visibility_timeout, spec.max_receive_count)
+    email_queue = create_queue_pair(sqs, env.EMAIL_QUEUE_NAME, env.EMAIL_QUEUE_NAME + "-dlq", 60, 5)
+    sns = boto3.client("sns", region_name=region)
+    topic_arn = sns.create_topic(Name=resources.EMAIL_TOPIC_NAME)["TopicArn"]
+    email_queue_arn = sqs.get_queue_attributes(QueueUrl=email_queue, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=email_queue_arn)
+    s3 = boto3.client("s3", region_name=region)
+    s3.create_bucket(Bucket=settings["MODEL_BUCKET"],
+                     CreateBucketConfiguration={"LocationConstraint": region})
+    sm = boto3.client("secretsmanager", region_name=region)
+    secret = json.dumps({k: v for k, v in env.local_secrets().items() if k != "LOCAL_JWT_SECRET"})
+    try:
+        sm.create_secret(Name=env.PLATFORM_SECRET_ID, SecretString=secret)
+    except sm.exceptions.ResourceExistsException:
+        sm.put_secret_value(SecretId=env.PLATFORM_SECRET_ID, SecretString=secret)
+    return {"table": resources.TABLE_NAME, "queues": [q.name for q in resources.QUEUES],
+            "topic": topic_arn, "bucket": settings["MODEL_BUCKET"], "secret": env.PLATFORM_SECRET_ID}
+
+
+def create_queue_pair(sqs, name: str, dlq_name: str, visibility: int, max_receive: int) -> str:
+    dlq_url = sqs.create_queue(QueueName=dlq_name, Attributes={
+        "MessageRetentionPeriod": str(resources.DLQ_RETENTION_SECONDS)})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return sqs.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": str(visibility),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive)}),
+    })["QueueUrl"]
+
+
+# -- handlers and the events they expect ----------------------------------------------------
+class LambdaContext:
+    def __init__(self, name: str):
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:eu-west-1:{env.ACCOUNT_ID}:function:{name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{name}"
+        self.log_stream_name = "local"
+        self._deadline = time.time() + 60
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(max(self._deadline - time.time(), 0) * 1000)
+
+
+def sqs_event(messages: list[dict], queue_arn: str) -> dict:
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+        "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": queue_arn.split(":")[3],
+    } for m in messages]}
+
+
+def sns_event_from_sqs(messages: list[dict]) -> list[dict]:
+    """SNS delivered to SQS wraps the notification; Lambda receives it as an SNS record."""
+    events = []
+    for m in messages:
+        note = json.loads(m["Body"])
+        events.append({"Records": [{
+            "EventSource": "aws:sns", "EventVersion": "1.0",
+            "EventSubscriptionArn": note.get("TopicArn", "") + ":local",
+            "Sns": {"Type": note.get("Type", "Notification"), "MessageId": note.get("MessageId"),
+                    "TopicArn": note.get("TopicArn"), "Subject": note.get("Subject"),
+                    "Message": note["Message"], "Timestamp": note.get("Timestamp"),
+                    "MessageAttributes": note.get("MessageAttributes", {})}}]})
+    return events
+
+
+@dataclass
+class Worker:
+    """One queue and the Chalice handler that consumes it."""
+
+    queue_name: str
+    handler: Callable[[dict, Any], Any]
+    function_name: str
+    kind: str = "sqs"  # or "sns": SNS notifications delivered through a local queue
+    batch_size: int = 10
+
+    def poll_once(self, sqs, wait_seconds: int = 0) -> int:
+        """Receive one batch and hand it to the handler. Returns how many were received."""
+        url = env.queue_url(self.queue_name)
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=self.batch_size,
+                                  WaitTimeSeconds=wait_seconds, AttributeNames=["All"]).get("Messages", [])
+        if not got:
+            return 0
+        if self.kind == "sns":
+            self._deliver_sns(sqs, url, got)
+        else:
+            self._deliver_sqs(sqs, url, got)
+        return len(got)
+
+    def _deliver_sqs(self, sqs, url: str, got: list[dict]) -> None:
+        arn = f"arn:aws:sqs:{_region()}:{env.ACCOUNT_ID}:{self.queue_name}"
+        try:
+            result = self.handler(sqs_event(got, arn), LambdaContext(self.function_name)) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception as err:  # the whole batch failed, as Lambda would see it
+            print(f"[{self.function_name}] batch failed: {type(err).__name__}: {err}", flush=True)
+            failed = {m["MessageId"] for m in got}
+        for m in got:
+            if m["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=RETRY_VISIBILITY_SECONDS)
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+    def _deliver_sns(self, sqs, url: str, got: list[dict]) -> None:
+        for m, event in zip(got, sns_event_from_sqs(got)):
+            try:
+                self.handler(event, LambdaContext(self.function_name))
+            except Exception as err:
+                print(f"[{self.function_name}] failed: {type(err).__name__}: {err}", flush=True)
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=RETRY_VISIBILITY_SECONDS)
+                continue
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def _region() -> str:
+    import os
+
+    return os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
+
+
+def workers(app) -> list[Worker]:
+    return [
+        Worker(env.EMAIL_QUEUE_NAME, app.email_inbound, "email_inbound", kind="sns"),
+        Worker(resources.queue("ingest").name, app.ingest_worker, "ingest_worker"),
+        Worker(resources.queue("routing").name, app.route_worker, "route_worker"),
+    ]
+
+
+def schedules(app) -> list[tuple[str, Callable, int]]:
+    return [("x_mentions_poller", app.x_mentions_poller, 60)]
+
+
+def scheduled_event(name: str) -> dict:
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": env.ACCOUNT_ID,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": _region(),
+            "resources": [f"arn:aws:events:{_region()}:{env.ACCOUNT_ID}:rule/{name}"], "detail": {}}
+
+
+def load_app():
+    env.apply()
+    import app as chalice_app
+
+    return chalice_app.app
+
+
+def drain(app=None, idle_rounds: int = 2, max_seconds: float = 300) -> dict:
+    """Process every queue until all are empty (twice in a row), then return the counts."""
+    import boto3
+
+    app = app or load_app()
+    sqs = boto3.client("sqs", region_name=_region())
+    counts = {w.queue_name: 0 for w in workers(app)}
+    idle, started = 0, time.time()
+    while idle < idle_rounds and time.time() - started < max_seconds:
+        moved = 0
+        for worker in workers(app):
+            n = worker.poll_once(sqs)
+            counts[worker.queue_name] += n
+            moved += n
+        idle = idle + 1 if moved == 0 and _all_empty(sqs) else 0
+        if moved == 0 and idle < idle_rounds:
+            time.sleep(0.2)
+    return counts
+
+
+def _all_empty(sqs) -> bool:
+    for name in [env.EMAIL_QUEUE_NAME] + [q.name for q in resources.QUEUES if q.key != "outbound"]:
+        attrs = sqs.get_queue_attributes(QueueUrl=env.queue_url(name), AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if int(attrs["ApproximateNumberOfMessages"]) or int(attrs["ApproximateNumberOfMessagesNotVisible"]):
+            return False
+    return True
+
+
+# -- long-running services ------------------------------------------------------------------
+class Services:
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.moto = None
+        self.api = None
+        self.sandbox = None
+
+    def start_moto(self, port: int) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.moto.start()
+
+    def start_sandbox(self, port: int) -> None:
+        from infra.local import sandbox
+
+        self.sandbox = sandbox.start(port=port)
+
+    def start_api(self, app, port: int) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        server = create_local_server(app, Config(chalice_stage="dev"), "127.0.0.1", port)
+        server.server.daemon_threads = True
+        self.api = server
+        self._spawn("api", server.serve_forever)
+
+    def start_workers(self, app) -> None:
+        import boto3
+
+        for worker in workers(app):
+            sqs = boto3.client("sqs", region_name=_region())
+            self._spawn(worker.function_name, self._poll_forever, worker, sqs)
+
+    def start_clock(self, app) -> None:
+        for name, handler, every in schedules(app):
+            self._spawn(name, self._tick, name, handler, every)
+
+    def _poll_forever(self, worker: Worker, sqs) -> None:
+        while not self.stop_event.is_set():
+            try:
+                worker.poll_once(sqs, wait_seconds=1)
+            except Exception as err:  # keep polling: a local hiccup must not stop the desk
+                print(f"[{worker.function_name}] poller error: {err}", flush=True)
+                self.stop_event.wait(1)
+
+    def _tick(self, name: str, handler, every: int) -> None:
+        while not self.stop_event.is_set():
+            try:
+                handler(scheduled_event(name), LambdaContext(name))
+            except Exception as err:
+                print(f"[{name}] schedule error: {err}", flush=True)
+            self.stop_event.wait(every)
+
+    def _spawn(self, name: str, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.api:
+            self.api.shutdown()
+        if self.sandbox:
+            self.sandbox.stop()
+        if self.moto:
+            self.moto.stop()
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status < 500:
+                    return
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def ticket_lines(store) -> list[dict]:
+    """The `tickets` command's rows: one dict a ticket, messages in order."""
+    rows = []
+    for t in sorted(store.all_tickets(), key=lambda t: t["created_at"]):
+        rows.append({"id": t["id"], "channel": t["channel"], "status": t["status"],
+                     "priority": t.get("priority", 0), "customer_id": t.get("customer_id"),
+                     "messages": [{"direction": m["direction"], "text": m.get("text", ""),
+                                   "platform_message_id": m.get("platform_message_id")}
+                                  for m in store.messages(t["id"])]})
+    return rows
+
+
+def quarantine_lines(store) -> list[dict]:
+    return [{"id": q["id"], "route": q["route"], "reason": q["reason"], "received_at": q["received_at"]}
+            for q in store.quarantined()]
+
+
+def store():
+    from chalicelib import aws
+    from chalicelib.store.dynamodb import DynamoStore
+
+    env.apply()
+    return DynamoStore(aws.table())
+
