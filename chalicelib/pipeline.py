@@ -157,6 +157,9 @@ def process_sqs_event(event: dict, context) -> dict:
     from chalicelib import aws
 
     store = DynamoStore(aws.table())
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event, record_handler=lambda r: handle_record(r.body, store),
-                                    processor=processor, context=context)
+
+    def record_handler(record) -> Outcome:
+        return handle_record(record.body, store)
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)

@@ -50,6 +50,9 @@ def process_sqs_event(event: dict, context) -> dict:
     from chalicelib import aws
 
     store = DynamoStore(aws.table())
-    return process_partial_response(
-        event=event, processor=BatchProcessor(event_type=EventType.SQS), context=context,
-        record_handler=lambda r: route(RoutingRequest.model_validate_json(r.body), store))
+
+    def record_handler(record) -> Optional[str]:
+        return route(RoutingRequest.model_validate_json(record.body), store)
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)

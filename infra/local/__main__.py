@@ -26,17 +26,17 @@ def cmd_up(args) -> int:
     services.start_sandbox(sandbox_port)
     print("bootstrap:", json.dumps(stack.bootstrap()), flush=True)
     print("seed:", json.dumps(demo.seed(stack.store())), flush=True)
-    app = stack.load_app()
-    services.start_api(app, api_port)
+    handlers = stack.load_handlers()
+    services.start_api(handlers, api_port)
     api = f"http://127.0.0.1:{api_port}"
     stack.wait_http(f"{api}/api/health")
-    services.start_workers(app)
+    services.start_workers(handlers)
     if not args.no_traffic:
         from infra.local import traffic
 
         sent = traffic.replay(api, f"http://127.0.0.1:{sandbox_port}")
         print("traffic:", json.dumps(sent), flush=True)
-    services.start_clock(app)
+    services.start_clock(handlers)
     from chalicelib.auth import mint
 
     token = mint("sam", "supervisor", env.local_secrets()["LOCAL_JWT_SECRET"])

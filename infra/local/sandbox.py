@@ -32,9 +32,13 @@ endpoint's window ("mentions", "tweets", "dm"); the answer carries x-rate-limit-
 answers 429. Once `reset` is in the past the window rolls over (remaining = limit, reset =
 now + 15 min), as X's does; to force a 429 set a reset in the future.
 
-Platform endpoints need a credential, as the real ones do: X wants an `Authorization`
-header (`Bearer ...` for the mentions timeline, 401 otherwise); the Graph API wants an
-`access_token` (query or body) or an `Authorization` header.
+The endpoints above need a credential, as the real ones do (unknown paths do not): X wants
+an `Authorization` header (`Bearer ...` for the mentions timeline) and answers 401 without
+one; the Graph send/comment edges want an `access_token` (query or body) or an
+`Authorization` header and answer 400 OAuthException code 104 without one.
+
+Seed from Python with `Sandbox.seed_x_mentions` (the `x_tweet` / `x_user` builders make v2
+objects), `set_x_rate_limit`, `fail_next`; read with `Sandbox.requests`.
 """
 from __future__ import annotations
 
@@ -655,8 +659,8 @@ def make_server(port: int = 0, host: str = "127.0.0.1",
 def start(port: int = 0, host: str = "127.0.0.1") -> Sandbox:
     """Start a sandbox on a daemon thread; port 0 picks a free port (see `.port`, `.url`)."""
     server, state = make_server(port, host)
-    thread = threading.Thread(target=server.serve_forever, name=f"sandbox:{server.server_address[1]}",
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"sandbox:{server.server_address[1]}", daemon=True)
     thread.start()
     return Sandbox(server, thread, state)
 

@@ -22,19 +22,26 @@ RETRY_VISIBILITY_SECONDS = 2  # a failed record comes back quickly locally
 
 # -- bootstrap ------------------------------------------------------------------------------
 def bootstrap() -> dict:
-    """Create table, queues with DLQs, bucket, email topic and secrets. Idempotent."""
+    """Create table, queues with DLQs, bucket, email topic and secrets on the endpoint. Idempotent."""
+    settings = env.apply()
+    secret = {k: v for k, v in env.local_secrets().items() if k != "LOCAL_JWT_SECRET"}
+    made = provision(settings["AWS_DEFAULT_REGION"], settings["MODEL_BUCKET"], secret)
+    return {"table": resources.TABLE_NAME, "queues": [q.name for q in resources.QUEUES],
+            "topic": made["topic"], "bucket": settings["MODEL_BUCKET"], "secret": env.PLATFORM_SECRET_ID}
+
+
+def provision(region: str, bucket: str, secret_values: dict) -> dict:
+    """Make the resources of infra/resources.py wherever boto3 points (moto server or mock)."""
     import boto3
 
-    settings = env.apply()
-    region = settings["AWS_DEFAULT_REGION"]
     ddb = boto3.client("dynamodb", region_name=region)
     if resources.TABLE_NAME not in ddb.list_tables()["TableNames"]:
         ddb.create_table(TableName=resources.TABLE_NAME, **resources.TABLE_DEFINITION)
         ddb.update_time_to_live(TableName=resources.TABLE_NAME, TimeToLiveSpecification={
             "Enabled": True, "AttributeName": resources.TTL_ATTRIBUTE})
     sqs = boto3.client("sqs", region_name=region)
-    for spec in resources.QUEUES:
-        create_queue_pair(sqs, spec.name, spec.dlq_name, spec.visibility_timeout, spec.max_receive_count)
+    urls = {spec.env_var: create_queue_pair(sqs, spec.name, spec.dlq_name, spec.visibility_timeout,
+                                            spec.max_receive_count) for spec in resources.QUEUES}
     email_queue = create_queue_pair(sqs, env.EMAIL_QUEUE_NAME, env.EMAIL_QUEUE_NAME + "-dlq", 60, 5)
     sns = boto3.client("sns", region_name=region)
     topic_arn = sns.create_topic(Name=resources.EMAIL_TOPIC_NAME)["TopicArn"]
@@ -42,16 +49,13 @@ def bootstrap() -> dict:
         "Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=email_queue_arn)
     s3 = boto3.client("s3", region_name=region)
-    s3.create_bucket(Bucket=settings["MODEL_BUCKET"],
-                     CreateBucketConfiguration={"LocationConstraint": region})
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     sm = boto3.client("secretsmanager", region_name=region)
-    secret = json.dumps({k: v for k, v in env.local_secrets().items() if k != "LOCAL_JWT_SECRET"})
     try:
-        sm.create_secret(Name=env.PLATFORM_SECRET_ID, SecretString=secret)
+        sm.create_secret(Name=env.PLATFORM_SECRET_ID, SecretString=json.dumps(secret_values))
     except sm.exceptions.ResourceExistsException:
-        sm.put_secret_value(SecretId=env.PLATFORM_SECRET_ID, SecretString=secret)
-    return {"table": resources.TABLE_NAME, "queues": [q.name for q in resources.QUEUES],
-            "topic": topic_arn, "bucket": settings["MODEL_BUCKET"], "secret": env.PLATFORM_SECRET_ID}
+        sm.put_secret_value(SecretId=env.PLATFORM_SECRET_ID, SecretString=json.dumps(secret_values))
+    return {"queue_urls": urls, "topic": topic_arn}
 
 
 def create_queue_pair(sqs, name: str, dlq_name: str, visibility: int, max_receive: int) -> str:
@@ -116,7 +120,7 @@ class Worker:
 
     def poll_once(self, sqs, wait_seconds: int = 0) -> int:
         """Receive one batch and hand it to the handler. Returns how many were received."""
-        url = env.queue_url(self.queue_name)
+        url = sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=self.batch_size,
                                   WaitTimeSeconds=wait_seconds, AttributeNames=["All"]).get("Messages", [])
         if not got:
@@ -128,7 +132,7 @@ class Worker:
         return len(got)
 
     def _deliver_sqs(self, sqs, url: str, got: list[dict]) -> None:
-        arn = f"arn:aws:sqs:{_region()}:{env.ACCOUNT_ID}:{self.queue_name}"
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         try:
             result = self.handler(sqs_event(got, arn), LambdaContext(self.function_name)) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -160,16 +164,17 @@ def _region() -> str:
     return os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
 
 
-def workers(app) -> list[Worker]:
+def workers(handlers) -> list[Worker]:
+    """`handlers` is the app module: its event handlers are module-level functions."""
     return [
-        Worker(env.EMAIL_QUEUE_NAME, app.email_inbound, "email_inbound", kind="sns"),
-        Worker(resources.queue("ingest").name, app.ingest_worker, "ingest_worker"),
-        Worker(resources.queue("routing").name, app.route_worker, "route_worker"),
+        Worker(env.EMAIL_QUEUE_NAME, handlers.email_inbound, "email_inbound", kind="sns"),
+        Worker(resources.queue("ingest").name, handlers.ingest_worker, "ingest_worker"),
+        Worker(resources.queue("routing").name, handlers.route_worker, "route_worker"),
     ]
 
 
-def schedules(app) -> list[tuple[str, Callable, int]]:
-    return [("x_mentions_poller", app.x_mentions_poller, 60)]
+def schedules(handlers) -> list[tuple[str, Callable, int]]:
+    return [("x_mentions_poller", handlers.x_mentions_poller, 60)]
 
 
 def scheduled_event(name: str) -> dict:
@@ -179,24 +184,25 @@ def scheduled_event(name: str) -> dict:
             "resources": [f"arn:aws:events:{_region()}:{env.ACCOUNT_ID}:rule/{name}"], "detail": {}}
 
 
-def load_app():
+def load_handlers():
+    """The app module (its `app` is the Chalice object, its functions the handlers)."""
     env.apply()
-    import app as chalice_app
+    import app as handlers
 
-    return chalice_app.app
+    return handlers
 
 
-def drain(app=None, idle_rounds: int = 2, max_seconds: float = 300) -> dict:
+def drain(handlers=None, idle_rounds: int = 2, max_seconds: float = 300) -> dict:
     """Process every queue until all are empty (twice in a row), then return the counts."""
     import boto3
 
-    app = app or load_app()
+    handlers = handlers or load_handlers()
     sqs = boto3.client("sqs", region_name=_region())
-    counts = {w.queue_name: 0 for w in workers(app)}
+    counts = {w.queue_name: 0 for w in workers(handlers)}
     idle, started = 0, time.time()
     while idle < idle_rounds and time.time() - started < max_seconds:
         moved = 0
-        for worker in workers(app):
+        for worker in workers(handlers):
             n = worker.poll_once(sqs)
             counts[worker.queue_name] += n
             moved += n
@@ -208,7 +214,7 @@ def drain(app=None, idle_rounds: int = 2, max_seconds: float = 300) -> dict:
 
 def _all_empty(sqs) -> bool:
     for name in [env.EMAIL_QUEUE_NAME] + [q.name for q in resources.QUEUES if q.key != "outbound"]:
-        attrs = sqs.get_queue_attributes(QueueUrl=env.queue_url(name), AttributeNames=[
+        attrs = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"], AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
         if int(attrs["ApproximateNumberOfMessages"]) or int(attrs["ApproximateNumberOfMessagesNotVisible"]):
             return False
@@ -235,24 +241,24 @@ class Services:
 
         self.sandbox = sandbox.start(port=port)
 
-    def start_api(self, app, port: int) -> None:
+    def start_api(self, handlers, port: int) -> None:
         from chalice.config import Config
         from chalice.local import create_local_server
 
-        server = create_local_server(app, Config(chalice_stage="dev"), "127.0.0.1", port)
+        server = create_local_server(handlers.app, Config(chalice_stage="dev"), "127.0.0.1", port)
         server.server.daemon_threads = True
         self.api = server
         self._spawn("api", server.serve_forever)
 
-    def start_workers(self, app) -> None:
+    def start_workers(self, handlers) -> None:
         import boto3
 
-        for worker in workers(app):
+        for worker in workers(handlers):
             sqs = boto3.client("sqs", region_name=_region())
             self._spawn(worker.function_name, self._poll_forever, worker, sqs)
 
-    def start_clock(self, app) -> None:
-        for name, handler, every in schedules(app):
+    def start_clock(self, handlers) -> None:
+        for name, handler, every in schedules(handlers):
             self._spawn(name, self._tick, name, handler, every)
 
     def _poll_forever(self, worker: Worker, sqs) -> None:

@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_FLAGS := --quiet --disable-pip-version-check
+STAGE ?= dev
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run test bench package deploy clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Chalice takes the Lambda runtime from it)"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PY) -c 'import chalice, moto, aws_lambda_powertools, pydantic, jwt'
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m infra.local up $(ARGS)
+
+test: install
+	$(PY) -m pytest -n 2 -q tests
+
+bench: install
+	$(PY) -m bench
+
+package: install
+	$(PY) -m infra.package build/$(STAGE) --stage $(STAGE)
+
+deploy: install
+	$(PY) -m infra.deploy --stage $(STAGE)
+
+clean:
+	rm -rf build .pytest_cache .local-stack

@@ -1,0 +1,124 @@
+"""`python -m infra.package OUT_DIR [--stage dev]`: the deployable SAM template, offline.
+
+Chalice generates the functions; this module writes the merge template that adds what Chalice
+cannot express (aws/chalice#884): the table, every queue with its dead-letter queue and a DLQ
+alarm, the model bucket, the email topic, `ReportBatchItemFailures` on every SQS event source,
+and the resource names each function reads from its environment. Then it runs
+`chalice package --merge-template` and, unless told not to, cfn-lint on the result.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from infra import resources
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def chalice_functions() -> dict[str, str]:
+    """Logical id of every Lambda function Chalice generates, mapped to its handler type."""
+    from chalice.utils import to_cfn_resource_name
+
+    sys.path.insert(0, str(ROOT))
+    from app import app
+
+    functions = {"APIHandler": "api"}
+    for handler in app.event_sources:
+        functions[to_cfn_resource_name(handler.name)] = type(handler).__name__
+    return functions
+
+
+def sqs_event_sources() -> dict[str, str]:
+    """Function logical id → its SQS event's logical id."""
+    from chalice.app import SQSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    from app import app
+
+    return {to_cfn_resource_name(h.name): to_cfn_resource_name(h.name) + "SqsEventSource"
+            for h in app.event_sources if isinstance(h, SQSEventConfig)}
+
+
+def merge_template() -> dict:
+    res: dict = {
+        "Table": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+                  "UpdateReplacePolicy": "Retain",
+                  "Properties": {"TableName": resources.TABLE_NAME, **resources.TABLE_DEFINITION,
+                                 "TimeToLiveSpecification": {"AttributeName": resources.TTL_ATTRIBUTE,
+                                                             "Enabled": True},
+                                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}},
+        resources.MODEL_BUCKET_LOGICAL_ID: {
+            "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {"BucketName": {"Fn::Sub": "social-care-desk-${AWS::AccountId}-${AWS::Region}"},
+                           "PublicAccessBlockConfiguration": {
+                               "BlockPublicAcls": True, "BlockPublicPolicy": True,
+                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                           "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                               {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}},
+        "EmailTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": resources.EMAIL_TOPIC_NAME}},
+        "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "social-care-alarms"}},
+    }
+    for spec in resources.QUEUES:
+        dlq = spec.logical_id + "Dlq"
+        res[dlq] = {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": spec.dlq_name, "MessageRetentionPeriod": resources.DLQ_RETENTION_SECONDS,
+            "SqsManagedSseEnabled": True}}
+        res[spec.logical_id] = {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": spec.name, "VisibilityTimeout": spec.visibility_timeout, "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+                              "maxReceiveCount": spec.max_receive_count}}}
+        res[dlq + "Alarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmDescription": f"Messages in {spec.dlq_name}: poison messages need a look and a redrive",
+            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": spec.dlq_name}],
+            "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}]}}
+    environment = {
+        "TABLE_NAME": {"Ref": "Table"},
+        "MODEL_BUCKET": {"Ref": resources.MODEL_BUCKET_LOGICAL_ID},
+        **{spec.env_var: {"Ref": spec.logical_id} for spec in resources.QUEUES},
+    }
+    sqs_events = sqs_event_sources()
+    for function in chalice_functions():
+        props: dict = {"Environment": {"Variables": environment}}
+        if function in sqs_events:
+            props["Events"] = {sqs_events[function]: {"Properties": {
+                "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+        # The queues and topic are made in this template: create them before the event sources.
+        res[function] = {"Properties": props, "DependsOn": [q.logical_id for q in resources.QUEUES] + ["EmailTopic"]}
+    return {"Resources": res}
+
+
+def package(out_dir: Path, stage: str = "dev", lint: bool = True) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    merge = out_dir / "merge-template.json"
+    merge.write_text(json.dumps(merge_template(), indent=2))
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
+    chalice = Path(sys.executable).with_name("chalice")
+    subprocess.run([str(chalice), "package", "--stage", stage, "--merge-template", str(merge),
+                    str(out_dir / "package")], cwd=ROOT, env=env, check=True)
+    template = out_dir / "package" / "sam.json"
+    if lint:
+        cfn_lint = Path(sys.executable).with_name("cfn-lint")
+        subprocess.run([str(cfn_lint), str(template)], check=True)
+    return template
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.package")
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--stage", default="dev", choices=["dev", "prod"])
+    parser.add_argument("--no-lint", action="store_true")
+    args = parser.parse_args(argv)
+    print(package(args.out_dir, args.stage, lint=not args.no_lint))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Webhook ▸ ingest queue ▸ ingest worker ▸ ticket and message in DynamoDB ▸ routing message.
+
+Everything runs in-process: Chalice's test client for the routes, moto for DynamoDB and SQS,
+and the local stack's queue poller to deliver real SQS events to the worker.
+"""
+from __future__ import annotations
+
+import json
+
+from infra.local import payloads as p
+from infra.local import stack
+from tests.conftest import TEST_SECRETS
+
+BRAND_X = "1500000000000000001"
+PAGE = "104000000000001"
+CUSTOMER = {"id": "2244994945", "name": "Aino Korhonen", "handle": "ainok", "followers": 120_000,
+            "verified": True}
+
+
+def post_x(desk, payload, secret=TEST_SECRETS["X_CONSUMER_SECRET"]):
+    body = p.encode(payload)
+    headers = {"Content-Type": "application/json", **p.sign_x(body, secret)}
+    return desk.client.http.post("/webhooks/x", headers=headers, body=body)
+
+
+def post_meta(desk, payload):
+    body = p.encode(payload)
+    headers = {"Content-Type": "application/json", **p.sign_meta(body, TEST_SECRETS["META_APP_SECRET"])}
+    return desk.client.http.post("/webhooks/meta", headers=headers, body=body)
+
+
+def tweet(tweet_id="1850000000000000001", text="@NordlightShop my order #4411 never arrived, help?"):
+    return p.x_tweet_event(BRAND_X, tweet_id, CUSTOMER, text)
+
+
+def test_a_tweet_becomes_a_ticket_with_its_message_and_a_routing_message(desk):
+    # Given a signed Account Activity delivery with one customer tweet
+    # When it is posted and the ingest worker runs
+    answer = post_x(desk, tweet())
+    desk.drain(only=("ingest_worker",))
+
+    # Then the webhook accepted it, one ticket holds the message, and routing was asked
+    assert answer.status_code == 200
+    assert json.loads(answer.body) == {"accepted": 1, "duplicates": 0, "ignored": 0}
+    [ticket] = stack.ticket_lines(desk.store())
+    assert ticket["channel"] == "x" and ticket["status"] == "open"
+    assert ticket["messages"] == [{"direction": "in", "platform_message_id": "1850000000000000001",
+                                   "text": "@NordlightShop my order #4411 never arrived, help?"}]
+    stored = desk.store().get_ticket(ticket["id"])
+    assert stored["classification"]["actionable"] is True
+    assert stored["priority"] > 0 and stored["priority_factors"]
+    [routing] = desk.queued("ROUTING_QUEUE_URL")
+    assert routing["ticket_id"] == ticket["id"] and routing["reason"] == "new_ticket"
+
+
+def test_the_customer_profile_keeps_identity_reach_and_touchpoint(desk):
+    post_x(desk, tweet())
+    desk.drain(only=("ingest_worker",))
+
+    [ticket] = stack.ticket_lines(desk.store())
+    profile = desk.store().customer_history(ticket["customer_id"])
+    [identity] = profile["identities"]
+    assert (identity["platform"], identity["user_id"], identity["followers"], identity["verified"]) == (
+        "x", "2244994945", 120_000, True)
+    assert [t["ticket_id"] for t in profile["touchpoints"]] == [ticket["id"]]
+
+
+def test_a_platform_retry_never_makes_a_second_ticket_or_message(desk):
+    # Given the same delivery posted three times (X retries on timeouts)
+    for _ in range(3):
+        assert post_x(desk, tweet()).status_code == 200
+    # When the worker processes all three copies
+    desk.drain(only=("ingest_worker",))
+    # Then there is one ticket with one message, and one routing message
+    [ticket] = stack.ticket_lines(desk.store())
+    assert len(ticket["messages"]) == 1
+    assert len(desk.queued("ROUTING_QUEUE_URL")) == 1
+
+
+def test_a_later_message_of_the_conversation_threads_into_the_open_ticket(desk):
+    # Given two Messenger messages from one customer, in two deliveries
+    for mid, text in (("m_1", "Hei, tilaukseni on myöhässä"), ("m_2", "Tilausnumero 4411")):
+        post_meta(desk, p.meta_payload("page", [p.meta_entry(PAGE, messaging=[
+            p.messenger_event(PAGE, "6000000000000001", mid, text=text)])]))
+    # When processed
+    desk.drain(only=("ingest_worker",))
+    # Then one ticket holds both, in order
+    [ticket] = stack.ticket_lines(desk.store())
+    assert [m["text"] for m in ticket["messages"]] == ["Hei, tilaukseni on myöhässä", "Tilausnumero 4411"]
+    assert [r["reason"] for r in desk.queued("ROUTING_QUEUE_URL")] == ["new_ticket", "new_message"]
+
+
+def test_a_batched_meta_delivery_makes_one_ticket_per_conversation(desk):
+    # Given one POST with two page entries: a comment on each of two posts and a Messenger message
+    payload = p.meta_payload("page", [
+        p.meta_entry(PAGE, changes=[p.fb_comment_change(PAGE, "post1", "c1", {"id": "71", "name": "Ola"},
+                                                        "Where is my refund?")]),
+        p.meta_entry(PAGE, changes=[p.fb_comment_change(PAGE, "post2", "c2", {"id": "72", "name": "Eleni"},
+                                                        "Η παραγγελία μου δεν ήρθε")],
+                     messaging=[p.messenger_event(PAGE, "6000000000000002", "m_9", text="Help please")]),
+    ])
+    answer = post_meta(desk, payload)
+    desk.drain(only=("ingest_worker",))
+    assert json.loads(answer.body)["accepted"] == 3
+    tickets = stack.ticket_lines(desk.store())
+    assert sorted(t["messages"][0]["platform_message_id"] for t in tickets) == ["c1", "c2", "m_9"]
+
+
+def test_an_event_for_an_unseen_brand_account_registers_it_as_discovered(desk):
+    post_x(desk, p.x_tweet_event("1500000000000000999", "1850000000000000777", CUSTOMER, "hello?"))
+    desk.drain(only=("ingest_worker",))
+    [account] = desk.store().accounts("x")
+    assert (account["account_id"], account["status"]) == ("1500000000000000999", "discovered")
+    assert len(stack.ticket_lines(desk.store())) == 1
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored_or_queued(desk):
+    answer = post_x(desk, tweet(), secret="not-the-secret")
+    assert answer.status_code == 401
+    assert desk.queued("INGEST_QUEUE_URL") == []
+    assert desk.store().table.scan()["Items"] == []
+
+
+def test_a_missing_signature_is_refused(desk):
+    body = p.encode(tweet())
+    answer = desk.client.http.post("/webhooks/x", headers={"Content-Type": "application/json"}, body=body)
+    assert answer.status_code == 401
+    assert desk.queued("INGEST_QUEUE_URL") == []
+
+
+def test_a_signed_body_that_is_not_json_is_a_400(desk):
+    body = b"{not json"
+    answer = desk.client.http.post("/webhooks/meta", body=body, headers={
+        "Content-Type": "application/json", **p.sign_meta(body, TEST_SECRETS["META_APP_SECRET"])})
+    assert answer.status_code == 400 and "error" in json.loads(answer.body)
+
+
+def test_a_body_over_one_mebibyte_is_a_413(desk):
+    body = b'{"pad": "' + b"a" * (1024 * 1024) + b'"}'
+    answer = desk.client.http.post("/webhooks/api", body=body, headers={
+        "Content-Type": "application/json", **p.sign_api(body, TEST_SECRETS["API_CHANNEL_SECRET"])})
+    assert answer.status_code == 413
+    assert desk.queued("INGEST_QUEUE_URL") == []
+
+
+def test_a_signed_body_of_unknown_shape_is_quarantined_and_answered_200(desk):
+    body = p.encode({"object": "marketplace", "entry": [{"id": "1", "changes": []}]})
+    answer = desk.client.http.post("/webhooks/meta", body=body, headers={
+        "Content-Type": "application/json", **p.sign_meta(body, TEST_SECRETS["META_APP_SECRET"])})
+    assert answer.status_code == 200
+    [row] = stack.quarantine_lines(desk.store())
+    assert row["route"] == "/webhooks/meta" and row["id"] == json.loads(answer.body)["quarantined"]
+    [item] = desk.store().quarantined()
+    assert item["raw_body"] == body.decode()  # kept byte for byte, for replay
+    assert "x-hub-signature-256" in item["headers"]
+    assert desk.queued("INGEST_QUEUE_URL") == []
+
+
+def test_an_enqueue_failure_answers_5xx_so_the_platform_retries(desk, aws_env):
+    from chalicelib import config
+
+    aws_env.setenv("INGEST_QUEUE_URL", desk.queue_urls["INGEST_QUEUE_URL"] + "-missing")
+    config.reset()
+    answer = post_x(desk, tweet())
+    assert answer.status_code == 503
+
+
+def test_a_whatsapp_status_updates_delivery_tracking_not_tickets(desk):
+    payload = p.meta_payload("whatsapp_business_account", [p.meta_entry("WABA1", changes=[
+        p.wa_status_change("109000000000001", "wamid.OUT1", "delivered", "358401234567")])])
+    assert post_meta(desk, payload).status_code == 200
+    desk.drain(only=("ingest_worker",))
+    assert stack.ticket_lines(desk.store()) == []
+    [status] = desk.store().delivery_statuses("whatsapp", "wamid.OUT1")
+    assert status["status"] == "delivered"
+
+
+def test_an_inbound_email_through_sns_becomes_a_ticket(desk):
+    message = p.ses_sns_message("kasia@example.pl", "care@nordlight.example", "Zwrot pieniędzy",
+                                "Dzień dobry, proszę o zwrot pieniędzy za zamówienie 5521.",
+                                "abc123@mail.example.pl")
+    desk.client.lambda_.invoke("email_inbound", desk.client.events.generate_sns_event(message=message))
+    desk.drain(only=("ingest_worker",))
+    [ticket] = stack.ticket_lines(desk.store())
+    assert ticket["channel"] == "email"
+    assert "zwrot pieniędzy" in ticket["messages"][0]["text"]
+
+
+def test_the_routing_worker_assigns_an_online_agent_who_speaks_the_language(desk):
+    desk.store().put_agent({"id": "mikko", "languages": ["fi", "en"], "status": "online", "capacity": 5})
+    desk.store().put_agent({"id": "ana", "languages": ["el", "en"], "status": "online", "capacity": 5})
+    post_meta(desk, p.meta_payload("page", [p.meta_entry(PAGE, messaging=[
+        p.messenger_event(PAGE, "6000000000000003", "m_31", text="Hei, laskussa on virhe, apua?")])]))
+    desk.drain()
+    [ticket] = stack.ticket_lines(desk.store())
+    assert desk.store().get_ticket(ticket["id"])["assignee"] == "mikko"
