@@ -85,13 +85,14 @@ def merge_template() -> dict:
         **{spec.env_var: {"Ref": spec.logical_id} for spec in resources.QUEUES},
     }
     sqs_events = sqs_event_sources()
-    for function in chalice_functions():
+    for function, kind in chalice_functions().items():
         props: dict = {"Environment": {"Variables": environment}}
         if function in sqs_events:
             props["Events"] = {sqs_events[function]: {"Properties": {
                 "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
-        # The queues and topic are made in this template: create them before the event sources.
-        res[function] = {"Properties": props, "DependsOn": [q.logical_id for q in resources.QUEUES] + ["EmailTopic"]}
+        res[function] = {"Properties": props}
+        if kind == "SNSEventConfig":  # subscribes by topic name: the topic must exist first
+            res[function]["DependsOn"] = ["EmailTopic"]
     return {"Resources": res}
 
 

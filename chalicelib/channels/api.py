@@ -7,10 +7,11 @@ or a JSON list of such objects (a batch; an empty list is accepted and yields no
 Extra fields are allowed and ignored. Signed with `X-Signature-256: sha256=<hex HMAC-SHA256 of
 the raw body with API_CHANNEL_SECRET>`.
 
-Normalisation: brand_account_id = channel_id (default "default"); conversation_id = thread_id,
-else "author:<author.id>"; reply_to_id = external_id; kind "message"; visibility private; created_at defaults to now and is converted to
-UTC (a naive timestamp is taken as UTC). A missing or mistyped required field raises
-UnknownPayload naming every bad field ("[1].author.name", ...).
+Normalisation: kind "message"; brand_account_id = channel_id (default "default");
+conversation_id = thread_id, else "author:<author.id>"; reply_to_id = external_id; visibility
+private; created_at defaults to now and is converted to UTC (a naive timestamp is taken as UTC).
+A missing or mistyped required field raises UnknownPayload naming every bad field
+("[1].author.name", ...).
 
 Imports pydantic, the standard library, chalicelib.models, chalicelib.errors and the sibling
 signing module only.

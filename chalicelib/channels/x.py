@@ -16,7 +16,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.channels import signing
-from chalicelib.errors import UnknownPayload
+from chalicelib.errors import InvalidSignature, UnknownPayload
 from chalicelib.models import (
     Attachment,
     Author,
@@ -61,6 +61,8 @@ def crc_response(crc_token: str, secret: str) -> dict:
 
     https://developer.x.com/en/docs/twitter-api/enterprise/account-activity-api/guides/securing-webhooks
     """
+    if not secret:
+        raise InvalidSignature("no consumer secret configured for X")
     digest = signing.hmac_sha256(secret, crc_token.encode("utf-8"))
     return {"response_token": "sha256=" + base64.b64encode(digest).decode("ascii")}
 

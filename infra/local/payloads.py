@@ -110,14 +110,14 @@ def x_tweet(tweet_id: str, user: dict, text: str, in_reply_to: Optional[str] = N
     entities = {"hashtags": [], "urls": [], "user_mentions": [], "symbols": []}
     tweet = {
         "created_at": _twitter_time(moment),
-        "id": int(tweet_id),
+        "id": int(tweet_id) if str(tweet_id).isdigit() else tweet_id,
         "id_str": str(tweet_id),
         "text": text if len(text) <= 140 else text[:139] + "\u2026",
         "source": '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>',
         "truncated": len(text) > 140,
-        "in_reply_to_status_id": int(in_reply_to) if in_reply_to else None,
+        "in_reply_to_status_id": int(in_reply_to) if in_reply_to and in_reply_to.isdigit() else None,
         "in_reply_to_status_id_str": in_reply_to,
-        "in_reply_to_user_id": int(in_reply_to_user_id) if in_reply_to_user_id else None,
+        "in_reply_to_user_id": int(in_reply_to_user_id) if in_reply_to_user_id and in_reply_to_user_id.isdigit() else None,
         "in_reply_to_user_id_str": in_reply_to_user_id,
         "user": x_user(**user),
         "is_quote_status": False,
@@ -299,7 +299,8 @@ def wa_message(message_id: str, wa_id: str, text: Optional[str] = None, type: st
     elif type == "reaction":
         message["reaction"] = {"message_id": context_id or "", "emoji": text or "\U0001f44d"}
     else:
-        body: dict = {"id": media_id or "1234567890", "mime_type": _WA_MIME.get(type, "application/octet-stream"),
+        body: dict = {"id": media_id or "1234567890",
+                      "mime_type": _WA_MIME.get(type, "application/octet-stream"),
                       "sha256": "ZmFrZXNoYQ=="}
         if caption:
             body["caption"] = caption

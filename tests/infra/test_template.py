@@ -1,0 +1,69 @@
+"""The deployable template, as `make package` generates it (chalice package + merge template).
+
+Chalice alone never sets ReportBatchItemFailures (aws/chalice#884) nor makes queues; these
+tests read the generated SAM template to prove the merge did.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import package, resources
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    out = tmp_path_factory.mktemp("package")
+    path = package.package(out, stage="prod", lint=True)  # cfn-lint failing raises here
+    return json.loads(path.read_text())["Resources"]
+
+
+def test_every_sqs_event_source_reports_partial_batch_failures(template):
+    sqs_events = [(name, event) for name, res in template.items()
+                  if res["Type"] == "AWS::Serverless::Function"
+                  for event in res["Properties"].get("Events", {}).values() if event["Type"] == "SQS"]
+    assert {name for name, _ in sqs_events} == {"IngestWorker", "RouteWorker"}
+    for _, event in sqs_events:
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_every_queue_has_a_dead_letter_queue_and_an_alarm_on_it(template):
+    for spec in resources.QUEUES:
+        queue = template[spec.logical_id]["Properties"]
+        assert queue["QueueName"] == spec.name
+        assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [spec.logical_id + "Dlq", "Arn"]}
+        assert template[spec.logical_id + "Dlq"]["Properties"]["QueueName"] == spec.dlq_name
+        alarm = template[spec.logical_id + "DlqAlarm"]["Properties"]
+        assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": spec.dlq_name}]
+
+
+def test_the_sqs_handlers_consume_the_queues_the_template_makes(template):
+    queue_of = {"IngestWorker": "social-care-ingest", "RouteWorker": "social-care-routing"}
+    for function, queue_name in queue_of.items():
+        [event] = template[function]["Properties"]["Events"].values()
+        assert event["Properties"]["Queue"]["Fn::Sub"].endswith(":" + queue_name)
+
+
+def test_the_table_is_the_one_tests_and_the_local_stack_use(template):
+    table = template["Table"]["Properties"]
+    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode"):
+        assert table[key] == resources.TABLE_DEFINITION[key]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_every_function_gets_resource_names_and_no_secret_in_its_environment(template):
+    functions = {n: r for n, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert len(functions) == 5
+    for res in functions.values():
+        variables = res["Properties"]["Environment"]["Variables"]
+        assert variables["TABLE_NAME"] == {"Ref": "Table"}
+        assert variables["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
+        assert variables["PLATFORM_SECRET_ID"] == "social-care/platform"
+        for name in ("X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "API_CHANNEL_SECRET"):
+            assert name not in variables
+
+
+def test_the_runtime_is_python_3_11(template):
+    runtimes = {r["Properties"]["Runtime"] for r in template.values() if r["Type"] == "AWS::Serverless::Function"}
+    assert runtimes == {"python3.11"}
