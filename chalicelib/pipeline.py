@@ -97,8 +97,10 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
 def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,
                       now) -> tuple[str, bool]:
     due = m.created_at + (URGENT_FIRST_RESPONSE if verdict.urgency else FIRST_RESPONSE_SLA[m.visibility.value])
+    conversation_key = _conversation_key(m, store)
     for _ in range(5):
-        ticket, created = store.open_ticket_for(m.conversation_key, _new_ticket(m, customer_id, verdict, now, due))
+        ticket, created = store.open_ticket_for(conversation_key, _new_ticket(m, conversation_key, customer_id,
+                                                                              verdict, now, due))
         created = created or ticket.get("message_count", 0) == 0  # we crashed after opening it
         new_priority = max(priority.score, ticket.get("priority", 0) if not created else 0)
         changes = {
@@ -116,14 +118,28 @@ def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, prio
             return ticket["id"], created
         except ConcurrentUpdate:
             continue  # the ticket moved under us: read it again
-    raise ConcurrentUpdate(f"ticket of {m.conversation_key} kept changing")
+    raise ConcurrentUpdate(f"ticket of {conversation_key} kept changing")
 
 
-def _new_ticket(m: Mention, customer_id: str, verdict, now, sla_due) -> dict:
+def _conversation_key(m: Mention, store: DynamoStore) -> str:
+    """A reply to a message we already hold joins that message's conversation.
+
+    X's Account Activity tweets carry no conversation id: a customer answering the brand's
+    reply would otherwise start a thread keyed by that reply.
+    """
+    if m.in_reply_to_id:
+        parent = store.get_dedupe(f"{m.platform.value}#{m.in_reply_to_id}")
+        ticket = store.get_ticket(parent["ticket_id"]) if parent else None
+        if ticket:
+            return ticket["conversation_key"]
+    return m.conversation_key
+
+
+def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, now, sla_due) -> dict:
     ticket_id = str(uuid.uuid4())
     return {
         "id": ticket_id, "channel": m.platform.value, "kind": m.kind,
-        "brand_account_id": m.brand_account_id, "conversation_key": m.conversation_key,
+        "brand_account_id": m.brand_account_id, "conversation_key": conversation_key,
         "status": "open", "priority": 0, "version": 0, "message_count": 0,
         "customer_id": customer_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
         "first_inbound_at": m.created_at.isoformat(), "sla_due_at": sla_due.isoformat(),
