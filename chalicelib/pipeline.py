@@ -90,7 +90,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     _route(m, ticket_id, message_id, "new_ticket" if created else "new_message", priority.score,
            verdict.language, store, send)
     logger.info("mention stored", extra={"ticket_id": ticket_id, "message_id": message_id,
-                                         "created": created, "priority": priority.score})
+                                         "ticket_created": created, "priority": priority.score})
     return Outcome("created" if created else "threaded", ticket_id, message_id)
 
 

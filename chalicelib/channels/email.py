@@ -85,7 +85,8 @@ def _mime(content: object, receipt: dict) -> EmailMessage:
         except (binascii.Error, ValueError) as exc:
             raise UnknownPayload("email: content is not valid base64") from exc
         return email.message_from_bytes(raw, policy=email.policy.default)
-    return email.message_from_string(content, policy=email.policy.default)
+    # UTF-8 content holds the raw MIME, 8bit parts included: parse it as the bytes it was.
+    return email.message_from_bytes(content.encode("utf-8"), policy=email.policy.default)
 
 
 def _mention(message: EmailMessage, mail: dict, receipt: dict) -> Mention:

@@ -7,8 +7,9 @@
    letters (a Latin brand name in a Chinese sentence does not make it English).
 2. Latin script: each candidate language scores 1 per stopword token, plus characters that
    are typical of it (ą ł ż → pl, ä ö → fi/sv, ñ ¿ → es, ã õ → pt, ğ ı ş → tr, ...) and a
-   few word endings (Finnish -ssa/-lla/-sta, Polish -ego/-ych/-ość). A platform's language
-   hint adds 1.5 to its language. The best score wins when it reaches 1.5.
+   few word endings (Finnish -ssa/-lla/-sta, Polish -ego/-ych/-ość, Portuguese -ção/-ou) and
+   letter pairs (Finnish aa/ää/kk, Polish rz/sz/cz). A platform's language hint adds 1.5 to
+   its language. The best score wins when it reaches 1.5, or 1.0 with no close second.
 3. Nothing decisive → the hint, else None.
 
 Standard library only. `identify(norm, hint)` returns (language or None, evidence).
@@ -33,6 +34,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         kanssa vielä jo nyt miksi missä milloin miten mitä mikä kuka onko voiko voitteko
         voisitteko kiitos hei moi myös vaan siitä sen tai kuin jos niin ihan tosi eikä enää
         ollut sitten koska mulle minulle teidän teille te me meidän vaikka aivan kyllä
+        aina voin voi saa pitää mikään mitään kaikki vain
         """.split()),
     "pl": frozenset("""
         i w na nie się sie jest to że ze z do mój moje moja moim mam już juz jeszcze jak co czy
@@ -94,10 +96,22 @@ CHARS: dict[str, dict[str, float]] = {
 # Word endings typical of a language (token length >= 5), weight per token.
 ENDINGS: dict[str, tuple[tuple[str, ...], float]] = {
     "fi": (("ssa", "ssä", "lla", "llä", "sta", "stä", "lta", "ltä", "ksi", "kin", "kaan",
-            "kään", "nen", "ttu", "tty", "ani", "äni", "nsa", "nsä", "iin", "ään", "aan"), 0.5),
+            "kään", "nen", "ttu", "tty", "ani", "äni", "nsa", "nsä", "iin", "ään", "aan",
+            "een", "lle"), 0.5),
     "pl": (("ego", "ych", "ość", "ami", "ów", "ię", "ać", "ić", "łem", "łam", "ście", "emy"), 0.5),
     "de": (("ung", "lich", "keit", "heit", "chen", "sch"), 0.4),
     "en": (("ing", "tion", "ed", "n't"), 0.3),
+    "pt": (("ção", "ções", "ou", "ei", "ão", "ões"), 0.5),
+    "es": (("ción", "ciones", "ía", "amos"), 0.4),
+    "it": (("zione", "zioni", "gli", "cchi", "ato", "ati"), 0.3),
+    "fr": (("eux", "aient", "ement", "ais", "ait"), 0.3),
+}
+
+# Letter pairs typical of a language inside a token (length >= 4), weight once per token.
+PAIRS: dict[str, tuple[tuple[str, ...], float]] = {
+    "fi": (("aa", "ää", "ii", "uu", "yy", "öö", "kk", "yö", "äy"), 0.4),
+    "pl": (("rz", "sz", "cz", "wy", "dz"), 0.3),
+    "nl": (("ij", "oe", "aa", "uu"), 0.2),
 }
 
 _LATIN_LANGS = tuple(STOPWORDS)
@@ -188,6 +202,10 @@ def _latin_language(norm: str, hint: str | None):
             for lang, (endings, weight) in ENDINGS.items():
                 if tok.endswith(endings):
                     scores[lang] += weight
+        if len(tok) >= 4:
+            for lang, (pairs, weight) in PAIRS.items():
+                if any(p in tok for p in pairs):
+                    scores[lang] += weight
     for lang, chars in CHARS.items():
         for ch, weight in chars.items():
             n = norm.count(ch)
@@ -195,9 +213,9 @@ def _latin_language(norm: str, hint: str | None):
                 scores[lang] += weight * min(n, 4)
     if hint in scores:
         scores[hint] += 1.5
-    best = max(scores, key=lambda k: scores[k])
-    if scores[best] >= 1.5:
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:2]
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:2]
+    (best, top), (_, second) = ranked
+    if top >= 1.5 or (top >= 1.0 and second < 0.5 * top):
         return best, [f"lang:latin:{k}={v:g}" for k, v in ranked]
     if hint:
         return hint, [f"lang:hint:{hint}"]

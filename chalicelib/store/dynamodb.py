@@ -59,6 +59,7 @@ def dynamo(value: Any) -> Any:
 class DynamoStore:
     def __init__(self, table: Any):
         self.table = table
+        # The resource's client serialises plain Python values itself, transactions included.
         self.client = table.meta.client
         self.name = table.name
 
@@ -113,12 +114,12 @@ class DynamoStore:
         try:
             self.client.transact_write_items(TransactItems=[
                 {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                         "Item": self._ser({**keys.identity(platform, author["id"]), **identity})}},
-                {"Put": {"TableName": self.name, "Item": self._ser({
+                         "Item": dynamo({**keys.identity(platform, author["id"]), **identity})}},
+                {"Put": {"TableName": self.name, "Item": dynamo({
                     **keys.customer(customer_id), "customer_id": customer_id,
                     "name": author.get("name") or author.get("handle") or author["id"],
                     "created_at": now.isoformat(), "identity_count": 1})}},
-                {"Put": {"TableName": self.name, "Item": self._ser({
+                {"Put": {"TableName": self.name, "Item": dynamo({
                     **keys.customer_identity(customer_id, platform, author["id"]), **identity,
                     "linked_at": now.isoformat()})}},
             ])
@@ -166,14 +167,14 @@ class DynamoStore:
                 if current and current["status"] != "closed":
                     return current, False
                 condition = {"ConditionExpression": "ticket_id = :old",
-                             "ExpressionAttributeValues": self._ser({":old": pointer["ticket_id"]})}
+                             "ExpressionAttributeValues": dynamo({":old": pointer["ticket_id"]})}
             else:
                 condition = {"ConditionExpression": "attribute_not_exists(PK)"}
             try:
                 self.client.transact_write_items(TransactItems=[
                     {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                             "Item": self._ser({**keys.ticket(new_ticket["id"]), **new_ticket})}},
-                    {"Put": {"TableName": self.name, **condition, "Item": self._ser({
+                             "Item": dynamo({**keys.ticket(new_ticket["id"]), **new_ticket})}},
+                    {"Put": {"TableName": self.name, **condition, "Item": dynamo({
                         **keys.conversation(conversation_key), "ticket_id": new_ticket["id"]})}},
                 ])
                 return new_ticket, True
@@ -200,16 +201,16 @@ class DynamoStore:
                 + ", version = version + :one ADD message_count :one")
         items = [
             {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                     "Item": self._ser({**keys.dedupe(dedupe_key), "ticket_id": ticket["id"],
+                     "Item": dynamo({**keys.dedupe(dedupe_key), "ticket_id": ticket["id"],
                                         "message_id": message["id"], "routed": False,
                                         "expires_at": int((now + DEDUPE_RETENTION).timestamp())})}},
-            {"Put": {"TableName": self.name, "Item": self._ser({
+            {"Put": {"TableName": self.name, "Item": dynamo({
                 **keys.message(ticket["id"], created_iso, message["id"]), **message})}},
-            {"Update": {"TableName": self.name, "Key": self._ser(keys.ticket(ticket["id"])),
+            {"Update": {"TableName": self.name, "Key": dynamo(keys.ticket(ticket["id"])),
                         "UpdateExpression": expr, "ConditionExpression": "version = :v",
                         "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": self._ser({**values, ":one": 1, ":v": ticket["version"]})}},
-            {"Put": {"TableName": self.name, "Item": self._ser({
+                        "ExpressionAttributeValues": dynamo({**values, ":one": 1, ":v": ticket["version"]})}},
+            {"Put": {"TableName": self.name, "Item": dynamo({
                 **keys.touchpoint(customer_id, created_iso, message["id"]), "ticket_id": ticket["id"],
                 "message_id": message["id"], "channel": message["platform"], "kind": message["kind"],
                 "direction": "in", "at": created_iso})}},
@@ -302,10 +303,3 @@ class DynamoStore:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    @staticmethod
-    def _ser(item: dict) -> dict:
-        from boto3.dynamodb.types import TypeSerializer
-
-        ser = TypeSerializer()
-        return {k: ser.serialize(v) for k, v in dynamo(item).items()}

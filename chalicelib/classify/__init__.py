@@ -1,0 +1,57 @@
+"""Mention classification: does it need a reply, how does the customer feel, in what
+language, about what, and how urgent is it.
+
+Public interface (stable; a learnt model will later replace the insides):
+
+    classify(text, *, language_hint=None) -> Classification
+    priority.prioritise(classification, *, followers, verified, public, repeat_contacts=0)
+
+This first classifier is transparent rules over small per-language word lists (English,
+Finnish, Greek, Chinese, Arabic, Polish; lighter German, French, Spanish, Portuguese,
+Italian), with script-based and stopword-based language identification. Every cue that fired
+is listed in `Classification.evidence`, e.g. "help:en:'refund'", "neg:fi:'huono'",
+"neg:el:'δεν καλό'", "flag:safety:en:'overheat'", "lang:script:greek".
+
+Module layout: `text` (normalisation, scripts, emoji), `langid` (language identification),
+`lexicon` (the word lists, data only), `matcher` (lazy regex compilation), `rules` (the
+analysis), `priority` (ticket priority from a classification and the author's reach).
+
+Imports: the standard library and pydantic only; the lexicon is Python data in the package
+(no file I/O) and its patterns compile lazily on first use, so importing is cheap.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, Field
+
+from . import rules
+
+Topic = Literal["order", "delivery", "refund", "billing", "account", "technical",
+                "product_question", "service_complaint", "praise", "other"]
+UrgencyFlag = Literal["outage", "safety", "legal", "churn", "urgent", "repeated_contact"]
+
+TOPICS: tuple[str, ...] = ("order", "delivery", "refund", "billing", "account", "technical",
+                           "product_question", "service_complaint", "praise", "other")
+URGENCY_FLAGS: tuple[str, ...] = rules.URGENCY_FLAGS
+
+
+class Classification(BaseModel):
+    """What the desk knows about one mention's text."""
+
+    actionable: bool  # needs a reply: question, complaint, request, outage report
+    actionable_confidence: float = Field(ge=0.0, le=1.0)
+    sentiment: Literal["negative", "neutral", "positive"]
+    sentiment_score: float = Field(ge=-1.0, le=1.0)
+    language: Optional[str] = None  # ISO 639-1
+    topic: str  # one of TOPICS
+    urgency: list[str] = Field(default_factory=list)  # named flags, see URGENCY_FLAGS
+    evidence: list[str] = Field(default_factory=list)  # the cues that fired
+
+
+def classify(text: str, *, language_hint: str | None = None) -> Classification:
+    """Classify one mention's text. `language_hint` is the platform's guess ("fi", "zh-TW")."""
+    return Classification(**rules.analyse(text or "", language_hint))
+
+
+__all__ = ["Classification", "classify", "TOPICS", "URGENCY_FLAGS"]
