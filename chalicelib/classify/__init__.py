@@ -12,12 +12,14 @@ Italian), with script-based and stopword-based language identification. Every cu
 is listed in `Classification.evidence`, e.g. "help:en:'refund'", "neg:fi:'huono'",
 "neg:el:'δεν καλό'", "flag:safety:en:'overheat'", "lang:script:greek".
 
-Module layout: `text` (normalisation, scripts, emoji), `langid` (language identification),
-`lexicon` (the word lists, data only), `matcher` (lazy regex compilation), `rules` (the
-analysis), `priority` (ticket priority from a classification and the author's reach).
+Module layout: `labels` (topic and flag names), `text` (normalisation, scripts, emoji),
+`langid` (language identification), `lexicon` (the word lists, data only), `matcher` (lazy
+regex compilation), `rules` (the analysis), `priority` (ticket priority from a
+classification and the author's reach).
 
-Imports: the standard library and pydantic only; the lexicon is Python data in the package
-(no file I/O) and its patterns compile lazily on first use, so importing is cheap.
+Imports: the standard library and pydantic only. The lexicon is Python data in the package
+(no file I/O); importing this package loads only the model and the label names — `rules`,
+the lexicon and their patterns load on the first `classify` call.
 """
 from __future__ import annotations
 
@@ -25,15 +27,11 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, Field
 
-from . import rules
+from .labels import TOPICS, URGENCY_FLAGS
 
 Topic = Literal["order", "delivery", "refund", "billing", "account", "technical",
                 "product_question", "service_complaint", "praise", "other"]
 UrgencyFlag = Literal["outage", "safety", "legal", "churn", "urgent", "repeated_contact"]
-
-TOPICS: tuple[str, ...] = ("order", "delivery", "refund", "billing", "account", "technical",
-                           "product_question", "service_complaint", "praise", "other")
-URGENCY_FLAGS: tuple[str, ...] = rules.URGENCY_FLAGS
 
 
 class Classification(BaseModel):
@@ -50,7 +48,13 @@ class Classification(BaseModel):
 
 
 def classify(text: str, *, language_hint: str | None = None) -> Classification:
-    """Classify one mention's text. `language_hint` is the platform's guess ("fi", "zh-TW")."""
+    """Classify one mention's text. `language_hint` is the platform's guess ("fi", "zh-TW").
+
+    The rules and word lists load on the first call (about 30 ms without cached bytecode, as
+    on Lambda), not at import, so a handler that never classifies never pays for them.
+    """
+    from . import rules
+
     return Classification(**rules.analyse(text or "", language_hint))
 
 

@@ -7,18 +7,18 @@ How a mention is read:
 1. `text.normalise` (NFKC, lowercase, no URLs/handles); `text.fold` for FOLDED languages.
 2. Language: `langid.identify` (script fast paths, then Latin stopwords), with the hint.
 3. Lexicons to run: the detected language's, plus English when Latin letters are present
-   (people mix English product words into every language); all of them when the language is
-   unknown or has no lexicon of its own (then Chinese runs only if Han is present).
+   (people mix English product words into every language). Unknown Latin-script language:
+   every Latin lexicon. A known language without a lexicon (sv, nl, tr, ja, ru, ...):
+   English if Latin letters are present, Chinese if Han is.
 4. Sentiment: lexicon weights (±1, strong ±2), flipped when a negator precedes within three
-   words (two characters for Chinese), halved before a contrast word ("but"); emoji and
-   emoticons add their weight, and so do the urgency flags (safety, legal, churn and outage
-   −1, repeated contact −0.5). score = raw / (|raw| + 2), in -1..1; label at ±0.25.
+   words (two characters for Chinese), ×0.5 before a contrast word ("but") and ×1.5 after
+   it; emoji and emoticons add their weight, and so do urgency flags (safety, legal, churn,
+   outage −1; repeated contact −0.5). score = raw / (|raw| + 2), in -1..1; label at ±0.2.
 5. Actionable: noisy-or of the help cues that fired (question 0.55, complaint 0.6, request
    0.5, outage 0.7, weak 0.3, question mark 0.5, each urgency flag 0.6, negative sentiment
    0.6·|score|); a complaint cue negated within two words ("no problem", "ei ole rikki")
-   does not fire. Positive
-   sentiment damps it: × (1 − 0.7·score) when only weak cues fired, × (1 − 0.3·score) else.
-   Actionable when the confidence reaches 0.5.
+   does not fire. Positive sentiment damps the result: × (1 − 0.7·score) when only weak
+   cues fired, × (1 − 0.3·score) otherwise. Actionable when the confidence reaches 0.5.
 6. Topic: the topic with most cue hits (ties: the order of TOPIC_ORDER); "praise" for a
    positive mention that needs no reply; "service_complaint" for an actionable negative one
    without a topic; else "other".
@@ -28,12 +28,12 @@ from __future__ import annotations
 import re
 
 from . import langid, matcher
+from .labels import URGENCY_FLAGS
 from .lexicon import FOLDED, LANGUAGES, LEXICON
 from .text import EMOJI, emoticons, fold, has_han, normalise, script_counts, strip_emoticons
 
 TOPIC_ORDER = ("refund", "billing", "account", "technical", "delivery", "order",
                "product_question", "service_complaint", "praise")
-URGENCY_FLAGS = ("outage", "safety", "legal", "churn", "urgent", "repeated_contact")
 
 QUESTION_MARK_WEIGHT = 0.5
 URGENCY_WEIGHT = 0.6
@@ -42,7 +42,8 @@ FLAG_SENTIMENT = {"safety": -1.0, "legal": -1.0, "churn": -1.0, "outage": -1.0,
                   "repeated_contact": -0.5}
 NEGATIVE_WEIGHT = 0.6
 ACTIONABLE_THRESHOLD = 0.5
-SENTIMENT_THRESHOLD = 0.25
+SENTIMENT_THRESHOLD = 0.2
+CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5  # "nice, but broken": the clause after "but" leads
 NEGATION_WINDOW = 3          # words
 COMPLAINT_NEGATION_WINDOW = 2  # words: "no problem", "nie ma problemu", "δεν υπάρχει πρόβλημα"
 ZH_NEGATION_WINDOW = 2       # characters
@@ -144,8 +145,8 @@ def analyse(text: str, language_hint: str | None = None) -> dict:
             if neg:
                 weight = -weight
                 word = f"{neg} {word}" if lg != "zh" else f"{neg}{word}"
-            if contrast and m.start() < contrast[0]:
-                weight *= 0.5
+            if contrast:
+                weight *= CONTRAST_BEFORE if m.start() < contrast[0] else CONTRAST_AFTER
             raw_sentiment += weight
             evidence.append(f"{'pos' if weight > 0 else 'neg'}:{lg}:'{word}'")
         if contrast:

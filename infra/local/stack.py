@@ -231,7 +231,11 @@ class Services:
         self.sandbox = None
 
     def start_moto(self, port: int) -> None:
+        import logging
+
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per AWS call is noise
 
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.moto.start()

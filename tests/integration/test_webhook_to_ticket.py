@@ -186,6 +186,37 @@ def test_an_inbound_email_through_sns_becomes_a_ticket(desk):
     assert "zwrot pieniędzy" in ticket["messages"][0]["text"]
 
 
+def test_an_email_delivered_twice_by_sns_is_one_message(desk):
+    message = p.ses_sns_message("eleni@example.gr", "care@nordlight.example", "Επιστροφή",
+                                "Θέλω επιστροφή χρημάτων", "dup1@mail.example.gr")
+    for _ in range(2):
+        desk.client.lambda_.invoke("email_inbound", desk.client.events.generate_sns_event(message=message))
+    desk.drain(only=("ingest_worker",))
+    [ticket] = stack.ticket_lines(desk.store())
+    assert len(ticket["messages"]) == 1
+
+
+def test_an_email_reply_threads_into_the_ticket_of_its_first_message(desk):
+    first = p.ses_sns_message("eleni@example.gr", "care@nordlight.example", "Order 77", "Where is order 77?",
+                              "root77@mail.example.gr")
+    reply = p.ses_sns_message("eleni@example.gr", "care@nordlight.example", "Re: Order 77", "Any news?",
+                              "reply77@mail.example.gr", in_reply_to="root77@mail.example.gr",
+                              references="root77@mail.example.gr")
+    for message in (first, reply):
+        desk.client.lambda_.invoke("email_inbound", desk.client.events.generate_sns_event(message=message))
+        desk.drain(only=("ingest_worker",))
+    [ticket] = stack.ticket_lines(desk.store())
+    assert [m["text"] for m in ticket["messages"]] == ["Where is order 77?", "Any news?"]
+
+
+def test_an_sns_notification_of_unknown_shape_is_quarantined(desk):
+    desk.client.lambda_.invoke("email_inbound", desk.client.events.generate_sns_event(
+        message=json.dumps({"notificationType": "Received", "surprise": True})))
+    [row] = stack.quarantine_lines(desk.store())
+    assert row["route"] == "sns:email"
+    assert desk.queued("INGEST_QUEUE_URL") == []
+
+
 def test_the_routing_worker_assigns_an_online_agent_who_speaks_the_language(desk):
     desk.store().put_agent({"id": "mikko", "languages": ["fi", "en"], "status": "online", "capacity": 5})
     desk.store().put_agent({"id": "ana", "languages": ["el", "en"], "status": "online", "capacity": 5})
