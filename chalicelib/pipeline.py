@@ -99,9 +99,9 @@ def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, prio
     due = m.created_at + (URGENT_FIRST_RESPONSE if verdict.urgency else FIRST_RESPONSE_SLA[m.visibility.value])
     conversation_key = _conversation_key(m, store)
     for _ in range(5):
-        ticket, created = store.open_ticket_for(conversation_key, _new_ticket(m, conversation_key, customer_id,
+        ticket, _ = store.open_ticket_for(conversation_key, _new_ticket(m, conversation_key, customer_id,
                                                                               verdict, now, due))
-        created = created or ticket.get("message_count", 0) == 0  # we crashed after opening it
+        created = ticket.get("opened_by") == m.dedupe_key  # also true when retrying after a crash
         new_priority = max(priority.score, ticket.get("priority", 0) if not created else 0)
         changes = {
             "priority": new_priority,
@@ -140,7 +140,7 @@ def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, no
     return {
         "id": ticket_id, "channel": m.platform.value, "kind": m.kind,
         "brand_account_id": m.brand_account_id, "conversation_key": conversation_key,
-        "status": "open", "priority": 0, "version": 0, "message_count": 0,
+        "status": "open", "priority": 0, "version": 0, "message_count": 0, "opened_by": m.dedupe_key,
         "customer_id": customer_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
         "first_inbound_at": m.created_at.isoformat(), "sla_due_at": sla_due.isoformat(),
         "visibility": m.visibility.value, "language": verdict.language, "topic": verdict.topic,

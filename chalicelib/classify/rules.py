@@ -64,7 +64,7 @@ def _lexicon_languages(lang: str | None, norm: str, counts: dict[str, int]) -> l
     return (["en"] if latin else []) + (["zh"] if han else [])
 
 
-def _negated(text: str, m: re.Match, entry: matcher.Entry, comp: matcher.Compiled,
+def _negated(text: str, hit: matcher.Hit, comp: matcher.Compiled,
              window: int = NEGATION_WINDOW) -> str | None:
     """The negator governing a match, if any.
 
@@ -72,9 +72,9 @@ def _negated(text: str, m: re.Match, entry: matcher.Entry, comp: matcher.Compile
     their own negation ("not working") are never flipped, and a negator right after a
     conditional ("if you don't ...") is hypothetical, not a negation.
     """
-    if not comp.negators or comp.starts_negated(entry):
+    if not comp.negators or comp.starts_negated(hit.entry):
         return None
-    start = m.start()
+    start = hit.start
     if comp.lang == "zh":
         scope = _WINDOW_STOP.split(text[max(0, start - ZH_NEGATION_WINDOW):start])[-1]
         for ch in reversed(scope):
@@ -94,11 +94,9 @@ def _negated(text: str, m: re.Match, entry: matcher.Entry, comp: matcher.Compile
 
 def _contrast_at(text: str, comp: matcher.Compiled) -> tuple[int, str] | None:
     """Position and word of the last contrast word ("but"), if any."""
-    if comp.contrast is None:
-        return None
     last = None
-    for m in comp.contrast.finditer(text):
-        last = (m.start(), m.group(0))
+    for hit in comp.contrast.find(text):
+        last = (hit.start, hit.entry.text)
     return last
 
 
@@ -110,7 +108,8 @@ def analyse(text: str, language_hint: str | None = None) -> dict:
     evidence = list(evidence)
 
     help_cues: list[tuple[str, float]] = []   # (kind, weight)
-    seen_help: set[tuple[str, str]] = set()
+    seen_help: set[str] = set()               # a help cue counts once, whichever lexicon
+    seen_sentiment: set[tuple[str, int]] = set()  # a word counts once per place
     raw_sentiment = 0.0
     topic_hits: dict[str, float] = {}
     flags: dict[str, None] = {}
@@ -120,43 +119,47 @@ def analyse(text: str, language_hint: str | None = None) -> dict:
         target = folded if lg in FOLDED else norm
         contrast = _contrast_at(target, comp)
 
-        for entry, m in matcher.find(comp.help, comp.help_entries, target):
-            key = ("help", fold(entry.text))
+        for hit in comp.help.find(target):
+            entry = hit.entry
+            key = fold(entry.text)
             if key in seen_help:
                 continue
-            if entry.kind == "complaint" and _negated(target, m, entry, comp,
+            if entry.kind == "complaint" and _negated(target, hit, comp,
                                                       COMPLAINT_NEGATION_WINDOW):
-                evidence.append(f"negated:{lg}:'{entry.text}'")
+                evidence.append(f"negated:{lg}:'{entry.text.rstrip('*')}'")
                 continue
             seen_help.add(key)
             help_cues.append((entry.kind, entry.weight))
             evidence.append(f"help:{lg}:'{entry.text.rstrip('*')}'")
 
-        for entry, m in matcher.find(comp.sentiment, comp.sentiment_entries, target):
+        for hit in comp.sentiment.find(target):
+            entry = hit.entry
             if entry.kind == "zero":
                 continue
-            key = ("sent", fold(entry.text))
-            if key in seen_help:
+            place = (fold(entry.text), hit.start)
+            if place in seen_sentiment:
                 continue
-            seen_help.add(key)
+            seen_sentiment.add(place)
             weight = entry.weight
-            neg = _negated(target, m, entry, comp)
+            neg = _negated(target, hit, comp)
             word = entry.text.rstrip("*")
             if neg:
                 weight = -weight
                 word = f"{neg} {word}" if lg != "zh" else f"{neg}{word}"
             if contrast:
-                weight *= CONTRAST_BEFORE if m.start() < contrast[0] else CONTRAST_AFTER
+                weight *= CONTRAST_BEFORE if hit.start < contrast[0] else CONTRAST_AFTER
             raw_sentiment += weight
             evidence.append(f"{'pos' if weight > 0 else 'neg'}:{lg}:'{word}'")
         if contrast:
             evidence.append(f"contrast:{lg}:'{contrast[1]}'")
 
-        for entry, m in matcher.find(comp.topic, comp.topic_entries, target):
+        for hit in comp.topic.find(target):
+            entry = hit.entry
             topic_hits[entry.kind] = topic_hits.get(entry.kind, 0.0) + entry.weight
             evidence.append(f"topic:{entry.kind}:{lg}:'{entry.text.rstrip('*')}'")
 
-        for entry, m in matcher.find(comp.urgency, comp.urgency_entries, target):
+        for hit in comp.urgency.find(target):
+            entry = hit.entry
             if entry.kind not in flags:
                 flags[entry.kind] = None
             evidence.append(f"flag:{entry.kind}:{lg}:'{entry.text.rstrip('*')}'")

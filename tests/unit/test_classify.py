@@ -99,6 +99,12 @@ def test_conditional_negation_is_not_a_negation():
     assert c.actionable
 
 
+def test_repeated_word_counts_at_each_place_with_its_own_negation():
+    c = classify("The screen is good but the battery is not good")
+    assert c.sentiment == "negative", c.evidence
+    assert "pos:en:'good'" in c.evidence and "neg:en:'not good'" in c.evidence
+
+
 def test_contrast_weighs_the_clause_after_but():
     c = classify("Thanks for the quick reply but my order is still missing")
     assert c.sentiment == "negative", c.evidence
