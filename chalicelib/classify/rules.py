@@ -4,7 +4,8 @@ Imports the standard library and sibling modules only (no pydantic here: `analys
 plain dict that the package turns into a `Classification`).
 
 How a mention is read:
-1. `text.normalise` (NFKC, lowercase, no URLs/handles); `text.fold` for FOLDED languages.
+1. The first MAX_CHARS characters, `text.normalise`d (NFKC, lowercase, no URLs/handles);
+   `text.fold` for FOLDED languages.
 2. Language: `langid.identify` (script fast paths, then Latin stopwords), with the hint.
 3. Lexicons to run: the detected language's, plus English when Latin letters are present
    (people mix English product words into every language). Unknown Latin-script language:
@@ -47,6 +48,8 @@ CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5  # "nice, but broken": the clause aft
 NEGATION_WINDOW = 3          # words
 COMPLAINT_NEGATION_WINDOW = 2  # words: "no problem", "nie ma problemu", "δεν υπάρχει πρόβλημα"
 ZH_NEGATION_WINDOW = 2       # characters
+MAX_CHARS = 8000             # only the start of a very long text (a quoted e-mail thread) is read
+MAX_EVIDENCE = 60            # cues listed; the rest are counted in a final "more:N" entry
 
 _WINDOW_STOP = re.compile(r"[.,!?;:؟،。，！？；\n]")
 _WORD = re.compile(r"[\w']+")
@@ -101,7 +104,7 @@ def _contrast_at(text: str, comp: matcher.Compiled) -> tuple[int, str] | None:
 
 
 def analyse(text: str, language_hint: str | None = None) -> dict:
-    norm = normalise(text)
+    norm = normalise(text[:MAX_CHARS])
     folded = fold(norm)
     counts = script_counts(norm)
     lang, evidence = langid.identify(norm, language_hint)
@@ -228,6 +231,8 @@ def analyse(text: str, language_hint: str | None = None) -> dict:
     elif topic == "other" and actionable and sentiment == "negative":
         topic = "service_complaint"
 
+    if len(evidence) > MAX_EVIDENCE:
+        evidence = evidence[:MAX_EVIDENCE - 1] + [f"more:{len(evidence) - MAX_EVIDENCE + 1}"]
     return {
         "actionable": actionable,
         "actionable_confidence": confidence,

@@ -16,7 +16,7 @@ BRANDS = {
     },
     "aegean": {
         "name": "Aegean Skies",
-        "x": {"id": "1500000000000000002", "handle": "AegeanSkies", "poll": False},
+        "x": {"id": "1500000000000000002", "handle": "AegeanSkies", "poll": True},
         "facebook": {"id": "104000000000002"},
         "instagram": {"id": "17841400000000002", "handle": "aegeanskies"},
         "whatsapp": {"id": "109000000000002", "display_phone_number": "+30 21 0000 0002"},

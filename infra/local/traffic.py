@@ -4,7 +4,8 @@ Each corpus line becomes the payload its channel really sends: X Account Activit
 (tweets, DMs) and Meta deliveries (Page comments, Messenger, Instagram comments and DMs,
 WhatsApp) are POSTed, signed, to the webhook routes, Meta's batched as Meta batches them;
 API-channel messages are signed with the channel secret; emails are published to the SES ▸ SNS
-topic; `x_poll` tweets are put in the platform sandbox, where the scheduled X poller finds them.
+topic; `x_poll` tweets are put in the platform sandbox (under their brand's X account), where
+the scheduled X poller finds them.
 Two bad requests follow (an unsigned one, refused; an unknown shape, quarantined) so the
 newcomer sees both paths.
 """
@@ -41,7 +42,7 @@ def _post(url: str, body: bytes, headers: dict) -> int:
 
 def build(lines: list[dict], now: datetime) -> dict:
     """Group the corpus into deliveries: {"x": [...], "meta": [...], "api": [...], "email": [...], "poll": [...]}."""
-    out: dict = {"x": [], "meta": {}, "api": [], "email": [], "poll": {"tweets": [], "users": {}}}
+    out: dict = {"x": [], "meta": {}, "api": [], "email": [], "poll": {}}
     total = len(lines)
     for i, line in enumerate(lines):
         brand = demo.BRANDS[line["brand"]]
@@ -56,13 +57,12 @@ def build(lines: list[dict], now: datetime) -> dict:
             out["x"].append(p.x_dm_event(brand["x"]["id"], "17" + _num(i, text, digits=17),
                                          _x_author(author), text, created_at=at))
         elif channel == "x_poll":
-            account = demo.BRANDS["nordlight"]["x"]
             tweet_id = "19" + _num(i, text, digits=17)
-            out["poll"]["tweets"].append({
-                "id": tweet_id, "text": f"@{account['handle']} {text}", "author_id": uid,
-                "conversation_id": tweet_id, "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "lang": line["lang"]})
-            out["poll"]["users"][uid] = {
+            polled = out["poll"].setdefault(brand["x"]["id"], {"tweets": [], "users": {}})
+            polled["tweets"].append({
+                "id": tweet_id, "text": text, "author_id": uid, "conversation_id": tweet_id,
+                "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "lang": line["lang"]})
+            polled["users"][uid] = {
                 "id": uid, "name": author.get("name", uid), "username": author.get("handle") or f"user{uid}",
                 "verified": bool(author.get("verified")),
                 "public_metrics": {"followers_count": author.get("followers", 0), "following_count": 10,
@@ -154,12 +154,11 @@ def replay(api_url: str, sandbox_url: str) -> dict:
         for message in deliveries["email"]:
             sns.publish(TopicArn=topic, Message=message, Subject="Amazon SES Email Receipt Notification")
             statuses["email"] += 1
-    poll = deliveries["poll"]
-    if poll["tweets"]:
-        body = json.dumps({"user_id": demo.BRANDS["nordlight"]["x"]["id"], "tweets": poll["tweets"],
-                           "users": list(poll["users"].values())}).encode()
+    for account_id, polled in deliveries["poll"].items():  # found later by the scheduled X poller
+        body = json.dumps({"user_id": account_id, "tweets": polled["tweets"],
+                           "users": list(polled["users"].values())}).encode()
         _post(f"{sandbox_url}/_sandbox/x/mentions", body, {})
-        statuses["poll_seeded"] = len(poll["tweets"])
+        statuses["poll_seeded"] += len(polled["tweets"])
     unsigned = p.encode(p.x_tweet_event(demo.BRANDS["aegean"]["x"]["id"], "1", _x_author({"id": "1"}), "spoof"))
     statuses["bad"].append(_post(f"{api_url}/webhooks/x", unsigned, {}))
     unknown = p.encode({"object": "page", "entries": "a shape the parser has not learnt yet"})

@@ -1,7 +1,6 @@
 """The DynamoDB store's conditional writes: races lose cleanly, nothing is written twice."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
@@ -66,18 +65,46 @@ def test_one_customer_per_identity_with_fresh_reach(desk):
     assert identity["followers"] == 99
 
 
-def test_racing_workers_on_one_conversation_make_one_ticket_with_every_message(desk):
+class _StaleOnce:
+    """A table whose first read of a conversation pointer answers from before a rival's write."""
+
+    def __init__(self, table):
+        self._table, self._stale = table, True
+
+    def get_item(self, **kwargs):
+        if self._stale and kwargs["Key"]["PK"].startswith("CONV#"):
+            self._stale = False
+            return {}
+        return self._table.get_item(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._table, name)
+
+
+def test_a_worker_that_lost_the_race_for_a_conversation_uses_the_winners_ticket(desk):
+    from chalicelib.store.dynamodb import DynamoStore
+
+    winner = desk.store()
+    winner.open_ticket_for("facebook#p1#u9", _ticket("t1"))
+    # Given a rival that read the pointer before the winner wrote it
+    rival = DynamoStore(desk.store().table)
+    rival.table = _StaleOnce(rival.table)
+    # When it tries to open its own ticket for the conversation
+    ticket, created = rival.open_ticket_for("facebook#p1#u9", _ticket("t2"))
+    # Then its conditional write fails, it re-reads, and joins the winner's ticket
+    assert (ticket["id"], created) == ("t1", False)
+    assert desk.store().get_ticket("t2") is None
+
+
+def test_every_message_of_a_burst_lands_in_one_ticket_and_only_the_first_opens_it(desk):
     from chalicelib import pipeline
     from chalicelib.models import Author, Mention, MentionEnvelope, utcnow
 
     store = desk.store()
-    bodies = [MentionEnvelope(mention=Mention(
+    outcomes = [pipeline.handle_record(MentionEnvelope(mention=Mention(
         platform="facebook", kind="message", brand_account_id="p1", external_id=f"m_{i}", conversation_id="u9",
         author=Author(id="u9", name="Ola"), text=f"message {i}", visibility="private", created_at=utcnow()),
-        received_at=utcnow()).model_dump_json() for i in range(6)]
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        outcomes = list(pool.map(lambda b: pipeline.handle_record(b, store), bodies))
-    tickets = list(store.all_tickets())
-    assert len(tickets) == 1
-    assert sorted(m["text"] for m in store.messages(tickets[0]["id"])) == [f"message {i}" for i in range(6)]
-    assert sorted(o.result for o in outcomes).count("created") == 1
+        received_at=utcnow()).model_dump_json(), store) for i in range(4)]
+    [ticket] = list(store.all_tickets())
+    assert [m["text"] for m in store.messages(ticket["id"])] == [f"message {i}" for i in range(4)]
+    assert [o.result for o in outcomes] == ["created", "threaded", "threaded", "threaded"]

@@ -336,6 +336,13 @@ def test_empty_and_whitespace_text():
         assert c.urgency == []
 
 
+def test_long_text_is_bounded_in_time_and_evidence():
+    c = classify("where is my order? " * 5000)
+    assert c.actionable
+    assert len(c.evidence) <= 60
+    assert c.evidence[-1].startswith("more:")
+
+
 def test_classification_is_bounded_and_serialisable():
     c = classify("URGENT!!! worst service ever 😡😡😡 my lawyer will sue, never again, the app is down")
     assert isinstance(c, Classification)
