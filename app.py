@@ -29,11 +29,15 @@ def _error(status: int, message: str) -> Response:
 def x_crc():
     from chalicelib.channels import x
     from chalicelib.config import secrets
+    from chalicelib.errors import InvalidSignature
 
     token = (app.current_request.query_params or {}).get("crc_token")
     if not token:
         return _error(400, "crc_token is required")
-    return x.crc_response(token, secrets().get("X_CONSUMER_SECRET"))
+    try:
+        return x.crc_response(token, secrets().get("X_CONSUMER_SECRET"))
+    except InvalidSignature:  # no consumer secret configured: X must not get a wrong token
+        return _error(503, "the X channel is not configured")
 
 
 @app.route("/webhooks/x", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)

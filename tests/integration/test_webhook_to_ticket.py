@@ -225,3 +225,37 @@ def test_the_routing_worker_assigns_an_online_agent_who_speaks_the_language(desk
     desk.drain()
     [ticket] = stack.ticket_lines(desk.store())
     assert desk.store().get_ticket(ticket["id"])["assignee"] == "mikko"
+
+
+def test_the_x_crc_answers_with_the_hmac_of_the_token(desk):
+    import base64
+    import hashlib
+    import hmac
+
+    answer = desk.client.http.get("/webhooks/x?crc_token=challenge-123")
+    expected = base64.b64encode(hmac.new(TEST_SECRETS["X_CONSUMER_SECRET"].encode(), b"challenge-123",
+                                         hashlib.sha256).digest()).decode()
+    assert (answer.status_code, json.loads(answer.body)) == (200, {"response_token": "sha256=" + expected})
+    assert desk.client.http.get("/webhooks/x").status_code == 400
+
+
+def test_secrets_missing_from_the_environment_come_from_secrets_manager(desk, aws_env):
+    # Given no X secret in the environment (the stage config names PLATFORM_SECRET_ID)
+    from chalicelib import aws, config
+
+    aws_env.delenv("X_CONSUMER_SECRET")
+    config.reset()
+    # Then the CRC is answered with the secret stored in Secrets Manager
+    assert desk.client.http.get("/webhooks/x?crc_token=abc").status_code == 200
+    # And with the secret gone from there too, X gets a 503, never a wrong token
+    aws.client("secretsmanager").put_secret_value(SecretId="social-care/platform", SecretString="{}")
+    config.reset()
+    assert desk.client.http.get("/webhooks/x?crc_token=abc").status_code == 503
+
+
+def test_the_meta_verification_handshake(desk):
+    ok = desk.client.http.get("/webhooks/meta?hub.mode=subscribe&hub.verify_token="
+                              f"{TEST_SECRETS['META_VERIFY_TOKEN']}&hub.challenge=987654")
+    assert (ok.status_code, ok.body) == (200, b"987654")
+    wrong = desk.client.http.get("/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+    assert wrong.status_code == 403
