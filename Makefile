@@ -5,7 +5,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_FLAGS := --quiet --disable-pip-version-check
 STAGE ?= dev
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: install run test bench package deploy clean
 

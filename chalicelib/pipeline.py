@@ -57,9 +57,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     if seen:
         return _duplicate(m, seen, store, send)
     now = utcnow()
-    if store.register_account(m.platform.value, m.brand_account_id, now):
-        count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
-        logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
+    _register_account(m, store, now)
     from chalicelib.classify import classify
     from chalicelib.classify.priority import prioritise
 
@@ -92,6 +90,20 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     logger.info("mention stored", extra={"ticket_id": ticket_id, "message_id": message_id,
                                          "ticket_created": created, "priority": priority.score})
     return Outcome("created" if created else "threaded", ticket_id, message_id)
+
+
+_known_accounts: set[tuple[str, str]] = set()  # per container: one conditional write per account
+
+
+def _register_account(m: Mention, store: DynamoStore, now) -> None:
+    """A signed event for an account we have not seen registers it, as discovered, for an admin."""
+    key = (m.platform.value, m.brand_account_id)
+    if key in _known_accounts:
+        return
+    if store.register_account(*key, now):
+        count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
+        logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
+    _known_accounts.add(key)
 
 
 def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,

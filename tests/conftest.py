@@ -103,6 +103,9 @@ def desk(aws_env):
         for env_var, url in made["queue_urls"].items():
             aws_env.setenv(env_var, url)
         config.reset()
+        from chalicelib import pipeline
+
+        pipeline._known_accounts.clear()  # a per-container cache; every test is a new AWS
         import app as handlers
 
         with Client(handlers.app) as client:
