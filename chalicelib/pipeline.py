@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
 from pydantic import TypeAdapter
@@ -33,6 +33,11 @@ class Outcome:
     result: str  # created, threaded, duplicate, status
     ticket_id: Optional[str] = None
     message_id: Optional[str] = None
+
+
+def sortable(moment: datetime) -> str:
+    """One fixed ISO form (UTC, microseconds) so sort keys built from times order correctly."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def handle_record(body: str, store: DynamoStore, send: Callable[[str, str], None] = queues.send) -> Outcome:
@@ -72,7 +77,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         "in_reply_to_id": m.in_reply_to_id, "text": m.text, "visibility": m.visibility.value,
         "author": m.author.model_dump(exclude_none=True), "customer_id": customer_id,
         "attachments": [a.model_dump(exclude_none=True) for a in m.attachments],
-        "created_at": m.created_at.isoformat(), "received_at": envelope.received_at.isoformat(),
+        "created_at": sortable(m.created_at), "received_at": sortable(envelope.received_at),
         "source": m.source, "subject": m.subject, "headers": m.headers or None,
         "classification": verdict.model_dump(),
         "priority": priority.score, "priority_factors": [f.model_dump() for f in priority.factors],
@@ -154,7 +159,7 @@ def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, no
         "brand_account_id": m.brand_account_id, "conversation_key": conversation_key,
         "status": "open", "priority": 0, "version": 0, "message_count": 0, "opened_by": m.dedupe_key,
         "customer_id": customer_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
-        "first_inbound_at": m.created_at.isoformat(), "sla_due_at": sla_due.isoformat(),
+        "first_inbound_at": sortable(m.created_at), "sla_due_at": sortable(sla_due),
         "visibility": m.visibility.value, "language": verdict.language, "topic": verdict.topic,
         "subject": m.subject,
     }

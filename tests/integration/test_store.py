@@ -108,3 +108,23 @@ def test_every_message_of_a_burst_lands_in_one_ticket_and_only_the_first_opens_i
     [ticket] = list(store.all_tickets())
     assert [m["text"] for m in store.messages(ticket["id"])] == [f"message {i}" for i in range(4)]
     assert [o.result for o in outcomes] == ["created", "threaded", "threaded", "threaded"]
+
+
+def test_messages_keep_platform_time_order_whatever_the_precision(desk):
+    from datetime import timedelta
+
+    from chalicelib import pipeline
+    from chalicelib.models import Author, Mention, MentionEnvelope, utcnow
+
+    store = desk.store()
+    base = datetime(2026, 11, 23, 12, 0, 0, tzinfo=timezone.utc)
+    # Given a later message whose time has no microseconds and an earlier one that has them
+    times = [base + timedelta(microseconds=500), base + timedelta(seconds=1),
+             base.astimezone(timezone(timedelta(hours=2))) + timedelta(seconds=2)]
+    for i, moment in enumerate(times):
+        pipeline.handle_record(MentionEnvelope(mention=Mention(
+            platform="whatsapp", kind="message", brand_account_id="p", external_id=f"w{i}", conversation_id="u",
+            author=Author(id="u"), text=f"m{i}", visibility="private", created_at=moment),
+            received_at=utcnow()).model_dump_json(), store)
+    [ticket] = list(store.all_tickets())
+    assert [m["text"] for m in store.messages(ticket["id"])] == ["m0", "m1", "m2"]
