@@ -31,4 +31,7 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
     if ticket is None:
         raise NotFound(ticket_id)
     customer = store.customer_history(ticket["customer_id"])
-    return {**public_ticket(ticket), "messages": store.messages(ticket_id), "customer": customer}
+    other_ids = sorted({t["ticket_id"] for t in customer["touchpoints"]} - {ticket_id})
+    others = [public_ticket(t) for t in map(store.get_ticket, other_ids) if t]
+    return {**public_ticket(ticket), "messages": store.messages(ticket_id), "customer": customer,
+            "other_tickets": others}
