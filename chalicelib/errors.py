@@ -9,14 +9,6 @@ class InvalidSignature(DeskError):
     """The request is not signed, or not signed with our secret."""
 
 
-class PayloadTooLarge(DeskError):
-    pass
-
-
-class MalformedBody(DeskError):
-    """The body is not JSON (or not the encoding the channel uses)."""
-
-
 class UnknownPayload(DeskError):
     """Signed, valid JSON of a shape we cannot parse yet: quarantine it for replay."""
 
@@ -39,12 +31,6 @@ class ConcurrentUpdate(DeskError):
 
 class NotFound(DeskError):
     pass
-
-
-class RateLimited(DeskError):
-    def __init__(self, reset_at: float):
-        super().__init__(f"rate limited until {reset_at}")
-        self.reset_at = reset_at
 
 
 class PlatformError(DeskError):
