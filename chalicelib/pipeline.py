@@ -24,7 +24,7 @@ from chalicelib.store.dynamodb import DynamoStore
 
 _ingest_adapter = TypeAdapter(IngestMessage)
 MESSAGE_NAMESPACE = uuid.UUID("0b5d0c41-6a43-4bb5-9a36-6f1f0b7f3a10")
-FIRST_RESPONSE_SLA = {"public": timedelta(minutes=60), "private": timedelta(minutes=60)}
+FIRST_RESPONSE_SLA = timedelta(minutes=60)  # "most within the hour on social"
 URGENT_FIRST_RESPONSE = timedelta(minutes=15)
 
 
@@ -113,19 +113,20 @@ def _register_account(m: Mention, store: DynamoStore, now) -> None:
 
 def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,
                       now) -> tuple[str, bool]:
-    due = m.created_at + (URGENT_FIRST_RESPONSE if verdict.urgency else FIRST_RESPONSE_SLA[m.visibility.value])
+    due = m.created_at + (URGENT_FIRST_RESPONSE if verdict.urgency else FIRST_RESPONSE_SLA)
     conversation_key = _conversation_key(m, store)
     for _ in range(5):
         ticket, _ = store.open_ticket_for(conversation_key, _new_ticket(m, conversation_key, customer_id,
                                                                               verdict, now, due))
         created = ticket.get("opened_by") == m.dedupe_key  # also true when retrying after a crash
         new_priority = max(priority.score, ticket.get("priority", 0) if not created else 0)
+        status = "open" if ticket["status"] in ("open", "pending") else ticket["status"]  # a reply reopens
         changes = {
             "priority": new_priority,
             "last_inbound_at": message["created_at"],
             "last_message_preview": m.text[:200],
-            "status": "open" if ticket["status"] in ("open", "pending") else ticket["status"],
-            **keys.inbox_index("open", new_priority, ticket["sla_due_at"], ticket["id"]),
+            "status": status,
+            **keys.inbox_index(status, new_priority, ticket["sla_due_at"], ticket["id"]),
         }
         if new_priority > ticket.get("priority", 0) or created:
             changes["priority_factors"] = message["priority_factors"]
