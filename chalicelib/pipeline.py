@@ -7,6 +7,7 @@ and by the poller, never makes a second message or ticket. If the routing messag
 """
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -62,15 +63,15 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     if seen:
         return _duplicate(m, seen, store, send)
     now = utcnow()
-    _register_account(m, store, now)
+    account = _account(m, store, now)
     from chalicelib.classify import classify
     from chalicelib.classify.priority import prioritise
 
     verdict = classify(m.text)
     customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
-    priority = prioritise(verdict, followers=m.author.followers, verified=m.author.verified,
-                          public=m.visibility.value == "public")
+    rules = rules_for(account.get("brand") or DEFAULT_BRAND, store)
+    priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
     message = {
         "id": message_id, "direction": "in", "platform": m.platform.value, "kind": m.kind,
         "platform_message_id": m.external_id, "reply_to_id": m.reply_to_id,
@@ -81,6 +82,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         "source": m.source, "subject": m.subject, "headers": m.headers or None,
         "classification": verdict.model_dump(),
         "priority": priority.score, "priority_factors": [f.model_dump() for f in priority.factors],
+        "priority_rules_version": priority.rules_version,
     }
     try:
         ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now)
@@ -97,18 +99,57 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     return Outcome("created" if created else "threaded", ticket_id, message_id)
 
 
-_known_accounts: set[tuple[str, str]] = set()  # per container: one conditional write per account
+DEFAULT_BRAND = "default"
+RULES_TTL_SECONDS = 60
+_known_accounts: dict[tuple[str, str], dict] = {}  # per container: one write or read per account
+_rules_cache: dict[str, tuple[float, object]] = {}
 
 
-def _register_account(m: Mention, store: DynamoStore, now) -> None:
-    """A signed event for an account we have not seen registers it, as discovered, for an admin."""
+def _account(m: Mention, store: DynamoStore, now) -> dict:
+    """The brand account a mention reached; a signed event for an unknown one registers it."""
     key = (m.platform.value, m.brand_account_id)
-    if key in _known_accounts:
-        return
-    if store.register_account(*key, now):
-        count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
-        logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
-    _known_accounts.add(key)
+    if key not in _known_accounts:
+        if store.register_account(*key, now):
+            count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
+            logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
+        found = [a for a in store.accounts(key[0]) if a["account_id"] == key[1]]
+        _known_accounts[key] = found[0] if found else {}
+    return _known_accounts[key]
+
+
+def rules_for(brand: str, store: DynamoStore, clock: Callable[[], float] = time.monotonic):
+    """The brand's priority rules in force (shipped defaults if it has none), cached a minute."""
+    from chalicelib.classify.priority import DEFAULT_RULES, PriorityRules
+
+    cached = _rules_cache.get(brand)
+    if cached and clock() - cached[0] < RULES_TTL_SECONDS:
+        return cached[1]
+    stored = store.get_rules(brand)
+    rules = PriorityRules.model_validate(stored["rules"]) if stored else DEFAULT_RULES
+    _rules_cache[brand] = (clock(), rules)
+    return rules
+
+
+def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, now: datetime):
+    """Everything but the text that moves a mention up the queue."""
+    from chalicelib import crm
+    from chalicelib.classify.priority import PriorityContext
+
+    record = store.get_crm(m.platform.value, crm.author_keys(m.platform.value, m.author.id, m.author.handle))
+    since = sortable(now - timedelta(hours=rules.repeat_window_hours))
+    customers = {customer_id}
+    if record and record.get("crm_ref"):  # the same person on other channels, as the CRM knows them
+        for linked in store.crm_linked(record["crm_ref"]):
+            other = store.customer_of(linked["platform"], linked["key"])
+            if other:
+                customers.add(other)
+    return PriorityContext(
+        followers=m.author.followers, verified=m.author.verified, public=m.visibility.value == "public",
+        channel=m.platform.value, lifetime_value=(record or {}).get("lifetime_value", 0),
+        recent_purchases=crm.recent_purchases(record, rules.recent_purchase_days, now),
+        vip=bool((record or {}).get("vip")), advocate=bool((record or {}).get("advocate")),
+        waiting_minutes=max((now - m.created_at).total_seconds() / 60, 0),
+        repeat_contacts=sum(store.count_touchpoints(c, since) for c in customers))
 
 
 def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,

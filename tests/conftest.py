@@ -105,7 +105,8 @@ def desk(aws_env):
         config.reset()
         from chalicelib import pipeline
 
-        pipeline._known_accounts.clear()  # a per-container cache; every test is a new AWS
+        pipeline._known_accounts.clear()  # per-container caches; every test is a new AWS
+        pipeline._rules_cache.clear()
         import app as handlers
 
         with Client(handlers.app) as client:

@@ -289,6 +289,65 @@ class DynamoStore:
                                ExpressionAttributeNames={"#l": "load"},
                                ExpressionAttributeValues={":d": delta})
 
+    def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
+        from boto3.dynamodb.conditions import Key
+
+        page = self.table.query(KeyConditionExpression=Key("PK").eq(f"CUSTOMER#{customer_id}")
+                                & Key("SK").between(f"TOUCH#{since_iso}", "TOUCH#\uffff"), Select="COUNT")
+        return int(page["Count"])
+
+    def customer_of(self, platform: str, user_id: str) -> Optional[str]:
+        item = self.table.get_item(Key=keys.identity(platform, user_id)).get("Item")
+        return item["customer_id"] if item else None
+
+    # -- priority rules --------------------------------------------------------------------
+    def get_rules(self, brand: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key=keys.rules_current(brand)).get("Item"))
+
+    def put_rules(self, brand: str, rules: dict, expected_version: int, author: str, now: datetime) -> int:
+        """Store a new version; ConcurrentUpdate when someone else saved since `expected_version`."""
+        version = expected_version + 1
+        doc = {**rules, "version": version}
+        meta = {"brand": brand, "saved_by": author, "saved_at": now.isoformat()}
+        current = ({"ConditionExpression": "attribute_not_exists(PK)"} if expected_version == 0 else
+                   {"ConditionExpression": "#r.version = :v", "ExpressionAttributeNames": {"#r": "rules"},
+                    "ExpressionAttributeValues": {":v": expected_version}})
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                         "Item": dynamo({**keys.rules_version(brand, version), "rules": doc, **meta})}},
+                {"Put": {"TableName": self.name, **current,
+                         "Item": dynamo({**keys.rules_current(brand), "rules": doc, **meta})}},
+            ])
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(f"rules of {brand} changed since version {expected_version}") from err
+            raise
+        return version
+
+    def rules_history(self, brand: str) -> list[dict]:
+        return [plain(i) for i in self._query(f"RULES#{brand}", "V#")]
+
+    # -- CRM -------------------------------------------------------------------------------
+    def put_crm(self, platform: str, key: str, record: dict) -> None:
+        ref = record.get("crm_ref")
+        self.table.put_item(Item=dynamo({**keys.crm(platform, key), "platform": platform, "key": key,
+                                         **(keys.crm_ref_index(ref, platform, key) if ref else {}), **record}))
+
+    def get_crm(self, platform: str, candidates: list[str]) -> Optional[dict]:
+        """The first CRM record found for any of an author's keys (user id, @handle)."""
+        wanted = [keys.crm(platform, k) for k in dict.fromkeys(candidates) if k]
+        if not wanted:
+            return None
+        found = self.client.batch_get_item(RequestItems={self.name: {"Keys": wanted}})["Responses"][self.name]
+        by_pk = {item["PK"]: item for item in found}
+        return next((plain(by_pk[k["PK"]]) for k in wanted if k["PK"] in by_pk), None)
+
+    def crm_linked(self, ref: str) -> list[dict]:
+        page = self.table.query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
+                                ExpressionAttributeValues={":p": f"CRMREF#{ref}"})
+        return [plain(i) for i in page.get("Items", [])]
+
     # -- helpers ---------------------------------------------------------------------------
     def _query(self, pk: str, sk_prefix: str) -> Iterator[dict]:
         from boto3.dynamodb.conditions import Key

@@ -13,8 +13,12 @@
 | quarantined payload       | QUARANTINE                      | <received iso>#<id>        |
 | outbound delivery status  | OUTMSG#<platform>#<external id> | STATUS#<iso>#<status>      |
 | agent                     | AGENTS                          | AGENT#<id>                 |
+| priority rules, a version | RULES#<brand>                   | V#<version, 6 digits>      |
+| priority rules in force   | RULES#<brand>                   | CURRENT                    |
+| CRM record of an identity | CRM#<platform>#<user id|@handle>| CRM                        |
 
-GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>.
+GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>;
+it also groups the CRM records of one CRM customer: GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>.
 """
 from __future__ import annotations
 
@@ -85,3 +89,19 @@ def agent(agent_id: str) -> dict:
 
 def inbox_index(status: str, priority: int, sla_due_iso: str, ticket_id: str) -> dict:
     return {"GSI1PK": f"INBOX#{status}", "GSI1SK": f"{100 - priority:03d}#{sla_due_iso}#{ticket_id}"}
+
+
+def rules_version(brand: str, version: int) -> dict:
+    return {"PK": f"RULES#{brand}", "SK": f"V#{version:06d}"}
+
+
+def rules_current(brand: str) -> dict:
+    return {"PK": f"RULES#{brand}", "SK": "CURRENT"}
+
+
+def crm(platform: str, key: str) -> dict:
+    return {"PK": f"CRM#{platform}#{key}", "SK": "CRM"}
+
+
+def crm_ref_index(ref: str, platform: str, key: str) -> dict:
+    return {"GSI1PK": f"CRMREF#{ref}", "GSI1SK": f"{platform}#{key}"}
