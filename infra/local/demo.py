@@ -35,6 +35,28 @@ AGENTS = [
 ]
 
 
+# What the brands' CRM exports would say: value, recent purchases, flags; crm_ref links channels.
+CRM = [
+    {"platform": "x", "id": "@mayatravels", "crm_ref": "AS-1001", "lifetime_value": 14200, "vip": True,
+     "purchases": 10, "days_ago": 3},
+    {"platform": "instagram", "id": "@mayatravels", "crm_ref": "AS-1001"},
+    {"platform": "x", "id": "@bigmike_games", "lifetime_value": 2600, "advocate": True, "purchases": 2, "days_ago": 12},
+]
+
+
+def crm_rows(now) -> list[dict]:
+    from datetime import timedelta
+
+    rows = []
+    for row in CRM:
+        row = dict(row)
+        days_ago = row.pop("days_ago", None)
+        if days_ago is not None:
+            row["last_purchase_at"] = (now - timedelta(days=days_ago)).isoformat()
+        rows.append(row)
+    return rows
+
+
 def seed(store) -> dict:
     accounts = 0
     for brand_key, brand in BRANDS.items():
@@ -46,4 +68,15 @@ def seed(store) -> dict:
             accounts += 1
     for agent in AGENTS:
         store.put_agent({**agent, "status": "online", "capacity": 10, "load": 0})
-    return {"accounts": accounts, "agents": len(AGENTS)}
+    from chalicelib import crm
+    from chalicelib.classify.priority import DEFAULT_RULES
+    from chalicelib.models import utcnow
+
+    now = utcnow()
+    for brand_key in BRANDS:  # the shipped defaults, as version 1, for the brand to edit
+        if store.get_rules(brand_key) is None:
+            store.put_rules(brand_key, DEFAULT_RULES.model_dump(), expected_version=0, author="seed", now=now)
+    records, errors = crm.parse_rows(crm_rows(now))
+    assert not errors, errors
+    return {"accounts": accounts, "agents": len(AGENTS), "rules": len(BRANDS),
+            "crm_records": crm.import_records(store, records)}

@@ -102,3 +102,14 @@ def test_a_bad_crm_row_is_named_and_nothing_is_imported(tmp_path):
     rows = [{"platform": "x", "id": "@ok"}, {"platform": "myspace", "id": "1"}, {"platform": "x", "id": ""}]
     records, errors = crm.parse_rows(rows)
     assert [e.split(":")[0] for e in errors] == ["row 2", "row 3"]
+
+
+def test_the_demo_seed_ships_default_rules_per_brand_and_crm_records(desk):
+    from infra.local import demo
+
+    result = demo.seed(desk.store())
+    assert result["rules"] == 2 and result["crm_records"] == len(demo.CRM)
+    assert desk.store().get_rules("nordlight")["rules"]["version"] == 1
+    demo.seed(desk.store())  # seeding again keeps the brand's edited rules
+    assert [h["rules"]["version"] for h in desk.store().rules_history("nordlight")] == [1]
+    assert desk.store().get_crm("x", ["@mayatravels"])["vip"] is True
