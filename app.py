@@ -140,6 +140,24 @@ def get_ticket(ticket_id):
         return _error(404, "no such ticket")
 
 
+@app.route("/api/tickets/{ticket_id}/corrections", methods=["POST"])
+def correct_classification(ticket_id):
+    from pydantic import ValidationError
+
+    from chalicelib import api
+    from chalicelib.errors import NotFound
+
+    principal = _principal()
+    try:
+        request = api.CorrectionRequest.model_validate(app.current_request.json_body or {})
+    except ValidationError as err:
+        return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()))
+    try:
+        return Response(body=api.correct(_store(), ticket_id, request, principal.agent_id), status_code=201)
+    except NotFound:
+        return _error(404, "no such inbound message on this ticket")
+
+
 def _principal(role: str = "agent"):
     from chalice import ForbiddenError, UnauthorizedError
 

@@ -5,10 +5,31 @@ import base64
 import json
 from typing import Optional
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from chalicelib.errors import NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
-PUBLIC_TICKET_FIELDS = ("id", "channel", "kind", "status", "priority", "priority_factors", "customer_id",
+
+class CorrectionRequest(BaseModel):
+    """An agent's correction of what the classifier said about one inbound message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(min_length=1)
+    sentiment: Optional[Literal["negative", "neutral", "positive"]] = None
+    topic: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    actionable: Optional[bool] = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "CorrectionRequest":
+        if self.sentiment is None and self.topic is None and self.actionable is None:
+            raise ValueError("give at least one of sentiment, topic, actionable")
+        return self
+
+PUBLIC_TICKET_FIELDS = ("id", "brand", "channel", "kind", "status", "priority", "priority_factors", "customer_id",
                         "assignee", "language", "topic", "classification", "created_at", "updated_at",
                         "sla_due_at", "last_inbound_at", "last_message_preview", "message_count",
                         "brand_account_id", "visibility", "subject", "version")
@@ -35,3 +56,21 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
     others = [public_ticket(t) for t in map(store.get_ticket, other_ids) if t]
     return {**public_ticket(ticket), "messages": store.messages(ticket_id), "customer": customer,
             "other_tickets": others}
+
+
+def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agent_id: str) -> dict:
+    """Store a correction for the brand's next adapted model (`python -m chalicelib.classify adapt`)."""
+    from chalicelib.models import utcnow
+
+    ticket = store.get_ticket(ticket_id)
+    message = store.get_message(ticket_id, request.message_id) if ticket else None
+    if message is None or message.get("direction") != "in":
+        raise NotFound(f"{ticket_id}/{request.message_id}")
+    now = utcnow().isoformat()
+    brand = ticket.get("brand") or "default"
+    record = {"message_id": message["id"], "ticket_id": ticket_id, "brand": brand, "text": message.get("text", ""),
+              "language": (message.get("classification") or {}).get("language"),
+              "original": {k: (message.get("classification") or {}).get(k) for k in ("sentiment", "topic", "actionable")},
+              **request.model_dump(exclude={"message_id"}, exclude_none=True), "agent_id": agent_id, "at": now}
+    store.put_correction(brand, now, record)
+    return record

@@ -70,7 +70,8 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     verdict = classify(m.text)
     customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
-    rules = rules_for(account.get("brand") or DEFAULT_BRAND, store)
+    brand = account.get("brand") or DEFAULT_BRAND
+    rules = rules_for(brand, store)
     priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
     message = {
         "id": message_id, "direction": "in", "platform": m.platform.value, "kind": m.kind,
@@ -82,7 +83,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         "source": m.source, "subject": m.subject, "headers": m.headers or None,
         "classification": verdict.model_dump(),
         "priority": priority.score, "priority_factors": [f.model_dump() for f in priority.factors],
-        "priority_rules_version": priority.rules_version,
+        "priority_rules_version": priority.rules_version, "brand": brand,
     }
     try:
         ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now)
@@ -157,8 +158,8 @@ def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, prio
     due = m.created_at + (URGENT_FIRST_RESPONSE if verdict.urgency else FIRST_RESPONSE_SLA)
     conversation_key = _conversation_key(m, store)
     for _ in range(5):
-        ticket, _ = store.open_ticket_for(conversation_key, _new_ticket(m, conversation_key, customer_id,
-                                                                              verdict, now, due))
+        new = {**_new_ticket(m, conversation_key, customer_id, verdict, now, due), "brand": message["brand"]}
+        ticket, _ = store.open_ticket_for(conversation_key, new)
         created = ticket.get("opened_by") == m.dedupe_key  # also true when retrying after a crash
         new_priority = max(priority.score, ticket.get("priority", 0) if not created else 0)
         status = "open" if ticket["status"] in ("open", "pending") else ticket["status"]  # a reply reopens

@@ -328,6 +328,16 @@ class DynamoStore:
     def rules_history(self, brand: str) -> list[dict]:
         return [plain(i) for i in self._query(f"RULES#{brand}", "V#")]
 
+    # -- classifier corrections ------------------------------------------------------------
+    def put_correction(self, brand: str, at_iso: str, record: dict) -> None:
+        self.table.put_item(Item=dynamo({**keys.correction(brand, at_iso, record["message_id"]), **record}))
+
+    def corrections(self, brand: str) -> list[dict]:
+        return [plain(i) for i in self._query(f"CORRECTIONS#{brand}", "")]
+
+    def get_message(self, ticket_id: str, message_id: str) -> Optional[dict]:
+        return next((m for m in self.messages(ticket_id) if m["id"] == message_id), None)
+
     # -- CRM -------------------------------------------------------------------------------
     def put_crm(self, platform: str, key: str, record: dict) -> None:
         ref = record.get("crm_ref")

@@ -16,6 +16,7 @@
 | priority rules, a version | RULES#<brand>                   | V#<version, 6 digits>      |
 | priority rules in force   | RULES#<brand>                   | CURRENT                    |
 | CRM record of an identity | CRM#<platform>#<user id|@handle>| CRM                        |
+| an agent's correction     | CORRECTIONS#<brand>             | <iso>#<message id>         |
 
 GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>;
 it also groups the CRM records of one CRM customer: GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>.
@@ -105,3 +106,7 @@ def crm(platform: str, key: str) -> dict:
 
 def crm_ref_index(ref: str, platform: str, key: str) -> dict:
     return {"GSI1PK": f"CRMREF#{ref}", "GSI1SK": f"{platform}#{key}"}
+
+
+def correction(brand: str, at_iso: str, message_id: str) -> dict:
+    return {"PK": f"CORRECTIONS#{brand}", "SK": f"{at_iso}#{message_id}"}
