@@ -67,11 +67,11 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     from chalicelib.classify import classify
     from chalicelib.classify.priority import prioritise
 
-    verdict = classify(m.text)
-    customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
-    message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
     brand = account.get("brand") or DEFAULT_BRAND
     rules = rules_for(brand, store)
+    verdict = classify(m.text, taxonomy=rules.taxonomy)
+    customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
+    message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
     priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
     message = {
         "id": message_id, "direction": "in", "platform": m.platform.value, "kind": m.kind,

@@ -47,15 +47,33 @@ class Classification(BaseModel):
     evidence: list[str] = Field(default_factory=list)  # the cues that fired
 
 
-def classify(text: str, *, language_hint: str | None = None) -> Classification:
+def classify(text: str, *, language_hint: str | None = None,
+             taxonomy: Optional[dict[str, list[str]]] = None) -> Classification:
     """Classify one mention's text. `language_hint` is the platform's guess ("fi", "zh-TW").
 
+    `taxonomy` holds a brand's own topics, each with its cue phrases; a brand topic whose
+    phrases occur wins over the shipped topics (most hits first, then the brand's order).
     The rules and word lists load on the first call (about 30 ms without cached bytecode, as
     on Lambda), not at import, so a handler that never classifies never pays for them.
     """
     from . import rules
 
-    return Classification(**rules.analyse(text or "", language_hint))
+    result = rules.analyse(text or "", language_hint)
+    if taxonomy:
+        _apply_taxonomy(result, text or "", taxonomy)
+    return Classification(**result)
+
+
+def _apply_taxonomy(result: dict, text: str, taxonomy: dict[str, list[str]]) -> None:
+    from .text import fold, normalise
+
+    folded = fold(normalise(text))
+    hits = {topic: [p for p in phrases if fold(normalise(p)) in folded] for topic, phrases in taxonomy.items()}
+    order = list(taxonomy)
+    best = max(order, key=lambda t: (len(hits[t]), -order.index(t)))
+    if hits[best]:
+        result["topic"] = best
+        result["evidence"] = [*result["evidence"], *(f"topic:brand:'{p}'" for p in hits[best])]
 
 
 __all__ = ["Classification", "classify", "TOPICS", "URGENCY_FLAGS"]

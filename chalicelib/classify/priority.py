@@ -78,6 +78,7 @@ class PriorityRules(BaseModel):
     repeat_contact: Points = 4  # per earlier contact
     repeat_contact_max: Points = 12
     repeat_window_hours: int = Field(default=72, gt=0, le=24 * 30)
+    taxonomy: dict[str, list[str]] = Field(default_factory=dict)  # the brand's own topics and cue phrases
 
     @field_validator("base", "actionable", "negative_sentiment", "verified", "public_complaint",
                      "recent_purchase", "recent_purchase_max", "vip", "advocate", "waiting_per_hour",
@@ -91,6 +92,18 @@ class PriorityRules(BaseModel):
     def _named_points(cls, value: dict[str, int], info) -> dict[str, int]:
         for name, points in value.items():
             _check_points(points, f"{info.field_name}.{name}")
+        return value
+
+    @field_validator("taxonomy")
+    @classmethod
+    def _taxonomy(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if len(value) > 50:
+            raise ValueError("taxonomy: at most 50 brand topics")
+        for topic, phrases in value.items():
+            if not topic.strip() or len(topic) > 64:
+                raise ValueError(f"taxonomy: topic name {topic!r} must be 1..64 characters")
+            if not phrases or any(not p.strip() for p in phrases):
+                raise ValueError(f"taxonomy.{topic}: give at least one non-empty cue phrase")
         return value
 
     @field_validator("reach", "customer_value")

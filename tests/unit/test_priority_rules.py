@@ -84,3 +84,20 @@ def test_the_influencer_who_just_bought_ten_laptops_goes_to_the_top():
     assert influencer.score > angry.score
     assert {"reach", "verified", "customer_value", "recent_purchases", "actionable"} <= set(factors(influencer))
     assert sum(f.points for f in influencer.factors) == influencer.score
+
+
+def test_a_brand_taxonomy_names_its_own_topics_and_says_which_phrase_fired():
+    from chalicelib.classify import classify
+
+    airline = {"baggage": ["suitcase", "baggage", "matkalaukku"], "delay": ["delayed", "myöhässä"]}
+    c = classify("My suitcase never arrived and the flight was delayed, delayed again", taxonomy=airline)
+    assert c.topic == "baggage"  # one hit each: the brand's order breaks the tie
+    assert "topic:brand:'suitcase'" in c.evidence
+    assert classify("Lentoni on myöhässä", taxonomy=airline).topic == "delay"
+    assert classify("Where is my invoice?", taxonomy=airline).topic != "baggage"
+
+
+@pytest.mark.parametrize("taxonomy", [{"": ["x"]}, {"baggage": []}, {"baggage": ["  "]}])
+def test_an_invalid_taxonomy_is_refused(taxonomy):
+    with pytest.raises(ValidationError):
+        PriorityRules(taxonomy=taxonomy)
