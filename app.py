@@ -158,6 +158,31 @@ def correct_classification(ticket_id):
         return _error(404, "no such inbound message on this ticket")
 
 
+@app.route("/api/rules/{brand}", methods=["GET"])
+def get_rules(brand):
+    from chalicelib import api
+
+    _principal()
+    return api.get_rules(_store(), brand)
+
+
+@app.route("/api/rules/{brand}", methods=["PUT"])
+def put_rules(brand):
+    from pydantic import ValidationError
+
+    from chalicelib import api
+    from chalicelib.errors import ConcurrentUpdate
+
+    principal = _principal("admin")
+    body = app.current_request.json_body or {}
+    try:
+        return api.put_rules(_store(), brand, body, principal.agent_id)
+    except ValidationError as err:
+        return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()))
+    except ConcurrentUpdate:
+        return _error(409, "the rules changed since the version you edited; reload and retry")
+
+
 def _principal(role: str = "agent"):
     from chalice import ForbiddenError, UnauthorizedError
 

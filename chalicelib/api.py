@@ -74,3 +74,22 @@ def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agen
               **request.model_dump(exclude={"message_id"}, exclude_none=True), "agent_id": agent_id, "at": now}
     store.put_correction(brand, now, record)
     return record
+
+
+def get_rules(store: DynamoStore, brand: str) -> dict:
+    """The brand's rule dictionary in force (the shipped defaults, version 0, if never saved)."""
+    from chalicelib.classify.priority import DEFAULT_RULES
+
+    stored = store.get_rules(brand)
+    return {"brand": brand, "rules": stored["rules"] if stored else DEFAULT_RULES.model_dump(),
+            "saved_by": (stored or {}).get("saved_by"), "saved_at": (stored or {}).get("saved_at")}
+
+
+def put_rules(store: DynamoStore, brand: str, body: dict, agent_id: str) -> dict:
+    """Save a new version; `body.rules.version` is the version the editor started from (409 if stale)."""
+    from chalicelib.classify.priority import PriorityRules
+    from chalicelib.models import utcnow
+
+    rules = PriorityRules.model_validate(body.get("rules", body))
+    version = store.put_rules(brand, rules.model_dump(), rules.version, agent_id, utcnow())
+    return get_rules(store, brand) | {"version": version}

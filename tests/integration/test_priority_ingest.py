@@ -113,3 +113,21 @@ def test_the_demo_seed_ships_default_rules_per_brand_and_crm_records(desk):
     demo.seed(desk.store())  # seeding again keeps the brand's edited rules
     assert [h["rules"]["version"] for h in desk.store().rules_history("nordlight")] == [1]
     assert desk.store().get_crm("x", ["@mayatravels"])["vip"] is True
+
+
+def test_admins_edit_rules_through_the_api_with_optimistic_concurrency(desk):
+    admin = {"Authorization": "Bearer " + mint("sam", "admin", TEST_SECRETS["LOCAL_JWT_SECRET"]),
+             "Content-Type": "application/json"}
+    agent = {"Authorization": "Bearer " + mint("ana", "agent", TEST_SECRETS["LOCAL_JWT_SECRET"]),
+             "Content-Type": "application/json"}
+    current = json.loads(desk.client.http.get("/api/rules/nordlight", headers=agent).body)["rules"]
+    assert current["version"] == 0  # shipped defaults
+    edited = {**current, "vip": 30}
+    assert desk.client.http.put("/api/rules/nordlight", headers=agent, body=json.dumps(edited)).status_code == 403
+    saved = desk.client.http.put("/api/rules/nordlight", headers=admin, body=json.dumps({"rules": edited}))
+    assert saved.status_code == 200 and json.loads(saved.body)["rules"]["vip"] == 30
+    stale = desk.client.http.put("/api/rules/nordlight", headers=admin, body=json.dumps({"rules": edited}))
+    assert stale.status_code == 409
+    bad = desk.client.http.put("/api/rules/nordlight", headers=admin,
+                               body=json.dumps({"rules": {**edited, "version": 1, "vip": 500}}))
+    assert bad.status_code == 400 and "vip" in json.loads(bad.body)["error"]
