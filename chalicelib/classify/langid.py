@@ -34,7 +34,12 @@ from .text import script_of
 HINT_BONUS = 4.0      # nats
 MIN_LETTERS = 3       # fewer Latin letters than this: no decision from the text
 MIN_MARGIN = 1.0      # nats between the best language and the runner-up ...
-SHORT_TEXT = 12       # ... required of texts with fewer letters than this
+SHORT_TEXT = 16       # ... required of texts with fewer letters than this
+# Prior cost (nats) per language of the Latin group: on a social customer-care desk English is
+# by far the most common Latin-script language, romanised Hindi the least distinct (its
+# profile is small), so a short ambiguous text leans to English.
+PRIOR = {"en": 0.0, "hi": 2.0}
+DEFAULT_PRIOR = 1.0
 _FIELD = 3            # bytes per language in a packed cost
 _WORD_CACHE_MAX = 200_000
 
@@ -56,6 +61,8 @@ _GROUP_WORD = {
     "cyrillic": re.compile(r"[\u0400-\u052f]+"),
     "arabic": re.compile(r"[\u0620-\u064a\u0671-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06fc\u06ff]+"),
 }
+# Laughter and interjections every Latin-script language shares: no evidence of any.
+_LAUGHTER = re.compile(r"(?:a?h[aeiou]){2,}h?|(?:he){2,}|l+o+l+|x+d+|a+h+|o+h+|h+m+|u+h+|e+h+")
 _REPEATS = re.compile(r"([^\W\d_])\1\1+")   # "sooooo" → "soo", "gezelliggg" → "gezelligg"
 # Romanian comma-below → cedilla (as in the profiles); Turkish "İ" lowercases to i + U+0307.
 _LATIN_FIXES = str.maketrans({"ș": "ş", "ț": "ţ", "\u0307": None})
@@ -273,11 +280,15 @@ def _profile_language(group_name: str, norm: str, hint: str | None):
         text = text[:2000]
     text = _REPEATS.sub(r"\1\1", text)
     words = group.word_re.findall(text)
+    if group_name == "latin":
+        words = [w for w in words if not _LAUGHTER.fullmatch(w)]
     letters = sum(map(len, words)) - sum(w.count("'") for w in words)
     if letters < MIN_LETTERS:
         return hint, ([f"lang:hint:{hint}"] if hint else [])
     costs = group.costs(words)
     langs = group.langs
+    if group_name == "latin":
+        costs = [c + PRIOR.get(lg, DEFAULT_PRIOR) for c, lg in zip(costs, langs)]
     if hint in langs:
         costs[langs.index(hint)] -= HINT_BONUS
     order = sorted(range(len(langs)), key=costs.__getitem__)
