@@ -7,8 +7,8 @@ be (by its letter ў), he, th.
 1. Script fast paths on the letters of the normalised text: Greek → el, Han → zh (ja when
    kana is present), kana → ja, Hangul → ko, Hebrew → he, Devanagari → hi, Thai → th,
    Arabic → ar (the ar/fa/ur profiles decide only when Persian or Urdu letters such as پ چ ژ
-   گ ک ی ٹ ڈ ڑ ں ے occur), Cyrillic → uk when Ukrainian-only letters (і ї є ґ) appear, be for
-   ў, else the ru/uk/bg profiles. A non-Latin script wins when it has at least a fifth of the
+   گ ک ی ٹ ڈ ڑ ں ے occur), Cyrillic → be for ў, uk when Ukrainian letters (і ї є ґ)
+   appear, else the ru/uk/bg profiles. A non-Latin script wins when it has at least a fifth of the
    letters (a Latin brand name in a Chinese sentence does not make it English). A hint in
    the same script family (uk, bg, sr for Cyrillic; fa, ur for Arabic; ja/zh for Han) wins.
 2. Latin script: a character trigram model with back-off (P(c | ab), then P(c | b), then
@@ -257,10 +257,10 @@ def _script_language(script: str, norm: str, counts: dict[str, int], hint: str |
     if script == "cyrillic":
         if hint in _CYRILLIC_HINTS:
             return hint, ev + [f"lang:hint:{hint}"]
+        if any(ch in _BELARUSIAN for ch in norm):   # ў; Belarusian shares і with Ukrainian
+            return "be", ev + ["lang:belarusian-letters"]
         if any(ch in _UKRAINIAN for ch in norm):
             return "uk", ev + ["lang:ukrainian-letters"]
-        if any(ch in _BELARUSIAN for ch in norm):
-            return "be", ev + ["lang:belarusian-letters"]
         lang, more = _profile_language("cyrillic", norm, None)
         return lang or "ru", ev + more
     if script == "devanagari" and hint in ("mr", "ne"):
