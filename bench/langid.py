@@ -345,7 +345,7 @@ def _print_table(title: str, per: dict) -> None:
 def main(argv: list[str] | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     ev = load_eval()
-    results = {"eval": accuracy(ev)}
+    results = {"eval": accuracy(ev, split_romanised=True)}
     _print_table(f"Held-out eval set ({EVAL_FILE.relative_to(ROOT)})", results["eval"])
     um = load_umsab()
     if um:
