@@ -85,6 +85,11 @@ def ingest_throughput(n: int = 200) -> float:
 
 
 def main() -> int:
+    from bench import langid
+
+    print("== Language identification ==")
+    langid.main([])
+    print("\n== Cold start and ingest ==")
     print("Cold start: import cost over a bare interpreter (median of 5, ms)")
     for name, code in COLD_STARTS.items():
         print(f"  {name:<18} {cold_start(code):8.0f}")
