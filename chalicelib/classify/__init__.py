@@ -8,7 +8,8 @@ Public interface (stable; a learnt model will later replace the insides):
 
 This first classifier is transparent rules over small per-language word lists (English,
 Finnish, Greek, Chinese, Arabic, Polish; lighter German, French, Spanish, Portuguese,
-Italian), with script-based and stopword-based language identification. Every cue that fired
+Italian), with language identification for 30 languages (script fast paths, then character
+trigram and stopword profiles; see `langid`). Every cue that fired
 is listed in `Classification.evidence`, e.g. "help:en:'refund'", "neg:fi:'huono'",
 "neg:el:'δεν καλό'", "flag:safety:en:'overheat'", "lang:script:greek".
 
