@@ -13,8 +13,10 @@ import json
 import math
 import re
 import struct
+import sys
 import threading
 import unicodedata
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -33,7 +35,8 @@ _HTML = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;"
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
                               "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"'})
 _INVISIBLE = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\u200b-\u200d\u2060\ufeff]")
-_ELONG = re.compile(r"(.)\1{2,}")
+_ELONG = re.compile(r"([^\W\d_])\1{2,}")
+_LAUGH_START = frozenset("ahjklrwx5ه")
 _LAUGH = re.compile(r"^(?:(?:ha|he|hi|ja|je|ji|ka|kk|rs|wk|ah)+[hajeiksrw]?|l+o+l+[lo]*|x+d+|k{3,}|5{3,}|ه{3,})$")
 
 # One token: URL, @handle, emoticon, word (letters incl. Devanagari/Arabic marks), number,
@@ -122,7 +125,7 @@ def tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
-_LEX: tuple[dict, dict, dict] | None = None
+_LEX: tuple | None = None
 _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 
 
@@ -133,7 +136,7 @@ def _fold(word: str) -> str:
     return "".join(ch for ch in d if not unicodedata.combining(ch)).translate(_FOLD)
 
 
-def _lexicon() -> tuple[dict, dict, dict]:
+def _lexicon() -> tuple:
     """Sentiment words of the rule classifier's lexicon (all languages, folded): exact words,
     prefixes ("thank*") and two-word phrases, each → +1/+2/−1/−2."""
     global _LEX
@@ -152,12 +155,12 @@ def _lexicon() -> tuple[dict, dict, dict]:
                         (prefixes if w.endswith("*") else words)[w.rstrip("*")] = pol
                     elif len(parts) == 2 and not parts[1].endswith("*"):
                         phrases[" ".join(parts)] = pol
-        _LEX = (words, prefixes, phrases)
+        _LEX = (words, prefixes, phrases, sorted({len(p) for p in prefixes}, reverse=True))
     return _LEX
 
 
-def _lex_polarity(word: str, prev: str | None, lex: tuple[dict, dict, dict]) -> int:
-    words, prefixes, phrases = lex
+def _lex_polarity(word: str, prev: str | None, lex: tuple) -> int:
+    words, prefixes, phrases, lengths = lex
     if prev is not None:
         pol = phrases.get(prev + " " + word)
         if pol:
@@ -165,10 +168,12 @@ def _lex_polarity(word: str, prev: str | None, lex: tuple[dict, dict, dict]) -> 
     pol = words.get(word)
     if pol:
         return pol
-    for k in range(min(len(word), 12), 2, -1):
-        pol = prefixes.get(word[:k])
-        if pol:
-            return pol
+    n = len(word)
+    for k in lengths:
+        if k <= n:
+            pol = prefixes.get(word[:k])
+            if pol:
+                return pol
     return 0
 
 
@@ -198,6 +203,7 @@ def blocks(text: str) -> tuple[list[str], list[str], list[str]]:
     lexpos = lexneg = 0
     prevword: str | None = None
     ns = CHAR_NS
+    stretched = _ELONG.search(text) is not None
     for kind, tok in tokens(text):
         if kind == "word":
             if tok[0] == "#":
@@ -206,10 +212,10 @@ def blocks(text: str) -> tuple[list[str], list[str], list[str]]:
             low = tok.lower()
             if len(tok) > 2 and tok.isupper():
                 caps += 1
-            if _ELONG.search(low):
+            if stretched and _ELONG.search(low):
                 elong += 1
                 low = _ELONG.sub(r"\1\1", low)
-            if _LAUGH.match(low):
+            if low[0] in _LAUGH_START and _LAUGH.match(low):
                 wadd("<laugh>")
                 negating = 0
                 prevword = None
@@ -304,6 +310,11 @@ class SentimentModel:
                  scale: float, meta: dict | None = None):
         self.index = index
         self.columns = columns  # "" or language → (negative, neutral, positive) int8 arrays
+        # Inference reads one packed int64 per row and table: the three weights + 128 in
+        # bits 0, 24 and 48, so a single C-level sum adds all three classes; row n (one past
+        # the vocabulary) is all zeros and stands for unknown features.
+        self._packed = {key: _pack(cols) for key, cols in columns.items()}
+        self._n = len(index)
         self.bias = tuple(float(b) for b in bias)
         self.scale = float(scale)
         self.meta = dict(meta or {})
@@ -335,26 +346,30 @@ class SentimentModel:
 
     # -- inference --------------------------------------------------------------------------
     def logits(self, text: str, lang: str | None = None) -> tuple[float, float, float]:
-        cols = [self.columns[""]]
+        if lang is None:
+            lang = guess_language(text)
+        packed = self._packed
+        tables = [packed[""].__getitem__]
         if lang:
-            extra = self.columns.get(lang)
+            extra = packed.get(lang)
             if extra is not None:
-                cols.append(extra)
+                tables.append(extra.__getitem__)
         get = self.index.get
+        unknown = repeat(self._n)
         a = b = c = 0.0
         for block in blocks(text):
-            rows = [i for i in map(get, block) if i is not None]
-            if not rows:
+            k = len(block)
+            if not k:
                 continue
-            x = y = z = 0
-            for w0, w1, w2 in cols:
-                x += sum(map(w0.__getitem__, rows))
-                y += sum(map(w1.__getitem__, rows))
-                z += sum(map(w2.__getitem__, rows))
-            s = 1.0 / math.sqrt(len(block))
-            a += x * s
-            b += y * s
-            c += z * s
+            rows = list(map(get, block, unknown))
+            total = 0
+            for t in tables:
+                total += sum(map(t, rows))
+            off = 128 * k * len(tables)
+            s = 1.0 / math.sqrt(k)
+            a += ((total & _M24) - off) * s
+            b += (((total >> 24) & _M24) - off) * s
+            c += ((total >> 48) - off) * s
         k = self.scale
         bias = self.bias
         return bias[0] + a * k, bias[1] + b * k, bias[2] + c * k
@@ -441,6 +456,41 @@ def _read(path: Path) -> SentimentModel:
         columns[key] = tuple(cols)
     return SentimentModel(dict(zip(names, range(n))), columns, header["bias"], header["scale"],
                           header["meta"])
+
+
+_M24 = (1 << 24) - 1
+_TO_UNSIGNED = bytes((i + 128) & 0xFF for i in range(256))  # int8 byte → weight + 128
+
+
+def _pack(cols) -> "array":
+    """Three int8 columns of n rows → n + 1 int64 rows (w + 128 in bytes 0, 3 and 6; the
+    last row is zero weights), built by byte slicing at C speed."""
+    from array import array
+
+    n = len(cols[0])
+    buf = bytearray(8 * (n + 1))
+    for col, at in zip(cols, (0, 3, 6)):
+        raw = array("b", col).tobytes().translate(_TO_UNSIGNED) + b"\x80"
+        buf[at::8] = raw
+    packed = array("q")
+    packed.frombytes(bytes(buf))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed
+
+
+_ARABIC = re.compile("[\u0600-\u06ff]{2}")
+_DEVANAGARI = re.compile("[\u0900-\u097f]{2}")
+
+
+def guess_language(text: str) -> str | None:
+    """A cheap fallback when the caller does not say: Arabic or Devanagari script, else
+    None (shared weights only). The desk passes the language it identified instead."""
+    if _ARABIC.search(text):
+        return "ar"
+    if _DEVANAGARI.search(text):
+        return "hi"
+    return None
 
 
 _DEFAULT: SentimentModel | None = None
