@@ -436,7 +436,12 @@ def _write(path: Path, model: SentimentModel) -> None:
 def _read(path: Path) -> SentimentModel:
     from array import array
 
-    raw = gzip.decompress(path.read_bytes())
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not a sentiment model ({exc})") from exc
     if raw[:4] != _MAGIC:
         raise ValueError(f"{path}: not a sentiment model (or an older format)")
     (hlen,) = struct.unpack_from("<I", raw, 4)

@@ -119,3 +119,12 @@ def test_load_umsab_reads_env_dir(tmp_path, monkeypatch):
 
 def test_module_import_loads_nothing():
     assert sentiment.MAX_CHARS > 0  # importing sentiment reads no file; default_model() does
+
+
+def test_a_corrupt_file_is_a_value_error(tmp_path):
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"x")
+    with pytest.raises(ValueError):
+        SentimentModel.load(bad)
+    with pytest.raises(FileNotFoundError):
+        SentimentModel.load(tmp_path / "missing.bin")
