@@ -25,13 +25,14 @@ def rules(p: Priority) -> dict[str, int]:
 def test_negative_public_complaint_from_big_verified_author_outranks_neutral_private_question():
     complaint = classify("@AegeanSkies lost my suitcase and nobody helps. Worst airline ever 😡")
     question = classify("Hi, can I bring a folding bike as checked baggage?")
-    assert complaint.sentiment == "negative" and complaint.actionable
-    assert question.sentiment == "neutral" and question.actionable
+    assert complaint.sentiment == "negative" and complaint.actionable and question.actionable
+    assert complaint.sentiment_score < question.sentiment_score  # the learnt model's scale
     loud = prioritise(complaint, followers=100_000, verified=True, public=True)
     quiet = prioritise(question, followers=None, verified=None, public=False)
     assert loud.score > quiet.score
     assert {"reach", "verified", "public_complaint", "negative_sentiment"} <= set(rules(loud))
-    assert not {"reach", "verified", "public_complaint", "negative_sentiment"} & set(rules(quiet))
+    assert not {"reach", "verified", "public_complaint"} & set(rules(quiet))
+    assert rules(loud)["negative_sentiment"] > rules(quiet).get("negative_sentiment", 0)
 
 
 def test_base_only():
