@@ -85,9 +85,11 @@ def ingest_throughput(n: int = 200) -> float:
 
 
 def main() -> int:
-    from bench import langid
+    from bench import langid, sentiment
 
-    print("== Language identification ==")
+    print("== Sentiment ==")
+    sentiment.main()
+    print("\n== Language identification ==")
     langid.main([])
     print("\n== Cold start and ingest ==")
     print("Cold start: import cost over a bare interpreter (median of 5, ms)")

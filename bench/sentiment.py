@@ -116,6 +116,15 @@ def main(model_path: str | Path | None = None) -> int:
     rows["ours (language given)"] = score([model.predict_label(t, lang) for t, _, lang in val])
     rows["ours (no language)"] = score([model.predict_label(t) for t in texts])
     systems["ours"] = model.predict_label
+    from chalicelib.classify import classify
+
+    label_of = {"negative": 0, "neutral": 1, "positive": 2}
+
+    def desk(text: str) -> int:  # what the product and `python -m chalicelib.classify predict` answer
+        return label_of[classify(decode(text)).sentiment]
+
+    rows["desk classify()"] = score([desk(t) for t in texts])
+    systems["desk classify()"] = desk
     skipped = []
     for name, make in (("VADER", _vader), ("TextBlob", _textblob)):
         fn = make()
@@ -132,6 +141,7 @@ def main(model_path: str | Path | None = None) -> int:
     print("Throughput on one core (mentions/s, UMSAB val texts):")
     rates = {"ours": _rate(model.predict_label, texts)}
     rates["ours, full result"] = _rate(lambda t: model.predict(t, "en"), texts)
+    rates["desk classify(), all fields"] = _rate(systems["desk classify()"], texts)
     for name in ("VADER", "TextBlob"):
         if systems.get(name):
             rates[name] = _rate(systems[name], texts)

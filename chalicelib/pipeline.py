@@ -69,7 +69,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
 
     brand = account.get("brand") or DEFAULT_BRAND
     rules = rules_for(brand, store)
-    verdict = classify(m.text, taxonomy=rules.taxonomy)
+    verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
     customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
     priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
@@ -129,6 +129,17 @@ def rules_for(brand: str, store: DynamoStore, clock: Callable[[], float] = time.
     rules = PriorityRules.model_validate(stored["rules"]) if stored else DEFAULT_RULES
     _rules_cache[brand] = (clock(), rules)
     return rules
+
+
+def _brand_model(brand: str, store: DynamoStore):
+    """The brand's adapted sentiment model from S3, if one was published; else None (base model)."""
+    bucket = settings().model_bucket
+    if not bucket:
+        return None
+    from chalicelib import aws
+    from chalicelib.classify import registry
+
+    return registry.model_for(brand, store.table, aws.client("s3"), bucket)
 
 
 def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, now: datetime):

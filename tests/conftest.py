@@ -107,6 +107,9 @@ def desk(aws_env):
 
         pipeline._known_accounts.clear()  # per-container caches; every test is a new AWS
         pipeline._rules_cache.clear()
+        from chalicelib.classify import registry
+
+        registry.reset()
         import app as handlers
 
         with Client(handlers.app) as client:

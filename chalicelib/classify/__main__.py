@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m chalicelib.classify adapt labelled.jsonl --out brand.bin\n\n"
                "exit codes: 0 done, 1 bad input, 2 usage error, 3 training unavailable",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{predict,adapt}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{predict,adapt,adapt-brand}")
 
     p = sub.add_parser(
         "predict", help="classify one text per line, write one JSON object per line",
@@ -266,7 +266,32 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("examples", metavar="EXAMPLES.jsonl", help="labelled examples; '-' = stdin")
     a.add_argument("--out", required=True, metavar="PATH", help="where to write the adapted model")
     a.set_defaults(func=cmd_adapt)
+    b = sub.add_parser(
+        "adapt-brand", help="train a brand's model from its agents' stored corrections and publish it to S3",
+        description="Reads the brand's corrections from DynamoDB (TABLE_NAME, AWS_ENDPOINT_URL), trains the "
+                    "base data plus them, uploads the model to MODEL_BUCKET and points the brand at it; "
+                    "ingest workers pick it up within five minutes.")
+    b.add_argument("brand")
+    b.set_defaults(func=cmd_adapt_brand)
     return parser
+
+
+def cmd_adapt_brand(args: argparse.Namespace, out: TextIO) -> int:
+    from chalicelib import aws
+    from chalicelib.classify import registry
+    from chalicelib.config import settings
+    from chalicelib.store.dynamodb import DynamoStore
+
+    if not settings().model_bucket:
+        print("adapt-brand: MODEL_BUCKET is not set", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        result = registry.adapt_brand(args.brand, DynamoStore(aws.table()), aws.client("s3"), settings().model_bucket)
+    except ValueError as err:
+        print(f"adapt-brand: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out.write(json.dumps(result) + "\n")
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

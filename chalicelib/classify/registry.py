@@ -66,5 +66,18 @@ def _download(s3, bucket: str, key: str):
         os.unlink(path)
 
 
+def adapt_brand(brand: str, store, s3, bucket: str, base=None) -> dict:
+    """Train the brand's model from the base data and its agents' corrections, then publish it."""
+    from chalicelib.classify import train
+
+    corrections = [c for c in store.corrections(brand) if c.get("sentiment")]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sentiment.bin"
+        result = train.adapt([{"text": c["text"], "sentiment": c["sentiment"], "language": c.get("language")}
+                              for c in corrections], path, base=base)
+        key = publish(brand, path, store.table, s3, bucket, {"corrections": len(corrections)})
+    return {**result, "brand": brand, "s3_key": key}
+
+
 def reset() -> None:
     _cache.clear()

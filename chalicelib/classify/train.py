@@ -260,6 +260,22 @@ def save(model: SentimentModel, path: str | Path) -> None:
     model.save(path)
 
 
+def adapt(examples: Sequence[dict], out: str | Path, *, base: Sequence[tuple] | None = None,
+          extra_weight: float = DEFAULTS["extra_weight"]) -> dict:
+    """A brand-adapted model: the base data plus the brand's labelled examples, saved to `out`.
+
+    `examples` are dicts with "text" and "sentiment" (topic and actionable corrections are
+    kept by the desk but do not train the sentiment model; the brand's taxonomy covers topics).
+    """
+    base = list(base) if base is not None else load_umsab("train")
+    extra = [(e["text"], e["sentiment"], e.get("language")) for e in examples if e.get("sentiment")]
+    if not extra:
+        raise ValueError("no sentiment examples to adapt on")
+    model = train(base, extra_examples=extra, extra_weight=extra_weight)
+    save(model, out)
+    return {"base_examples": len(base), "corrections": len(extra), "bytes": Path(out).stat().st_size}
+
+
 def macro_f1(gold: Sequence[int], pred: Sequence[int]) -> float:
     f1s = []
     for c in range(3):
