@@ -151,7 +151,7 @@ def correct_classification(ticket_id):
     try:
         request = api.CorrectionRequest.model_validate(app.current_request.json_body or {})
     except ValidationError as err:
-        return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()))
+        return _invalid(err)
     try:
         return Response(body=api.correct(_store(), ticket_id, request, principal.agent_id), status_code=201)
     except NotFound:
@@ -178,9 +178,14 @@ def put_rules(brand):
     try:
         return api.put_rules(_store(), brand, body, principal.agent_id)
     except ValidationError as err:
-        return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()))
+        return _invalid(err)
     except ConcurrentUpdate:
         return _error(409, "the rules changed since the version you edited; reload and retry")
+
+
+def _invalid(err) -> Response:
+    """A pydantic ValidationError as a 400 naming each field and what is wrong with it."""
+    return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()))
 
 
 def _principal(role: str = "agent"):
