@@ -113,8 +113,7 @@ def _account(m: Mention, store: DynamoStore, now) -> dict:
         if store.register_account(*key, now):
             count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
             logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
-        found = [a for a in store.accounts(key[0]) if a["account_id"] == key[1]]
-        _known_accounts[key] = found[0] if found else {}
+        _known_accounts[key] = store.get_account(*key) or {}
     return _known_accounts[key]
 
 

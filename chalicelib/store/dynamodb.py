@@ -90,6 +90,9 @@ class DynamoStore:
         self.table.put_item(Item=dynamo({**keys.account(platform, account_id), "platform": platform,
                                          "account_id": account_id, **attrs}))
 
+    def get_account(self, platform: str, account_id: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key=keys.account(platform, account_id)).get("Item"))
+
     def accounts(self, platform: Optional[str] = None) -> list[dict]:
         prefix = f"ACCOUNT#{platform}#" if platform else "ACCOUNT#"
         return [plain(i) for i in self._query(keys.ACCOUNTS_PK, prefix)]

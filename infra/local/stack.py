@@ -117,10 +117,18 @@ class Worker:
     function_name: str
     kind: str = "sqs"  # or "sns": SNS notifications delivered through a local queue
     batch_size: int = 10
+    _queue: tuple = ()  # (url, arn), looked up once per worker
+
+    def queue(self, sqs) -> tuple[str, str]:
+        if not self._queue:
+            url = sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self._queue = (url, arn)
+        return self._queue
 
     def poll_once(self, sqs, wait_seconds: int = 0) -> int:
         """Receive one batch and hand it to the handler. Returns how many were received."""
-        url = sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        url, _ = self.queue(sqs)
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=self.batch_size,
                                   WaitTimeSeconds=wait_seconds, AttributeNames=["All"]).get("Messages", [])
         if not got:
@@ -132,7 +140,7 @@ class Worker:
         return len(got)
 
     def _deliver_sqs(self, sqs, url: str, got: list[dict]) -> None:
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        _, arn = self.queue(sqs)
         try:
             result = self.handler(sqs_event(got, arn), LambdaContext(self.function_name)) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
