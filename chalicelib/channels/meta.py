@@ -7,11 +7,16 @@ many `changes` or `messaging` events, into one POST; every one of them is handle
 What becomes a Mention:
     page       feed comment adds (kind "comment"), Messenger messages and postbacks ("message")
     instagram  comments and live comments ("comment"), @mentions ("mention"), DMs ("message")
-    whatsapp   inbound messages ("message"); `statuses` become DeliveryStatus
-Everything else Meta sends for a subscribed field (likes, reactions, deliveries, reads, echoes
-of the brand's own messages, the brand's own comments) is counted as ignored. A change we know
-but cannot validate (a message without id, ...) raises UnknownPayload: the caller quarantines
-the whole raw body.
+    whatsapp   inbound messages ("message")
+What becomes a DeliveryStatus (receipts of the brand's outbound messages):
+    page       Messenger `delivery` (one per mid, or one by watermark when it names no mid)
+               and `read` (by watermark)
+    instagram  messaging `read` (by mid, or by watermark)
+    whatsapp   `statuses`, with our `biz_opaque_callback_data` as callback_data
+Everything else Meta sends for a subscribed field (likes, reactions, echoes of the brand's own
+messages, the brand's own comments, receipts the brand itself sends) is counted as ignored. An
+event we know but cannot validate (a message without id, a watermark that is not a number, ...)
+raises UnknownPayload: the caller quarantines the whole raw body.
 
 Imports pydantic, the standard library, chalicelib.models, chalicelib.errors and the sibling
 signing module only.
@@ -20,9 +25,9 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional, Union
+from typing import Annotated, Any, Callable, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.channels import signing
 from chalicelib.errors import UnknownPayload
@@ -41,6 +46,7 @@ from chalicelib.models import (
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 Epoch = Union[int, float, str, None]
+EpochMs = Annotated[int, Field(strict=True, gt=0)]  # a JSON number of milliseconds, no string or bool
 
 
 # --- handshake and signature ---------------------------------------------------------------
@@ -152,6 +158,46 @@ class MessagingEvent(_Loose):
     postback: Optional[Postback] = None
 
 
+class Delivery(_Loose):
+    """https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-deliveries"""
+
+    mids: Optional[list[str]] = None  # "may not be present"; the watermark always is
+    watermark: EpochMs  # everything sent before it was delivered
+
+
+class Read(_Loose):
+    """Messenger names a watermark, Instagram the message read (`mid`).
+
+    https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-reads
+    https://developers.facebook.com/docs/messenger-platform/instagram/features/webhook (messaging_seen)
+    """
+
+    mid: Optional[str] = None
+    watermark: Optional[EpochMs] = None  # everything sent up to it was read
+
+    @model_validator(mode="after")
+    def _names_what_was_read(self) -> Read:
+        if self.mid is None and self.watermark is None:
+            raise ValueError("read names neither mid nor watermark")
+        return self
+
+
+class _Receipt(_Loose):
+    """A `messaging[]` receipt: the customer (sender) got or read what the brand sent."""
+
+    sender: IdRef
+    recipient: IdRef
+    timestamp: Optional[EpochMs] = None  # Meta's delivery example omits it
+
+
+class DeliveryEvent(_Receipt):
+    delivery: Delivery
+
+
+class ReadEvent(_Receipt):
+    read: Read
+
+
 class WaMetadata(_Loose):
     phone_number_id: str
     display_phone_number: Optional[str] = None
@@ -186,6 +232,7 @@ class WaStatus(_Loose):
     timestamp: str
     recipient_id: Optional[str] = None
     errors: list[dict] = []
+    biz_opaque_callback_data: Optional[str] = None  # echoed from our send request
 
 
 # --- entry point ---------------------------------------------------------------------------
@@ -220,7 +267,7 @@ def _page_entry(entry: dict, result: ParseResult) -> None:
         else:
             result.ignored += 1
     for event in _messaging(entry):
-        _collect(result, _message(Platform.FACEBOOK, page_id, event))
+        _messaging_event(result, Platform.FACEBOOK, page_id, event)
 
 
 def _instagram_entry(entry: dict, result: ParseResult) -> None:
@@ -233,7 +280,7 @@ def _instagram_entry(entry: dict, result: ParseResult) -> None:
         else:
             result.ignored += 1
     for event in _messaging(entry):
-        _collect(result, _message(Platform.INSTAGRAM, account_id, event))
+        _messaging_event(result, Platform.INSTAGRAM, account_id, event)
 
 
 def _whatsapp_entry(entry: dict, result: ParseResult) -> None:
@@ -263,6 +310,13 @@ def _collect(result: ParseResult, mention: Optional[Mention]) -> None:
         result.ignored += 1
     else:
         result.mentions.append(mention)
+
+
+def _collect_statuses(result: ParseResult, statuses: list[DeliveryStatus]) -> None:
+    if statuses:
+        result.statuses.extend(statuses)
+    else:
+        result.ignored += 1
 
 
 def _validate(model: type[BaseModel], raw: Any, where: str):
@@ -307,6 +361,14 @@ def _time(value: Epoch, fallback: Epoch = None) -> datetime:
 
 # --- Facebook Page feed and Messenger / Instagram messaging --------------------------------
 
+def _messaging_event(result: ParseResult, platform: Platform, account_id: str, raw: dict) -> None:
+    """One `messaging[]` item: a receipt of ours, a customer's message, or ignored."""
+    if "delivery" in raw or "read" in raw:
+        _collect_statuses(result, _receipts(platform, account_id, raw))
+    else:
+        _collect(result, _message(platform, account_id, raw))
+
+
 def _feed_comment(page_id: str, value: dict) -> Optional[Mention]:
     # Feed changes cover posts, reactions, likes, shares...; only new comments are mentions.
     if value.get("item") != "comment" or value.get("verb") != "add":
@@ -336,9 +398,9 @@ def _feed_comment(page_id: str, value: dict) -> Optional[Mention]:
 
 
 def _message(platform: Platform, account_id: str, raw: dict) -> Optional[Mention]:
-    """A Messenger or Instagram DM; deliveries, reads, reactions, echoes are not mentions."""
+    """A Messenger or Instagram DM; reactions and echoes are not mentions."""
     if "message" not in raw and "postback" not in raw:
-        return None  # delivery, read, reaction, optin, referral, message_edit, ...
+        return None  # reaction, optin, referral, message_edit, ...
     event = _validate(MessagingEvent, raw, "messaging event")
     if event.sender.id == account_id:
         return None  # sent by the brand itself
@@ -374,6 +436,30 @@ def _dm(platform: Platform, account_id: str, event: MessagingEvent, mid: str, te
         attachments=attachments,
         visibility=Visibility.PRIVATE,
         created_at=_time(event.timestamp),
+    )
+
+
+def _receipts(platform: Platform, account_id: str, raw: dict) -> list[DeliveryStatus]:
+    """A `delivery` (one status per mid, or one by watermark alone) or a `read`."""
+    event = _validate(DeliveryEvent if "delivery" in raw else ReadEvent, raw, "messaging receipt")
+    if event.sender.id == account_id:
+        return []  # the brand's own receipt, not the customer's of ours
+    if isinstance(event, DeliveryEvent):
+        return [_receipt(platform, account_id, event, "delivered", mid, event.delivery.watermark)
+                for mid in event.delivery.mids or [None]]
+    return [_receipt(platform, account_id, event, "read", event.read.mid, event.read.watermark)]
+
+
+def _receipt(platform: Platform, account_id: str, event: _Receipt, status: str,
+             mid: Optional[str], watermark: Optional[int]) -> DeliveryStatus:
+    return DeliveryStatus(
+        platform=platform,
+        brand_account_id=event.recipient.id or account_id,
+        external_id=mid,
+        status=status,
+        recipient_id=event.sender.id,
+        timestamp=_time(event.timestamp, watermark),
+        watermark=None if watermark is None else _time(watermark),
     )
 
 
@@ -496,5 +582,6 @@ def _wa_status(value: WaValue, raw: dict) -> DeliveryStatus:
         status=status.status,
         recipient_id=status.recipient_id,
         timestamp=_time(status.timestamp),
+        callback_data=status.biz_opaque_callback_data,
         errors=tuple(status.errors),
     )

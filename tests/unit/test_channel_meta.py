@@ -32,6 +32,22 @@ def assert_utc(moment: datetime) -> None:
     assert moment.tzinfo is not None and moment.utcoffset().total_seconds() == 0
 
 
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def receipt_event(account_id: str, customer_id: str, timestamp_ms=None, **receipt) -> dict:
+    """A `messaging[]` delivery or read receipt, as Meta sends it (payloads.py has no builder)."""
+    event = {"sender": {"id": customer_id}, "recipient": {"id": account_id}, **receipt}
+    if timestamp_ms is not None:
+        event["timestamp"] = timestamp_ms
+    return event
+
+
+def parse_messaging(object: str, account_id: str, *events: dict):
+    return meta.parse(payloads.meta_payload(object, [payloads.meta_entry(account_id, messaging=events)]))
+
+
 # --- hub challenge -------------------------------------------------------------------------
 
 def test_challenge_is_echoed_when_the_verify_token_matches():
@@ -142,8 +158,12 @@ def test_messenger_messages_and_postbacks_become_private_mentions():
     result = meta.parse(fixture("meta_messenger.json"))
     # When parsed
     text, image, postback = result.mentions
-    # Then the customer's messages are mentions; echo, delivery, read are ignored
-    assert result.ignored == 3
+    # Then the customer's messages are mentions; the echo is ignored; delivery and read are statuses
+    assert result.ignored == 1
+    assert [(s.status, s.external_id) for s in result.statuses] == [
+        ("delivered", "m_CI7Jb4Ws9vwyPGjZhAAMl0oLGO_SRrb7lfEM60RpMClUflhkrszsOxM0oc8CE0hrnynsNR_7eiZKdw9K5tDP2R"),
+        ("read", None),
+    ]
     assert text.kind == "message" and text.visibility == Visibility.PRIVATE
     assert text.brand_account_id == PAGE
     assert text.conversation_id == text.reply_to_id == text.author.id == "6912345678901234"
@@ -162,6 +182,73 @@ def test_messenger_echo_of_the_brand_is_ignored():
     # When parsed / Then it is not a mention
     result = meta.parse(payload)
     assert result.mentions == [] and result.ignored == 1
+
+
+def test_messenger_delivery_becomes_one_status_per_mid():
+    # Given a delivery receipt naming two of the page's messages
+    event = receipt_event(PAGE, "6912345678901234", 1717250080000,
+                          delivery={"mids": ["m_out1", "m_out2"], "watermark": 1717250060000})
+    # When parsed
+    result = parse_messaging("page", PAGE, event)
+    # Then each message delivered is a status, none a mention, nothing ignored
+    assert (result.mentions, result.ignored) == ([], 0)
+    first, second = result.statuses
+    assert (first.platform, first.brand_account_id, first.status) == (Platform.FACEBOOK, PAGE, "delivered")
+    assert (first.external_id, second.external_id) == ("m_out1", "m_out2")
+    assert first.recipient_id == "6912345678901234"
+    assert first.timestamp == utc(2024, 6, 1, 13, 54, 40)
+    assert first.watermark == second.watermark == utc(2024, 6, 1, 13, 54, 20)
+    assert first.callback_data is None
+
+
+@pytest.mark.parametrize("delivery", [{"watermark": 1717250060000}, {"mids": [], "watermark": 1717250060000}])
+def test_messenger_delivery_without_mids_is_one_status_by_watermark(delivery):
+    # Given a delivery from an older client that names no message
+    event = receipt_event(PAGE, "6912345678901234", 1717250080000, delivery=delivery)
+    # When parsed
+    [status] = parse_messaging("page", PAGE, event).statuses
+    # Then one status says everything up to the watermark was delivered
+    assert (status.status, status.external_id) == ("delivered", None)
+    assert status.watermark == utc(2024, 6, 1, 13, 54, 20)
+    assert status.recipient_id == "6912345678901234"
+
+
+def test_messenger_read_becomes_a_status_by_watermark():
+    # Given a read receipt
+    event = receipt_event(PAGE, "6912345678901234", 1717250080123, read={"watermark": 1717250060000})
+    # When parsed
+    result = parse_messaging("page", PAGE, event)
+    # Then it is a read status naming no message, up to the watermark
+    [status] = result.statuses
+    assert (result.mentions, result.ignored) == ([], 0)
+    assert (status.platform, status.brand_account_id, status.status) == (Platform.FACEBOOK, PAGE, "read")
+    assert (status.external_id, status.recipient_id) == (None, "6912345678901234")
+    assert status.timestamp == utc(2024, 6, 1, 13, 54, 40, 123000)
+    assert status.watermark == utc(2024, 6, 1, 13, 54, 20)
+
+
+def test_a_receipt_without_its_own_timestamp_is_timed_by_its_watermark():
+    # Given a delivery shaped like Meta's documented example (no event timestamp)
+    event = receipt_event(PAGE, "6912345678901234", delivery={"mids": ["m_out1"], "watermark": 1717250060000})
+    # When parsed
+    [status] = parse_messaging("page", PAGE, event).statuses
+    # Then its time is the watermark, so a retry makes the same status
+    assert status.timestamp == status.watermark == utc(2024, 6, 1, 13, 54, 20)
+
+
+def test_messenger_echo_reaction_and_brand_receipt_stay_ignored_next_to_receipts():
+    # Given an echo, a reaction, a read sent by the page itself, and the customer's delivery
+    echo = payloads.messenger_event(PAGE, "6912345678901234", "m_echo", text="We're on it", is_echo=True)
+    reaction = receipt_event(PAGE, "6912345678901234", 1717250070000,
+                             reaction={"mid": "m_echo", "action": "react", "reaction": "love"})
+    brand_read = receipt_event("6912345678901234", PAGE, 1717250070000, read={"watermark": 1717250060000})
+    delivery = receipt_event(PAGE, "6912345678901234", 1717250080000,
+                             delivery={"mids": ["m_echo"], "watermark": 1717250060000})
+    # When parsed
+    result = parse_messaging("page", PAGE, echo, reaction, brand_read, delivery)
+    # Then only the customer's delivery is a status; nothing is a mention
+    assert result.mentions == [] and result.ignored == 3
+    assert [(s.external_id, s.recipient_id) for s in result.statuses] == [("m_echo", "6912345678901234")]
 
 
 def test_batched_entries_with_comments_and_messages_all_become_mentions():
@@ -210,6 +297,30 @@ def test_instagram_comments_mentions_and_dms():
     assert (dm.kind, dm.visibility, dm.conversation_id) == ("message", Visibility.PRIVATE, "1789473212453210")
     assert dm.attachments[0].url.startswith("https://lookaside.fbsbx.com/ig_messaging_cdn/")
     assert dm.created_at == datetime(2024, 6, 1, 14, 11, 59, tzinfo=timezone.utc)
+
+
+def test_instagram_read_names_the_message_read():
+    # Given an Instagram read receipt naming one of the brand's messages
+    event = receipt_event(IG, "1789473212453210", 1717251200000, read={"mid": "aWdfZAG1faXRlbTox"})
+    # When parsed
+    result = parse_messaging("instagram", IG, event)
+    # Then it is a read status of that message, with no watermark
+    [status] = result.statuses
+    assert (result.mentions, result.ignored) == ([], 0)
+    assert (status.platform, status.brand_account_id) == (Platform.INSTAGRAM, IG)
+    assert (status.status, status.external_id, status.watermark) == ("read", "aWdfZAG1faXRlbTox", None)
+    assert status.recipient_id == "1789473212453210"
+    assert status.timestamp == utc(2024, 6, 1, 14, 13, 20)
+
+
+def test_instagram_read_by_watermark_is_like_messengers():
+    # Given an Instagram read receipt carrying a watermark instead of a mid
+    event = receipt_event(IG, "1789473212453210", 1717251200000, read={"watermark": 1717251190000})
+    # When parsed
+    [status] = parse_messaging("instagram", IG, event).statuses
+    # Then it names no message and reads up to the watermark
+    assert (status.platform, status.status, status.external_id) == (Platform.INSTAGRAM, "read", None)
+    assert status.watermark == utc(2024, 6, 1, 14, 13, 10)
 
 
 def test_instagram_caption_mention_uses_the_media_id():
@@ -279,6 +390,20 @@ def test_whatsapp_statuses_become_delivery_statuses():
     assert failed.errors[0]["code"] == 131047
 
 
+def test_whatsapp_status_carries_our_callback_data():
+    # Given a delivered status of a message we sent with biz_opaque_callback_data, and one without
+    tagged = payloads.wa_status_change(WA_PHONE, "wamid.OUT1", "delivered", "4915112345678")
+    tagged["value"]["statuses"][0]["biz_opaque_callback_data"] = "outbound:01J2ZQ4"
+    plain = payloads.wa_status_change(WA_PHONE, "wamid.OUT2", "read", "4915112345678")
+    payload = payloads.meta_payload("whatsapp_business_account",
+                                    [payloads.meta_entry("waba", changes=[tagged, plain])])
+    # When parsed
+    first, second = meta.parse(payload).statuses
+    # Then the callback data comes back on the status that had it
+    assert (first.external_id, first.callback_data) == ("wamid.OUT1", "outbound:01J2ZQ4")
+    assert (second.external_id, second.callback_data) == ("wamid.OUT2", None)
+
+
 def test_whatsapp_builder_media_without_caption():
     # Given a document message and a status in one POST built by the traffic replay
     payload = payloads.meta_payload("whatsapp_business_account", [payloads.meta_entry("waba", changes=[
@@ -336,3 +461,22 @@ def test_messenger_message_without_mid_raises_unknown_payload():
     # When parsed / Then it is quarantined
     with pytest.raises(UnknownPayload, match="mid"):
         meta.parse(payload)
+
+
+@pytest.mark.parametrize("receipt", [
+    {"delivery": {"mids": ["m_1"], "watermark": "soon"}},
+    {"delivery": {"mids": ["m_1"], "watermark": True}},
+    {"delivery": {"mids": ["m_1"]}},
+    {"delivery": {"mids": "m_1", "watermark": 1717250060000}},
+    {"delivery": None},
+    {"read": {"watermark": "1717250060000"}},
+    {"read": {}},
+    {"read": "yes"},
+    {"read": {"watermark": 1717250060000}, "timestamp": "yesterday"},
+])
+def test_malformed_receipt_raises_unknown_payload(receipt):
+    # Given a delivery or read receipt we know but cannot validate
+    event = {**receipt_event(PAGE, "6912345678901234", 1717250080000), **receipt}
+    # When parsed / Then the whole body is quarantined, not dropped
+    with pytest.raises(UnknownPayload, match="messaging receipt"):
+        parse_messaging("page", PAGE, event)
