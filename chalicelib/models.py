@@ -82,16 +82,24 @@ class Mention(BaseModel):
 
 
 class DeliveryStatus(BaseModel):
-    """A platform's word on one of our outbound messages (WhatsApp `statuses`)."""
+    """A platform's word on our outbound messages: WhatsApp `statuses`, Messenger `delivery`
+    and `read`, Instagram `read`.
+
+    Usually about one message (`external_id`). Messenger's `read` names no message: it says
+    every message sent to `recipient_id` before `watermark` has been read, so `external_id`
+    is None and `watermark` is set.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     platform: Platform
     brand_account_id: str
-    external_id: str  # the platform id of our outbound message
+    external_id: Optional[str] = None  # the platform id of our outbound message
     status: str  # sent, delivered, read, failed, deleted
-    recipient_id: Optional[str] = None
+    recipient_id: Optional[str] = None  # the customer the message went to
     timestamp: datetime
+    watermark: Optional[datetime] = None  # everything sent to recipient_id up to here
+    callback_data: Optional[str] = None  # WhatsApp biz_opaque_callback_data: our message id
     errors: tuple[dict, ...] = ()
 
 
@@ -126,6 +134,14 @@ class RoutingRequest(BaseModel):
     reason: Literal["new_ticket", "new_message"]
     priority: int
     language: Optional[str] = None
+
+
+class OutboundRequest(BaseModel):
+    """What the agent API asks of the outbound worker: send this stored reply."""
+
+    ticket_id: str
+    message_id: str
+    message_sk: str
 
 
 def utcnow() -> datetime:
