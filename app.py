@@ -99,6 +99,13 @@ def route_worker(event):
     return process_sqs_event(event.to_dict(), event.context)
 
 
+@app.on_sqs_message(queue="social-care-outbound", batch_size=10, name="outbound_worker")
+def outbound_worker(event):
+    from chalicelib.outbound.worker import process_sqs_event
+
+    return process_sqs_event(event.to_dict(), event.context)
+
+
 # -- schedules --------------------------------------------------------------------------------
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="x_mentions_poller")
 def x_mentions_poller(event):
@@ -156,6 +163,32 @@ def correct_classification(ticket_id):
         return Response(body=api.correct(_store(), ticket_id, request, principal.agent_id), status_code=201)
     except NotFound:
         return _error(404, "no such inbound message on this ticket")
+
+
+@app.route("/api/tickets/{ticket_id}/replies", methods=["POST"])
+def post_reply(ticket_id):
+    from pydantic import ValidationError
+
+    from chalicelib.errors import EnqueueFailed, NotFound
+    from chalicelib.outbound.policy import ReplyRefused
+    from chalicelib.outbound.replies import ReplyRequest, queue_reply
+
+    principal = _principal()
+    try:
+        request = ReplyRequest.model_validate(app.current_request.json_body or {})
+    except ValidationError as err:
+        return _invalid(err)
+    key = (app.current_request.headers or {}).get("idempotency-key")
+    try:
+        message, new = queue_reply(_store(), ticket_id, request, principal.agent_id, key)
+    except NotFound:
+        return _error(404, "no such ticket")
+    except ReplyRefused as refused:
+        return Response(body={"error": refused.reason, "field": refused.field}, status_code=422,
+                        headers={"Content-Type": "application/json"})
+    except EnqueueFailed:
+        return _error(503, "the reply could not be queued; nothing was sent, send it again")
+    return Response(body=message, status_code=202 if new else 200, headers={"Content-Type": "application/json"})
 
 
 @app.route("/api/rules/{brand}", methods=["GET"])

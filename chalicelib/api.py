@@ -32,7 +32,8 @@ class CorrectionRequest(BaseModel):
 PUBLIC_TICKET_FIELDS = ("id", "brand", "channel", "kind", "status", "priority", "priority_factors", "customer_id",
                         "assignee", "language", "topic", "classification", "created_at", "updated_at",
                         "sla_due_at", "last_inbound_at", "last_message_preview", "message_count",
-                        "brand_account_id", "visibility", "subject", "version")
+                        "brand_account_id", "visibility", "subject", "version", "first_response_at",
+                        "first_response_by", "last_outbound_at")
 
 
 def public_ticket(item: dict) -> dict:
@@ -54,8 +55,11 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
     customer = store.customer_history(ticket["customer_id"])
     other_ids = sorted({t["ticket_id"] for t in customer["touchpoints"]} - {ticket_id})
     others = [public_ticket(t) for t in map(store.get_ticket, other_ids) if t]
-    return {**public_ticket(ticket), "messages": store.messages(ticket_id), "customer": customer,
-            "other_tickets": others}
+    from chalicelib.outbound.replies import public_message, reply_options
+
+    messages = store.messages(ticket_id)
+    return {**public_ticket(ticket), "messages": [public_message(m) for m in messages], "customer": customer,
+            "other_tickets": others, "reply_options": reply_options(store, ticket, messages)}
 
 
 def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agent_id: str) -> dict:

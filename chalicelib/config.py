@@ -33,8 +33,9 @@ class Settings:
     local_jwt_secret: Optional[str]
 
 
-@lru_cache(maxsize=1)
 def settings() -> Settings:
+    """Read on every call (a dozen dictionary lookups): the Chalice test client swaps os.environ
+    for the stage's config.json values during a request, and a cached copy would outlive that."""
     env = os.environ
     return Settings(
         table_name=env.get("TABLE_NAME", "social-care"),
@@ -77,7 +78,6 @@ def secrets() -> Secrets:
 
 def reset() -> None:
     """Forget cached settings and secrets (tests and the local stack change the environment)."""
-    settings.cache_clear()
     secrets.cache_clear()
     from chalicelib import aws
 

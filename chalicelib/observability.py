@@ -29,6 +29,11 @@ class M:
     DELIVERY_STATUSES = "DeliveryStatuses"
     ACCOUNTS_DISCOVERED = "AccountsDiscovered"
     POLLER_RATE_LIMITED = "PollerRateLimited"
+    REPLIES_SENT = "RepliesSent"
+    REPLIES_FAILED = "RepliesFailed"
+    FIRST_RESPONSE_TIME = "FirstResponseTime"
+    OUTBOUND_RETRIES = "OutboundRetries"
+    OUTBOUND_GAVE_UP = "OutboundGaveUp"
 
 
 logger = Logger(service=SERVICE)
@@ -43,7 +48,12 @@ def count(name: str, channel: str, value: float = 1, **properties) -> None:
     """
     if value <= 0:
         return
-    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as m:
+    measure(name, channel, value, **properties)
+
+
+def measure(name: str, channel: str, value: float, unit: str = "Count", **properties) -> None:
+    """Emit one value (Count, Seconds, ...) with the `channel` dimension as its own EMF line."""
+    with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as m:
         m.add_dimension(name="channel", value=channel)
         for key, val in properties.items():
             m.add_metadata(key=key, value=val)

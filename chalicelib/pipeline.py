@@ -49,10 +49,9 @@ def handle_record(body: str, store: DynamoStore, send: Callable[[str, str], None
 
 
 def record_status(envelope: StatusEnvelope, store: DynamoStore) -> Outcome:
-    s = envelope.status
-    store.record_delivery_status(s.platform.value, s.external_id, s.status, s.timestamp.isoformat(),
-                                 {"recipient_id": s.recipient_id, "errors": list(s.errors),
-                                  "brand_account_id": s.brand_account_id})
+    from chalicelib.outbound import receipts
+
+    receipts.record(envelope.status, store)
     return Outcome("status")
 
 

@@ -56,7 +56,9 @@ class QueueSpec:
 QUEUES = (
     QueueSpec("ingest", "social-care-ingest", "INGEST_QUEUE_URL", visibility_timeout=180),
     QueueSpec("routing", "social-care-routing", "ROUTING_QUEUE_URL", visibility_timeout=180),
-    QueueSpec("outbound", "social-care-outbound", "OUTBOUND_QUEUE_URL", visibility_timeout=180),
+    # more receives: a reply waits out platform rate limits (X's window is 15 minutes)
+    QueueSpec("outbound", "social-care-outbound", "OUTBOUND_QUEUE_URL", visibility_timeout=180,
+              max_receive_count=8),
 )
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 EMAIL_TOPIC_NAME = "social-care-inbound-email"

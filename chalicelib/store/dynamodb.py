@@ -250,6 +250,78 @@ class DynamoStore:
         page = self.table.query(**kwargs)
         return [plain(i) for i in page.get("Items", [])], page.get("LastEvaluatedKey")
 
+    # -- outbound messages (agents' replies) -----------------------------------------------
+    def put_outbound(self, message: dict, idempotency_key: Optional[str] = None) -> tuple[dict, bool]:
+        """Store a queued reply once. With an idempotency key, a repeat returns the first. (msg, new)"""
+        ticket_id = message["ticket_id"]
+        items = [{"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                          "Item": dynamo({**keys.message(ticket_id, message["created_at"], message["id"]),
+                                          **message})}}]
+        if idempotency_key:
+            items.append({"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                                  "Item": {**keys.reply_key(ticket_id, idempotency_key), "message_id": message["id"],
+                                           "message_sk": f"MSG#{message['created_at']}#{message['id']}"}}})
+        try:
+            self.client.transact_write_items(TransactItems=items)
+            return message, True
+        except ClientError as err:
+            if not (_conditional_failed(err) and idempotency_key):
+                raise
+        first = self.table.get_item(Key=keys.reply_key(ticket_id, idempotency_key), ConsistentRead=True)["Item"]
+        return self.get_outbound(ticket_id, first["message_sk"]), False
+
+    def get_outbound(self, ticket_id: str, message_sk: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key={"PK": f"TICKET#{ticket_id}", "SK": message_sk},
+                                         ConsistentRead=True).get("Item"))
+
+    def update_outbound(self, message: dict, changes: dict, condition: str, values: dict) -> dict:
+        """Conditionally change an outbound message; ConcurrentUpdate when the condition fails."""
+        names = {f"#{k}": k for k in changes} | {"#status": "status"}
+        setting = {k: v for k, v in changes.items() if v is not None}
+        expr = "SET " + ", ".join(f"#{k} = :{k}" for k in setting)
+        removing = [k for k, v in changes.items() if v is None]
+        if removing:
+            expr += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+        try:
+            answer = self.table.update_item(
+                Key=keys.message(message["ticket_id"], message["created_at"], message["id"]),
+                UpdateExpression=expr, ConditionExpression=condition, ExpressionAttributeNames=names,
+                ExpressionAttributeValues=dynamo({**{f":{k}": v for k, v in setting.items()}, **values}),
+                ReturnValues="ALL_NEW")
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(message["id"]) from err
+            raise
+        return plain(answer["Attributes"])
+
+    def record_sent(self, message: dict, customer_id: Optional[str]) -> Optional[str]:
+        """After a reply was sent: find it by platform id, note the ticket's responses, touch the
+        customer's history. Idempotent. Returns the ticket's previous first response time."""
+        platform_id = message["platform_message_id"]
+        self.table.put_item(Item=dynamo({**keys.outbound_pointer(message["platform"], platform_id),
+                                         "ticket_id": message["ticket_id"], "message_id": message["id"],
+                                         "message_sk": f"MSG#{message['created_at']}#{message['id']}"}))
+        answer = self.table.update_item(
+            Key=keys.ticket(message["ticket_id"]),
+            UpdateExpression="SET first_response_at = if_not_exists(first_response_at, :t), "
+                             "first_response_by = if_not_exists(first_response_by, :a), last_outbound_at = :t",
+            ExpressionAttributeValues={":t": message["sent_at"], ":a": message.get("agent_id") or ""},
+            ReturnValues="UPDATED_OLD")
+        if customer_id:
+            self.table.put_item(Item=dynamo({
+                **keys.touchpoint(customer_id, message["sent_at"], message["id"]), "ticket_id": message["ticket_id"],
+                "message_id": message["id"], "channel": message["platform"], "kind": message["kind"],
+                "direction": "out", "at": message["sent_at"], "agent_id": message.get("agent_id")}))
+        return (answer.get("Attributes") or {}).get("first_response_at")
+
+    def outbound_by_platform_id(self, platform: str, platform_id: str) -> Optional[dict]:
+        pointer = self.table.get_item(Key=keys.outbound_pointer(platform, platform_id)).get("Item")
+        return self.get_outbound(pointer["ticket_id"], pointer["message_sk"]) if pointer else None
+
+    def ticket_by_conversation(self, conversation_key: str) -> Optional[dict]:
+        pointer = self.table.get_item(Key=keys.conversation(conversation_key)).get("Item")
+        return self.get_ticket(pointer["ticket_id"]) if pointer else None
+
     # -- delivery statuses and quarantine --------------------------------------------------
     def record_delivery_status(self, platform: str, external_id: str, status: str, at_iso: str,
                                detail: dict) -> None:
@@ -271,6 +343,9 @@ class DynamoStore:
     # -- agents ----------------------------------------------------------------------------
     def put_agent(self, agent: dict) -> None:
         self.table.put_item(Item=dynamo({**keys.agent(agent["id"]), **agent}))
+
+    def get_agent(self, agent_id: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key=keys.agent(agent_id)).get("Item"))
 
     def agents(self) -> list[dict]:
         return [plain(i) for i in self._query(keys.AGENTS_PK, "AGENT#")]

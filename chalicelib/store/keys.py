@@ -12,6 +12,8 @@
 | poller cursor             | ACCOUNTS                        | POLL#<platform>#<id>       |
 | quarantined payload       | QUARANTINE                      | <received iso>#<id>        |
 | outbound delivery status  | OUTMSG#<platform>#<external id> | STATUS#<iso>#<status>      |
+| our message of that id    | OUTMSG#<platform>#<external id> | OUT                        |
+| a reply's idempotency key | TICKET#<id>                     | REPLYKEY#<key>             |
 | agent                     | AGENTS                          | AGENT#<id>                 |
 | priority rules, a version | RULES#<brand>                   | V#<version, 6 digits>      |
 | priority rules in force   | RULES#<brand>                   | CURRENT                    |
@@ -79,6 +81,14 @@ def quarantine(received_iso: str, item_id: str) -> dict:
 
 def delivery_status(platform: str, external_id: str, at_iso: str, status: str) -> dict:
     return {"PK": f"OUTMSG#{platform}#{external_id}", "SK": f"STATUS#{at_iso}#{status}"}
+
+
+def outbound_pointer(platform: str, external_id: str) -> dict:
+    return {"PK": f"OUTMSG#{platform}#{external_id}", "SK": "OUT"}
+
+
+def reply_key(ticket_id: str, key: str) -> dict:
+    return {"PK": f"TICKET#{ticket_id}", "SK": f"REPLYKEY#{key}"}
 
 
 AGENTS_PK = "AGENTS"

@@ -1,0 +1,101 @@
+"""Delivery receipts: what the platform says happened to a reply after it was sent.
+
+WhatsApp `statuses` (sent, delivered, read, failed), Messenger `delivery` (by message id) and
+`read` (a watermark: everything sent to that person before it), Instagram `read` (by message
+id). Each receipt is kept as it came (`OUTMSG#<platform>#<id>` / `STATUS#...`) and moves the
+message's `delivery_status` forward only (sent < delivered < read; failed wins), with a
+conditional write, so receipts arriving out of order or twice change nothing.
+
+A WhatsApp receipt also carries our `biz_opaque_callback_data`: if the send attempt never heard
+the answer (the message is `unconfirmed`), the receipt confirms it and records the platform id.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from chalicelib.errors import ConcurrentUpdate
+from chalicelib.models import DeliveryStatus
+from chalicelib.observability import M, count, logger
+from chalicelib.store.dynamodb import DynamoStore
+
+RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+CONFIRMING = ("sent", "delivered", "read")
+
+
+def record(status: DeliveryStatus, store: DynamoStore) -> int:
+    """Store one receipt and apply it; returns how many of our messages it updated."""
+    platform = status.platform.value
+    at = status.timestamp.isoformat()
+    errors = [dict(e) for e in status.errors]
+    if status.external_id is None:
+        return _watermark(status, store)
+    store.record_delivery_status(platform, status.external_id, status.status, at,
+                                 {"recipient_id": status.recipient_id, "errors": errors,
+                                  "brand_account_id": status.brand_account_id,
+                                  "callback_data": status.callback_data})
+    message = store.outbound_by_platform_id(platform, status.external_id)
+    if message is None and status.callback_data:
+        message = _confirm_from_callback(status, store)
+    if message is None:
+        return 0  # not ours, or our "sent" is not written yet: after_sent applies stored receipts
+    return int(apply(store, message, status.status, at, errors))
+
+
+def apply(store: DynamoStore, message: dict, status: str, at: str, errors: Optional[list] = None) -> bool:
+    rank = RANK.get(status)
+    if rank is None:
+        return False
+    changes = {"delivery_status": status, "delivery_rank": rank, f"{status}_at": at}
+    if errors:
+        changes["delivery_errors"] = errors
+    try:
+        store.update_outbound(message, changes, "attribute_not_exists(delivery_rank) OR delivery_rank < :rank",
+                              {":rank": rank})
+    except ConcurrentUpdate:
+        return False  # an equal or later receipt is already applied
+    if status == "failed":
+        count(M.REPLIES_FAILED, message["platform"], message_id=message["id"], stage="delivery")
+        logger.warning("platform reports a reply undelivered", extra={"message_id": message["id"]})
+    return True
+
+
+def apply_stored(store: DynamoStore, message: dict) -> None:
+    """Receipts that arrived before the worker wrote `sent` (a fast webhook) apply now."""
+    for receipt in store.delivery_statuses(message["platform"], message["platform_message_id"]):
+        apply(store, message, receipt["status"], receipt["at"], receipt.get("errors"))
+
+
+def _confirm_from_callback(status: DeliveryStatus, store: DynamoStore) -> Optional[dict]:
+    parts = (status.callback_data or "").split(":")
+    if len(parts) != 3 or parts[0] != "desk":
+        return None
+    message = store.get_message(parts[1], parts[2])
+    if message is None or message.get("direction") != "out":
+        return None
+    if message["status"] in ("sending", "unconfirmed", "retrying") and status.status in CONFIRMING:
+        from chalicelib.outbound.worker import confirm
+
+        return confirm(store, message, status.external_id, "whatsapp status webhook")
+    return message if message.get("platform_message_id") == status.external_id else None
+
+
+def _watermark(status: DeliveryStatus, store: DynamoStore) -> int:
+    """Messenger's read (and mid-less delivery): every reply to that person up to the watermark."""
+    if not status.recipient_id or status.watermark is None:
+        return 0
+    conversation = f"{status.platform.value}#{status.brand_account_id}#{status.recipient_id}"
+    ticket = store.ticket_by_conversation(conversation)
+    if ticket is None:
+        return 0
+    limit = status.watermark.timestamp()
+    updated = 0
+    for message in store.messages(ticket["id"]):
+        if (message.get("direction") == "out" and message.get("status") == "sent"
+                and _epoch(message.get("sent_at")) <= limit + 1):
+            updated += apply(store, message, status.status, status.timestamp.isoformat())
+    return updated
+
+
+def _epoch(value: Optional[str]) -> float:
+    return datetime.fromisoformat(value).timestamp() if value else float("inf")

@@ -1,0 +1,74 @@
+"""The agent's side of a reply: check it against the platform's rules, store it, queue it.
+
+`POST /api/tickets/{id}/replies` lands here. Nothing is queued that the platform would refuse
+(length, reply window, public vs private: see policy.py); the agent gets a 422 naming the field
+and the reason instead. An `Idempotency-Key` header makes a double-click one reply.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import queues
+from chalicelib.config import settings
+from chalicelib.errors import EnqueueFailed, NotFound
+from chalicelib.models import OutboundRequest, utcnow
+from chalicelib.outbound import policy
+from chalicelib.store.dynamodb import DynamoStore
+
+REPLY_NAMESPACE = uuid.UUID("6f8f4f0e-2b0c-4d8e-9a55-0d3b1c2e7a91")
+INTERNAL_FIELDS = ("attempt_token", "PK", "SK", "GSI1PK", "GSI1SK")
+
+
+class ReplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=100_000)
+    visibility: Literal["public", "private"]
+
+
+def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent_id: str,
+                idempotency_key: Optional[str] = None) -> tuple[dict, bool]:
+    """(the reply as the API shows it, whether it is new). Raises NotFound, ReplyRefused, EnqueueFailed."""
+    from chalicelib.pipeline import sortable
+
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None:
+        raise NotFound(ticket_id)
+    now = utcnow()
+    messages = store.messages(ticket_id)
+    account = store.get_account(ticket["channel"], ticket["brand_account_id"])
+    plan = policy.plan(ticket, messages, account, request.visibility, request.text, now)
+    agent = store.get_agent(agent_id) or {}
+    message_id = str(uuid.uuid5(REPLY_NAMESPACE, f"{ticket_id}:{idempotency_key}") if idempotency_key
+                     else uuid.uuid4())
+    message = {
+        "id": message_id, "ticket_id": ticket_id, "direction": "out", "platform": ticket["channel"],
+        "kind": plan.action, "text": request.text, "visibility": request.visibility, "target": plan.target,
+        "status": "queued", "attempts": 0, "created_at": sortable(now), "agent_id": agent_id,
+        "author": {"id": agent_id, "name": agent.get("name") or agent_id}, "brand": ticket.get("brand"),
+        "notes": list(plan.notes) or None,
+    }
+    stored, new = store.put_outbound(message, idempotency_key)
+    if new:
+        body = OutboundRequest(ticket_id=ticket_id, message_id=message_id,
+                               message_sk=f"MSG#{message['created_at']}#{message_id}").model_dump_json()
+        try:
+            queues.send(settings().outbound_queue_url, body)
+        except EnqueueFailed:
+            store.update_outbound(stored, {"status": "failed", "error": {
+                "reason": "the reply could not be queued; nothing was sent, send it again", "code": "enqueue"}},
+                "#status = :q", {":q": "queued"})
+            raise
+    return public_message(stored), new
+
+
+def public_message(message: dict) -> dict:
+    return {k: v for k, v in message.items() if k not in INTERNAL_FIELDS}
+
+
+def reply_options(store: DynamoStore, ticket: dict, messages: list[dict]) -> dict:
+    account = store.get_account(ticket["channel"], ticket["brand_account_id"])
+    return policy.options(ticket, messages, account, utcnow())

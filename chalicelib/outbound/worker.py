@@ -1,0 +1,270 @@
+"""Outbound worker: deliver each queued reply to its platform exactly once.
+
+A reply moves queued ▸ sending ▸ sent | failed (with `retrying` and `unconfirmed` in between),
+every step a conditional write on the message item:
+
+* **claim**: `queued`/`retrying`/`unconfirmed` ▸ `sending`, or a `sending` whose lease ran out
+  (a worker that died mid-send). The claim stamps an attempt token; only its holder may finish.
+  A redelivered queue message that finds `sending` under a live lease, or `sent`/`failed`,
+  does nothing more.
+* **before a resend** after an attempt whose outcome is unknown (a timeout after sending, a
+  crash, X's "duplicate content"), the platform is asked whether it has our post
+  (`clients.CLIENTS[action].find`): X user timeline and DM events, Facebook and Instagram
+  comment replies, the Messenger/Instagram conversation. WhatsApp has no such read: its
+  status webhooks carry our `biz_opaque_callback_data`, and the ingest worker confirms the
+  message from them; a resend waits `UNCONFIRMED_GRACE` for that. Email (our own Message-ID)
+  and the API channel (Idempotency-Key) are safe to resend. A private reply refused as "already
+  sent" after an unknown attempt counts as sent.
+* **429 and 5xx** retry in the same invocation when the wait is short, otherwise the message is
+  parked as `retrying` and made visible again after the platform's wait (`x-rate-limit-reset`,
+  Meta's usage headers) by changing its SQS visibility. On the queue's last receive it is
+  marked failed (`RepliesFailed`, `OutboundGaveUp`) and raised, so SQS moves it to the DLQ.
+* **auth errors** refresh the account credential once (credentials.refresh).
+* **permanent errors** mark it failed with the platform's reason, for the agent.
+
+After `sent`: the platform id points back at the message (for delivery receipts), the ticket
+gets `first_response_at` (the first reply of any visibility) and `last_outbound_at`, the
+customer's history a touchpoint; metrics `RepliesSent` and `FirstResponseTime`.
+"""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional
+
+from chalicelib.errors import ConcurrentUpdate
+from chalicelib.models import OutboundRequest, utcnow
+from chalicelib.observability import M, count, logger, measure
+from chalicelib.outbound import clients, credentials
+from chalicelib.outbound.errors import Ambiguous, AuthFailed, Permanent, Retry
+from chalicelib.store.dynamodb import DynamoStore
+
+LEASE = timedelta(seconds=120)  # longer than a Lambda invocation can run (60 s)
+IN_PROCESS_WAIT = 2.0  # waits up to this long happen in the invocation; longer ones via SQS
+IN_PROCESS_ATTEMPTS = 3
+UNCONFIRMED_GRACE = timedelta(seconds=30)
+DEFAULT_MAX_RECEIVES = 8  # infra/resources.py gives the outbound queue the same maxReceiveCount
+ALREADY_PRIVATE_REPLIED = "10/2018278"
+RESUMABLE = ("queued", "retrying", "unconfirmed")
+
+
+class Deferred(Exception):
+    """Try again in `after` seconds (the SQS visibility is set to it)."""
+
+    def __init__(self, reason: str, after: float):
+        super().__init__(reason)
+        self.after = after
+
+
+class GaveUp(Exception):
+    """The last allowed receive failed too: the message goes to the DLQ."""
+
+
+def deliver(request: OutboundRequest, store: DynamoStore, *, receive_count: int = 1,
+            max_receives: Optional[int] = None, now: Callable[[], datetime] = utcnow,
+            sleep: Callable[[float], None] = time.sleep) -> str:
+    """Deliver one reply; returns its final state, or raises Deferred / GaveUp."""
+    max_receives = max_receives or int(os.environ.get("OUTBOUND_MAX_RECEIVES") or DEFAULT_MAX_RECEIVES)
+    message = store.get_outbound(request.ticket_id, request.message_sk)
+    if message is None:
+        logger.warning("outbound message not found", extra={"ticket_id": request.ticket_id})
+        return "missing"
+    logger.append_keys(correlation_id=f"out#{message['id']}")
+    if message["status"] in ("sent", "failed"):
+        return message["status"]
+    moment = now()
+    if message["status"] == "sending" and _time(message.get("lease_until")) > moment:
+        raise Deferred("another worker is sending it", after=(_time(message["lease_until"]) - moment).total_seconds() + 1)
+    uncertain = message["status"] in ("sending", "unconfirmed")
+    if message["status"] == "unconfirmed" and message["kind"] == "whatsapp" \
+            and moment - _time(message["last_attempt_at"]) < UNCONFIRMED_GRACE:
+        raise Deferred("waiting for WhatsApp's status webhook", after=UNCONFIRMED_GRACE.total_seconds())
+    message = _claim(message, store, moment)
+    return _Attempt(message, store, uncertain, receive_count, max_receives, now, sleep).run()
+
+
+class _Attempt:
+    def __init__(self, message: dict, store: DynamoStore, uncertain: bool, receive_count: int,
+                 max_receives: int, now, sleep):
+        self.message, self.store, self.uncertain = message, store, uncertain
+        self.receive_count, self.max_receives, self.now, self.sleep = receive_count, max_receives, now, sleep
+        self.client = clients.CLIENTS[message["kind"]]
+        self.credential = None
+        self.since = _time(message["first_attempt_at"])
+
+    def run(self) -> str:
+        try:
+            if self.client.credential:
+                self.credential = credentials.get(self.message["platform"], self.message["target"]["account_id"])
+            if self.uncertain and self.client.find:
+                found = self.client.find(self.message, self.credential, self.since)
+                if found:
+                    return self._sent(found, confirmed_by="lookup")
+            return self._send()
+        except credentials.MissingCredential as err:
+            return self._failed(str(err), "credentials")
+        except Retry as err:  # a lookup or a refresh that could not be made now
+            return self._retry_later(err)
+
+    def _send(self) -> str:
+        refreshed, tries = False, 0
+        while True:
+            tries += 1
+            try:
+                platform_id = self.client.send(self.message, self.credential, int(self.message["attempts"]))
+                return self._sent(platform_id, confirmed_by="answer")
+            except AuthFailed as err:
+                if refreshed:
+                    return self._failed(f"{err.reason}; refreshing the credential did not help: reconnect "
+                                        "the account", err.code)
+                token_url = clients.x_token_url() if self.message["platform"] == "x" else None
+                self.credential = credentials.refresh(self.credential, token_url)
+                refreshed = True
+            except Ambiguous as err:
+                return self._ambiguous(err)
+            except Retry as err:
+                if err.after <= IN_PROCESS_WAIT and tries < IN_PROCESS_ATTEMPTS:
+                    count(M.OUTBOUND_RETRIES, self.message["platform"], reason=err.code or "")
+                    self.sleep(err.after)
+                    continue
+                return self._retry_later(err)
+            except Permanent as err:
+                if self.uncertain and err.code == ALREADY_PRIVATE_REPLIED and "private_reply" in self.message["kind"]:
+                    return self._sent(None, confirmed_by="platform refused a second private reply")
+                return self._failed(err.reason, err.code)
+
+    def _ambiguous(self, err: Ambiguous) -> str:
+        if self.client.find:
+            found = self.client.find(self.message, self.credential, self.since)
+            if found:
+                return self._sent(found, confirmed_by="lookup")
+        if self.client.resend_safe:
+            return self._retry_later(Retry(err.reason, after=2))
+        self._park("unconfirmed", err.reason, err.code)
+        wait = UNCONFIRMED_GRACE.total_seconds() if self.message["kind"] == "whatsapp" else 2.0
+        raise Deferred(err.reason, after=wait)
+
+    # -- endings ---------------------------------------------------------------------------
+    def _sent(self, platform_id: Optional[str], confirmed_by: str) -> str:
+        sent_at = _iso(self.now())
+        message = self.store.update_outbound(
+            self.message, {"status": "sent", "platform_message_id": platform_id or f"unknown:{self.message['id']}",
+                           "sent_at": sent_at, "confirmed_by": confirmed_by, "error": None, "lease_until": None},
+            "#status = :sending AND attempt_token = :token",
+            {":sending": "sending", ":token": self.message["attempt_token"]})
+        after_sent(message, self.store)
+        return "sent"
+
+    def _failed(self, reason: str, code: Optional[str]) -> str:
+        self.store.update_outbound(
+            self.message, {"status": "failed", "error": {"reason": reason, "code": code},
+                           "failed_at": _iso(self.now()), "lease_until": None},
+            "#status = :sending AND attempt_token = :token",
+            {":sending": "sending", ":token": self.message["attempt_token"]})
+        count(M.REPLIES_FAILED, self.message["platform"], message_id=self.message["id"], code=code or "")
+        logger.warning("reply failed", extra={"ticket_id": self.message["ticket_id"], "reason": reason, "code": code})
+        return "failed"
+
+    def _retry_later(self, err: Retry) -> str:
+        if self.receive_count >= self.max_receives:
+            self._failed(f"gave up after {self.receive_count} attempts: {err.reason}", err.code)
+            count(M.OUTBOUND_GAVE_UP, self.message["platform"], message_id=self.message["id"])
+            raise GaveUp(err.reason)
+        self._park("retrying", err.reason, err.code, next_attempt=err.after)
+        raise Deferred(err.reason, after=err.after)
+
+    def _park(self, status: str, reason: str, code: Optional[str], next_attempt: float = 0) -> None:
+        self.store.update_outbound(
+            self.message, {"status": status, "error": {"reason": reason, "code": code, "retrying": True},
+                           "next_attempt_at": _iso(self.now() + timedelta(seconds=next_attempt)),
+                           "lease_until": None},
+            "#status = :sending AND attempt_token = :token",
+            {":sending": "sending", ":token": self.message["attempt_token"]})
+
+
+def _claim(message: dict, store: DynamoStore, moment: datetime) -> dict:
+    changes = {"status": "sending", "attempt_token": str(uuid.uuid4()),
+               "lease_until": _iso(moment + LEASE), "last_attempt_at": _iso(moment),
+               "attempts": int(message.get("attempts") or 0) + 1,
+               "first_attempt_at": message.get("first_attempt_at") or _iso(moment)}
+    try:
+        return store.update_outbound(
+            message, changes, "#status IN (:q, :r, :u) OR (#status = :s AND lease_until < :now)",
+            {":q": "queued", ":r": "retrying", ":u": "unconfirmed", ":s": "sending", ":now": _iso(moment)})
+    except ConcurrentUpdate:
+        raise Deferred("another worker claimed it", after=5) from None
+
+
+def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: str) -> Optional[dict]:
+    """A reply whose send we never heard back from, proven sent by the platform (a receipt)."""
+    try:
+        message = store.update_outbound(
+            message, {"status": "sent", "platform_message_id": platform_id, "sent_at": _iso(utcnow()),
+                      "confirmed_by": confirmed_by, "error": None, "lease_until": None},
+            "#status IN (:s, :u, :r)", {":s": "sending", ":u": "unconfirmed", ":r": "retrying"})
+    except ConcurrentUpdate:
+        return store.get_outbound(message["ticket_id"], f"MSG#{message['created_at']}#{message['id']}")
+    after_sent(message, store)
+    return message
+
+
+def after_sent(message: dict, store: DynamoStore) -> None:
+    """Pointer, ticket response times, history and metrics for a sent reply. Idempotent."""
+    from chalicelib.outbound import receipts
+
+    ticket = store.get_ticket(message["ticket_id"]) or {}
+    previous = store.record_sent(message, ticket.get("customer_id"))
+    receipts.apply_stored(store, message)
+    channel = message["platform"]
+    count(M.REPLIES_SENT, channel, message_id=message["id"], ticket_id=message["ticket_id"])
+    if previous is None and ticket.get("first_inbound_at"):
+        waited = (_time(message["sent_at"]) - _time(ticket["first_inbound_at"])).total_seconds()
+        measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message["ticket_id"])
+    logger.info("reply sent", extra={"ticket_id": message["ticket_id"], "message_id": message["id"],
+                                     "platform_message_id": message["platform_message_id"]})
+
+
+def _iso(moment: datetime) -> str:
+    """One fixed form, so stored times compare as strings (lease_until < :now)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _time(value: Optional[str]) -> datetime:
+    return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=timezone.utc)
+
+
+def process_sqs_event(event: dict, context) -> dict:
+    """Lambda entry for the outbound queue: partial batch failures, and every failed record made
+    visible again after its own wait (Deferred.after, or a backoff for anything unexpected)."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from chalicelib import aws
+    from chalicelib.config import settings
+
+    store = DynamoStore(aws.table())
+
+    def record_handler(record) -> str:
+        receives = int(record.attributes.approximate_receive_count or 1)
+        try:
+            return deliver(OutboundRequest.model_validate_json(record.body), store, receive_count=receives)
+        except Deferred as err:
+            _delay(record.receipt_handle, err.after)
+            raise
+        except GaveUp:
+            raise
+        except Exception:
+            _delay(record.receipt_handle, clients.backoff(receives))
+            raise
+
+    def _delay(receipt_handle: str, seconds: float) -> None:
+        try:
+            aws.client("sqs").change_message_visibility(
+                QueueUrl=settings().outbound_queue_url, ReceiptHandle=receipt_handle,
+                VisibilityTimeout=int(min(max(seconds, 1), 43_200)))
+        except Exception:  # the queue's own visibility timeout still brings it back
+            logger.exception("could not set the retry delay")
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
