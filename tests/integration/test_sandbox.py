@@ -278,7 +278,8 @@ def test_send_dm_answers_201_with_conversation_and_event(box):
 # --- Graph endpoints -------------------------------------------------------------------------
 
 def test_whatsapp_send_answers_like_cloud_api(box):
-    # Given a WhatsApp text message to +16505551234
+    # Given a WhatsApp text message to +16505551234, who wrote to the number (24-hour window)
+    box.customer_wrote("whatsapp", "106540352242922", "16505551234")
     # When it is sent through the phone number's messages edge
     status, _, body = call(box.url, "POST", "/v21.0/106540352242922/messages", {
         "messaging_product": "whatsapp", "to": "+16505551234", "type": "text",
@@ -302,7 +303,8 @@ def test_whatsapp_requires_messaging_product_whatsapp(box):
 
 @pytest.mark.parametrize("node", ["me", "104523456789"])
 def test_messenger_send_api(box, node):
-    # Given a Messenger/Instagram message to a PSID
+    # Given a Messenger/Instagram message to a PSID who wrote to the page (24-hour window)
+    box.customer_wrote("facebook", "104523456789", "6543210987")
     # When it is sent via /me/messages or /{page_id}/messages
     status, _, body = call(box.url, "POST", f"/v21.0/{node}/messages?access_token=t",
                            {"recipient": {"id": "6543210987"}, "messaging_type": "RESPONSE",
@@ -315,6 +317,7 @@ def test_messenger_send_api(box, node):
 
 def test_messenger_send_api_accepts_form_encoded_bodies(box):
     # Given a form-encoded Send API call with JSON-valued fields, as the Graph API allows
+    box.customer_wrote("facebook", "104523456789", "777")
     form = "recipient=%7B%22id%22%3A%22777%22%7D&message=%7B%22text%22%3A%22hi%22%7D&access_token=t"
     # When it is sent
     status, _, body = call(box.url, "POST", "/v21.0/me/messages", raw=form.encode(),
@@ -359,7 +362,8 @@ def test_private_reply_answers_an_id(box):
 # --- failure injection ------------------------------------------------------------------------
 
 def test_fail_rule_fails_the_next_n_matching_requests_only(box):
-    # Given the next 2 requests under /v21.0/me/ must fail with a 500
+    # Given the next 2 requests under /v21.0/me/ must fail with a 500 (user 1 wrote to the page)
+    box.customer_wrote("facebook", "104523456789", "1")
     status, _, _ = call(box.url, "POST", "/_sandbox/fail",
                         {"path_prefix": "/v21.0/me/", "status": 500, "times": 2})
     assert status == 200
@@ -377,8 +381,8 @@ def test_fail_rule_fails_the_next_n_matching_requests_only(box):
 def test_fail_rule_can_skip_requests_and_set_the_body(box):
     # Given the second X call must fail with a 503 and a custom body
     box.fail_next("/2/", status=503, times=1, after=1, body={"custom": True})
-    # When three calls are made
-    answers = [call(box.url, "POST", "/2/tweets", {"text": "x"}, AUTH) for _ in range(3)]
+    # When three calls are made (distinct texts: X refuses a duplicate)
+    answers = [call(box.url, "POST", "/2/tweets", {"text": f"x{n}"}, AUTH) for n in range(3)]
     # Then only the second failed, with that body
     assert [a[0] for a in answers] == [201, 503, 201]
     assert answers[1][2] == {"custom": True}
