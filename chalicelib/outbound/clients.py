@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
+import http.client as httplib
 import json
 import time
 import urllib.error
@@ -73,7 +73,7 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def http(method: str, url: str, *, token: str = "", body: Optional[dict] = None,
-         headers: Optional[dict] = None, raw: Optional[bytes] = None, timeout: float = TIMEOUT_SECONDS) -> Reply:
+         headers: Optional[dict] = None, raw: Optional[bytes] = None, timeout: Optional[float] = None) -> Reply:
     """One HTTP call. A POST that timed out after it was sent raises Ambiguous; a connection that
     never carried the request raises Retry."""
     data = raw if raw is not None else (json.dumps(body).encode("utf-8") if body is not None else None)
@@ -84,7 +84,7 @@ def http(method: str, url: str, *, token: str = "", body: Optional[dict] = None,
         all_headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout or TIMEOUT_SECONDS) as response:
             return Reply(response.status, response.headers, _json(response.read()))
     except urllib.error.HTTPError as err:
         try:
@@ -93,7 +93,7 @@ def http(method: str, url: str, *, token: str = "", body: Optional[dict] = None,
             err.close()
     except urllib.error.URLError as err:  # connect/send failed: the platform never saw it
         raise Retry(f"platform unreachable: {type(err.reason).__name__}", after=2) from None
-    except (TimeoutError, ConnectionError, http.client.HTTPException) as err:
+    except (TimeoutError, ConnectionError, httplib.HTTPException) as err:
         if method == "GET":
             raise Retry(f"platform lookup failed: {type(err).__name__}", after=2) from None
         raise Ambiguous(f"no answer after sending ({type(err).__name__}); the platform may have "

@@ -58,6 +58,10 @@ class Deferred(Exception):
         self.after = after
 
 
+class _Unverifiable(Permanent):
+    pass
+
+
 class GaveUp(Exception):
     """The last allowed receive failed too: the message goes to the DLQ."""
 
@@ -99,14 +103,29 @@ class _Attempt:
             if self.client.credential:
                 self.credential = credentials.get(self.message["platform"], self.message["target"]["account_id"])
             if self.uncertain and self.client.find:
-                found = self.client.find(self.message, self.credential, self.since)
+                found = self._find()
                 if found:
                     return self._sent(found, confirmed_by="lookup")
             return self._send()
         except credentials.MissingCredential as err:
             return self._failed(str(err), "credentials")
+        except _Unverifiable as err:
+            return self._failed(f"an earlier attempt may have been posted and the platform would not say "
+                                f"({err.reason}); check the conversation before sending again", err.code)
         except Retry as err:  # a lookup or a refresh that could not be made now
             return self._retry_later(err)
+        except ConcurrentUpdate:  # a receipt confirmed it meanwhile (WhatsApp): nothing more to do
+            current = self.store.get_outbound(self.message["ticket_id"],
+                                              f"MSG#{self.message['created_at']}#{self.message['id']}")
+            return (current or {}).get("status", "missing")
+
+    def _find(self) -> Optional[str]:
+        """Is our earlier attempt on the platform? A lookup the platform refuses cannot tell, and
+        a blind resend could post twice: the agent decides."""
+        try:
+            return self.client.find(self.message, self.credential, self.since)
+        except (Permanent, AuthFailed) as err:
+            raise _Unverifiable(err.reason, err.code) from None
 
     def _send(self) -> str:
         refreshed, tries = False, 0
@@ -137,7 +156,7 @@ class _Attempt:
 
     def _ambiguous(self, err: Ambiguous) -> str:
         if self.client.find:
-            found = self.client.find(self.message, self.credential, self.since)
+            found = self._find()
             if found:
                 return self._sent(found, confirmed_by="lookup")
         if self.client.resend_safe:
@@ -215,11 +234,11 @@ def after_sent(message: dict, store: DynamoStore) -> None:
     from chalicelib.outbound import receipts
 
     ticket = store.get_ticket(message["ticket_id"]) or {}
-    previous = store.record_sent(message, ticket.get("customer_id"))
+    first = store.record_sent(message, ticket.get("customer_id"))
     receipts.apply_stored(store, message)
     channel = message["platform"]
     count(M.REPLIES_SENT, channel, message_id=message["id"], ticket_id=message["ticket_id"])
-    if previous is None and ticket.get("first_inbound_at"):
+    if first and ticket.get("first_inbound_at"):
         waited = (_time(message["sent_at"]) - _time(ticket["first_inbound_at"])).total_seconds()
         measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message["ticket_id"])
     logger.info("reply sent", extra={"ticket_id": message["ticket_id"], "message_id": message["id"],
@@ -253,6 +272,7 @@ def process_sqs_event(event: dict, context) -> dict:
             _delay(record.receipt_handle, err.after)
             raise
         except GaveUp:
+            _delay(record.receipt_handle, 0)  # back at once, past maxReceiveCount: SQS moves it to the DLQ
             raise
         except Exception:
             _delay(record.receipt_handle, clients.backoff(receives))
@@ -262,7 +282,7 @@ def process_sqs_event(event: dict, context) -> dict:
         try:
             aws.client("sqs").change_message_visibility(
                 QueueUrl=settings().outbound_queue_url, ReceiptHandle=receipt_handle,
-                VisibilityTimeout=int(min(max(seconds, 1), 43_200)))
+                VisibilityTimeout=int(min(max(seconds, 0), 43_200)))
         except Exception:  # the queue's own visibility timeout still brings it back
             logger.exception("could not set the retry delay")
 

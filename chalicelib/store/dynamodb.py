@@ -276,7 +276,7 @@ class DynamoStore:
 
     def update_outbound(self, message: dict, changes: dict, condition: str, values: dict) -> dict:
         """Conditionally change an outbound message; ConcurrentUpdate when the condition fails."""
-        names = {f"#{k}": k for k in changes} | {"#status": "status"}
+        names = {f"#{k}": k for k in changes} | ({"#status": "status"} if "#status" in condition else {})
         setting = {k: v for k, v in changes.items() if v is not None}
         expr = "SET " + ", ".join(f"#{k} = :{k}" for k in setting)
         removing = [k for k, v in changes.items() if v is None]
@@ -294,25 +294,35 @@ class DynamoStore:
             raise
         return plain(answer["Attributes"])
 
-    def record_sent(self, message: dict, customer_id: Optional[str]) -> Optional[str]:
+    def record_sent(self, message: dict, customer_id: Optional[str]) -> bool:
         """After a reply was sent: find it by platform id, note the ticket's responses, touch the
-        customer's history. Idempotent. Returns the ticket's previous first response time."""
+        customer's history. Idempotent. True when this was the ticket's first response."""
         platform_id = message["platform_message_id"]
         self.table.put_item(Item=dynamo({**keys.outbound_pointer(message["platform"], platform_id),
                                          "ticket_id": message["ticket_id"], "message_id": message["id"],
                                          "message_sk": f"MSG#{message['created_at']}#{message['id']}"}))
-        answer = self.table.update_item(
-            Key=keys.ticket(message["ticket_id"]),
-            UpdateExpression="SET first_response_at = if_not_exists(first_response_at, :t), "
-                             "first_response_by = if_not_exists(first_response_by, :a), last_outbound_at = :t",
-            ExpressionAttributeValues={":t": message["sent_at"], ":a": message.get("agent_id") or ""},
-            ReturnValues="UPDATED_OLD")
+        first = self._set_if(message["ticket_id"], "SET first_response_at = :t, first_response_by = :a",
+                             "attribute_not_exists(first_response_at)",
+                             {":t": message["sent_at"], ":a": message.get("agent_id") or ""})
+        self._set_if(message["ticket_id"], "SET last_outbound_at = :t",
+                     "attribute_not_exists(last_outbound_at) OR last_outbound_at < :t", {":t": message["sent_at"]})
         if customer_id:
             self.table.put_item(Item=dynamo({
                 **keys.touchpoint(customer_id, message["sent_at"], message["id"]), "ticket_id": message["ticket_id"],
                 "message_id": message["id"], "channel": message["platform"], "kind": message["kind"],
                 "direction": "out", "at": message["sent_at"], "agent_id": message.get("agent_id")}))
-        return (answer.get("Attributes") or {}).get("first_response_at")
+        return first
+
+    def _set_if(self, ticket_id: str, expression: str, condition: str, values: dict) -> bool:
+        try:
+            self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression=expression,
+                                   ConditionExpression=f"attribute_exists(PK) AND ({condition})",
+                                   ExpressionAttributeValues=values)
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
 
     def outbound_by_platform_id(self, platform: str, platform_id: str) -> Optional[dict]:
         pointer = self.table.get_item(Key=keys.outbound_pointer(platform, platform_id)).get("Item")

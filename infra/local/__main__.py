@@ -29,6 +29,9 @@ def cmd_up(args) -> int:
     handlers = stack.load_handlers()
     services.start_api(handlers, api_port)
     api = f"http://127.0.0.1:{api_port}"
+    secrets = env.local_secrets()
+    demo.register_tokens(services.sandbox)  # the platforms know the brands' tokens ...
+    services.sandbox.configure_echoes(secrets["X_CONSUMER_SECRET"], secrets["META_APP_SECRET"], url=api)  # ... and echo
     stack.wait_http(f"{api}/api/health")
     services.start_workers(handlers)
     if not args.no_traffic:

@@ -63,9 +63,11 @@ def seed(store) -> dict:
         for platform, account in brand.items():
             if platform == "name":
                 continue
+            extra = {"callback_url": api_callback_url(account["id"])} if platform == "api" else {}
             store.put_account(platform, account["id"], brand=brand_key, name=f"{brand['name']} ({platform})",
-                              status="active", **{k: v for k, v in account.items() if k != "id"})
+                              status="active", **extra, **{k: v for k, v in account.items() if k != "id"})
             accounts += 1
+    connect_accounts()
     for agent in AGENTS:
         store.put_agent({**agent, "status": "online", "capacity": 10, "load": 0})
     from chalicelib import crm
@@ -80,3 +82,57 @@ def seed(store) -> dict:
     assert not errors, errors
     return {"accounts": accounts, "agents": len(AGENTS), "rules": len(BRANDS),
             "crm_records": crm.import_records(store, records)}
+
+
+# -- connected accounts: the credentials replies go out with -----------------------------------
+TOKEN_PLATFORMS = ("x", "facebook", "instagram", "whatsapp")
+
+
+def accounts(platforms=TOKEN_PLATFORMS):
+    for brand in BRANDS.values():
+        for platform in platforms:
+            yield platform, brand[platform]["id"]
+
+
+def account_token(platform: str, account_id: str) -> str:
+    """A per-checkout token for a demo account, derived from the local secret (never in code)."""
+    import hashlib
+    import hmac
+
+    from infra.local import env
+
+    key = env.local_secrets()["LOCAL_JWT_SECRET"].encode()
+    return "local-" + hmac.new(key, f"{platform}:{account_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def api_callback_url(channel_id: str) -> str:
+    from infra.local import env
+
+    return f"http://127.0.0.1:{env.port('SANDBOX_PORT', 8025)}/hooks/{channel_id}/replies"
+
+
+def connect_accounts() -> int:
+    """Store each demo account's token in Secrets Manager and verify the brands' email senders."""
+    import json
+
+    from chalicelib import aws
+    from chalicelib.outbound import credentials
+
+    sm = aws.client("secretsmanager")
+    for platform, account_id in accounts():
+        value = json.dumps({"access_token": account_token(platform, account_id)})
+        name = credentials.secret_id(platform, account_id)
+        try:
+            sm.create_secret(Name=name, SecretString=value)
+        except sm.exceptions.ResourceExistsException:
+            sm.put_secret_value(SecretId=name, SecretString=value)
+    for brand in BRANDS.values():
+        aws.client("ses").verify_email_identity(EmailAddress=brand["email"]["id"])
+    return len(list(accounts()))
+
+
+def register_tokens(sandbox) -> None:
+    """Tell the platform sandbox which tokens are valid, and whose posts they make."""
+    for platform, account_id in accounts():
+        sandbox.add_token(account_token(platform, account_id), "x" if platform == "x" else "graph",
+                          user_id=account_id)

@@ -117,6 +117,7 @@ class Worker:
     function_name: str
     kind: str = "sqs"  # or "sns": SNS notifications delivered through a local queue
     batch_size: int = 10
+    own_visibility: bool = False  # the handler sets each failed record's retry delay itself
     _queue: tuple = ()  # (url, arn), looked up once per worker
 
     def queue(self, sqs) -> tuple[str, str]:
@@ -148,6 +149,8 @@ class Worker:
             print(f"[{self.function_name}] batch failed: {type(err).__name__}: {err}", flush=True)
             failed = {m["MessageId"] for m in got}
         for m in got:
+            if m["MessageId"] in failed and self.own_visibility:
+                continue  # as on Lambda: the record comes back when the handler said
             if m["MessageId"] in failed:
                 sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
                                               VisibilityTimeout=RETRY_VISIBILITY_SECONDS)
@@ -178,6 +181,7 @@ def workers(handlers) -> list[Worker]:
         Worker(env.EMAIL_QUEUE_NAME, handlers.email_inbound, "email_inbound", kind="sns"),
         Worker(resources.queue("ingest").name, handlers.ingest_worker, "ingest_worker"),
         Worker(resources.queue("routing").name, handlers.route_worker, "route_worker"),
+        Worker(resources.queue("outbound").name, handlers.outbound_worker, "outbound_worker", own_visibility=True),
     ]
 
 

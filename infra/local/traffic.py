@@ -42,7 +42,7 @@ def _post(url: str, body: bytes, headers: dict) -> int:
 
 def build(lines: list[dict], now: datetime) -> dict:
     """Group the corpus into deliveries: {"x": [...], "meta": [...], "api": [...], "email": [...], "poll": [...]}."""
-    out: dict = {"x": [], "meta": {}, "api": [], "email": [], "poll": {}}
+    out: dict = {"x": [], "meta": {}, "api": [], "email": [], "poll": {}, "inbound": []}
     total = len(lines)
     for i, line in enumerate(lines):
         brand = demo.BRANDS[line["brand"]]
@@ -71,6 +71,7 @@ def build(lines: list[dict], now: datetime) -> dict:
             entry_id, change, messaging = _meta_item(channel, brand, line, i, at, thread)
             key = (META_OBJECTS[channel], entry_id)
             out["meta"].setdefault(key, []).append((change, messaging))
+            out["inbound"].append(_customer_wrote(channel, entry_id, uid, at, change))
         elif channel == "api":
             out["api"].append(p.api_body(f"web-{_num(i, text)}", uid, author.get("name", uid), text,
                                          thread_id=thread, created_at=at.isoformat(),
@@ -120,6 +121,18 @@ def _meta_item(channel: str, brand: dict, line: dict, i: int, at: datetime, thre
     return phone, change, None
 
 
+def _customer_wrote(channel: str, account_id: str, user_id: str, at: datetime, change) -> dict:
+    """What the platform knows and the sandbox must be told: who wrote to which account, when
+    (reply windows), and which comment (one private reply per comment)."""
+    platform = {"fb_comment": "facebook", "messenger": "facebook", "ig_comment": "instagram",
+                "ig_dm": "instagram", "whatsapp": "whatsapp"}[channel]
+    wrote = {"platform": platform, "account_id": account_id, "user_id": user_id, "at": int(at.timestamp())}
+    if channel in ("fb_comment", "ig_comment"):
+        value = change["value"]
+        wrote["comment_id"] = value.get("comment_id") or value.get("id")
+    return wrote
+
+
 def _x_author(author: dict) -> dict:
     return {"id": author["id"], "name": author.get("name", ""), "handle": author.get("handle") or author["id"],
             "followers": author.get("followers", 0), "verified": bool(author.get("verified"))}
@@ -159,6 +172,8 @@ def replay(api_url: str, sandbox_url: str) -> dict:
                            "users": list(polled["users"].values())}).encode()
         _post(f"{sandbox_url}/_sandbox/x/mentions", body, {})
         statuses["poll_seeded"] += len(polled["tweets"])
+    for wrote in deliveries["inbound"]:  # so the sandbox enforces reply windows as Meta does
+        _post(f"{sandbox_url}/_sandbox/inbound", json.dumps(wrote).encode(), {})
     unsigned = p.encode(p.x_tweet_event(demo.BRANDS["aegean"]["x"]["id"], "1", _x_author({"id": "1"}), "spoof"))
     statuses["bad"].append(_post(f"{api_url}/webhooks/x", unsigned, {}))
     unknown = p.encode({"object": "page", "entries": "a shape the parser has not learnt yet"})
