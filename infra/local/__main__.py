@@ -47,7 +47,10 @@ def cmd_up(args) -> int:
           f"  sandbox:    http://127.0.0.1:{sandbox_port}/_sandbox/requests\n"
           f"  login token (supervisor 'sam'):\n{token}\n"
           f"  tickets:    python -m infra.local tickets   |   "
-          f"curl -H 'Authorization: Bearer <token>' {api}/api/tickets\n", flush=True)
+          f"curl -H 'Authorization: Bearer <token>' {api}/api/tickets\n"
+          f"  reply:      curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
+          f"-d '{{\"text\": \"Hi!\", \"visibility\": \"public\"}}' {api}/api/tickets/<id>/replies\n"
+          f"              then see it at http://127.0.0.1:{sandbox_port}/_sandbox/posts\n", flush=True)
     stop = {"now": False}
 
     def _stop(*_):

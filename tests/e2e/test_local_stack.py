@@ -129,3 +129,47 @@ def test_webhook_handshakes_answer_over_http(running):
 def test_drain_processes_what_is_queued_and_exits(running):
     counts = json.loads(_cli(running, "drain", "--max-seconds", "30").strip().splitlines()[-1])
     assert set(counts) >= {"social-care-ingest", "social-care-routing"}
+
+
+def _all_tickets(running, token) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = requests.get(f"{running['api']}/api/tickets", params=params, timeout=10,
+                            headers={"Authorization": f"Bearer {token}"}).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+@pytest.mark.parametrize("channel, visibility, path", [
+    ("whatsapp", "private", "/v21.0/{account}/messages"),
+    ("x", "public", "/2/tweets"),
+])
+def test_a_reply_through_the_api_reaches_the_right_platform_and_shows_sent(running, channel, visibility, path):
+    token = _cli(running, "token", "--agent", "ana", "--role", "agent").strip()
+    auth = {"Authorization": f"Bearer {token}"}
+    _wait(lambda: any(t["channel"] == channel and t["kind"] != "dm" for t in _all_tickets(running, token)), 60)
+    ticket = next(t for t in _all_tickets(running, token) if t["channel"] == channel and t["kind"] != "dm")
+    text = f"Thanks for writing, we are on it ({channel} {time.time():.0f})"
+    answer = requests.post(f"{running['api']}/api/tickets/{ticket['id']}/replies", headers=auth, timeout=10,
+                           json={"text": text, "visibility": visibility})
+    assert answer.status_code == 202, answer.text
+
+    def reached_platform():
+        recorded = requests.get(f"{running['sandbox']}/_sandbox/requests", timeout=5).json()["requests"]
+        return [r for r in recorded if r["method"] == "POST" and r["path"] == path.format(
+            account=ticket["brand_account_id"]) and text in r["body"]]
+
+    _wait(reached_platform, 30)
+    assert len(reached_platform()) == 1
+
+    def shown_sent():
+        shown = requests.get(f"{running['api']}/api/tickets/{ticket['id']}", headers=auth, timeout=5).json()
+        [reply] = [m for m in shown["messages"] if m["direction"] == "out" and m["text"] == text]
+        return reply["status"] == "sent" and shown["first_response_at"] and reply
+
+    _wait(shown_sent, 30)
+    if channel == "whatsapp":  # the sandbox echoes WhatsApp's statuses to the desk's webhook
+        _wait(lambda: shown_sent()["delivery_status"] == "read", 30)

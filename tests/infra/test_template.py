@@ -23,7 +23,7 @@ def test_every_sqs_event_source_reports_partial_batch_failures(template):
     sqs_events = [(name, event) for name, res in template.items()
                   if res["Type"] == "AWS::Serverless::Function"
                   for event in res["Properties"].get("Events", {}).values() if event["Type"] == "SQS"]
-    assert {name for name, _ in sqs_events} == {"IngestWorker", "RouteWorker"}
+    assert {name for name, _ in sqs_events} == {"IngestWorker", "RouteWorker", "OutboundWorker"}
     for _, event in sqs_events:
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
@@ -39,7 +39,8 @@ def test_every_queue_has_a_dead_letter_queue_and_an_alarm_on_it(template):
 
 
 def test_the_sqs_handlers_consume_the_queues_the_template_makes(template):
-    queue_of = {"IngestWorker": "social-care-ingest", "RouteWorker": "social-care-routing"}
+    queue_of = {"IngestWorker": "social-care-ingest", "RouteWorker": "social-care-routing",
+                "OutboundWorker": "social-care-outbound"}
     for function, queue_name in queue_of.items():
         [event] = template[function]["Properties"]["Events"].values()
         assert event["Properties"]["Queue"]["Fn::Sub"].endswith(":" + queue_name)
@@ -54,7 +55,7 @@ def test_the_table_is_the_one_tests_and_the_local_stack_use(template):
 
 def test_every_function_gets_resource_names_and_no_secret_in_its_environment(template):
     functions = {n: r for n, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert len(functions) == 5
+    assert len(functions) == 6
     for res in functions.values():
         variables = res["Properties"]["Environment"]["Variables"]
         assert variables["TABLE_NAME"] == {"Ref": "Table"}
@@ -67,3 +68,12 @@ def test_every_function_gets_resource_names_and_no_secret_in_its_environment(tem
 def test_the_runtime_is_python_3_11(template):
     runtimes = {r["Properties"]["Runtime"] for r in template.values() if r["Type"] == "AWS::Serverless::Function"}
     assert runtimes == {"python3.11"}
+
+
+def test_the_outbound_worker_knows_the_queues_receive_limit_and_outlives_no_lease(template):
+    from chalicelib.outbound import worker
+
+    redrive = template["OutboundQueue"]["Properties"]["RedrivePolicy"]
+    assert int(redrive["maxReceiveCount"]) == worker.DEFAULT_MAX_RECEIVES
+    # a send attempt holds its lease longer than the function may run: no second worker can cut in
+    assert template["OutboundWorker"]["Properties"]["Timeout"] < worker.LEASE.total_seconds()
