@@ -206,6 +206,8 @@ def test_instagram_dm_and_mention(out):
     _, body = _json_request(out.sandbox, f"/v21.0/{IG}/messages")
     assert body["recipient"] == {"id": "7001"} and body["message"]["text"] == "We do!"
     assert message["kind"] == "ig_dm" and message["status"] == "sent"
+    assert out.deliver_echoes() == 2  # the echo (ignored) and a read receipt naming our message id
+    assert out.outbound(ticket["id"])["delivery_status"] == "read"
 
 
 def test_instagram_mention_is_answered_on_the_media(out):
