@@ -22,6 +22,12 @@ TEST_SECRETS = {
 REGION = "eu-west-1"
 
 
+@pytest.fixture(autouse=True)
+def _local_state(tmp_path, monkeypatch):
+    """Nothing a test does may write into the checkout's .local-stack (the developer's secrets)."""
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path / "local-stack"))
+
+
 @pytest.fixture
 def aws_env(monkeypatch):
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PLATFORM_SECRET_ID"):

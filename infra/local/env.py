@@ -14,7 +14,6 @@ from pathlib import Path
 from infra import resources
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR", ROOT / ".local-stack"))
 ACCOUNT_ID = "123456789012"  # moto's default account
 SECRET_NAMES = ("X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "API_CHANNEL_SECRET",
                 "X_BEARER_TOKEN", "LOCAL_JWT_SECRET")
@@ -36,13 +35,14 @@ def queue_url(name: str) -> str:
 
 def local_secrets() -> dict[str, str]:
     """Secrets from the environment, else from the state file, else newly generated."""
-    path = STATE_DIR / "secrets.json"
+    state_dir = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local-stack")
+    path = state_dir / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
     values = {}
     for name in SECRET_NAMES:
         values[name] = os.environ.get(name) or stored.get(name) or random_secrets.token_urlsafe(32)
     if values != stored:
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
         path.chmod(0o600)
     return values
