@@ -191,6 +191,80 @@ def post_reply(ticket_id):
     return Response(body=message, status_code=202 if new else 200, headers={"Content-Type": "application/json"})
 
 
+@app.route("/api/tickets/{ticket_id}", methods=["PATCH"])
+def patch_ticket(ticket_id):
+    from chalicelib import tickets
+
+    principal = _principal()
+    return _ticket_action(lambda body: tickets.edit(_store(), ticket_id, tickets.TicketPatch.model_validate(body),
+                                                    principal.agent_id))
+
+
+@app.route("/api/tickets/{ticket_id}/notes", methods=["POST"])
+def post_note(ticket_id):
+    from chalicelib import tickets
+
+    principal = _principal()
+    return _ticket_action(lambda body: tickets.add_note(_store(), ticket_id, tickets.NoteRequest.model_validate(body),
+                                                        principal.agent_id), status=201)
+
+
+@app.route("/api/tickets/{ticket_id}/done", methods=["POST"])
+def mark_done(ticket_id):
+    from chalicelib import tickets
+
+    principal = _principal()
+    return _ticket_action(lambda body: tickets.done(_store(), ticket_id, tickets.DoneRequest.model_validate(body),
+                                                    principal.agent_id))
+
+
+@app.route("/api/tickets/{ticket_id}/claim", methods=["POST"])
+def claim_ticket(ticket_id):
+    from chalicelib import tickets
+
+    principal = _principal()
+    return _ticket_action(lambda body: tickets.claim(_store(), ticket_id, tickets.ClaimRequest.model_validate(body),
+                                                     principal.agent_id))
+
+
+def _ticket_action(action, status: int = 200) -> Response:
+    """Run an agent's action: 400 naming the field, 404, 409 on a stale version."""
+    from pydantic import ValidationError
+
+    from chalicelib.errors import ConcurrentUpdate, NotFound
+
+    try:
+        result = action(app.current_request.json_body or {})
+    except ValidationError as err:
+        return _invalid(err)
+    except NotFound as err:
+        return _error(404, f"not found: {err}")
+    except ConcurrentUpdate:
+        return _error(409, "the ticket changed since you loaded it; reload and try again")
+    return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
+
+
+@app.route("/api/agents/me/status", methods=["GET"])
+def my_status():
+    from chalicelib import tickets
+    from chalicelib.errors import NotFound
+
+    principal = _principal()
+    try:
+        return tickets.get_presence(_store(), principal.agent_id)
+    except NotFound:
+        return _error(404, "you are not an agent of this desk yet; ask an admin to add you")
+
+
+@app.route("/api/agents/me/status", methods=["PUT"])
+def set_my_status():
+    from chalicelib import tickets
+
+    principal = _principal()
+    return _ticket_action(lambda body: tickets.set_presence(_store(), principal.agent_id,
+                                                            tickets.PresenceRequest.model_validate(body)))
+
+
 @app.route("/api/rules/{brand}", methods=["GET"])
 def get_rules(brand):
     from chalicelib import api

@@ -228,6 +228,32 @@ class DynamoStore:
                 raise DuplicateEvent(dedupe_key) from err
             raise ConcurrentUpdate(ticket["id"]) from err
 
+    def update_ticket(self, ticket_id: str, expected_version: int, changes: dict) -> dict:
+        """Apply an agent's change if the ticket is still at `expected_version` (else ConcurrentUpdate);
+        None values remove the attribute. Returns the ticket as it now is."""
+        setting = {k: v for k, v in changes.items() if v is not None}
+        removing = [k for k, v in changes.items() if v is None]
+        names = {f"#{k}": k for k in changes}
+        expr = "SET " + ", ".join([f"#{k} = :{k}" for k in setting] + ["version = version + :one"])
+        if removing:
+            expr += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+        try:
+            answer = self.table.update_item(
+                Key=keys.ticket(ticket_id), UpdateExpression=expr, ConditionExpression="version = :v",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=dynamo({**{f":{k}": v for k, v in setting.items()},
+                                                  ":one": 1, ":v": expected_version}),
+                ReturnValues="ALL_NEW")
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(ticket_id) from err
+            raise
+        return plain(answer["Attributes"])
+
+    def put_ticket_event(self, item: dict) -> None:
+        """A note or an agent's action on the ticket's timeline (same partition as its messages)."""
+        self.table.put_item(Item=dynamo({**keys.message(item["ticket_id"], item["created_at"], item["id"]), **item}))
+
     def messages(self, ticket_id: str) -> list[dict]:
         return [plain(i) for i in self._query(f"TICKET#{ticket_id}", keys.MESSAGE_PREFIX)]
 
@@ -371,6 +397,11 @@ class DynamoStore:
             if _conditional_failed(err):
                 raise ConcurrentUpdate(ticket_id) from err
             raise
+
+    def set_agent_status(self, agent_id: str, status: str, at_iso: str) -> None:
+        self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="SET #s = :s, status_changed_at = :t",
+                               ExpressionAttributeNames={"#s": "status"},
+                               ExpressionAttributeValues={":s": status, ":t": at_iso})
 
     def add_agent_load(self, agent_id: str, delta: int) -> None:
         self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #l :d",

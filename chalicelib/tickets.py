@@ -1,0 +1,170 @@
+"""Agent actions on a ticket: edit (status, priority, tags, assignee, topic), note, done, claim.
+
+Every change names the version the agent saw (`version`); a ticket changed since answers 409
+(ConcurrentUpdate) instead of overwriting someone else's work. Changes of status or priority
+move the ticket in the inbox index (GSI1) in the same conditional write. Each change is kept on
+the ticket's timeline as an event (`MSG#...`, `direction: "event"`), notes as `direction: "note"`.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.errors import NotFound
+from chalicelib.models import utcnow
+from chalicelib.store import keys
+from chalicelib.store.dynamodb import DynamoStore
+
+STATUSES = ("open", "pending", "on_hold", "closed")
+Status = Literal["open", "pending", "on_hold", "closed"]
+
+
+class TicketPatch(BaseModel):
+    """`PATCH /api/tickets/{id}`: what to change, and the version the agent edited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0)
+    status: Optional[Status] = None
+    priority: Optional[int] = Field(default=None, ge=0, le=100)
+    tags: Optional[list[str]] = Field(default=None, max_length=20)
+    assignee: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    unassign: bool = False
+    topic: Optional[str] = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("tags")
+    @classmethod
+    def _clean_tags(cls, tags: Optional[list[str]]) -> Optional[list[str]]:
+        if tags is None:
+            return None
+        cleaned = list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+        if any(len(t) > 40 for t in cleaned):
+            raise ValueError("a tag is at most 40 characters")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _something(self) -> "TicketPatch":
+        fields = ("status", "priority", "tags", "assignee", "topic")
+        if all(getattr(self, f) is None for f in fields) and not self.unassign:
+            raise ValueError("give at least one of status, priority, tags, assignee, unassign, topic")
+        if self.unassign and self.assignee:
+            raise ValueError("assignee and unassign together make no sense")
+        return self
+
+
+class NoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class ClaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0)
+
+
+class DoneRequest(BaseModel):
+    """Closed without a reply (spam, resolved elsewhere, a thank-you): excluded from reply rate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Literal["no_reply_needed", "spam", "duplicate", "resolved_elsewhere", "other"]
+    note: Optional[str] = Field(default=None, max_length=2_000)
+    version: int = Field(ge=0)
+
+
+def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, agent_id: str) -> dict:
+    ticket = _ticket(store, ticket_id)
+    changes: dict = {}
+    if patch.status is not None:
+        changes["status"] = patch.status
+        if patch.status == "closed":
+            changes["closed_at"] = utcnow().isoformat()
+    if patch.priority is not None:
+        changes.update(priority=patch.priority, priority_overridden_by=agent_id)
+    if patch.tags is not None:
+        changes["tags"] = patch.tags
+    if patch.topic is not None:
+        changes["topic"] = patch.topic
+    if patch.assignee is not None:
+        if store.get_agent(patch.assignee) is None:
+            raise NotFound(f"agent {patch.assignee}")
+        changes["assignee"] = patch.assignee
+    if patch.unassign:
+        changes["assignee"] = None
+    return _apply(store, ticket, patch.version, changes, agent_id, "edited")
+
+
+def claim(store: DynamoStore, ticket_id: str, request: ClaimRequest, agent_id: str) -> dict:
+    return _apply(store, _ticket(store, ticket_id), request.version, {"assignee": agent_id}, agent_id, "claimed")
+
+
+def done(store: DynamoStore, ticket_id: str, request: DoneRequest, agent_id: str) -> dict:
+    ticket = _ticket(store, ticket_id)
+    changes = {"status": "closed", "closed_at": utcnow().isoformat(), "done_without_reply": True,
+               "done_reason": request.reason}
+    updated = _apply(store, ticket, request.version, changes, agent_id, "done")
+    if request.note:
+        add_note(store, ticket_id, NoteRequest(text=request.note), agent_id)
+    return updated
+
+
+def add_note(store: DynamoStore, ticket_id: str, request: NoteRequest, agent_id: str) -> dict:
+    _ticket(store, ticket_id)
+    return _event(store, ticket_id, "note", agent_id, {"text": request.text})
+
+
+def _apply(store: DynamoStore, ticket: dict, version: int, changes: dict, agent_id: str, what: str) -> dict:
+    """One conditional write (version must match), the inbox index moved along, an event kept."""
+    status = changes.get("status", ticket["status"])
+    priority = changes.get("priority", ticket.get("priority", 0))
+    if "status" in changes or "priority" in changes:
+        changes.update(keys.inbox_index(status, priority, ticket.get("sla_due_at") or "", ticket["id"]))
+    changes["updated_at"] = utcnow().isoformat()
+    updated = store.update_ticket(ticket["id"], version, changes)
+    shown = {k: v for k, v in changes.items() if not k.startswith("GSI1") and k != "updated_at"}
+    _event(store, ticket["id"], "event", agent_id, {"action": what, "changes": shown})
+    return updated
+
+
+def _event(store: DynamoStore, ticket_id: str, direction: str, agent_id: str, fields: dict) -> dict:
+    from chalicelib.pipeline import sortable
+
+    agent = store.get_agent(agent_id) or {}
+    item = {"id": str(uuid.uuid4()), "ticket_id": ticket_id, "direction": direction,
+            "created_at": sortable(utcnow()), "agent_id": agent_id,
+            "author": {"id": agent_id, "name": agent.get("name") or agent_id}, **fields}
+    store.put_ticket_event(item)
+    return item
+
+
+def _ticket(store: DynamoStore, ticket_id: str) -> dict:
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None:
+        raise NotFound(ticket_id)
+    return ticket
+
+
+# -- presence ---------------------------------------------------------------------------------
+class PresenceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["online", "away", "offline"]
+
+
+def get_presence(store: DynamoStore, agent_id: str) -> dict:
+    agent = store.get_agent(agent_id)
+    if agent is None:
+        raise NotFound(f"agent {agent_id}")
+    return {"agent_id": agent_id, "status": agent.get("status", "offline"), "load": agent.get("load", 0),
+            "capacity": agent.get("capacity", 0), "status_changed_at": agent.get("status_changed_at")}
+
+
+def set_presence(store: DynamoStore, agent_id: str, request: PresenceRequest) -> dict:
+    if store.get_agent(agent_id) is None:
+        raise NotFound(f"agent {agent_id}")
+    store.set_agent_status(agent_id, request.status, utcnow().isoformat())
+    return get_presence(store, agent_id)

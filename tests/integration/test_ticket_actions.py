@@ -1,0 +1,148 @@
+"""Agents act on tickets through the API: edit with optimistic concurrency, note, done, claim, presence."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from chalicelib.auth import mint
+from infra.local import demo
+from infra.local import payloads as p
+from tests.conftest import TEST_SECRETS
+
+BRAND_X = "1500000000000000001"
+
+
+def _headers(agent="ana", role="agent"):
+    return {"Authorization": f"Bearer {mint(agent, role, TEST_SECRETS['LOCAL_JWT_SECRET'])}",
+            "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def ticket(desk):
+    for agent in demo.AGENTS:
+        desk.store().put_agent({**agent, "status": "offline", "capacity": 10, "load": 0})
+    desk.store().put_account("x", BRAND_X, status="active", brand="nordlight")
+    body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
+                                    "@NordlightShop my lamp arrived broken"))
+    desk.client.http.post("/webhooks/x", body=body, headers={
+        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+    desk.drain(only=("ingest_worker",))
+    [found] = list(desk.store().all_tickets())
+    return found
+
+
+def _call(desk, method, path, body, agent="ana", role="agent"):
+    answer = getattr(desk.client.http, method)(path, headers=_headers(agent, role), body=json.dumps(body))
+    return answer.status_code, json.loads(answer.body or b"null")
+
+
+def _inbox(desk, status):
+    answer = desk.client.http.get(f"/api/tickets?status={status}", headers=_headers())
+    return [t["id"] for t in json.loads(answer.body)["items"]]
+
+
+def test_an_edit_changes_the_ticket_moves_it_in_the_inbox_and_is_kept_on_the_timeline(desk, ticket):
+    status, updated = _call(desk, "patch", f"/api/tickets/{ticket['id']}",
+                            {"version": ticket["version"], "status": "pending", "tags": ["Broken", "lamp", "broken"]})
+    assert status == 200
+    assert updated["status"] == "pending" and updated["tags"] == ["broken", "lamp"]
+    assert updated["version"] == ticket["version"] + 1
+    assert _inbox(desk, "pending") == [ticket["id"]] and _inbox(desk, "open") == []
+    [event] = [m for m in desk.store().messages(ticket["id"]) if m["direction"] == "event"]
+    assert event["action"] == "edited" and event["changes"]["status"] == "pending" and event["agent_id"] == "ana"
+
+
+def test_a_stale_version_is_409_and_changes_nothing(desk, ticket):
+    path = f"/api/tickets/{ticket['id']}"
+    assert _call(desk, "patch", path, {"version": ticket["version"], "topic": "delivery"})[0] == 200
+    status, body = _call(desk, "patch", path, {"version": ticket["version"], "topic": "billing"})
+    assert status == 409 and "reload" in body["error"]
+    assert desk.store().get_ticket(ticket["id"])["topic"] == "delivery"
+
+
+def test_two_agents_editing_the_same_version_at_once_one_wins_one_gets_409(desk, ticket):
+    results = []
+
+    def edit(agent, priority):
+        results.append(_call(desk, "patch", f"/api/tickets/{ticket['id']}",
+                             {"version": ticket["version"], "priority": priority}, agent=agent)[0])
+
+    threads = [threading.Thread(target=edit, args=(a, pr)) for a, pr in (("ana", 90), ("wei", 10))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 409]
+    assert desk.store().get_ticket(ticket["id"])["version"] == ticket["version"] + 1
+
+
+def test_priority_override_reorders_the_inbox_and_names_who(desk, ticket):
+    status, updated = _call(desk, "patch", f"/api/tickets/{ticket['id']}", {"version": ticket["version"], "priority": 99},
+                            agent="sam", role="supervisor")
+    assert status == 200 and updated["priority"] == 99 and updated["priority_overridden_by"] == "sam"
+    assert updated["GSI1SK"].startswith("001#")
+
+
+def test_assign_transfer_and_unassign(desk, ticket):
+    path = f"/api/tickets/{ticket['id']}"
+    assert _call(desk, "patch", path, {"version": ticket["version"], "assignee": "nobody"})[0] == 404
+    status, updated = _call(desk, "patch", path, {"version": ticket["version"], "assignee": "wei"})
+    assert status == 200 and updated["assignee"] == "wei"
+    status, updated = _call(desk, "patch", path, {"version": updated["version"], "unassign": True})
+    assert status == 200 and "assignee" not in updated
+
+
+def test_claim_takes_the_ticket(desk, ticket):
+    status, updated = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]},
+                            agent="mikko")
+    assert status == 200 and updated["assignee"] == "mikko"
+
+
+def test_a_note_is_on_the_timeline_for_agents_and_never_sent(desk, ticket):
+    status, note = _call(desk, "post", f"/api/tickets/{ticket['id']}/notes", {"text": "Customer called too; VIP."})
+    assert status == 201 and note["direction"] == "note" and note["author"]["name"] == "Ana Papadopoulou"
+    shown = json.loads(desk.client.http.get(f"/api/tickets/{ticket['id']}", headers=_headers()).body)
+    assert [m["direction"] for m in shown["messages"]] == ["in", "note"]
+    assert shown["reply_options"]["public"]["allowed"]  # a note does not change whom a reply answers
+    assert desk.queued("OUTBOUND_QUEUE_URL") == []
+
+
+def test_done_without_a_reply_closes_with_the_reason(desk, ticket):
+    status, updated = _call(desk, "post", f"/api/tickets/{ticket['id']}/done",
+                            {"version": ticket["version"], "reason": "resolved_elsewhere", "note": "Solved by phone"})
+    assert status == 200 and updated["status"] == "closed" and updated["done_without_reply"] is True
+    assert updated["done_reason"] == "resolved_elsewhere" and _inbox(desk, "closed") == [ticket["id"]]
+    assert [m["direction"] for m in desk.store().messages(ticket["id"])] == ["in", "event", "note"]
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("", {"status": "open"}, "version"),
+    ("", {"version": 0}, "at least one"),
+    ("", {"version": 0, "status": "archived"}, "status"),
+    ("", {"version": 0, "priority": 101}, "priority"),
+    ("", {"version": 0, "colour": "red"}, "colour"),
+    ("/done", {"version": 0, "reason": "bored"}, "reason"),
+    ("/notes", {"text": ""}, "text"),
+])
+def test_bad_bodies_are_400_naming_the_field(desk, ticket, path, body, field):
+    method = "patch" if path == "" else "post"
+    status, answer = _call(desk, method, f"/api/tickets/{ticket['id']}{path}", body)
+    assert status == 400 and field in answer["error"]
+
+
+def test_unknown_ticket_is_404_and_no_token_is_401(desk, ticket):
+    assert _call(desk, "patch", "/api/tickets/nope", {"version": 0, "status": "open"})[0] == 404
+    answer = desk.client.http.post(f"/api/tickets/{ticket['id']}/notes", body=json.dumps({"text": "x"}),
+                                   headers={"Content-Type": "application/json"})
+    assert answer.status_code == 401
+
+
+def test_presence_is_read_and_set_by_the_agent_themself(desk, ticket):
+    assert _call(desk, "get", "/api/agents/me/status", None)[1]["status"] == "offline"
+    status, me = _call(desk, "put", "/api/agents/me/status", {"status": "online"})
+    assert status == 200 and me["status"] == "online" and me["status_changed_at"]
+    assert desk.store().get_agent("ana")["status"] == "online"
+    assert _call(desk, "put", "/api/agents/me/status", {"status": "asleep"})[0] == 400
+    assert _call(desk, "get", "/api/agents/me/status", None, agent="stranger")[0] == 404
