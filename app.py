@@ -197,7 +197,7 @@ def patch_ticket(ticket_id):
 
     principal = _principal()
     return _ticket_action(lambda body: tickets.edit(_store(), ticket_id, tickets.TicketPatch.model_validate(body),
-                                                    principal.agent_id))
+                                                    principal))
 
 
 @app.route("/api/tickets/{ticket_id}/notes", methods=["POST"])
@@ -231,6 +231,7 @@ def _ticket_action(action, status: int = 200) -> Response:
     """Run an agent's action: 400 naming the field, 404, 409 on a stale version."""
     from pydantic import ValidationError
 
+    from chalicelib.auth import Forbidden
     from chalicelib.errors import ConcurrentUpdate, NotFound
 
     try:
@@ -241,6 +242,8 @@ def _ticket_action(action, status: int = 200) -> Response:
         return _error(404, f"not found: {err}")
     except ConcurrentUpdate:
         return _error(409, "the ticket changed since you loaded it; reload and try again")
+    except Forbidden as err:
+        return _error(403, str(err))
     return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
 
 

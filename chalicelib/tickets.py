@@ -76,8 +76,16 @@ class DoneRequest(BaseModel):
     version: int = Field(ge=0)
 
 
-def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, agent_id: str) -> dict:
+def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> dict:
+    """Agents change status, tags and topic and take tickets; giving a ticket to someone else,
+    taking it from someone, or overriding its priority is a supervisor's call (Forbidden)."""
     ticket = _ticket(store, ticket_id)
+    agent_id = principal.agent_id
+    reassigning = ((patch.assignee is not None and patch.assignee != agent_id)
+                   or (patch.unassign and ticket.get("assignee") not in (None, agent_id))
+                   or (patch.assignee is not None and ticket.get("assignee") not in (None, agent_id)))
+    if reassigning or patch.priority is not None:
+        principal.require("supervisor")
     changes: dict = {}
     if patch.status is not None:
         changes["status"] = patch.status

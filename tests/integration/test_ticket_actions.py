@@ -65,11 +65,11 @@ def test_a_stale_version_is_409_and_changes_nothing(desk, ticket):
 def test_two_agents_editing_the_same_version_at_once_one_wins_one_gets_409(desk, ticket):
     results = []
 
-    def edit(agent, priority):
+    def edit(agent, topic):
         results.append(_call(desk, "patch", f"/api/tickets/{ticket['id']}",
-                             {"version": ticket["version"], "priority": priority}, agent=agent)[0])
+                             {"version": ticket["version"], "topic": topic}, agent=agent)[0])
 
-    threads = [threading.Thread(target=edit, args=(a, pr)) for a, pr in (("ana", 90), ("wei", 10))]
+    threads = [threading.Thread(target=edit, args=(a, topic)) for a, topic in (("ana", "delivery"), ("wei", "billing"))]
     for t in threads:
         t.start()
     for t in threads:
@@ -87,10 +87,13 @@ def test_priority_override_reorders_the_inbox_and_names_who(desk, ticket):
 
 def test_assign_transfer_and_unassign(desk, ticket):
     path = f"/api/tickets/{ticket['id']}"
-    assert _call(desk, "patch", path, {"version": ticket["version"], "assignee": "nobody"})[0] == 404
-    status, updated = _call(desk, "patch", path, {"version": ticket["version"], "assignee": "wei"})
+    assert _call(desk, "patch", path, {"version": ticket["version"], "assignee": "nobody"},
+                 agent="sam", role="supervisor")[0] == 404
+    status, updated = _call(desk, "patch", path, {"version": ticket["version"], "assignee": "wei"},
+                            agent="sam", role="supervisor")
     assert status == 200 and updated["assignee"] == "wei"
-    status, updated = _call(desk, "patch", path, {"version": updated["version"], "unassign": True})
+    status, updated = _call(desk, "patch", path, {"version": updated["version"], "unassign": True},
+                            agent="sam", role="supervisor")
     assert status == 200 and "assignee" not in updated
 
 
@@ -146,3 +149,13 @@ def test_presence_is_read_and_set_by_the_agent_themself(desk, ticket):
     assert desk.store().get_agent("ana")["status"] == "online"
     assert _call(desk, "put", "/api/agents/me/status", {"status": "asleep"})[0] == 400
     assert _call(desk, "get", "/api/agents/me/status", None, agent="stranger")[0] == 404
+
+
+def test_only_supervisors_give_tickets_away_or_override_priority(desk, ticket):
+    path = f"/api/tickets/{ticket['id']}"
+    assert _call(desk, "patch", path, {"version": ticket["version"], "assignee": "wei"})[0] == 403
+    assert _call(desk, "patch", path, {"version": ticket["version"], "priority": 80})[0] == 403
+    status, mine = _call(desk, "patch", path, {"version": ticket["version"], "assignee": "ana"})  # taking it is fine
+    assert status == 200 and mine["assignee"] == "ana"
+    assert _call(desk, "patch", path, {"version": mine["version"], "assignee": "mikko"}, agent="mikko")[0] == 403
+    assert desk.store().get_ticket(ticket["id"])["assignee"] == "ana"

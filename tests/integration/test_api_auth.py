@@ -1,0 +1,78 @@
+"""Every /api route but health is authorised: 401 without a token or with a bad one, 403 for a role
+without the right. The route list is read from the app itself, so a new route cannot slip through."""
+from __future__ import annotations
+
+import json
+import time
+
+import jwt
+import pytest
+
+from chalicelib.auth import mint
+from tests.conftest import TEST_SECRETS
+
+PUBLIC = {("GET", "/api/health")}
+# routes that need more than the agent role, and the role they need
+NEEDS = {("PUT", "/api/rules/{brand}"): "admin"}
+ROLES = ("agent", "supervisor", "admin")
+RANK = {r: i for i, r in enumerate(ROLES)}
+
+
+def _api_routes():
+    import app
+
+    for path, methods in app.app.routes.items():
+        if path.startswith("/api"):
+            for method in methods:
+                if (method, path) not in PUBLIC:
+                    yield method, path
+
+
+ROUTES = sorted(_api_routes())
+
+
+def _call(desk, method, path, token=None):
+    concrete = path.replace("{ticket_id}", "t-1").replace("{brand}", "nordlight")
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    answer = desk.client.http.request(method, concrete, headers=headers, body=json.dumps({}).encode())
+    return answer.status_code
+
+
+def _forged():
+    return jwt.encode({"sub": "ana", "cognito:groups": ["admins"], "exp": int(time.time()) + 60}, "not-our-secret",
+                      algorithm="HS256")
+
+
+def _expired():
+    return jwt.encode({"sub": "ana", "cognito:groups": ["admins"], "exp": int(time.time()) - 60},
+                      TEST_SECRETS["LOCAL_JWT_SECRET"], algorithm="HS256")
+
+
+def test_the_route_table_is_not_empty_and_covers_the_agent_api():
+    assert ("POST", "/api/tickets/{ticket_id}/replies") in ROUTES and ("PATCH", "/api/tickets/{ticket_id}") in ROUTES
+    assert len(ROUTES) >= 10
+
+
+@pytest.mark.parametrize("method, path", ROUTES)
+def test_no_token_a_forged_one_or_an_expired_one_is_401(desk, method, path):
+    assert _call(desk, method, path) == 401
+    assert _call(desk, method, path, "not-a-jwt") == 401
+    assert _call(desk, method, path, _forged()) == 401
+    assert _call(desk, method, path, _expired()) == 401
+
+
+@pytest.mark.parametrize("method, path", ROUTES)
+def test_a_role_below_the_routes_need_is_403_and_the_right_role_gets_past_auth(desk, method, path):
+    needed = NEEDS.get((method, path), "agent")
+    for role in ROLES:
+        status = _call(desk, method, path, mint("ana", role, TEST_SECRETS["LOCAL_JWT_SECRET"]))
+        if RANK[role] < RANK[needed]:
+            assert status == 403, (role, status)
+        else:
+            assert status not in (401, 403), (role, status)
+
+
+def test_a_token_without_a_desk_group_is_403(desk):
+    token = jwt.encode({"sub": "ana", "cognito:groups": ["marketing"], "exp": int(time.time()) + 60},
+                       TEST_SECRETS["LOCAL_JWT_SECRET"], algorithm="HS256")
+    assert _call(desk, "GET", "/api/tickets", token) == 403
