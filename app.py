@@ -116,6 +116,29 @@ def x_mentions_poller(event):
     return poll_x(DynamoStore(aws.table()))
 
 
+# -- web UI: static files shipped in chalicelib/web (no CDN) -----------------------------------
+@app.route("/", methods=["GET"])
+def web_index():
+    return _static("index.html")
+
+
+@app.route("/ui/{name}", methods=["GET"])
+def web_asset(name):
+    return _static(name)
+
+
+def _static(name: str) -> Response:
+    from chalicelib import web
+
+    found = web.asset(name)
+    if found is None:
+        return _error(404, "no such file")
+    body, content_type = found
+    return Response(body=body, status_code=200, headers={"Content-Type": content_type,
+                                                         "Cache-Control": "no-cache",
+                                                         "X-Content-Type-Options": "nosniff"})
+
+
 # -- agent API --------------------------------------------------------------------------------
 @app.route("/api/health", methods=["GET"])
 def health():

@@ -1,0 +1,1 @@
+// the desk's web UI
