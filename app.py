@@ -147,15 +147,19 @@ def health():
 
 @app.route("/api/tickets", methods=["GET"])
 def list_tickets():
+    from pydantic import ValidationError
+
     from chalicelib import api
 
-    _principal()
-    params = app.current_request.query_params or {}
+    principal = _principal()
     try:
-        return api.list_tickets(_store(), status=params.get("status", "open"),
-                                limit=int(params.get("limit", 50)), cursor=params.get("cursor"))
+        query = api.InboxQuery.model_validate(app.current_request.query_params or {})
+    except ValidationError as err:
+        return _invalid(err)
+    try:
+        return api.list_tickets(_store(), query, principal.agent_id)
     except ValueError:
-        return _error(400, "bad limit or cursor")
+        return _error(400, "cursor: not a cursor this API gave out")
 
 
 @app.route("/api/tickets/{ticket_id}", methods=["GET"])
@@ -204,8 +208,8 @@ def post_reply(ticket_id):
     key = (app.current_request.headers or {}).get("idempotency-key")
     try:
         message, new = queue_reply(_store(), ticket_id, request, principal.agent_id, key)
-    except NotFound:
-        return _error(404, "no such ticket")
+    except NotFound as err:
+        return _error(404, f"not found: {err}")
     except ReplyRefused as refused:
         return Response(body={"error": refused.reason, "field": refused.field}, status_code=422,
                         headers={"Content-Type": "application/json"})
@@ -289,6 +293,71 @@ def set_my_status():
     principal = _principal()
     return _ticket_action(lambda body: tickets.set_presence(_store(), principal.agent_id,
                                                             tickets.PresenceRequest.model_validate(body)))
+
+
+@app.route("/api/tickets/{ticket_id}/templates", methods=["GET"])
+def ticket_templates(ticket_id):
+    from chalicelib import templates
+    from chalicelib.errors import NotFound
+
+    principal = _principal()
+    try:
+        return {"items": templates.for_ticket(_store(), ticket_id, principal.agent_id)}
+    except NotFound:
+        return _error(404, "no such ticket")
+
+
+@app.route("/api/templates", methods=["GET"])
+def list_templates():
+    _principal()
+    return {"items": _store().templates()}
+
+
+@app.route("/api/templates/{template_id}", methods=["PUT"])
+def put_template(template_id):
+    from pydantic import ValidationError
+
+    from chalicelib.errors import ConcurrentUpdate
+    from chalicelib.templates import Template
+
+    _principal("admin")
+    try:
+        template = Template.model_validate({**(app.current_request.json_body or {}), "id": template_id})
+    except ValidationError as err:
+        return _invalid(err)
+    try:
+        return _store().put_template(template.model_dump(), template.version)
+    except ConcurrentUpdate:
+        return _error(409, "the template changed since the version you edited; reload and retry")
+
+
+@app.route("/api/templates/{template_id}", methods=["DELETE"])
+def delete_template(template_id):
+    _principal("admin")
+    if not _store().delete_template(template_id):
+        return _error(404, "no such template")
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/agents", methods=["GET"])
+def list_agents():
+    _principal("supervisor")
+    fields = ("id", "name", "status", "load", "capacity", "languages", "teams", "skills", "role", "status_changed_at")
+    return {"items": [{k: a.get(k) for k in fields} for a in _store().agents()]}
+
+
+@app.route("/api/reports/summary", methods=["GET"])
+def report_summary():
+    from chalicelib import reports
+
+    _principal()
+    try:
+        days = int((app.current_request.query_params or {}).get("days", 7))
+    except ValueError:
+        return _error(400, "days: give a whole number of days")
+    if not 1 <= days <= 90:
+        return _error(400, "days: between 1 and 90")
+    return reports.summary(_store(), days)
 
 
 @app.route("/api/rules/{brand}", methods=["GET"])

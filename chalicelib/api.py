@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Optional
-
-from typing import Literal
+from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -31,7 +29,8 @@ class CorrectionRequest(BaseModel):
 
 PUBLIC_TICKET_FIELDS = ("id", "brand", "channel", "kind", "status", "priority", "priority_factors", "customer_id",
                         "assignee", "language", "topic", "classification", "created_at", "updated_at",
-                        "sla_due_at", "last_inbound_at", "last_message_preview", "message_count",
+                        "sla_due_at", "last_inbound_at", "last_message_preview", "message_count", "tags",
+                        "team", "done_without_reply", "done_reason", "closed_at", "priority_overridden_by",
                         "brand_account_id", "visibility", "subject", "version", "first_response_at",
                         "first_response_by", "last_outbound_at")
 
@@ -40,12 +39,52 @@ def public_ticket(item: dict) -> dict:
     return {k: item.get(k) for k in PUBLIC_TICKET_FIELDS}
 
 
-def list_tickets(store: DynamoStore, status: str = "open", limit: int = 50,
-                 cursor: Optional[str] = None) -> dict:
-    start = json.loads(base64.urlsafe_b64decode(cursor)) if cursor else None
-    items, last = store.inbox(status, max(1, min(limit, 100)), start)
+class InboxQuery(BaseModel):
+    """`GET /api/tickets` filters. The status picks the index partition (ordered by priority,
+    then SLA due); the rest filter that query, never a table scan."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["open", "pending", "on_hold", "closed"] = "open"
+    channel: Optional[Literal["x", "facebook", "instagram", "whatsapp", "email", "api"]] = None
+    assignee: Optional[str] = Field(default=None, min_length=1, max_length=64)  # "me", "none" or an id
+    team: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    priority_min: Optional[int] = Field(default=None, ge=0, le=100)
+    priority_max: Optional[int] = Field(default=None, ge=0, le=100)
+    sentiment: Optional[Literal["negative", "neutral", "positive"]] = None
+    topic: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    language: Optional[str] = Field(default=None, pattern=r"^[a-z]{2}$")
+    q: Optional[str] = Field(default=None, min_length=1, max_length=100)
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, max_length=2000)
+
+    def filters(self, agent_id: str) -> dict:
+        assignee = agent_id if self.assignee == "me" else self.assignee
+        return {k: v for k, v in {
+            "channel": self.channel, "assignee": assignee, "team": self.team, "priority_min": self.priority_min,
+            "priority_max": self.priority_max, "sentiment": self.sentiment, "topic": self.topic,
+            "language": self.language, "q": self.q}.items() if v is not None}
+
+
+def list_tickets(store: DynamoStore, query: Optional[InboxQuery] = None, agent_id: str = "") -> dict:
+    query = query or InboxQuery()
+    start = _decode_cursor(query.cursor, query.status) if query.cursor else None
+    items, last = store.inbox(query.status, query.limit, start, query.filters(agent_id))
     next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
     return {"items": [public_ticket(i) for i in items], "next_cursor": next_cursor}
+
+
+def _decode_cursor(cursor: str, status: str) -> dict:
+    """Only a key this API handed out for this status is accepted (ValueError otherwise)."""
+    try:
+        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError("bad cursor") from err
+    wanted = {"PK", "SK", "GSI1PK", "GSI1SK"}
+    if (not isinstance(start, dict) or set(start) != wanted or not all(isinstance(v, str) for v in start.values())
+            or start["GSI1PK"] != f"INBOX#{status}" or not start["PK"].startswith("TICKET#")):
+        raise ValueError("bad cursor")
+    return start
 
 
 def get_ticket(store: DynamoStore, ticket_id: str) -> dict:

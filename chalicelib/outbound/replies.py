@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import queues
 from chalicelib.config import settings
@@ -23,10 +23,19 @@ INTERNAL_FIELDS = ("attempt_token", "PK", "SK", "GSI1PK", "GSI1SK")
 
 
 class ReplyRequest(BaseModel):
+    """The agent's reply; with `template_id` and no text, the template rendered for the ticket."""
+
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=100_000)
+    text: Optional[str] = Field(default=None, min_length=1, max_length=100_000)
     visibility: Literal["public", "private"]
+    template_id: Optional[str] = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _text_or_template(self) -> "ReplyRequest":
+        if self.text is None and self.template_id is None:
+            raise ValueError("give the text, or a template_id to send the template")
+        return self
 
 
 def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent_id: str,
@@ -38,15 +47,21 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
     if ticket is None:
         raise NotFound(ticket_id)
     now = utcnow()
+    text = request.text
+    if request.template_id:
+        from chalicelib import templates
+
+        text = text or templates.rendered(store, ticket_id, request.template_id, agent_id)["text"]
     messages = store.messages(ticket_id)
     account = store.get_account(ticket["channel"], ticket["brand_account_id"])
-    plan = policy.plan(ticket, messages, account, request.visibility, request.text, now)
+    plan = policy.plan(ticket, messages, account, request.visibility, text, now)
     agent = store.get_agent(agent_id) or {}
     message_id = str(uuid.uuid5(REPLY_NAMESPACE, f"{ticket_id}:{idempotency_key}") if idempotency_key
                      else uuid.uuid4())
     message = {
         "id": message_id, "ticket_id": ticket_id, "direction": "out", "platform": ticket["channel"],
-        "kind": plan.action, "text": request.text, "visibility": request.visibility, "target": plan.target,
+        "kind": plan.action, "text": text, "visibility": request.visibility, "target": plan.target,
+        "template_id": request.template_id,
         "status": "queued", "attempts": 0, "created_at": sortable(now), "agent_id": agent_id,
         "author": {"id": agent_id, "name": agent.get("name") or agent_id}, "brand": ticket.get("brand"),
         "notes": list(plan.notes) or None,

@@ -56,6 +56,40 @@ def dynamo(value: Any) -> Any:
     return value
 
 
+def _inbox_filter(filters: dict, kwargs: dict) -> str:
+    """A FilterExpression for the inbox query; values and names added to `kwargs`."""
+    names: dict = {}
+    values = kwargs["ExpressionAttributeValues"]
+    parts = []
+    simple = {"channel": "channel", "assignee": "assignee", "team": "team", "topic": "topic", "language": "language"}
+    for key, attribute in simple.items():
+        if key in filters:
+            if key == "assignee" and filters[key] == "none":
+                names["#assignee"] = "assignee"
+                parts.append("attribute_not_exists(#assignee)")
+                continue
+            names[f"#{attribute}"] = attribute
+            values[f":{key}"] = filters[key]
+            parts.append(f"#{attribute} = :{key}")
+    if "priority_min" in filters:
+        values[":pmin"] = filters["priority_min"]
+        parts.append("priority >= :pmin")
+    if "priority_max" in filters:
+        values[":pmax"] = filters["priority_max"]
+        parts.append("priority <= :pmax")
+    if "sentiment" in filters:
+        names.update({"#c": "classification", "#s": "sentiment"})
+        values[":sentiment"] = filters["sentiment"]
+        parts.append("#c.#s = :sentiment")
+    if "q" in filters:
+        names["#preview"] = "last_message_preview"
+        values[":q"] = filters["q"]
+        parts.append("contains(#preview, :q)")
+    if names:
+        kwargs["ExpressionAttributeNames"] = names
+    return " AND ".join(parts)
+
+
 class DynamoStore:
     def __init__(self, table: Any):
         self.table = table
@@ -267,14 +301,34 @@ class DynamoStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def inbox(self, status: str, limit: int, cursor: Optional[dict]) -> tuple[list[dict], Optional[dict]]:
-        kwargs: dict = {"IndexName": "GSI1", "Limit": limit,
-                        "KeyConditionExpression": "GSI1PK = :p",
+    def inbox(self, status: str, limit: int, cursor: Optional[dict],
+              filters: Optional[dict] = None) -> tuple[list[dict], Optional[dict]]:
+        """One page of the inbox for `status` from GSI1 (priority, then SLA due), filtered.
+
+        A filter is applied by DynamoDB after reading, so a page may read further than `limit`
+        items to fill it; it stops after 10 reads and hands back the cursor.
+        """
+        kwargs: dict = {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p",
                         "ExpressionAttributeValues": {":p": f"INBOX#{status}"}}
+        expression = _inbox_filter(filters or {}, kwargs)
+        if expression:
+            kwargs["FilterExpression"] = expression
         if cursor:
             kwargs["ExclusiveStartKey"] = cursor
-        page = self.table.query(**kwargs)
-        return [plain(i) for i in page.get("Items", [])], page.get("LastEvaluatedKey")
+        found: list[dict] = []
+        for _ in range(10):
+            kwargs["Limit"] = max(limit - len(found), 1) if not expression else max(limit * 2, 20)
+            page = self.table.query(**kwargs)
+            items, more = page.get("Items", []), page.get("LastEvaluatedKey")
+            for index, item in enumerate(items):
+                found.append(plain(item))
+                if len(found) == limit:
+                    rest = index < len(items) - 1 or more
+                    return found, ({k: item[k] for k in ("PK", "SK", "GSI1PK", "GSI1SK")} if rest else None)
+            if not more:
+                return found, None
+            kwargs["ExclusiveStartKey"] = more
+        return found, kwargs["ExclusiveStartKey"]
 
     # -- outbound messages (agents' replies) -----------------------------------------------
     def put_outbound(self, message: dict, idempotency_key: Optional[str] = None) -> tuple[dict, bool]:
@@ -456,6 +510,27 @@ class DynamoStore:
 
     def get_message(self, ticket_id: str, message_id: str) -> Optional[dict]:
         return next((m for m in self.messages(ticket_id) if m["id"] == message_id), None)
+
+    # -- reply templates -------------------------------------------------------------------
+    def templates(self) -> list[dict]:
+        return [plain(i) for i in self._query(keys.TEMPLATES_PK, "TEMPLATE#")]
+
+    def put_template(self, template: dict, expected_version: int) -> dict:
+        """Create (expected 0) or replace a template still at `expected_version` (else ConcurrentUpdate)."""
+        condition = ("attribute_not_exists(PK)" if expected_version == 0 else "version = :v")
+        item = {**template, "version": expected_version + 1}
+        try:
+            self.table.put_item(Item=dynamo({**keys.template(template["id"]), **item}), ConditionExpression=condition,
+                                **({"ExpressionAttributeValues": {":v": expected_version}} if expected_version else {}))
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(template["id"]) from err
+            raise
+        return item
+
+    def delete_template(self, template_id: str) -> bool:
+        answer = self.table.delete_item(Key=keys.template(template_id), ReturnValues="ALL_OLD")
+        return "Attributes" in answer
 
     # -- CRM -------------------------------------------------------------------------------
     def put_crm(self, platform: str, key: str, record: dict) -> None:

@@ -19,6 +19,7 @@
 | priority rules in force   | RULES#<brand>                   | CURRENT                    |
 | CRM record of an identity | CRM#<platform>#<user id|@handle>| CRM                        |
 | an agent's correction     | CORRECTIONS#<brand>             | <iso>#<message id>         |
+| reply template            | TEMPLATES                       | TEMPLATE#<id>              |
 
 GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>;
 it also groups the CRM records of one CRM customer: GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>.
@@ -96,6 +97,13 @@ AGENTS_PK = "AGENTS"
 
 def agent(agent_id: str) -> dict:
     return {"PK": AGENTS_PK, "SK": f"AGENT#{agent_id}"}
+
+
+TEMPLATES_PK = "TEMPLATES"
+
+
+def template(template_id: str) -> dict:
+    return {"PK": TEMPLATES_PK, "SK": f"TEMPLATE#{template_id}"}
 
 
 def inbox_index(status: str, priority: int, sla_due_iso: str, ticket_id: str) -> dict:

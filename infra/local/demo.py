@@ -35,6 +35,25 @@ AGENTS = [
 ]
 
 
+# Saved answers agents start from, in every language the brands hear.
+TEMPLATES = [
+    {"id": "sorry-looking", "name": "Sorry, we are looking into it", "default_language": "en", "variants": {
+        "en": "Hi {{customer.name}}, I'm so sorry about this. I'm looking into it right now. – {{agent.name}}",
+        "fi": "Hei {{customer.name}}, olen todella pahoillani. Selvitän asiaa juuri nyt. – {{agent.name}}",
+        "el": "Γεια σας {{customer.name}}, λυπούμαστε πολύ. Το εξετάζω αυτή τη στιγμή. – {{agent.name}}",
+        "zh": "{{customer.name}}您好，非常抱歉。我正在为您处理。– {{agent.name}}",
+        "ar": "مرحبًا {{customer.name}}، نعتذر بشدة. أنا أتابع الأمر الآن. – {{agent.name}}",
+        "pl": "Dzień dobry {{customer.name}}, bardzo przepraszam. Już się tym zajmuję. – {{agent.name}}"}},
+    {"id": "order-number", "name": "Ask for the order number (privately)", "default_language": "en", "variants": {
+        "en": "Could you send us your order number in a private message, {{customer.name}}? Then we can check it.",
+        "fi": "Voisitko lähettää tilausnumerosi yksityisviestillä, {{customer.name}}? Tarkistamme sen heti.",
+        "pl": "Czy może Pan/Pani przesłać numer zamówienia w prywatnej wiadomości? Od razu sprawdzimy."}},
+    {"id": "thanks", "name": "Thanks for the kind words", "default_language": "en", "variants": {
+        "en": "Thank you so much, {{customer.name}}! We'll pass it on to the team. 💛",
+        "el": "Σας ευχαριστούμε πολύ, {{customer.name}}! Θα το μεταφέρουμε στην ομάδα."}},
+]
+
+
 # What the brands' CRM exports would say: value, recent purchases, flags; crm_ref links channels.
 CRM = [
     {"platform": "x", "id": "@mayatravels", "crm_ref": "AS-1001", "lifetime_value": 14200, "vip": True,
@@ -68,6 +87,9 @@ def seed(store) -> dict:
                               status="active", **extra, **{k: v for k, v in account.items() if k != "id"})
             accounts += 1
     connect_accounts()
+    for template in TEMPLATES:
+        if not any(t["id"] == template["id"] for t in store.templates()):
+            store.put_template(template, expected_version=0)
     for agent in AGENTS:
         store.put_agent({**agent, "status": "online", "capacity": 10, "load": 0})
     from chalicelib import crm
@@ -80,7 +102,7 @@ def seed(store) -> dict:
             store.put_rules(brand_key, DEFAULT_RULES.model_dump(), expected_version=0, author="seed", now=now)
     records, errors = crm.parse_rows(crm_rows(now))
     assert not errors, errors
-    return {"accounts": accounts, "agents": len(AGENTS), "rules": len(BRANDS),
+    return {"accounts": accounts, "agents": len(AGENTS), "rules": len(BRANDS), "templates": len(TEMPLATES),
             "crm_records": crm.import_records(store, records)}
 
 

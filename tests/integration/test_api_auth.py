@@ -13,7 +13,8 @@ from tests.conftest import TEST_SECRETS
 
 PUBLIC = {("GET", "/api/health")}
 # routes that need more than the agent role, and the role they need
-NEEDS = {("PUT", "/api/rules/{brand}"): "admin"}
+NEEDS = {("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{template_id}"): "admin",
+         ("DELETE", "/api/templates/{template_id}"): "admin", ("GET", "/api/agents"): "supervisor"}
 ROLES = ("agent", "supervisor", "admin")
 RANK = {r: i for i, r in enumerate(ROLES)}
 
@@ -32,7 +33,7 @@ ROUTES = sorted(_api_routes())
 
 
 def _call(desk, method, path, token=None):
-    concrete = path.replace("{ticket_id}", "t-1").replace("{brand}", "nordlight")
+    concrete = path.replace("{ticket_id}", "t-1").replace("{brand}", "nordlight").replace("{template_id}", "greet")
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
     answer = desk.client.http.request(method, concrete, headers=headers, body=json.dumps({}).encode())
     return answer.status_code

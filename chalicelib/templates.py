@@ -1,0 +1,92 @@
+"""Reply templates: saved answers with variables and a variant per language.
+
+A template is `{id, name, variants: {language: text}, default_language}`; its text may use
+`{{customer.name}}`, `{{customer.handle}}`, `{{agent.name}}`, `{{brand.name}}` and
+`{{ticket.id}}`. Rendering for a ticket picks the variant in the ticket's language (else the
+default language) and fills the variables; a variable without a value becomes its fallback
+(a customer with no name is "there": "Hi there"). Saving refuses unknown variables, so an agent
+never sends "{{custmer.name}}" to a customer.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.errors import NotFound
+from chalicelib.store.dynamodb import DynamoStore
+
+VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
+VARIABLES = ("customer.name", "customer.handle", "agent.name", "brand.name", "ticket.id")
+FALLBACK = {"customer.name": "there"}
+
+
+class Template(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str = Field(min_length=1, max_length=80)
+    variants: dict[str, str] = Field(min_length=1)
+    default_language: str = "en"
+    version: int = Field(default=0, ge=0)
+
+    @field_validator("variants")
+    @classmethod
+    def _known_variables(cls, variants: dict[str, str]) -> dict[str, str]:
+        for language, text in variants.items():
+            if not re.fullmatch(r"[a-z]{2}", language):
+                raise ValueError(f"variant language {language!r} is not a two-letter ISO 639-1 code")
+            if not text.strip() or len(text) > 4000:
+                raise ValueError(f"variant {language}: text must be 1 to 4000 characters")
+            unknown = [v for v in VARIABLE.findall(text) if v not in VARIABLES]
+            if unknown:
+                raise ValueError(f"variant {language}: unknown variable {{{{{unknown[0]}}}}}; "
+                                 f"use one of {', '.join(VARIABLES)}")
+        return variants
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> "Template":
+        if self.default_language not in self.variants:
+            raise ValueError(f"default_language {self.default_language} has no variant")
+        return self
+
+
+def render(template: dict, ticket: dict, customer: Optional[dict], agent: Optional[dict],
+           brand_name: Optional[str] = None) -> dict:
+    variants = template["variants"]
+    language = ticket.get("language") if ticket.get("language") in variants else template["default_language"]
+    values = {
+        "customer.name": (customer or {}).get("name"),
+        "customer.handle": _handle(customer),
+        "agent.name": ((agent or {}).get("name") or "").split(" ")[0] or None,
+        "brand.name": brand_name,
+        "ticket.id": ticket.get("id"),
+    }
+    text = VARIABLE.sub(lambda m: str(values.get(m.group(1)) or FALLBACK.get(m.group(1), "")), variants[language])
+    return {"id": template["id"], "name": template["name"], "language": language, "text": text}
+
+
+def _handle(customer: Optional[dict]) -> Optional[str]:
+    for identity in (customer or {}).get("identities", []):
+        if identity.get("handle"):
+            return "@" + identity["handle"].lstrip("@")
+    return None
+
+
+def for_ticket(store: DynamoStore, ticket_id: str, agent_id: str) -> list[dict]:
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None:
+        raise NotFound(ticket_id)
+    customer = store.customer_history(ticket["customer_id"]) if ticket.get("customer_id") else None
+    agent = store.get_agent(agent_id)
+    account = store.get_account(ticket["channel"], ticket["brand_account_id"]) or {}
+    brand = (account.get("name") or "").split(" (")[0] or account.get("brand")
+    return [render(t, ticket, customer, agent, brand) for t in store.templates()]
+
+
+def rendered(store: DynamoStore, ticket_id: str, template_id: str, agent_id: str) -> dict:
+    match = [t for t in for_ticket(store, ticket_id, agent_id) if t["id"] == template_id]
+    if not match:
+        raise NotFound(f"template {template_id}")
+    return match[0]
