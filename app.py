@@ -4,7 +4,7 @@ Keep module-level imports light: every Lambda function of the app imports this f
 it imports is paid by every cold start. Adapters, the classifier, boto3 clients and the batch
 utilities are imported where they are used.
 """
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, ChaliceUnhandledError, Rate, Response
 
 from chalicelib.observability import logger
 
@@ -145,6 +145,14 @@ def health():
     return {"status": "ok"}
 
 
+@app.route("/api/openapi.json", methods=["GET"])
+def openapi_document():
+    from chalicelib.openapi import document
+
+    _principal()
+    return document()
+
+
 @app.route("/api/tickets", methods=["GET"])
 def list_tickets():
     from pydantic import ValidationError
@@ -183,7 +191,7 @@ def correct_classification(ticket_id):
 
     principal = _principal()
     try:
-        request = api.CorrectionRequest.model_validate(app.current_request.json_body or {})
+        request = api.CorrectionRequest.model_validate(_body())
     except ValidationError as err:
         return _invalid(err)
     try:
@@ -202,7 +210,7 @@ def post_reply(ticket_id):
 
     principal = _principal()
     try:
-        request = ReplyRequest.model_validate(app.current_request.json_body or {})
+        request = ReplyRequest.model_validate(_body())
     except ValidationError as err:
         return _invalid(err)
     key = (app.current_request.headers or {}).get("idempotency-key")
@@ -262,7 +270,7 @@ def _ticket_action(action, status: int = 200) -> Response:
     from chalicelib.errors import ConcurrentUpdate, NotFound
 
     try:
-        result = action(app.current_request.json_body or {})
+        result = action(_body())
     except ValidationError as err:
         return _invalid(err)
     except NotFound as err:
@@ -322,7 +330,7 @@ def put_template(template_id):
 
     _principal("admin")
     try:
-        template = Template.model_validate({**(app.current_request.json_body or {}), "id": template_id})
+        template = Template.model_validate({**(_body()), "id": template_id})
     except ValidationError as err:
         return _invalid(err)
     try:
@@ -376,7 +384,7 @@ def put_rules(brand):
     from chalicelib.errors import ConcurrentUpdate
 
     principal = _principal("admin")
-    body = app.current_request.json_body or {}
+    body = _body()
     try:
         return api.put_rules(_store(), brand, body, principal.agent_id)
     except ValidationError as err:
@@ -390,17 +398,48 @@ def _invalid(err) -> Response:
     return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()))
 
 
-def _principal(role: str = "agent"):
-    from chalice import ForbiddenError, UnauthorizedError
+class _Refused(ChaliceUnhandledError):
+    """Raised from a route to answer `{"error": message}` with `status` (see _errors_as_json)."""
 
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@app.middleware("http")
+def _errors_as_json(event, get_response):
+    """Every refusal has the same shape as the routes' own errors: {"error": "..."}."""
+    try:
+        return get_response(event)
+    except _Refused as refused:
+        return _error(refused.status, refused.message)
+
+
+def _body() -> dict:
+    """The request's JSON object; anything else is a 400 in the API's error shape."""
+    from chalice import BadRequestError
+
+    try:
+        body = app.current_request.json_body
+    except BadRequestError:
+        raise _Refused(400, "body: not valid JSON")
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise _Refused(400, "body: give a JSON object")
+    return body
+
+
+def _principal(role: str = "agent"):
     from chalicelib.auth import Forbidden, Unauthorized, authenticate
 
     try:
         return authenticate(app.current_request.headers).require(role)
     except Unauthorized as err:
-        raise UnauthorizedError(str(err))
+        raise _Refused(401, str(err))
     except Forbidden as err:
-        raise ForbiddenError(str(err))
+        raise _Refused(403, str(err))
 
 
 def _store():
