@@ -231,7 +231,7 @@ def patch_ticket(ticket_id):
     from chalicelib import tickets
 
     principal = _principal()
-    return _ticket_action(lambda body: tickets.edit(_store(), ticket_id, tickets.TicketPatch.model_validate(body),
+    return _action(lambda body: tickets.edit(_store(), ticket_id, tickets.TicketPatch.model_validate(body),
                                                     principal))
 
 
@@ -240,7 +240,7 @@ def post_note(ticket_id):
     from chalicelib import tickets
 
     principal = _principal()
-    return _ticket_action(lambda body: tickets.add_note(_store(), ticket_id, tickets.NoteRequest.model_validate(body),
+    return _action(lambda body: tickets.add_note(_store(), ticket_id, tickets.NoteRequest.model_validate(body),
                                                         principal.agent_id), status=201)
 
 
@@ -249,7 +249,7 @@ def mark_done(ticket_id):
     from chalicelib import tickets
 
     principal = _principal()
-    return _ticket_action(lambda body: tickets.done(_store(), ticket_id, tickets.DoneRequest.model_validate(body),
+    return _action(lambda body: tickets.done(_store(), ticket_id, tickets.DoneRequest.model_validate(body),
                                                     principal.agent_id))
 
 
@@ -258,12 +258,12 @@ def claim_ticket(ticket_id):
     from chalicelib import tickets
 
     principal = _principal()
-    return _ticket_action(lambda body: tickets.claim(_store(), ticket_id, tickets.ClaimRequest.model_validate(body),
+    return _action(lambda body: tickets.claim(_store(), ticket_id, tickets.ClaimRequest.model_validate(body),
                                                      principal.agent_id))
 
 
-def _ticket_action(action, status: int = 200) -> Response:
-    """Run an agent's action: 400 naming the field, 404, 409 on a stale version."""
+def _action(action, status: int = 200) -> Response:
+    """Run an agent's action: 400 naming the field, 403, 404, 409 on a stale version."""
     from pydantic import ValidationError
 
     from chalicelib.auth import Forbidden
@@ -273,10 +273,12 @@ def _ticket_action(action, status: int = 200) -> Response:
         result = action(_body())
     except ValidationError as err:
         return _invalid(err)
+    except ValueError as err:
+        return _error(400, str(err))
     except NotFound as err:
         return _error(404, f"not found: {err}")
     except ConcurrentUpdate:
-        return _error(409, "the ticket changed since you loaded it; reload and try again")
+        return _error(409, "it changed since you loaded it; reload and try again")
     except Forbidden as err:
         return _error(403, str(err))
     return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
@@ -299,7 +301,7 @@ def set_my_status():
     from chalicelib import tickets
 
     principal = _principal()
-    return _ticket_action(lambda body: tickets.set_presence(_store(), principal.agent_id,
+    return _action(lambda body: tickets.set_presence(_store(), principal.agent_id,
                                                             tickets.PresenceRequest.model_validate(body)))
 
 
@@ -366,6 +368,58 @@ def report_summary():
     if not 1 <= days <= 90:
         return _error(400, "days: between 1 and 90")
     return reports.summary(_store(), days)
+
+
+@app.route("/api/customers/{customer_id}", methods=["GET"])
+def get_customer(customer_id):
+    from chalicelib import customers
+
+    _principal()
+    return _action(lambda body: customers.view(_store(), customer_id))
+
+
+@app.route("/api/customers/{customer_id}", methods=["PATCH"])
+def patch_customer(customer_id):
+    from chalicelib import customers
+
+    principal = _principal()
+    return _action(lambda body: customers.edit(_store(), customer_id, customers.CustomerPatch.model_validate(body),
+                                               principal.agent_id))
+
+
+@app.route("/api/customers/{customer_id}/merge", methods=["POST"])
+def merge_customers(customer_id):
+    from chalicelib import customers
+
+    principal = _principal("supervisor")
+    return _action(lambda body: customers.merge(_store(), customer_id,
+                                                customers.MergeRequest.model_validate(body).other_id,
+                                                principal.agent_id))
+
+
+@app.route("/api/customers/{customer_id}/merges/{merge_id}/undo", methods=["POST"])
+def undo_merge(customer_id, merge_id):
+    from chalicelib import customers
+
+    principal = _principal("supervisor")
+    return _action(lambda body: customers.undo_merge(_store(), customer_id, merge_id, principal.agent_id))
+
+
+@app.route("/api/customers/{customer_id}/events", methods=["POST"])
+def import_customer_events(customer_id):
+    from chalicelib import customers
+
+    _principal("supervisor")
+    return _action(lambda body: customers.import_events(_store(), customer_id,
+                                                        customers.EventImport.model_validate(body)), status=201)
+
+
+@app.route("/api/customers/{customer_id}/erase", methods=["POST"])
+def erase_customer(customer_id):
+    from chalicelib import customers
+
+    principal = _principal("admin")
+    return _action(lambda body: customers.erase(_store(), customer_id, principal.agent_id))
 
 
 @app.route("/api/rules/{brand}", methods=["GET"])

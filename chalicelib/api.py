@@ -91,7 +91,9 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
     ticket = store.get_ticket(ticket_id)
     if ticket is None:
         raise NotFound(ticket_id)
-    customer = store.customer_history(ticket["customer_id"])
+    from chalicelib.customers import view
+
+    customer = view(store, ticket["customer_id"])
     other_ids = sorted({t["ticket_id"] for t in customer["touchpoints"]} - {ticket_id})
     others = [public_ticket(t) for t in map(store.get_ticket, other_ids) if t]
     from chalicelib.outbound.replies import public_message, reply_options

@@ -30,6 +30,7 @@ ERRORS = {"400": "the request names a field that is wrong", "401": "no token or 
 
 def _operations() -> list[tuple]:
     from chalicelib.api import CorrectionRequest, InboxQuery
+    from chalicelib.customers import CustomerPatch, EventImport, MergeRequest
     from chalicelib.outbound.replies import ReplyRequest
     from chalicelib.templates import Template
     from chalicelib.tickets import ClaimRequest, DoneRequest, NoteRequest, PresenceRequest, TicketPatch
@@ -66,12 +67,26 @@ def _operations() -> list[tuple]:
         ("get", "/api/reports/summary", "First response, volume, sentiment, topics", None, None, "200", OBJECT,
          "400 401 403"),
         ("get", "/api/rules/{brand}", "The brand's priority rule dictionary", None, None, "200", OBJECT, "401 403"),
+        ("get", "/api/customers/{customer_id}", "A customer: identities, CRM value, events, tickets", None, None,
+         "200", OBJECT, "401 403 404"),
+        ("patch", "/api/customers/{customer_id}", "Edit name, tags, VIP flag, note", None, CustomerPatch, "200",
+         OBJECT, "400 401 403 404 409"),
+        ("post", "/api/customers/{customer_id}/merge", "Merge another profile into this one (supervisor)", None,
+         MergeRequest, "200", OBJECT, "400 401 403 404 409"),
+        ("post", "/api/customers/{customer_id}/merges/{merge_id}/undo", "Undo a merge (supervisor)", None, None,
+         "200", OBJECT, "401 403 404 409"),
+        ("post", "/api/customers/{customer_id}/events", "Import CRM events: calls, emails, purchases (supervisor)",
+         None, EventImport, "201", OBJECT, "400 401 403 404"),
+        ("post", "/api/customers/{customer_id}/erase", "Erase the person, keep anonymous statistics (admin)", None,
+         None, "200", OBJECT, "401 403 404"),
     ]
 
 
 PATH_PARAMETERS = {"ticket_id": {"type": "string", "minLength": 1, "maxLength": 64},
                    "template_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
-                   "brand": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"}}
+                   "brand": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"},
+                   "customer_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "merge_id": {"type": "string", "minLength": 1, "maxLength": 64}}
 EXTRA_QUERY = {"/api/reports/summary": {"days": {"type": "integer", "minimum": 1, "maximum": 90}}}
 
 

@@ -189,6 +189,101 @@ class DynamoStore:
                 "identities": [i for i in items if i["SK"].startswith("IDENTITY#")],
                 "touchpoints": [i for i in items if i["SK"].startswith("TOUCH#")]}
 
+    def customer_events(self, customer_id: str) -> list[dict]:
+        return [plain(i) for i in self._query(f"CUSTOMER#{customer_id}", "EVENT#")]
+
+    def put_customer_event(self, customer_id: str, event: dict) -> None:
+        self.table.put_item(Item=dynamo({"PK": f"CUSTOMER#{customer_id}", "SK": f"EVENT#{event['at']}#{event['id']}",
+                                         **event}))
+
+    def update_customer(self, customer_id: str, expected_version: int, changes: dict) -> None:
+        """Optimistic profile change (a profile never edited is at version 0); None removes."""
+        setting = {k: v for k, v in changes.items() if v is not None}
+        removing = [k for k, v in changes.items() if v is None]
+        expr = "SET " + ", ".join([f"#{k} = :{k}" for k in setting] + ["version = if_not_exists(version, :zero) + :one"])
+        if removing:
+            expr += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+        try:
+            self.table.update_item(
+                Key=keys.customer(customer_id), UpdateExpression=expr,
+                ConditionExpression="attribute_exists(PK) AND ((attribute_not_exists(version) AND :v = :zero) "
+                                    "OR version = :v)",
+                ExpressionAttributeNames={f"#{k}": k for k in changes},
+                ExpressionAttributeValues=dynamo({**{f":{k}": v for k, v in setting.items()},
+                                                  ":one": 1, ":zero": 0, ":v": expected_version}))
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(customer_id) from err
+            raise
+
+    def move_customer_items(self, from_id: str, to_id: str, moved: dict) -> None:
+        """Identities, touchpoints and events from one profile partition to another; identity
+        pointers follow. Each item is written to its new home before the old one is deleted."""
+        sort_keys = ([f"IDENTITY#{p}#{u}" for p, u in moved["identities"]] + list(moved["touchpoints"])
+                     + list(moved["events"]))
+        for sk in sort_keys:
+            item = self.table.get_item(Key={"PK": f"CUSTOMER#{from_id}", "SK": sk}, ConsistentRead=True).get("Item")
+            if item is None:
+                continue
+            if "customer_id" in item:
+                item["customer_id"] = to_id
+            self.table.put_item(Item={**item, "PK": f"CUSTOMER#{to_id}"})
+            self.table.delete_item(Key={"PK": f"CUSTOMER#{from_id}", "SK": sk})
+        for platform, user_id in moved["identities"]:
+            self.table.update_item(Key=keys.identity(platform, user_id), UpdateExpression="SET customer_id = :c",
+                                   ExpressionAttributeValues={":c": to_id})
+
+    def set_ticket_customers(self, ticket_ids: list[str], customer_id: str) -> None:
+        for ticket_id in ticket_ids:
+            self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET customer_id = :c",
+                                   ConditionExpression="attribute_exists(PK)",
+                                   ExpressionAttributeValues={":c": customer_id})
+
+    def put_merge(self, record: dict) -> None:
+        self.table.put_item(Item=dynamo({"PK": f"CUSTOMER#{record['survivor_id']}", "SK": f"MERGE#{record['id']}",
+                                         **record}))
+
+    def get_merge(self, survivor_id: str, merge_id: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key={"PK": f"CUSTOMER#{survivor_id}", "SK": f"MERGE#{merge_id}"},
+                                         ConsistentRead=True).get("Item"))
+
+    def mark_merge_undone(self, survivor_id: str, merge_id: str, agent_id: str, at_iso: str) -> None:
+        self.table.update_item(Key={"PK": f"CUSTOMER#{survivor_id}", "SK": f"MERGE#{merge_id}"},
+                               UpdateExpression="SET undone_at = :t, undone_by = :a",
+                               ConditionExpression="attribute_not_exists(undone_at)",
+                               ExpressionAttributeValues={":t": at_iso, ":a": agent_id})
+
+    def redact_ticket(self, ticket_id: str, erased: str) -> int:
+        """The customer's words and identity out of a ticket; times, channel and verdicts stay."""
+        count = 0
+        for message in self._query(f"TICKET#{ticket_id}", keys.MESSAGE_PREFIX):
+            if message.get("direction") != "in":
+                continue
+            self.table.update_item(
+                Key={"PK": message["PK"], "SK": message["SK"]},
+                UpdateExpression="SET #t = :e, author = :a REMOVE attachments, headers, subject",
+                ExpressionAttributeNames={"#t": "text"}, ExpressionAttributeValues={":e": erased, ":a": {"id": erased}})
+            count += 1
+        self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET last_message_preview = :e REMOVE subject",
+                               ConditionExpression="attribute_exists(PK)", ExpressionAttributeValues={":e": erased})
+        return count
+
+    def delete_crm(self, platform: str, key: str) -> None:
+        self.table.delete_item(Key=keys.crm(platform, key))
+
+    def erase_customer(self, customer_id: str, identities: list[tuple[str, str]], meta: dict) -> None:
+        for platform, user_id in identities:
+            self.table.delete_item(Key=keys.identity(platform, user_id))
+            self.table.delete_item(Key=keys.customer_identity(customer_id, platform, user_id))
+        for event in self.customer_events(customer_id):
+            self.table.delete_item(Key={"PK": event["PK"], "SK": event["SK"]})
+        self.table.update_item(
+            Key=keys.customer(customer_id),
+            UpdateExpression="SET #n = :e, erased_at = :t, erased_by = :b, identity_count = :zero "
+                             "REMOVE tags, note, vip",
+            ExpressionAttributeNames={"#n": "name"},
+            ExpressionAttributeValues={":e": "[erased]", ":t": meta["erased_at"], ":b": meta["erased_by"], ":zero": 0})
+
     # -- tickets ---------------------------------------------------------------------------
     def open_ticket_for(self, conversation_key: str, new_ticket: dict) -> tuple[dict, bool]:
         """The open ticket of a conversation, or `new_ticket` stored as it. (ticket, created).

@@ -14,7 +14,11 @@ from tests.conftest import TEST_SECRETS
 PUBLIC = {("GET", "/api/health")}
 # routes that need more than the agent role, and the role they need
 NEEDS = {("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{template_id}"): "admin",
-         ("DELETE", "/api/templates/{template_id}"): "admin", ("GET", "/api/agents"): "supervisor"}
+         ("DELETE", "/api/templates/{template_id}"): "admin", ("GET", "/api/agents"): "supervisor",
+         ("POST", "/api/customers/{customer_id}/merge"): "supervisor",
+         ("POST", "/api/customers/{customer_id}/merges/{merge_id}/undo"): "supervisor",
+         ("POST", "/api/customers/{customer_id}/events"): "supervisor",
+         ("POST", "/api/customers/{customer_id}/erase"): "admin"}
 ROLES = ("agent", "supervisor", "admin")
 RANK = {r: i for i, r in enumerate(ROLES)}
 
@@ -33,7 +37,8 @@ ROUTES = sorted(_api_routes())
 
 
 def _call(desk, method, path, token=None):
-    concrete = path.replace("{ticket_id}", "t-1").replace("{brand}", "nordlight").replace("{template_id}", "greet")
+    concrete = path.replace("{ticket_id}", "t-1").replace("{brand}", "nordlight").replace("{template_id}", "greet").replace(
+        "{customer_id}", "c-1").replace("{merge_id}", "m-1")
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
     answer = desk.client.http.request(method, concrete, headers=headers, body=json.dumps({}).encode())
     return answer.status_code

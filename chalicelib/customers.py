@@ -1,0 +1,156 @@
+"""Customers: one profile across channels, edited, merged (and un-merged), enriched, erased.
+
+* **view**: the profile, every platform identity with its reach, the CRM record of each
+  (lifetime value, VIP, purchases), events imported from the CRM (calls, emails, purchases) and
+  every touchpoint, so the agent sees the whole history on one screen.
+* **edit**: name, tags, VIP flag, a note; optimistic (`version`, 409 when stale).
+* **merge**: the same person wrote on X and on WhatsApp: the second profile's identities,
+  touchpoints and events move to the first, its tickets point at the first, and a merge record
+  keeps exactly what moved, so **undo** puts it all back.
+* **erase** (GDPR art. 17): names, handles, texts and CRM data go; what remains is anonymous
+  statistics (tickets with channel, times, sentiment, topic; messages as "[erased]").
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.errors import ConcurrentUpdate, NotFound
+from chalicelib.models import utcnow
+from chalicelib.store.dynamodb import DynamoStore
+
+ERASED = "[erased]"
+
+
+class CustomerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0)
+    name: Optional[str] = Field(default=None, min_length=1, max_length=120)
+    tags: Optional[list[str]] = Field(default=None, max_length=20)
+    vip: Optional[bool] = None
+    note: Optional[str] = Field(default=None, max_length=2000)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags):
+        return None if tags is None else list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+
+    @model_validator(mode="after")
+    def _something(self) -> "CustomerPatch":
+        if all(getattr(self, f) is None for f in ("name", "tags", "vip", "note")):
+            raise ValueError("give at least one of name, tags, vip, note")
+        return self
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    other_id: str = Field(min_length=1, max_length=64)
+
+
+class CrmEvent(BaseModel):
+    """A call, email or purchase from the CRM, on the customer's timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["call", "email", "purchase", "visit", "other"]
+    at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T")
+    summary: str = Field(min_length=1, max_length=500)
+    amount: Optional[float] = Field(default=None, ge=0)
+    currency: Optional[str] = Field(default=None, pattern=r"^[A-Z]{3}$")
+    external_id: Optional[str] = Field(default=None, max_length=100)
+
+
+class EventImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[CrmEvent] = Field(min_length=1, max_length=500)
+
+
+def view(store: DynamoStore, customer_id: str) -> dict:
+    from chalicelib import crm
+
+    customer = store.customer_history(customer_id)
+    if customer.get("merged_into"):
+        return {**view(store, customer["merged_into"]), "redirected_from": customer_id}
+    records = [r for r in (store.get_crm(i["platform"], crm.author_keys(i["platform"], i["user_id"], i.get("handle")))
+                           for i in customer["identities"]) if r]
+    ticket_ids = sorted({t["ticket_id"] for t in customer["touchpoints"] if t.get("ticket_id")})
+    tickets = [t for t in map(store.get_ticket, ticket_ids) if t]
+    value = max([r.get("lifetime_value", 0) for r in records] + [0])
+    return {**{k: v for k, v in customer.items() if k not in ("PK", "SK")},
+            "version": customer.get("version", 0), "crm": records, "lifetime_value": value,
+            "vip": bool(customer.get("vip")) or any(r.get("vip") for r in records),
+            "events": store.customer_events(customer_id),
+            "tickets": [{k: t.get(k) for k in ("id", "channel", "status", "priority", "created_at", "topic",
+                                                "last_message_preview")} for t in tickets]}
+
+
+def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, agent_id: str) -> dict:
+    store.customer_history(customer_id)  # NotFound
+    changes = patch.model_dump(exclude={"version"}, exclude_none=True)
+    store.update_customer(customer_id, patch.version, {**changes, "updated_by": agent_id,
+                                                       "updated_at": utcnow().isoformat()})
+    return view(store, customer_id)
+
+
+def import_events(store: DynamoStore, customer_id: str, request: EventImport) -> dict:
+    store.customer_history(customer_id)
+    for event in request.events:
+        store.put_customer_event(customer_id, {**event.model_dump(exclude_none=True),
+                                               "id": event.external_id or str(uuid.uuid4())})
+    return {"imported": len(request.events)}
+
+
+def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) -> dict:
+    if survivor_id == other_id:
+        raise ValueError("a customer cannot be merged into themself")
+    survivor, other = store.customer_history(survivor_id), store.customer_history(other_id)
+    if survivor.get("merged_into") or other.get("merged_into"):
+        raise ConcurrentUpdate("one of the two was merged already")
+    moved = {"identities": [(i["platform"], i["user_id"]) for i in other["identities"]],
+             "touchpoints": [i["SK"] for i in other["touchpoints"]],
+             "events": [e["SK"] for e in store.customer_events(other_id)],
+             "tickets": sorted({t["ticket_id"] for t in other["touchpoints"] if t.get("ticket_id")})}
+    merge_id = str(uuid.uuid4())
+    store.move_customer_items(other_id, survivor_id, moved)
+    store.set_ticket_customers(moved["tickets"], survivor_id)
+    store.update_customer(other_id, other.get("version", 0), {"merged_into": survivor_id})
+    record = {"id": merge_id, "survivor_id": survivor_id, "other_id": other_id, "moved": moved,
+              "by": agent_id, "at": utcnow().isoformat()}
+    store.put_merge(record)
+    return {"merge": record, "customer": view(store, survivor_id)}
+
+
+def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, agent_id: str) -> dict:
+    record = store.get_merge(survivor_id, merge_id)
+    if record is None or record.get("undone_at"):
+        raise NotFound(f"merge {merge_id}")
+    moved, other_id = record["moved"], record["other_id"]
+    store.move_customer_items(survivor_id, other_id, moved)
+    store.set_ticket_customers(moved["tickets"], other_id)
+    other = store.customer_history(other_id)
+    store.update_customer(other_id, other.get("version", 0), {"merged_into": None})
+    store.mark_merge_undone(survivor_id, merge_id, agent_id, utcnow().isoformat())
+    return {"survivor": view(store, survivor_id), "restored": view(store, other_id)}
+
+
+def erase(store: DynamoStore, customer_id: str, agent_id: str) -> dict:
+    """Remove the person, keep the statistics. Idempotent."""
+    from chalicelib import crm
+
+    customer = store.customer_history(customer_id)
+    tickets = sorted({t["ticket_id"] for t in customer["touchpoints"] if t.get("ticket_id")})
+    redacted = 0
+    for ticket_id in tickets:
+        redacted += store.redact_ticket(ticket_id, ERASED)
+    for identity in customer["identities"]:
+        for key in crm.author_keys(identity["platform"], identity["user_id"], identity.get("handle")):
+            store.delete_crm(identity["platform"], key)
+    store.erase_customer(customer_id, [(i["platform"], i["user_id"]) for i in customer["identities"]],
+                         {"erased_at": utcnow().isoformat(), "erased_by": agent_id})
+    return {"customer_id": customer_id, "tickets_kept_anonymised": len(tickets), "messages_redacted": redacted,
+            "identities_removed": len(customer["identities"])}
