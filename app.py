@@ -270,7 +270,7 @@ def _action(action, status: int = 200) -> Response:
     from chalicelib.errors import ConcurrentUpdate, NotFound
 
     try:
-        result = action(_body())
+        result = action(_body() if app.current_request.method in ("POST", "PUT", "PATCH") else {})
     except ValidationError as err:
         return _invalid(err)
     except ValueError as err:
@@ -420,6 +420,85 @@ def erase_customer(customer_id):
 
     principal = _principal("admin")
     return _action(lambda body: customers.erase(_store(), customer_id, principal.agent_id))
+
+
+@app.route("/api/tickets/bulk", methods=["POST"])
+def bulk_tickets():
+    from chalicelib import admin
+
+    principal = _principal("supervisor")
+    return _action(lambda body: admin.bulk(_store(), admin.BulkRequest.model_validate(body), principal))
+
+
+@app.route("/api/agents/{agent_id}", methods=["PUT"])
+def put_agent(agent_id):
+    from chalicelib import admin
+
+    _principal("admin")
+    return _action(lambda body: admin.put_agent(_store(), admin.Agent.model_validate({**body, "id": agent_id})))
+
+
+@app.route("/api/agents/{agent_id}", methods=["DELETE"])
+def delete_agent(agent_id):
+    _principal("admin")
+    if not _store().delete_agent(agent_id):
+        return _error(404, "no such agent")
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/teams", methods=["GET"])
+def list_teams():
+    _principal()
+    return {"items": _store().teams()}
+
+
+@app.route("/api/teams/{team_id}", methods=["PUT"])
+def put_team(team_id):
+    from chalicelib import admin
+
+    _principal("admin")
+    return _action(lambda body: admin.put_team(_store(), admin.Team.model_validate({**body, "id": team_id})))
+
+
+@app.route("/api/teams/{team_id}", methods=["DELETE"])
+def delete_team(team_id):
+    _principal("admin")
+    if not _store().delete_team(team_id):
+        return _error(404, "no such team")
+    return Response(body="", status_code=204)
+
+
+@app.route("/api/accounts", methods=["GET"])
+def list_accounts():
+    _principal("supervisor")
+    fields = ("platform", "account_id", "brand", "name", "status", "handle", "human_agent_tag", "callback_url",
+              "team", "discovered_at")
+    return {"items": [{k: a.get(k) for k in fields} for a in _store().accounts()]}
+
+
+@app.route("/api/accounts/{platform}/{account_id}", methods=["PATCH"])
+def patch_account(platform, account_id):
+    from chalicelib import admin
+
+    _principal("admin")
+    return _action(lambda body: admin.patch_account(_store(), platform, account_id,
+                                                    admin.AccountPatch.model_validate(body)))
+
+
+@app.route("/api/settings/{name}", methods=["GET"])
+def get_settings(name):
+    from chalicelib import admin
+
+    _principal("supervisor")
+    return _action(lambda body: admin.get_settings(_store(), name))
+
+
+@app.route("/api/settings/{name}", methods=["PUT"])
+def put_settings(name):
+    from chalicelib import admin
+
+    principal = _principal("admin")
+    return _action(lambda body: admin.put_settings(_store(), name, body, principal.agent_id))
 
 
 @app.route("/api/rules/{brand}", methods=["GET"])

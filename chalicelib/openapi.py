@@ -29,6 +29,7 @@ ERRORS = {"400": "the request names a field that is wrong", "401": "no token or 
 
 
 def _operations() -> list[tuple]:
+    from chalicelib.admin import AccountPatch, Agent, BulkRequest, Team
     from chalicelib.api import CorrectionRequest, InboxQuery
     from chalicelib.customers import CustomerPatch, EventImport, MergeRequest
     from chalicelib.outbound.replies import ReplyRequest
@@ -79,6 +80,22 @@ def _operations() -> list[tuple]:
          None, EventImport, "201", OBJECT, "400 401 403 404"),
         ("post", "/api/customers/{customer_id}/erase", "Erase the person, keep anonymous statistics (admin)", None,
          None, "200", OBJECT, "401 403 404"),
+        ("post", "/api/tickets/bulk", "Close or assign many tickets (supervisor)", None, BulkRequest, "200", OBJECT,
+         "400 401 403 404"),
+        ("put", "/api/agents/{agent_id}", "Create or update an agent (admin)", None, Agent, "200", OBJECT,
+         "400 401 403"),
+        ("delete", "/api/agents/{agent_id}", "Remove an agent (admin)", None, None, "204", None, "401 403 404"),
+        ("get", "/api/teams", "Teams", None, None, "200", ITEMS, "401 403"),
+        ("put", "/api/teams/{team_id}", "Create or update a team (admin)", None, Team, "200", OBJECT, "400 401 403"),
+        ("delete", "/api/teams/{team_id}", "Remove a team (admin)", None, None, "204", None, "401 403 404"),
+        ("get", "/api/accounts", "Connected and discovered brand accounts (supervisor)", None, None, "200", ITEMS,
+         "401 403"),
+        ("patch", "/api/accounts/{platform}/{account_id}", "Connect or configure an account (admin)", None,
+         AccountPatch, "200", OBJECT, "400 401 403 404"),
+        ("get", "/api/settings/{name}", "SLA policy, business hours or routing settings (supervisor)", None, None,
+         "200", OBJECT, "401 403 404"),
+        ("put", "/api/settings/{name}", "Save settings over the version edited (admin)", None, None, "200", OBJECT,
+         "400 401 403 404 409"),
     ]
 
 
@@ -86,7 +103,12 @@ PATH_PARAMETERS = {"ticket_id": {"type": "string", "minLength": 1, "maxLength": 
                    "template_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
                    "brand": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"},
                    "customer_id": {"type": "string", "minLength": 1, "maxLength": 64},
-                   "merge_id": {"type": "string", "minLength": 1, "maxLength": 64}}
+                   "merge_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "agent_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"},
+                   "team_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"},
+                   "platform": {"type": "string", "enum": ["x", "facebook", "instagram", "whatsapp", "email", "api"]},
+                   "account_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "name": {"type": "string", "enum": ["sla", "hours", "routing"]}}
 EXTRA_QUERY = {"/api/reports/summary": {"days": {"type": "integer", "minimum": 1, "maximum": 90}}}
 
 

@@ -606,6 +606,44 @@ class DynamoStore:
     def get_message(self, ticket_id: str, message_id: str) -> Optional[dict]:
         return next((m for m in self.messages(ticket_id) if m["id"] == message_id), None)
 
+    # -- administration --------------------------------------------------------------------
+    def get_settings(self, name: str) -> Optional[dict]:
+        item = plain(self.table.get_item(Key=keys.settings(name), ConsistentRead=True).get("Item"))
+        return item["document"] if item else None
+
+    def put_settings(self, name: str, document: dict, author: str) -> dict:
+        """Save over the version the editor started from (`document["version"]`), else ConcurrentUpdate."""
+        expected = document.get("version", 0)
+        saved = {**document, "version": expected + 1}
+        condition = ({"ConditionExpression": "attribute_not_exists(PK)"} if expected == 0 else
+                     {"ConditionExpression": "#d.version = :v", "ExpressionAttributeNames": {"#d": "document"},
+                      "ExpressionAttributeValues": {":v": expected}})
+        try:
+            self.table.put_item(Item=dynamo({**keys.settings(name), "document": saved, "saved_by": author}), **condition)
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(f"settings {name}") from err
+            raise
+        return saved
+
+    def teams(self) -> list[dict]:
+        return [plain(i) for i in self._query(keys.TEAMS_PK, "TEAM#")]
+
+    def put_team(self, team: dict) -> None:
+        self.table.put_item(Item=dynamo({**keys.team(team["id"]), **team}))
+
+    def delete_team(self, team_id: str) -> bool:
+        return "Attributes" in self.table.delete_item(Key=keys.team(team_id), ReturnValues="ALL_OLD")
+
+    def delete_agent(self, agent_id: str) -> bool:
+        return "Attributes" in self.table.delete_item(Key=keys.agent(agent_id), ReturnValues="ALL_OLD")
+
+    def update_account(self, platform: str, account_id: str, changes: dict) -> None:
+        self.table.update_item(Key=keys.account(platform, account_id),
+                               UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in changes),
+                               ExpressionAttributeNames={f"#{k}": k for k in changes},
+                               ExpressionAttributeValues=dynamo({f":{k}": v for k, v in changes.items()}))
+
     # -- reply templates -------------------------------------------------------------------
     def templates(self) -> list[dict]:
         return [plain(i) for i in self._query(keys.TEMPLATES_PK, "TEMPLATE#")]

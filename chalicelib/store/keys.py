@@ -20,6 +20,8 @@
 | CRM record of an identity | CRM#<platform>#<user id|@handle>| CRM                        |
 | an agent's correction     | CORRECTIONS#<brand>             | <iso>#<message id>         |
 | reply template            | TEMPLATES                       | TEMPLATE#<id>              |
+| team                      | TEAMS                           | TEAM#<id>                  |
+| settings document         | SETTINGS                        | <sla|hours|routing>        |
 
 GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>;
 it also groups the CRM records of one CRM customer: GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>.
@@ -97,6 +99,17 @@ AGENTS_PK = "AGENTS"
 
 def agent(agent_id: str) -> dict:
     return {"PK": AGENTS_PK, "SK": f"AGENT#{agent_id}"}
+
+
+TEAMS_PK = "TEAMS"
+
+
+def team(team_id: str) -> dict:
+    return {"PK": TEAMS_PK, "SK": f"TEAM#{team_id}"}
+
+
+def settings(name: str) -> dict:
+    return {"PK": "SETTINGS", "SK": name}
 
 
 TEMPLATES_PK = "TEMPLATES"

@@ -18,7 +18,11 @@ NEEDS = {("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{templa
          ("POST", "/api/customers/{customer_id}/merge"): "supervisor",
          ("POST", "/api/customers/{customer_id}/merges/{merge_id}/undo"): "supervisor",
          ("POST", "/api/customers/{customer_id}/events"): "supervisor",
-         ("POST", "/api/customers/{customer_id}/erase"): "admin"}
+         ("POST", "/api/customers/{customer_id}/erase"): "admin", ("POST", "/api/tickets/bulk"): "supervisor",
+         ("PUT", "/api/agents/{agent_id}"): "admin", ("DELETE", "/api/agents/{agent_id}"): "admin",
+         ("PUT", "/api/teams/{team_id}"): "admin", ("DELETE", "/api/teams/{team_id}"): "admin",
+         ("GET", "/api/accounts"): "supervisor", ("PATCH", "/api/accounts/{platform}/{account_id}"): "admin",
+         ("GET", "/api/settings/{name}"): "supervisor", ("PUT", "/api/settings/{name}"): "admin"}
 ROLES = ("agent", "supervisor", "admin")
 RANK = {r: i for i, r in enumerate(ROLES)}
 
@@ -38,7 +42,9 @@ ROUTES = sorted(_api_routes())
 
 def _call(desk, method, path, token=None):
     concrete = path.replace("{ticket_id}", "t-1").replace("{brand}", "nordlight").replace("{template_id}", "greet").replace(
-        "{customer_id}", "c-1").replace("{merge_id}", "m-1")
+        "{customer_id}", "c-1").replace("{merge_id}", "m-1").replace(
+        "{agent_id}", "ana").replace("{team_id}", "care").replace("{platform}", "x").replace(
+        "{account_id}", "1").replace("{name}", "sla")
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
     answer = desk.client.http.request(method, concrete, headers=headers, body=json.dumps({}).encode())
     return answer.status_code
