@@ -33,6 +33,7 @@ class TicketPatch(BaseModel):
     assignee: Optional[str] = Field(default=None, min_length=1, max_length=64)
     unassign: bool = False
     topic: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    team: Optional[str] = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # transfer to a team's queue
 
     @field_validator("tags")
     @classmethod
@@ -46,9 +47,9 @@ class TicketPatch(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> "TicketPatch":
-        fields = ("status", "priority", "tags", "assignee", "topic")
+        fields = ("status", "priority", "tags", "assignee", "topic", "team")
         if all(getattr(self, f) is None for f in fields) and not self.unassign:
-            raise ValueError("give at least one of status, priority, tags, assignee, unassign, topic")
+            raise ValueError("give at least one of status, priority, tags, assignee, unassign, topic, team")
         if self.unassign and self.assignee:
             raise ValueError("assignee and unassign together make no sense")
         return self
@@ -82,7 +83,7 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
     ticket = _ticket(store, ticket_id)
     agent_id = principal.agent_id
     reassigning = ((patch.assignee is not None and patch.assignee != agent_id)
-                   or (patch.unassign and ticket.get("assignee") not in (None, agent_id))
+                   or ((patch.unassign or patch.team) and ticket.get("assignee") not in (None, agent_id))
                    or (patch.assignee is not None and ticket.get("assignee") not in (None, agent_id)))
     if reassigning or patch.priority is not None:
         principal.require("supervisor")
@@ -103,6 +104,12 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
         changes["assignee"] = patch.assignee
     if patch.unassign:
         changes["assignee"] = None
+    if patch.team is not None:
+        if not any(t["id"] == patch.team for t in store.teams()):
+            raise NotFound(f"team {patch.team}")
+        changes["team"] = patch.team
+        if patch.assignee is None:  # a transfer to a team goes to its queue, for its router
+            changes["assignee"] = None
     return _apply(store, ticket, patch.version, changes, agent_id, "edited")
 
 

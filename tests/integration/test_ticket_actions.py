@@ -159,3 +159,14 @@ def test_only_supervisors_give_tickets_away_or_override_priority(desk, ticket):
     assert status == 200 and mine["assignee"] == "ana"
     assert _call(desk, "patch", path, {"version": mine["version"], "assignee": "mikko"}, agent="mikko")[0] == 403
     assert desk.store().get_ticket(ticket["id"])["assignee"] == "ana"
+
+
+def test_transfer_to_a_team_puts_it_in_the_teams_queue(desk, ticket):
+    desk.store().put_team({"id": "nordic", "name": "Nordic care"})
+    path = f"/api/tickets/{ticket['id']}"
+    status, mine = _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
+    status, moved = _call(desk, "patch", path, {"version": mine["version"], "team": "nordic"})
+    assert status == 200 and moved["team"] == "nordic" and "assignee" not in moved
+    assert _call(desk, "patch", path, {"version": moved["version"], "team": "nowhere"})[0] == 404
+    assert [t["id"] for t in json.loads(desk.client.http.get("/api/tickets?team=nordic", headers=_headers()).body)[
+        "items"]] == [ticket["id"]]
