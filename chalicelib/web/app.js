@@ -1,1 +1,217 @@
-// the desk's web UI
+// The desk's web UI: sign-in, hash routes, the inbox + conversation desk, the supervisor view,
+// reports, presence and keyboard shortcuts. Vanilla ES modules served from /ui/, nothing from
+// the internet.
+//
+// Routes: #/inbox, #/ticket/<id>, #/supervisor, #/reports. `?poll=<ms>` in the address changes
+// the live refresh (5 s by default; the browser tests use a shorter one).
+
+import { call, onUnauthorized, session } from "./api.js";
+import { Conversation } from "./conversation.js";
+import { $, $$, announce, h, isTyping, toast } from "./dom.js";
+import { Inbox, paintSla } from "./inbox.js";
+import { Reports } from "./reports.js";
+import { Supervisor } from "./supervisor.js";
+
+const POLL_MS = Math.max(500, Number(new URLSearchParams(location.search).get("poll")) || 5000);
+const OUR_KEYS = ["care-desk-token", "care-desk-drafts", "care-desk-filters"];
+
+let views = null; // built after sign-in
+let current = null; // the mounted view's name
+
+// -- sign-in ---------------------------------------------------------------------------------------
+function showSignIn(message = "") {
+  stopAll();
+  views = null;
+  current = null;
+  $("#shell").hidden = true;
+  $("#signin").hidden = false;
+  $("#signin-error").textContent = message;
+  $("#signin-token").value = "";
+  $("#signin-token").focus();
+  document.title = "Sign in · Social care desk";
+}
+
+$("#signin-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const token = $("#signin-token").value.trim().replace(/^Bearer\s+/i, "");
+  const error = $("#signin-error");
+  if (!token) { error.textContent = "Paste a token first."; return; }
+  const button = e.submitter || $("#signin-form button");
+  button.disabled = true;
+  error.textContent = "";
+  const res = await call("/tickets?limit=1", { token });
+  button.disabled = false;
+  if (res.status === 401) { error.textContent = "This token was refused: it is expired, or not signed for this desk."; return; }
+  if (res.status === 0) { error.textContent = res.error; return; }
+  session.token = token;
+  startShell();
+});
+
+function signOut(message) {
+  for (const key of OUR_KEYS) sessionStorage.removeItem(key);
+  showSignIn(message);
+}
+
+$("#signout").addEventListener("click", () => signOut("Signed out."));
+onUnauthorized(() => signOut("Your session has expired or was refused. Sign in again."));
+
+// -- the shell -------------------------------------------------------------------------------------
+function startShell() {
+  $("#signin").hidden = true;
+  $("#shell").hidden = false;
+  $("#whoami").textContent = `${session.agentId} · ${session.role}`;
+  $$("[data-role=supervisor]").forEach((el) => { el.hidden = !session.isSupervisor; });
+  const inbox = new Inbox({ pollMs: POLL_MS, onOpen: (id) => { location.hash = `#/ticket/${id}`; } });
+  const conversation = new Conversation({ pollMs: POLL_MS, onDone: (id) => afterDone(id) });
+  views = {
+    inbox, conversation,
+    desk: h("div", { class: "desk" }, inbox.el, conversation.main, conversation.side),
+    supervisor: null,
+    reports: null,
+  };
+  loadPresence();
+  route();
+}
+
+function stopAll() {
+  if (!views) return;
+  views.inbox.stop();
+  views.conversation.stop();
+  views.supervisor?.stop();
+  views.reports?.stop();
+}
+
+function afterDone(id) {
+  const { inbox } = views;
+  const next = inbox.neighbour(id);
+  inbox.load({ poll: true });
+  location.hash = next ? `#/ticket/${next}` : "#/inbox";
+  if (next) requestAnimationFrame(() => inbox.list.querySelector(`li[data-id="${CSS.escape(next)}"] a`)?.focus({ preventScroll: true }));
+}
+
+// -- routes ----------------------------------------------------------------------------------------
+function parseRoute() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] === "ticket" && parts[1]) return { name: "ticket", id: decodeURIComponent(parts[1]) };
+  if (["supervisor", "reports", "inbox"].includes(parts[0])) return { name: parts[0] };
+  return { name: "inbox" };
+}
+
+function route() {
+  if (!views) return;
+  const r = parseRoute();
+  const main = $("#main");
+  const page = r.name === "ticket" ? "inbox" : r.name;
+  $$("[data-nav]").forEach((a) => {
+    if (a.dataset.nav === page) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  });
+  if (r.name === "inbox" || r.name === "ticket") {
+    if (current !== "desk") {
+      stopAll();
+      main.replaceChildren(views.desk);
+      current = "desk";
+      views.inbox.start();
+    }
+    if (r.name === "ticket") {
+      views.inbox.select(r.id);
+      views.conversation.open(r.id);
+      document.title = "Ticket · Social care desk";
+    } else {
+      views.inbox.select(null);
+      views.conversation.showEmpty();
+      document.title = "Inbox · Social care desk";
+    }
+    return;
+  }
+  stopAll();
+  if (r.name === "supervisor") {
+    if (!session.isSupervisor) {
+      main.replaceChildren(h("div", { class: "page" }, h("h1", { tabindex: "-1" }, "Supervisor"),
+        h("p", { class: "notice" }, "This view is for supervisors. Your token is an agent's.")));
+    } else {
+      views.supervisor ||= new Supervisor({ pollMs: POLL_MS });
+      main.replaceChildren(views.supervisor.el);
+      views.supervisor.start();
+    }
+    document.title = "Supervisor · Social care desk";
+  } else {
+    views.reports ||= new Reports();
+    main.replaceChildren(views.reports.el);
+    views.reports.start();
+    document.title = "Reports · Social care desk";
+  }
+  current = r.name;
+  $("h1", main)?.focus();
+}
+
+window.addEventListener("hashchange", route);
+
+// -- presence --------------------------------------------------------------------------------------
+async function loadPresence() {
+  const select = $("#presence");
+  const res = await call("/agents/me/status");
+  if (!res.ok) {
+    select.disabled = true;
+    select.title = res.status === 404 ? "You are not an agent of this desk yet" : res.error;
+    paintPresence("offline");
+    return;
+  }
+  select.disabled = false;
+  select.value = res.data.status || "offline";
+  paintPresence(select.value);
+}
+
+function paintPresence(status) { $(".presence").dataset.status = status; }
+
+$("#presence").addEventListener("change", async (e) => {
+  const select = e.target;
+  const wanted = select.value;
+  const res = await call("/agents/me/status", { method: "PUT", body: { status: wanted } });
+  if (!res.ok) {
+    toast(`Presence not changed: ${res.error}`, "error");
+    loadPresence();
+    return;
+  }
+  paintPresence(res.data.status || wanted);
+  announce(`You are ${wanted}`);
+});
+
+// -- keyboard --------------------------------------------------------------------------------------
+const help = $("#help");
+$("#help-button").addEventListener("click", () => help.showModal());
+
+const doneDialog = $("#done-dialog");
+$("#done-cancel").addEventListener("click", () => doneDialog.close());
+$("#done-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const error = await views.conversation.confirmDone($("#done-reason").value, $("#done-note").value.trim());
+  if (error) { $("#done-error").textContent = error; return; }
+  doneDialog.close();
+});
+
+document.addEventListener("keydown", (e) => {
+  if (!views || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (isTyping(e.target) || document.querySelector("dialog[open]")) return;
+  const onDesk = current === "desk";
+  const act = {
+    "?": () => help.showModal(),
+    j: () => onDesk && views.inbox.step(1),
+    k: () => onDesk && views.inbox.step(-1),
+    r: () => onDesk && views.conversation.focusReply(),
+    d: () => onDesk && views.conversation.openDone(),
+    c: () => onDesk && views.conversation.claim(),
+    "/": () => onDesk && views.inbox.focusSearch(),
+  }[e.key];
+  if (!act) return;
+  e.preventDefault();
+  act();
+});
+
+// -- the SLA clocks tick once a second, wherever they are shown --------------------------------------
+setInterval(() => {
+  const now = Date.now();
+  document.querySelectorAll("[data-sla]").forEach((chip) => paintSla(chip, now));
+}, 1000);
+
+// -- boot ------------------------------------------------------------------------------------------
+if (session.token) startShell(); else showSignIn();

@@ -1,0 +1,503 @@
+// One ticket: the conversation in order, the reply box (visibility from reply_options, the
+// platform's own character count, templates), note, claim, status, done; and beside it why the
+// ticket has its priority and who the customer is on every platform.
+//
+// The reply box is built once per ticket and never re-rendered by the live refresh: a draft
+// survives polls, route changes and reloads of the tab (sessionStorage).
+
+import { call, newKey, session } from "./api.js";
+import { measure, unitWord } from "./count.js";
+import { CHANNEL_NAMES, KIND_NAMES, channelBadge } from "./icons.js";
+import { languageBadge, priorityClass, sentimentBadge, slaChip } from "./inbox.js";
+import { $, ago, announce, clock, compact, fullTime, h, humanize, parseTime, toast } from "./dom.js";
+
+const DRAFTS_KEY = "care-desk-drafts";
+const STATUS_LABELS = { open: "Open", pending: "Pending", on_hold: "On hold", closed: "Closed" };
+const OUT_STATUS = {
+  queued: "Queued", sending: "Sending…", retrying: "Retrying", unconfirmed: "Checking with the platform",
+  sent: "Sent", failed: "Failed",
+};
+
+function ruleName(rule) {
+  const [head, tail] = String(rule || "").split(":");
+  const name = { vip: "VIP", base: "Base score", clamp: "Capped at 100", sla: "SLA" }[head] || humanize(head);
+  return tail ? `${name}: ${humanize(tail).toLowerCase()}` : name;
+}
+
+function loadDrafts() {
+  try { return JSON.parse(sessionStorage.getItem(DRAFTS_KEY) || "{}"); } catch { return {}; }
+}
+
+export class Conversation {
+  constructor({ pollMs, onDone }) {
+    this.pollMs = pollMs;
+    this.onDone = onDone;
+    this.drafts = loadDrafts();
+    this.ticket = null;
+    this.id = null;
+    this.timer = null;
+    this.main = h("section", { class: "pane conversation", "aria-labelledby": "conv-title" });
+    this.side = h("aside", { class: "pane sidebar", "aria-label": "Ticket and customer details" });
+    this.showEmpty();
+  }
+
+  showEmpty() {
+    this.id = null;
+    this.ticket = null;
+    this.stop();
+    this.main.replaceChildren(h("div", { class: "placeholder" },
+      h("h2", { id: "conv-title", tabindex: "-1" }, "No ticket open"),
+      h("p", {}, "Pick a ticket from the inbox, or press ", h("kbd", {}, "j"), " for the first one.")));
+    const key = (k, what) => [h("dt", {}, h("kbd", {}, k)), h("dd", {}, what)];
+    this.side.replaceChildren(h("section", { class: "card", "aria-labelledby": "keys-title" },
+      h("h3", { id: "keys-title" }, "Keyboard"),
+      h("dl", { class: "keys small" }, key("j", "next ticket"), key("k", "previous ticket"), key("r", "reply"),
+        key("d", "done without reply"), key("c", "claim"), key("/", "search"), key("?", "all shortcuts"))));
+  }
+
+  async open(id, { focus = false } = {}) {
+    if (this.id !== id) {
+      this.id = id;
+      this.ticket = null;
+      this.renderedSig = null;
+      this.main.replaceChildren(h("p", { class: "placeholder", role: "status" }, "Loading the conversation…"));
+      this.side.replaceChildren();
+    }
+    await this.refresh();
+    if (focus) $("#conv-title", this.main)?.focus();
+    this.stop();
+    this.timer = setInterval(() => { if (!document.hidden) this.refresh(); }, this.pollMs);
+  }
+
+  stop() { clearInterval(this.timer); this.timer = null; }
+
+  async refresh() {
+    const id = this.id;
+    if (!id) return;
+    const res = await call(`/tickets/${encodeURIComponent(id)}`);
+    if (id !== this.id) return; // the agent moved on meanwhile
+    if (!res.ok) {
+      if (!this.ticket) {
+        this.main.replaceChildren(h("div", { class: "placeholder" },
+          h("h2", { id: "conv-title", tabindex: "-1" }, res.status === 404 ? "No such ticket" : "Could not load the ticket"),
+          h("p", { class: "error" }, res.error)));
+      }
+      return;
+    }
+    const first = !this.ticket;
+    this.ticket = res.data;
+    if (first) this.build();
+    this.update();
+  }
+
+  // -- layout ----------------------------------------------------------------------------------
+  build() {
+    const t = this.ticket;
+    this.titleEl = h("h2", { id: "conv-title", tabindex: "-1" });
+    this.chips = h("div", { class: "chips" });
+    this.statusSelect = h("select", { id: "ticket-status", onchange: (e) => this.patch({ status: e.target.value }) },
+      Object.entries(STATUS_LABELS).map(([v, l]) => h("option", { value: v }, l)));
+    this.claimButton = h("button", { type: "button", class: "secondary", onclick: () => this.claim(),
+      "aria-keyshortcuts": "c" }, "Claim");
+    this.doneButton = h("button", { type: "button", class: "secondary", onclick: () => this.openDone(),
+      "aria-keyshortcuts": "d" }, "Done…");
+    const head = h("header", { class: "conv-head" },
+      h("div", { class: "conv-title-row" }, this.titleEl,
+        h("div", { class: "actions" },
+          h("label", { for: "ticket-status", class: "inline-label" }, "Status"), this.statusSelect,
+          this.claimButton, this.doneButton)),
+      this.chips);
+    this.messages = h("ol", { class: "messages", "aria-label": "Conversation, oldest first", tabindex: "0" });
+    this.main.replaceChildren(head, this.messages, this.buildReply(t));
+    this.loadTemplates();
+  }
+
+  update() {
+    const t = this.ticket;
+    const customer = this.customerName();
+    this.titleEl.textContent = customer;
+    this.titleEl.setAttribute("aria-label", `${customer}: ${CHANNEL_NAMES[t.channel] || t.channel} ${KIND_NAMES[t.kind] || t.kind}`);
+    this.chips.replaceChildren(...[
+      channelBadge(t.channel, { kind: t.kind }),
+      t.brand ? h("span", { class: "muted" }, humanize(t.brand)) : null,
+      t.subject ? h("span", { class: "subject", dir: "auto", title: t.subject }, `“${t.subject}”`) : null,
+      h("span", { class: `prio ${priorityClass(t.priority)}`, title: "Priority (0–100); why: see the side panel" },
+        h("span", { class: "visually-hidden" }, "Priority "), String(t.priority ?? 0)),
+      slaChip(t),
+      sentimentBadge(t.classification?.sentiment), languageBadge(t.language),
+      t.topic ? h("span", { class: "badge topic" }, humanize(t.topic)) : null,
+      t.assignee ? h("span", { class: "badge assignee" }, h("span", { class: "visually-hidden" }, "Assigned to "), `@${t.assignee}`)
+        : h("span", { class: "badge unassigned" }, "Unassigned"),
+      ...(t.tags || []).map((tag) => h("span", { class: "badge tag" }, `#${tag}`))].filter(Boolean));
+    this.statusSelect.value = t.status;
+    this.claimButton.hidden = t.assignee === session.agentId;
+    this.doneButton.disabled = t.status === "closed";
+    this.renderMessages();
+    this.updateReplyOptions();
+    this.renderSide();
+  }
+
+  customerName() {
+    const t = this.ticket;
+    const author = (t.messages || []).find((m) => m.direction === "in")?.author || {};
+    return t.customer?.name || author.name || (author.handle ? `@${author.handle}` : "Customer");
+  }
+
+  // -- messages --------------------------------------------------------------------------------
+  renderMessages() {
+    const list = this.ticket.messages || [];
+    const sig = JSON.stringify(list.map((m) => [m.id, m.status, m.delivery_status, m.error?.reason]));
+    if (sig === this.renderedSig) return;
+    const firstRender = this.renderedSig === null;
+    this.renderedSig = sig;
+    const box = this.messages;
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    const scrollTop = box.scrollTop;
+    box.replaceChildren(...list.map((m) => this.messageItem(m)));
+    if (!list.length) box.append(h("li", { class: "event" }, "No messages yet."));
+    if (firstRender || atBottom) box.scrollTop = box.scrollHeight; else box.scrollTop = scrollTop;
+  }
+
+  messageItem(m) {
+    const time = (iso) => h("time", { datetime: iso, title: fullTime(iso) }, clock(iso));
+    if (m.direction === "in") {
+      const a = m.author || {};
+      return h("li", { class: "msg in", dataset: { id: m.id } },
+        h("div", { class: "msg-head" },
+          h("strong", {}, a.name || a.handle || a.id || "Customer"),
+          a.handle ? h("span", { class: "muted" }, `@${a.handle}`) : null,
+          a.followers ? h("span", { class: "muted", title: "Followers" }, `${compact(a.followers)} followers`) : null,
+          a.verified ? h("span", { class: "badge verified", title: "Verified by the platform" }, "✓ Verified") : null,
+          time(m.created_at)),
+        h("p", { class: "msg-text", dir: "auto" }, m.text || "(no text)"),
+        this.attachments(m.attachments),
+        m.classification ? h("div", { class: "msg-foot" }, sentimentBadge(m.classification.sentiment),
+          m.visibility === "private" ? h("span", { class: "badge" }, "Private") : null) : null);
+    }
+    if (m.direction === "out") {
+      const status = m.status || "queued";
+      const delivery = m.delivery_status && m.delivery_status !== "sent" ? m.delivery_status : null;
+      return h("li", { class: `msg out st-${status}`, dataset: { id: m.id, status } },
+        h("div", { class: "msg-head" },
+          h("strong", {}, m.author?.name || "Us"),
+          h("span", { class: "muted" }, m.visibility === "private" ? "private reply" : "public reply"),
+          time(m.sent_at || m.created_at)),
+        h("p", { class: "msg-text", dir: "auto" }, m.text),
+        h("div", { class: "msg-foot" },
+          h("span", { class: `badge status-${status}`, "data-testid": "reply-status" }, OUT_STATUS[status] || humanize(status)),
+          delivery ? h("span", { class: `badge delivery-${delivery}` }, humanize(delivery)) : null,
+          m.template_id ? h("span", { class: "muted" }, `template ${m.template_id}`) : null),
+        (status === "failed" || m.delivery_status === "failed") && m.error?.reason
+          ? h("p", { class: "error" }, h("strong", {}, "Not delivered: "), m.error.reason) : null);
+    }
+    if (m.direction === "note") {
+      return h("li", { class: "msg note", dataset: { id: m.id } },
+        h("div", { class: "msg-head" }, h("strong", {}, "Internal note"), h("span", { class: "muted" }, m.author?.name || ""),
+          time(m.created_at)),
+        h("p", { class: "msg-text", dir: "auto" }, m.text));
+    }
+    return h("li", { class: "event", dataset: { id: m.id } },
+      h("span", {}, `${m.author?.name || "Someone"} ${this.describeEvent(m)}`), " · ", time(m.created_at));
+  }
+
+  describeEvent(m) {
+    const changes = m.changes || {};
+    const parts = Object.entries(changes)
+      .filter(([k]) => !["closed_at", "done_without_reply", "priority_overridden_by"].includes(k))
+      .map(([k, v]) => `${humanize(k).toLowerCase()} → ${v === null ? "none" : Array.isArray(v) ? v.join(", ") || "none" : humanize(String(v))}`);
+    const action = { claimed: "claimed the ticket", done: "marked it done", edited: "changed" }[m.action] || humanize(m.action || "updated").toLowerCase();
+    return m.action === "claimed" ? action : `${action}${parts.length ? `: ${parts.join("; ")}` : ""}`;
+  }
+
+  attachments(list) {
+    if (!list || !list.length) return null;
+    return h("ul", { class: "attachments", "aria-label": "Attachments" }, list.map((a, i) =>
+      h("li", {}, a.url ? h("a", { href: a.url, target: "_blank", rel: "noopener noreferrer" }, `${humanize(a.type || "file")} ${i + 1}`)
+        : `${humanize(a.type || "attachment")} ${i + 1}`)));
+  }
+
+  // -- reply box -------------------------------------------------------------------------------
+  draft() {
+    const d = this.drafts[this.id] || { text: "", visibility: null, templateId: null, key: newKey() };
+    this.drafts[this.id] = d;
+    return d;
+  }
+
+  saveDraft() {
+    const kept = Object.fromEntries(Object.entries(this.drafts).filter(([, d]) => d.text));
+    sessionStorage.setItem(DRAFTS_KEY, JSON.stringify(kept));
+  }
+
+  buildReply() {
+    const d = this.draft();
+    this.radios = {};
+    this.visHints = {};
+    this.visReasons = {};
+    const option = (value, label) => {
+      const input = h("input", { type: "radio", name: "visibility", value, id: `vis-${value}`,
+        onchange: () => { d.visibility = value; this.saveDraft(); this.updateCounter(); } });
+      this.radios[value] = input;
+      this.visHints[value] = h("span", { class: "hint", id: `vis-${value}-hint` });
+      this.visReasons[value] = h("p", { class: "hint reason", id: `vis-${value}-reason`, hidden: true });
+      input.setAttribute("aria-describedby", `vis-${value}-hint vis-${value}-reason`);
+      return h("label", { class: "vis-option", for: `vis-${value}` }, input, h("span", { class: "vis-label" }, label), this.visHints[value]);
+    };
+    this.text = h("textarea", { id: "reply-text", name: "text", rows: 3, dir: "auto",
+      "aria-describedby": "reply-count reply-error", placeholder: "Write a reply… (Ctrl+Enter sends)",
+      oninput: () => {
+        d.text = this.text.value;
+        if (!d.text) { d.templateId = null; this.templateSelect.value = ""; }
+        this.saveDraft();
+        this.updateCounter();
+        this.error.textContent = "";
+      },
+      onkeydown: (e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); }
+        if (e.key === "Escape") { e.preventDefault(); this.text.blur(); }
+      } });
+    this.text.value = d.text;
+    this.templateSelect = h("select", { id: "reply-template", disabled: true, onchange: () => this.insertTemplate() },
+      h("option", { value: "" }, "Loading templates…"));
+    this.counter = h("span", { id: "reply-count", class: "counter", "aria-live": "off" });
+    this.windowHint = h("span", { class: "muted window" });
+    this.error = h("p", { id: "reply-error", class: "error", role: "alert" });
+    this.sendButton = h("button", { type: "submit", class: "primary", "aria-keyshortcuts": "Control+Enter" }, "Send reply");
+    this.noteButton = h("button", { type: "button", class: "secondary", onclick: () => this.addNote() }, "Save as note");
+    this.replyForm = h("form", { class: "reply", "aria-label": "Reply to the customer",
+      onsubmit: (e) => { e.preventDefault(); this.send(); } },
+      h("fieldset", { class: "visibility" }, h("legend", {}, "Reply as"), option("public", "Public"), option("private", "Private"),
+        this.visReasons.public, this.visReasons.private),
+      h("label", { for: "reply-text", class: "visually-hidden" }, "Reply text"),
+      this.text,
+      h("div", { class: "reply-foot" },
+        h("div", { class: "template-field" }, h("label", { for: "reply-template", class: "visually-hidden" }, "Template"), this.templateSelect),
+        this.counter, this.windowHint, h("span", { class: "spacer" }), this.noteButton, this.sendButton),
+      this.error);
+    return this.replyForm;
+  }
+
+  updateReplyOptions() {
+    const options = this.ticket.reply_options || {};
+    const d = this.draft();
+    for (const vis of ["public", "private"]) {
+      const o = options[vis] || { allowed: false, reason: "not available" };
+      this.radios[vis].disabled = !o.allowed;
+      this.visHints[vis].textContent = o.allowed ? `via ${o.via || vis}` : "not possible";
+      this.visReasons[vis].textContent = o.allowed ? "" : `${vis === "public" ? "Public" : "Private"}: ${o.reason}`;
+      this.visReasons[vis].hidden = o.allowed;
+    }
+    // keep the agent's choice while it is allowed; else the first allowed side
+    if (!d.visibility || !options[d.visibility]?.allowed) {
+      d.visibility = ["public", "private"].find((v) => options[v]?.allowed) || null;
+    }
+    for (const vis of ["public", "private"]) this.radios[vis].checked = vis === d.visibility;
+    this.updateCounter();
+  }
+
+  currentOption() {
+    const d = this.draft();
+    return d.visibility ? this.ticket.reply_options?.[d.visibility] : null;
+  }
+
+  updateCounter() {
+    const o = this.currentOption();
+    const text = this.text.value;
+    if (!o || !o.allowed) {
+      this.counter.textContent = "No reply is possible on this ticket";
+      this.counter.className = "counter over";
+      this.sendButton.disabled = true;
+      this.windowHint.textContent = "";
+      return;
+    }
+    const used = measure(text, o.counting);
+    const max = o.max_length;
+    const over = max && used > max;
+    this.counter.textContent = `${used} / ${max.toLocaleString("en")} ${unitWord(o.counting)}`;
+    this.counter.className = `counter${over ? " over" : max && used > max * 0.9 ? " near" : ""}`;
+    this.counter.title = o.unit || "";
+    this.sendButton.disabled = !text.trim() || over;
+    const closes = parseTime(o.window_closes_at);
+    this.windowHint.textContent = closes ? `reply window closes ${ago(o.window_closes_at)}` : "";
+    this.windowHint.className = `muted window${closes && closes - Date.now() < 3600_000 ? " soon" : ""}`;
+  }
+
+  async loadTemplates() {
+    const id = this.id;
+    const res = await call(`/tickets/${encodeURIComponent(id)}/templates`);
+    if (id !== this.id) return;
+    this.templates = res.ok ? res.data.items || [] : [];
+    const select = this.templateSelect;
+    if (!res.ok) {
+      select.replaceChildren(h("option", { value: "" }, res.missing ? "Templates not available" : "Templates failed to load"));
+      select.disabled = true;
+      select.title = res.error || "";
+      return;
+    }
+    select.replaceChildren(h("option", { value: "" }, this.templates.length ? "Insert a template…" : "No templates"),
+      ...this.templates.map((t) => h("option", { value: t.id }, `${t.name}${t.language ? ` (${t.language})` : ""}`)));
+    select.disabled = !this.templates.length;
+    const d = this.draft();
+    if (d.templateId) select.value = d.templateId;
+  }
+
+  insertTemplate() {
+    const d = this.draft();
+    const template = (this.templates || []).find((t) => t.id === this.templateSelect.value);
+    if (!template) { d.templateId = null; this.saveDraft(); return; }
+    const current = this.text.value;
+    const previous = (this.templates || []).find((t) => t.id === d.templateId)?.text;
+    this.text.value = !current.trim() || current === previous ? template.text : `${current.trimEnd()}\n\n${template.text}`;
+    d.text = this.text.value;
+    d.templateId = template.id;
+    this.saveDraft();
+    this.updateCounter();
+    this.text.focus();
+  }
+
+  async send() {
+    const d = this.draft();
+    const o = this.currentOption();
+    const text = this.text.value;
+    if (!o?.allowed || !text.trim() || this.sendButton.disabled) return;
+    this.sendButton.disabled = true;
+    this.error.textContent = "";
+    const body = { text, visibility: d.visibility };
+    if (d.templateId) body.template_id = d.templateId;
+    const res = await call(`/tickets/${encodeURIComponent(this.id)}/replies`, { method: "POST", body,
+      headers: { "Idempotency-Key": d.key } });
+    if (res.ok) {
+      this.clearDraft();
+      toast("Reply queued; it shows as sent once the platform has it.");
+      announce("Reply queued");
+      await this.refresh();
+      return;
+    }
+    this.error.textContent = res.status === 422 ? `The platform would refuse this: ${res.error}` : `Not sent: ${res.error}`;
+    if (res.field === "visibility") this.radios[d.visibility]?.focus(); else this.text.focus();
+    this.updateCounter();
+  }
+
+  clearDraft() {
+    this.text.value = "";
+    this.templateSelect.value = "";
+    const vis = this.draft().visibility;
+    this.drafts[this.id] = { text: "", visibility: vis, templateId: null, key: newKey() };
+    this.saveDraft();
+    this.updateCounter();
+  }
+
+  async addNote() {
+    const text = this.text.value.trim();
+    if (!text) { this.error.textContent = "Write the note in the box first."; this.text.focus(); return; }
+    const res = await call(`/tickets/${encodeURIComponent(this.id)}/notes`, { method: "POST", body: { text } });
+    if (!res.ok) { this.error.textContent = `Note not saved: ${res.error}`; return; }
+    this.clearDraft();
+    toast("Note added");
+    await this.refresh();
+  }
+
+  focusReply() {
+    if (!this.ticket) return;
+    this.text.focus();
+    this.text.setSelectionRange(this.text.value.length, this.text.value.length);
+  }
+
+  // -- ticket actions --------------------------------------------------------------------------
+  async act(path, body, { method = "POST", done } = {}) {
+    const res = await call(`/tickets/${encodeURIComponent(this.id)}${path}`, { method, body: { version: this.ticket.version, ...body } });
+    if (res.status === 409) {
+      toast("Someone changed this ticket meanwhile: reloaded it, please check and try again.", "warn");
+      await this.refresh();
+      return res;
+    }
+    if (!res.ok) {
+      toast(res.status === 403 ? `Not allowed: ${res.error}` : `Failed: ${res.error}`, "error");
+      this.update();
+      return res;
+    }
+    if (done) done(res.data);
+    await this.refresh();
+    return res;
+  }
+
+  claim() {
+    if (!this.ticket || this.ticket.assignee === session.agentId) return null;
+    return this.act("/claim", {}, { done: () => { toast("You have this ticket now"); announce("Claimed"); } });
+  }
+
+  patch(changes) {
+    return this.act("", changes, { method: "PATCH", done: () => toast("Ticket updated") });
+  }
+
+  openDone() {
+    if (!this.ticket || this.ticket.status === "closed") return;
+    const dialog = $("#done-dialog");
+    const form = $("#done-form");
+    form.reset();
+    $("#done-error").textContent = "";
+    dialog.showModal();
+    $("#done-reason").focus();
+  }
+
+  async confirmDone(reason, note) {
+    const id = this.id;
+    const res = await call(`/tickets/${encodeURIComponent(id)}/done`, { method: "POST",
+      body: { version: this.ticket.version, reason, ...(note ? { note } : {}) } });
+    if (res.status === 409) { await this.refresh(); return "The ticket changed meanwhile; it was reloaded. Check it and try again."; }
+    if (!res.ok) return res.error;
+    toast("Done. Next ticket.");
+    announce("Ticket done");
+    this.onDone(id);
+    return null;
+  }
+
+  // -- side panel: priority, facts, customer ---------------------------------------------------
+  renderSide() {
+    const t = this.ticket;
+    const factors = t.priority_factors || [];
+    const customer = t.customer || {};
+    const identities = customer.identities || [];
+    const touchpoints = [...(customer.touchpoints || [])].sort((a, b) => (parseTime(b.at) || 0) - (parseTime(a.at) || 0));
+    const others = t.other_tickets || [];
+    const scroll = this.side.scrollTop;
+    this.side.replaceChildren(
+      h("section", { class: "card", "aria-labelledby": "why-title" },
+        h("h3", { id: "why-title" }, `Why priority ${t.priority ?? 0}`),
+        factors.length ? h("ul", { class: "factors" }, factors.map((f) => h("li", {},
+          h("span", { class: `points ${f.points < 0 ? "neg" : ""}` }, f.points > 0 ? `+${f.points}` : String(f.points)),
+          h("span", { class: "factor" }, h("strong", {}, ruleName(f.rule)), h("span", { class: "muted" }, f.why || f.detail || "")))))
+          : h("p", { class: "muted" }, "No factors recorded.")),
+      h("section", { class: "card", "aria-labelledby": "facts-title" },
+        h("h3", { id: "facts-title" }, "Ticket"),
+        h("dl", { class: "facts" },
+          h("dt", {}, "SLA due"), h("dd", {}, t.sla_due_at ? [clock(t.sla_due_at), " ", slaChip(t)] : "—"),
+          h("dt", {}, "Opened"), h("dd", {}, fullTime(t.created_at)),
+          h("dt", {}, "First reply"), h("dd", {}, t.first_response_at ? clock(t.first_response_at) : "not yet"),
+          h("dt", {}, "From customer"), h("dd", {}, `${t.message_count ?? 0} message${t.message_count === 1 ? "" : "s"}`))),
+      h("section", { class: "card", "aria-labelledby": "cust-title" },
+        h("h3", { id: "cust-title" }, customer.name || this.customerName()),
+        customer.vip || customer.lifetime_value ? h("p", { class: "crm" },
+          customer.vip ? h("span", { class: "badge vip" }, "VIP") : null,
+          customer.lifetime_value ? h("span", { class: "muted" }, `Lifetime value ${Number(customer.lifetime_value).toLocaleString("en")}`) : null) : null,
+        h("ul", { class: "identities", "aria-label": "Identities" }, identities.map((i) => h("li", {},
+          channelBadge(i.platform, { label: false }),
+          h("span", { class: "ident" }, h("span", {}, i.handle ? `@${i.handle}` : i.name || i.user_id),
+            h("span", { class: "muted" }, `${CHANNEL_NAMES[i.platform] || i.platform}${i.followers != null ? ` · ${compact(i.followers)} followers` : ""}${i.verified ? " · verified" : ""}`)))))),
+      h("section", { class: "card", "aria-labelledby": "others-title" },
+        h("h3", { id: "others-title" }, `Other tickets (${others.length})`),
+        others.length ? h("ul", { class: "others" }, others.map((o) => h("li", {},
+          h("a", { href: `#/ticket/${o.id}` }, channelBadge(o.channel, { label: false }),
+            h("span", { class: "other-text", dir: "auto" }, o.last_message_preview || o.subject || o.id)),
+          h("span", { class: "muted" }, `${STATUS_LABELS[o.status] || o.status} · ${ago(o.last_inbound_at || o.created_at)}`))))
+          : h("p", { class: "muted" }, "None on any channel.")),
+      h("section", { class: "card", "aria-labelledby": "touch-title" },
+        h("h3", { id: "touch-title" }, "Timeline"),
+        touchpoints.length ? h("ol", { class: "timeline" }, touchpoints.slice(0, 30).map((p) => h("li", { class: p.direction === "out" ? "tp-out" : "tp-in" },
+          channelBadge(p.channel, { label: false }),
+          h("span", {}, p.direction === "out" ? "We replied" : `Wrote (${KIND_NAMES[p.kind] || p.kind || "message"})`),
+          p.ticket_id && p.ticket_id !== t.id ? h("a", { href: `#/ticket/${p.ticket_id}`, class: "muted" }, "other ticket") : null,
+          h("time", { class: "muted", datetime: p.at, title: fullTime(p.at) }, ago(p.at)))))
+          : h("p", { class: "muted" }, "No touchpoints yet.")));
+    this.side.scrollTop = scroll;
+  }
+}
