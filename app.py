@@ -446,6 +446,13 @@ def delete_agent(agent_id):
     return Response(body="", status_code=204)
 
 
+@app.route("/api/queues", methods=["GET"])
+def queue_counts():
+    _principal("supervisor")
+    store = _store()
+    return {"statuses": {status: store.inbox_count(status) for status in ("open", "pending", "on_hold", "closed")}}
+
+
 @app.route("/api/teams", methods=["GET"])
 def list_teams():
     _principal()

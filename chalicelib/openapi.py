@@ -86,6 +86,8 @@ def _operations() -> list[tuple]:
          "400 401 403"),
         ("delete", "/api/agents/{agent_id}", "Remove an agent (admin)", None, None, "204", None, "401 403 404"),
         ("get", "/api/teams", "Teams", None, None, "200", ITEMS, "401 403"),
+        ("get", "/api/queues", "How many tickets each status holds (supervisor)", None, None, "200", OBJECT,
+         "401 403"),
         ("put", "/api/teams/{team_id}", "Create or update a team (admin)", None, Team, "200", OBJECT, "400 401 403"),
         ("delete", "/api/teams/{team_id}", "Remove a team (admin)", None, None, "204", None, "401 403 404"),
         ("get", "/api/accounts", "Connected and discovered brand accounts (supervisor)", None, None, "200", ITEMS,

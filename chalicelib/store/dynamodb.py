@@ -425,6 +425,17 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = more
         return found, kwargs["ExclusiveStartKey"]
 
+    def inbox_count(self, status: str) -> int:
+        kwargs: dict = {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p", "Select": "COUNT",
+                        "ExpressionAttributeValues": {":p": f"INBOX#{status}"}}
+        total = 0
+        while True:
+            page = self.table.query(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     # -- outbound messages (agents' replies) -----------------------------------------------
     def put_outbound(self, message: dict, idempotency_key: Optional[str] = None) -> tuple[dict, bool]:
         """Store a queued reply once. With an idempotency key, a repeat returns the first. (msg, new)"""

@@ -99,5 +99,7 @@ def test_bulk_close_and_assign_report_each_ticket(desk):
                            role="supervisor", agent="sam")
     assert result["ok"] == 3 and {store.get_ticket(i)["status"] for i in ids} == {"closed"}
     assert {store.get_ticket(i)["done_reason"] for i in ids} == {"spam"}
+    assert _call(desk, "get", "/api/queues", role="supervisor")[1]["statuses"] == {
+        "open": 0, "pending": 0, "on_hold": 0, "closed": 3}
     assert _call(desk, "post", "/api/tickets/bulk", {"ticket_ids": ids, "action": "assign"}, role="supervisor")[0] == 400
     assert _call(desk, "post", "/api/tickets/bulk", {"ticket_ids": ids, "action": "close"}, role="agent")[0] == 403

@@ -21,7 +21,7 @@ NEEDS = {("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{templa
          ("POST", "/api/customers/{customer_id}/erase"): "admin", ("POST", "/api/tickets/bulk"): "supervisor",
          ("PUT", "/api/agents/{agent_id}"): "admin", ("DELETE", "/api/agents/{agent_id}"): "admin",
          ("PUT", "/api/teams/{team_id}"): "admin", ("DELETE", "/api/teams/{team_id}"): "admin",
-         ("GET", "/api/accounts"): "supervisor", ("PATCH", "/api/accounts/{platform}/{account_id}"): "admin",
+         ("GET", "/api/accounts"): "supervisor", ("GET", "/api/queues"): "supervisor", ("PATCH", "/api/accounts/{platform}/{account_id}"): "admin",
          ("GET", "/api/settings/{name}"): "supervisor", ("PUT", "/api/settings/{name}"): "admin"}
 ROLES = ("agent", "supervisor", "admin")
 RANK = {r: i for i, r in enumerate(ROLES)}
