@@ -60,6 +60,7 @@ export class Conversation {
       this.id = id;
       this.ticket = null;
       this.renderedSig = null;
+      this.detailsSig = null;
       this.main.replaceChildren(h("p", { class: "placeholder", role: "status" }, "Loading the conversation…"));
       this.side.replaceChildren();
     }
@@ -114,6 +115,13 @@ export class Conversation {
 
   update() {
     const t = this.ticket;
+    this.renderMessages();
+    this.updateReplyOptions();
+    // the rest is rebuilt only when it changed: a poll must not take the focus from a link in it
+    const { messages, reply_options: _, ...rest } = t;
+    const sig = JSON.stringify(rest);
+    if (sig === this.detailsSig) return;
+    this.detailsSig = sig;
     const customer = this.customerName();
     this.titleEl.textContent = customer;
     this.titleEl.setAttribute("aria-label", `${customer}: ${CHANNEL_NAMES[t.channel] || t.channel} ${KIND_NAMES[t.kind] || t.kind}`);
@@ -132,8 +140,6 @@ export class Conversation {
     this.statusSelect.value = t.status;
     this.claimButton.hidden = t.assignee === session.agentId;
     this.doneButton.disabled = t.status === "closed";
-    this.renderMessages();
-    this.updateReplyOptions();
     this.renderSide();
   }
 
@@ -412,6 +418,7 @@ export class Conversation {
     }
     if (!res.ok) {
       toast(res.status === 403 ? `Not allowed: ${res.error}` : `Failed: ${res.error}`, "error");
+      this.detailsSig = null;
       this.update();
       return res;
     }

@@ -242,6 +242,8 @@ export class Inbox {
     this.countEl.textContent = `${this.items.length}${this.nextCursor ? "+" : ""}`;
     this.countEl.setAttribute("aria-label", `${this.items.length}${this.nextCursor ? " or more" : ""} tickets`);
     this.empty.hidden = this.items.length > 0;
+    const filtered = Object.keys(this.filters).some((k) => k !== "status" && this.filters[k]);
+    this.empty.textContent = filtered ? "No tickets match these filters." : "Nothing here. New mentions appear on their own.";
     this.more.hidden = !this.nextCursor;
     const topics = new Set(this.items.map((t) => t.topic).filter(Boolean));
     this.topicList.replaceChildren(...[...topics].sort().map((t) => h("option", { value: t })));
@@ -320,9 +322,10 @@ export class Inbox {
     this.onOpen(id);
   }
 
+  // the ticket to open after `id` is done: the next below it, else above, else the top one
   neighbour(id) {
     const i = this.items.findIndex((t) => t.id === id);
-    if (i < 0) return null;
+    if (i < 0) return this.items.find((t) => t.id !== id)?.id || null;
     return (this.items[i + 1] || this.items[i - 1] || null)?.id || null;
   }
 
