@@ -373,8 +373,7 @@ export class Conversation {
       headers: { "Idempotency-Key": d.key } });
     if (res.ok) {
       this.clearDraft();
-      toast("Reply queued; it shows as sent once the platform has it.");
-      announce("Reply queued");
+      announce("Reply queued; its status shows in the conversation"); // the message itself shows queued → sent
       await this.refresh();
       return;
     }
