@@ -146,6 +146,13 @@ function route() {
 
 window.addEventListener("hashchange", route);
 
+// the skip link must not change the hash (that is the router's)
+$(".skip").addEventListener("click", (e) => {
+  e.preventDefault();
+  const target = $("#shell").hidden ? $("#signin-token") : $("#main");
+  target.focus();
+});
+
 // -- presence --------------------------------------------------------------------------------------
 async function loadPresence() {
   const select = $("#presence");

@@ -94,7 +94,7 @@ export class Supervisor {
         return h("tr", { dataset: { agent: a.id } },
           h("th", { scope: "row" }, h("span", {}, a.name || a.id), h("span", { class: "muted block" }, `@${a.id}${a.role && a.role !== "agent" ? ` · ${a.role}` : ""}`)),
           h("td", {}, h("span", { class: `presence-pill p-${a.status || "offline"}` }, humanize(a.status || "offline"))),
-          h("td", {}, h("span", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": capacity || 1, "aria-valuenow": load,
+          h("td", { class: "nowrap" }, h("span", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": capacity || 1, "aria-valuenow": load,
             "aria-label": `${load} of ${capacity} tickets` }, h("span", { class: `meter-fill${pct >= 90 ? " full" : ""}`, style: `width:${pct}%` })),
             h("span", { class: "muted" }, ` ${load} / ${capacity}`)),
           h("td", {}, (a.languages || []).map((l) => l.toUpperCase()).join(" ")),
@@ -123,7 +123,7 @@ export class Supervisor {
       control = h("select", { id: selectId, name: "assignee" },
         h("option", { value: "" }, "Unassigned"),
         this.agents.map((a) => h("option", { value: a.id, selected: a.id === current },
-          `${a.name || a.id} · ${a.status || "offline"} · ${a.load || 0}/${a.capacity || 0}`)),
+          `${a.name || a.id} ${a.load || 0}/${a.capacity || 0}${(a.status || "offline") === "online" ? "" : ` · ${a.status || "offline"}`}`)),
         current && !this.agents.some((a) => a.id === current) ? h("option", { value: current, selected: true }, current) : null);
     } else {
       control = h("input", { id: selectId, name: "assignee", value: current, placeholder: "agent id", size: 10 });
