@@ -47,31 +47,39 @@ export class Supervisor {
     if (withTable) await this.loadTickets();
   }
 
-  async countStatus(status) {
+  // Unassigned and past-SLA tickets among the first `pages` pages of a status (all, if `complete`).
+  async scan(status, pages) {
     let n = 0, unassigned = 0, breached = 0, cursor = null;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
+    for (let page = 0; page < pages; page += 1) {
       const res = await call(`/tickets${query({ status, limit: 100, cursor })}`);
       if (!res.ok) return { error: res.error };
       n += res.data.items.length;
       unassigned += res.data.items.filter((t) => !t.assignee).length;
       breached += res.data.items.filter((t) => !t.first_response_at && slaState(t.sla_due_at)?.state === "breach").length;
       cursor = res.data.next_cursor;
-      if (!cursor) return { n, unassigned, breached };
+      if (!cursor) return { n, unassigned, breached, complete: true };
     }
-    return { n, unassigned, breached, more: true };
+    return { n, unassigned, breached, complete: false };
   }
 
   async loadCounts() {
-    const counts = await Promise.all(STATUSES.map(([s]) => this.countStatus(s)));
+    // exact totals from GET /api/queues; a server without it: count by paging the inbox
+    const totals = await call("/queues");
+    const counts = await Promise.all(STATUSES.map(async ([s]) => {
+      const scanned = await this.scan(s, totals.ok ? (s === "closed" ? 0 : 1) : MAX_PAGES);
+      if (!totals.ok) return { ...scanned, more: !scanned.complete };
+      return { ...scanned, n: totals.data.statuses?.[s] ?? scanned.n, sample: !scanned.complete, error: null };
+    }));
     this.cards.replaceChildren(...STATUSES.map(([status, label], i) => {
       const c = counts[i];
       const pressed = status === this.status;
+      const among = c.sample ? " in the top 100" : "";
       return h("li", {}, h("button", { type: "button", class: `stat-card${pressed ? " active" : ""}`, "aria-pressed": String(pressed),
         dataset: { status }, onclick: () => { this.status = status; this.loadCounts(); this.loadTickets(); } },
         h("span", { class: "stat-label" }, label),
         h("span", { class: "stat-value" }, c.error ? "—" : `${c.n}${c.more ? "+" : ""}`),
         c.error ? h("span", { class: "muted" }, c.error)
-          : h("span", { class: "muted" }, status === "closed" ? "" : `${c.unassigned} unassigned${c.breached ? ` · ${c.breached} past SLA` : ""}`)));
+          : h("span", { class: "muted" }, status === "closed" ? "" : `${c.unassigned} unassigned${c.breached ? ` · ${c.breached} past SLA` : ""}${among}`)));
     }));
   }
 
