@@ -43,7 +43,8 @@ def cmd_up(args) -> int:
     from chalicelib.auth import mint
 
     token = mint("sam", "supervisor", env.local_secrets()["LOCAL_JWT_SECRET"])
-    print(f"\nThe desk is up.\n  API:        {api}/api/tickets (the web UI arrives with the agent desk issue)\n  health:     {api}/api/health\n"
+    print(f"\nThe desk is up.\n  web UI:     {api}/  (sign in with the token below)\n"
+          f"  API:        {api}/api/tickets   (described at {api}/api/openapi.json)\n  health:     {api}/api/health\n"
           f"  sandbox:    http://127.0.0.1:{sandbox_port}/_sandbox/requests\n"
           f"  login token (supervisor 'sam'):\n{token}\n"
           f"  tickets:    python -m infra.local tickets   |   "
