@@ -47,6 +47,14 @@ $("#signin-form").addEventListener("submit", async (e) => {
   startShell();
 });
 
+// A token has no line breaks: Enter in the token box signs in (Shift+Enter still breaks a line).
+$("#signin-token").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey) {
+    e.preventDefault();
+    $("#signin-form").requestSubmit();
+  }
+});
+
 function signOut(message) {
   for (const key of OUR_KEYS) sessionStorage.removeItem(key);
   showSignIn(message);
