@@ -463,7 +463,10 @@ export class Conversation {
     const factors = t.priority_factors || [];
     const customer = t.customer || {};
     const identities = customer.identities || [];
-    const touchpoints = [...(customer.touchpoints || [])].sort((a, b) => (parseTime(b.at) || 0) - (parseTime(a.at) || 0));
+    // every channel's touchpoints and the CRM's events (calls, emails, purchases), newest first
+    const crmEvents = (customer.events || []).map((e) => ({ ...e, crm: true }));
+    const touchpoints = [...(customer.touchpoints || []), ...crmEvents]
+      .sort((a, b) => (parseTime(b.at) || 0) - (parseTime(a.at) || 0));
     const others = t.other_tickets || [];
     const scroll = this.side.scrollTop;
     this.side.replaceChildren(
@@ -485,6 +488,8 @@ export class Conversation {
         customer.vip || customer.lifetime_value ? h("p", { class: "crm" },
           customer.vip ? h("span", { class: "badge vip" }, "VIP") : null,
           customer.lifetime_value ? h("span", { class: "muted" }, `Lifetime value ${Number(customer.lifetime_value).toLocaleString("en")}`) : null) : null,
+        (customer.tags || []).length ? h("p", { class: "crm", "aria-label": "Customer tags" },
+          (customer.tags || []).map((tag) => h("span", { class: "badge tag" }, `#${tag}`))) : null,
         h("ul", { class: "identities", "aria-label": "Identities" }, identities.map((i) => h("li", {},
           channelBadge(i.platform, { label: false }),
           h("span", { class: "ident" }, h("span", {}, i.handle ? `@${i.handle}` : i.name || i.user_id),
@@ -498,7 +503,12 @@ export class Conversation {
           : h("p", { class: "muted" }, "None on any channel.")),
       h("section", { class: "card", "aria-labelledby": "touch-title" },
         h("h3", { id: "touch-title" }, "Timeline"),
-        touchpoints.length ? h("ol", { class: "timeline" }, touchpoints.slice(0, 30).map((p) => h("li", { class: p.direction === "out" ? "tp-out" : "tp-in" },
+        touchpoints.length ? h("ol", { class: "timeline" }, touchpoints.slice(0, 30).map((p) => p.crm
+          ? h("li", { class: "tp-crm" },
+            h("span", { class: "badge" }, `CRM ${p.kind}`),
+            h("span", { dir: "auto" }, p.summary + (p.amount != null ? ` · ${Number(p.amount).toLocaleString("en")} ${p.currency || ""}` : "")),
+            h("time", { class: "muted", datetime: p.at, title: fullTime(p.at) }, ago(p.at)))
+          : h("li", { class: p.direction === "out" ? "tp-out" : "tp-in" },
           channelBadge(p.channel, { label: false }),
           h("span", {}, p.direction === "out" ? "We replied" : `Wrote (${KIND_NAMES[p.kind] || p.kind || "message"})`),
           p.ticket_id && p.ticket_id !== t.id ? h("a", { href: `#/ticket/${p.ticket_id}`, class: "muted" }, "other ticket") : null,

@@ -87,6 +87,13 @@ def test_an_agent_sees_a_mention_arrive_answers_it_with_a_template_and_sees_it_s
     expect(rows).to_have_count(expected + 1)
     page.screenshot(path=str(SCREENSHOTS / "inbox.png"))
 
+    # (the CRM knows Rosa bought a suitcase: the event joins her timeline)
+    rosa = next(t for t in stack.tickets(ana) if marker in (t["last_message_preview"] or ""))
+    imported = stack.post(f"/customers/{rosa['customer_id']}/events", stack.token("sam", "supervisor"), {"events": [
+        {"kind": "purchase", "at": "2026-11-02T09:00:00+00:00", "summary": "Cabin suitcase", "amount": 129,
+         "currency": "EUR"}]})
+    assert imported.status_code == 201, imported.text
+
     # When the agent opens it, then the conversation, why its priority and the customer show
     row.locator("a").click()
     expect(page).to_have_url(re.compile(r"#/ticket/"))
@@ -95,6 +102,7 @@ def test_an_agent_sees_a_mention_arrive_answers_it_with_a_template_and_sees_it_s
     expect(page.locator(".msg.in")).to_contain_text(marker)
     expect(page.locator(".factors li").first).to_be_visible()
     expect(page.locator(".sidebar .identities")).to_contain_text("@rosa_flies")
+    expect(page.locator(".sidebar .timeline")).to_contain_text("Cabin suitcase")
     expect(page.locator("#vis-public")).to_be_checked()
 
     # The counter counts as X does (CJK weighs 2) and will not send what X would refuse
