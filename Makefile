@@ -21,7 +21,7 @@ run: install
 	$(PY) -m infra.local up $(ARGS)
 
 test: install
-	$(PY) -m pytest -n 2 -q tests
+	$(PY) -m pytest -n 2 --dist loadfile -q tests
 
 bench: install
 	$(PY) -m bench

@@ -14,6 +14,36 @@ WEBHOOK_CONTENT_TYPES = ["application/json", "text/plain", "application/octet-st
                          "application/x-www-form-urlencoded"]
 
 
+@app.authorizer(ttl_seconds=300, header="Authorization")
+def desk_authorizer(auth_request):
+    """The one authorizer of every /api route but health: a Cognito ID token (RS256, the pool's
+    JWKS) in AWS, a local HS256 token locally and in tests. A bad or missing token is a 401 before
+    any route runs; a good one passes with the agent and role, and each route checks the role
+    it needs (403). API Gateway caches the answer per token for five minutes."""
+    from chalice import AuthResponse
+
+    from chalicelib.auth import Forbidden, Unauthorized, authenticate
+
+    try:
+        principal = authenticate({"authorization": auth_request.token or ""})
+    except Unauthorized:
+        _unauthorized()
+    except Forbidden:  # signed and valid, but no desk group: the route answers 403
+        return AuthResponse(routes=["*"], principal_id="none", context={"agent_id": "", "role": ""})
+    return AuthResponse(routes=["*"], principal_id=principal.agent_id,
+                        context={"agent_id": principal.agent_id, "role": principal.role})
+
+
+def _unauthorized():
+    """API Gateway answers 401 when a Lambda authorizer fails with exactly "Unauthorized";
+    `chalice local` and its test client need their own error for the same answer."""
+    try:
+        from chalice.local import NotAuthorizedError  # not in the Lambda package
+    except ImportError:
+        raise Exception("Unauthorized")  # noqa: TRY002 - the message API Gateway looks for
+    raise NotAuthorizedError({"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message":"Unauthorized"}')
+
+
 def _answer(answer) -> Response:
     return Response(body=answer.body, status_code=answer.status,
                     headers={"Content-Type": "application/json"})
@@ -145,7 +175,7 @@ def health():
     return {"status": "ok"}
 
 
-@app.route("/api/openapi.json", methods=["GET"])
+@app.route("/api/openapi.json", methods=["GET"], authorizer=desk_authorizer)
 def openapi_document():
     from chalicelib.openapi import document
 
@@ -153,7 +183,7 @@ def openapi_document():
     return document()
 
 
-@app.route("/api/tickets", methods=["GET"])
+@app.route("/api/tickets", methods=["GET"], authorizer=desk_authorizer)
 def list_tickets():
     from pydantic import ValidationError
 
@@ -170,7 +200,7 @@ def list_tickets():
         return _error(400, "cursor: not a cursor this API gave out")
 
 
-@app.route("/api/tickets/{ticket_id}", methods=["GET"])
+@app.route("/api/tickets/{ticket_id}", methods=["GET"], authorizer=desk_authorizer)
 def get_ticket(ticket_id):
     from chalicelib import api
     from chalicelib.errors import NotFound
@@ -182,7 +212,7 @@ def get_ticket(ticket_id):
         return _error(404, "no such ticket")
 
 
-@app.route("/api/tickets/{ticket_id}/corrections", methods=["POST"])
+@app.route("/api/tickets/{ticket_id}/corrections", methods=["POST"], authorizer=desk_authorizer)
 def correct_classification(ticket_id):
     from pydantic import ValidationError
 
@@ -200,7 +230,7 @@ def correct_classification(ticket_id):
         return _error(404, "no such inbound message on this ticket")
 
 
-@app.route("/api/tickets/{ticket_id}/replies", methods=["POST"])
+@app.route("/api/tickets/{ticket_id}/replies", methods=["POST"], authorizer=desk_authorizer)
 def post_reply(ticket_id):
     from pydantic import ValidationError
 
@@ -226,7 +256,7 @@ def post_reply(ticket_id):
     return Response(body=message, status_code=202 if new else 200, headers={"Content-Type": "application/json"})
 
 
-@app.route("/api/tickets/{ticket_id}", methods=["PATCH"])
+@app.route("/api/tickets/{ticket_id}", methods=["PATCH"], authorizer=desk_authorizer)
 def patch_ticket(ticket_id):
     from chalicelib import tickets
 
@@ -235,7 +265,7 @@ def patch_ticket(ticket_id):
                                                     principal))
 
 
-@app.route("/api/tickets/{ticket_id}/notes", methods=["POST"])
+@app.route("/api/tickets/{ticket_id}/notes", methods=["POST"], authorizer=desk_authorizer)
 def post_note(ticket_id):
     from chalicelib import tickets
 
@@ -244,7 +274,7 @@ def post_note(ticket_id):
                                                         principal.agent_id), status=201)
 
 
-@app.route("/api/tickets/{ticket_id}/done", methods=["POST"])
+@app.route("/api/tickets/{ticket_id}/done", methods=["POST"], authorizer=desk_authorizer)
 def mark_done(ticket_id):
     from chalicelib import tickets
 
@@ -253,7 +283,7 @@ def mark_done(ticket_id):
                                                     principal.agent_id))
 
 
-@app.route("/api/tickets/{ticket_id}/claim", methods=["POST"])
+@app.route("/api/tickets/{ticket_id}/claim", methods=["POST"], authorizer=desk_authorizer)
 def claim_ticket(ticket_id):
     from chalicelib import tickets
 
@@ -284,7 +314,7 @@ def _action(action, status: int = 200) -> Response:
     return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
 
 
-@app.route("/api/agents/me/status", methods=["GET"])
+@app.route("/api/agents/me/status", methods=["GET"], authorizer=desk_authorizer)
 def my_status():
     from chalicelib import tickets
     from chalicelib.errors import NotFound
@@ -296,7 +326,7 @@ def my_status():
         return _error(404, "you are not an agent of this desk yet; ask an admin to add you")
 
 
-@app.route("/api/agents/me/status", methods=["PUT"])
+@app.route("/api/agents/me/status", methods=["PUT"], authorizer=desk_authorizer)
 def set_my_status():
     from chalicelib import tickets
 
@@ -305,7 +335,7 @@ def set_my_status():
                                                             tickets.PresenceRequest.model_validate(body)))
 
 
-@app.route("/api/tickets/{ticket_id}/templates", methods=["GET"])
+@app.route("/api/tickets/{ticket_id}/templates", methods=["GET"], authorizer=desk_authorizer)
 def ticket_templates(ticket_id):
     from chalicelib import templates
     from chalicelib.errors import NotFound
@@ -317,13 +347,13 @@ def ticket_templates(ticket_id):
         return _error(404, "no such ticket")
 
 
-@app.route("/api/templates", methods=["GET"])
+@app.route("/api/templates", methods=["GET"], authorizer=desk_authorizer)
 def list_templates():
     _principal()
     return {"items": _store().templates()}
 
 
-@app.route("/api/templates/{template_id}", methods=["PUT"])
+@app.route("/api/templates/{template_id}", methods=["PUT"], authorizer=desk_authorizer)
 def put_template(template_id):
     from pydantic import ValidationError
 
@@ -341,7 +371,7 @@ def put_template(template_id):
         return _error(409, "the template changed since the version you edited; reload and retry")
 
 
-@app.route("/api/templates/{template_id}", methods=["DELETE"])
+@app.route("/api/templates/{template_id}", methods=["DELETE"], authorizer=desk_authorizer)
 def delete_template(template_id):
     _principal("admin")
     if not _store().delete_template(template_id):
@@ -349,14 +379,14 @@ def delete_template(template_id):
     return Response(body="", status_code=204)
 
 
-@app.route("/api/agents", methods=["GET"])
+@app.route("/api/agents", methods=["GET"], authorizer=desk_authorizer)
 def list_agents():
     _principal("supervisor")
     fields = ("id", "name", "status", "load", "capacity", "languages", "teams", "skills", "role", "status_changed_at")
     return {"items": [{k: a.get(k) for k in fields} for a in _store().agents()]}
 
 
-@app.route("/api/reports/summary", methods=["GET"])
+@app.route("/api/reports/summary", methods=["GET"], authorizer=desk_authorizer)
 def report_summary():
     from chalicelib import reports
 
@@ -370,7 +400,7 @@ def report_summary():
     return reports.summary(_store(), days)
 
 
-@app.route("/api/customers/{customer_id}", methods=["GET"])
+@app.route("/api/customers/{customer_id}", methods=["GET"], authorizer=desk_authorizer)
 def get_customer(customer_id):
     from chalicelib import customers
 
@@ -378,7 +408,7 @@ def get_customer(customer_id):
     return _action(lambda body: customers.view(_store(), customer_id))
 
 
-@app.route("/api/customers/{customer_id}", methods=["PATCH"])
+@app.route("/api/customers/{customer_id}", methods=["PATCH"], authorizer=desk_authorizer)
 def patch_customer(customer_id):
     from chalicelib import customers
 
@@ -387,7 +417,7 @@ def patch_customer(customer_id):
                                                principal.agent_id))
 
 
-@app.route("/api/customers/{customer_id}/merge", methods=["POST"])
+@app.route("/api/customers/{customer_id}/merge", methods=["POST"], authorizer=desk_authorizer)
 def merge_customers(customer_id):
     from chalicelib import customers
 
@@ -397,7 +427,7 @@ def merge_customers(customer_id):
                                                 principal.agent_id))
 
 
-@app.route("/api/customers/{customer_id}/merges/{merge_id}/undo", methods=["POST"])
+@app.route("/api/customers/{customer_id}/merges/{merge_id}/undo", methods=["POST"], authorizer=desk_authorizer)
 def undo_merge(customer_id, merge_id):
     from chalicelib import customers
 
@@ -405,7 +435,7 @@ def undo_merge(customer_id, merge_id):
     return _action(lambda body: customers.undo_merge(_store(), customer_id, merge_id, principal.agent_id))
 
 
-@app.route("/api/customers/{customer_id}/events", methods=["POST"])
+@app.route("/api/customers/{customer_id}/events", methods=["POST"], authorizer=desk_authorizer)
 def import_customer_events(customer_id):
     from chalicelib import customers
 
@@ -414,7 +444,7 @@ def import_customer_events(customer_id):
                                                         customers.EventImport.model_validate(body)), status=201)
 
 
-@app.route("/api/customers/{customer_id}/erase", methods=["POST"])
+@app.route("/api/customers/{customer_id}/erase", methods=["POST"], authorizer=desk_authorizer)
 def erase_customer(customer_id):
     from chalicelib import customers
 
@@ -422,7 +452,7 @@ def erase_customer(customer_id):
     return _action(lambda body: customers.erase(_store(), customer_id, principal.agent_id))
 
 
-@app.route("/api/tickets/bulk", methods=["POST"])
+@app.route("/api/tickets/bulk", methods=["POST"], authorizer=desk_authorizer)
 def bulk_tickets():
     from chalicelib import admin
 
@@ -430,7 +460,7 @@ def bulk_tickets():
     return _action(lambda body: admin.bulk(_store(), admin.BulkRequest.model_validate(body), principal))
 
 
-@app.route("/api/agents/{agent_id}", methods=["PUT"])
+@app.route("/api/agents/{agent_id}", methods=["PUT"], authorizer=desk_authorizer)
 def put_agent(agent_id):
     from chalicelib import admin
 
@@ -438,7 +468,7 @@ def put_agent(agent_id):
     return _action(lambda body: admin.put_agent(_store(), admin.Agent.model_validate({**body, "id": agent_id})))
 
 
-@app.route("/api/agents/{agent_id}", methods=["DELETE"])
+@app.route("/api/agents/{agent_id}", methods=["DELETE"], authorizer=desk_authorizer)
 def delete_agent(agent_id):
     _principal("admin")
     if not _store().delete_agent(agent_id):
@@ -446,20 +476,20 @@ def delete_agent(agent_id):
     return Response(body="", status_code=204)
 
 
-@app.route("/api/queues", methods=["GET"])
+@app.route("/api/queues", methods=["GET"], authorizer=desk_authorizer)
 def queue_counts():
     _principal("supervisor")
     store = _store()
     return {"statuses": {status: store.inbox_count(status) for status in ("open", "pending", "on_hold", "closed")}}
 
 
-@app.route("/api/teams", methods=["GET"])
+@app.route("/api/teams", methods=["GET"], authorizer=desk_authorizer)
 def list_teams():
     _principal()
     return {"items": _store().teams()}
 
 
-@app.route("/api/teams/{team_id}", methods=["PUT"])
+@app.route("/api/teams/{team_id}", methods=["PUT"], authorizer=desk_authorizer)
 def put_team(team_id):
     from chalicelib import admin
 
@@ -467,7 +497,7 @@ def put_team(team_id):
     return _action(lambda body: admin.put_team(_store(), admin.Team.model_validate({**body, "id": team_id})))
 
 
-@app.route("/api/teams/{team_id}", methods=["DELETE"])
+@app.route("/api/teams/{team_id}", methods=["DELETE"], authorizer=desk_authorizer)
 def delete_team(team_id):
     _principal("admin")
     if not _store().delete_team(team_id):
@@ -475,7 +505,7 @@ def delete_team(team_id):
     return Response(body="", status_code=204)
 
 
-@app.route("/api/accounts", methods=["GET"])
+@app.route("/api/accounts", methods=["GET"], authorizer=desk_authorizer)
 def list_accounts():
     _principal("supervisor")
     fields = ("platform", "account_id", "brand", "name", "status", "handle", "human_agent_tag", "callback_url",
@@ -483,7 +513,7 @@ def list_accounts():
     return {"items": [{k: a.get(k) for k in fields} for a in _store().accounts()]}
 
 
-@app.route("/api/accounts/{platform}/{account_id}", methods=["PATCH"])
+@app.route("/api/accounts/{platform}/{account_id}", methods=["PATCH"], authorizer=desk_authorizer)
 def patch_account(platform, account_id):
     from chalicelib import admin
 
@@ -492,7 +522,7 @@ def patch_account(platform, account_id):
                                                     admin.AccountPatch.model_validate(body)))
 
 
-@app.route("/api/settings/{name}", methods=["GET"])
+@app.route("/api/settings/{name}", methods=["GET"], authorizer=desk_authorizer)
 def get_settings(name):
     from chalicelib import admin
 
@@ -500,7 +530,7 @@ def get_settings(name):
     return _action(lambda body: admin.get_settings(_store(), name))
 
 
-@app.route("/api/settings/{name}", methods=["PUT"])
+@app.route("/api/settings/{name}", methods=["PUT"], authorizer=desk_authorizer)
 def put_settings(name):
     from chalicelib import admin
 
@@ -508,7 +538,7 @@ def put_settings(name):
     return _action(lambda body: admin.put_settings(_store(), name, body, principal.agent_id))
 
 
-@app.route("/api/rules/{brand}", methods=["GET"])
+@app.route("/api/rules/{brand}", methods=["GET"], authorizer=desk_authorizer)
 def get_rules(brand):
     from chalicelib import api
 
@@ -516,7 +546,7 @@ def get_rules(brand):
     return api.get_rules(_store(), brand)
 
 
-@app.route("/api/rules/{brand}", methods=["PUT"])
+@app.route("/api/rules/{brand}", methods=["PUT"], authorizer=desk_authorizer)
 def put_rules(brand):
     from pydantic import ValidationError
 
@@ -572,12 +602,14 @@ def _body() -> dict:
 
 
 def _principal(role: str = "agent"):
-    from chalicelib.auth import Forbidden, Unauthorized, authenticate
+    """Who is calling, as desk_authorizer established it, and whether their role may do this."""
+    from chalicelib.auth import ROLE_RANK, Forbidden, Principal
 
+    context = (app.current_request.context or {}).get("authorizer") or {}
+    if context.get("role") not in ROLE_RANK:
+        raise _Refused(403, "no desk role in token")
     try:
-        return authenticate(app.current_request.headers).require(role)
-    except Unauthorized as err:
-        raise _Refused(401, str(err))
+        return Principal(agent_id=context["agent_id"], role=context["role"]).require(role)
     except Forbidden as err:
         raise _Refused(403, str(err))
 

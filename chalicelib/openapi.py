@@ -116,7 +116,10 @@ EXTRA_QUERY = {"/api/reports/summary": {"days": {"type": "integer", "minimum": 1
 
 @lru_cache(maxsize=1)
 def document() -> dict:
-    schemas: dict = {"Error": _error(), "Ticket": TICKET}
+    schemas: dict = {"Error": _error(), "Ticket": TICKET,
+                     # the 401 comes from API Gateway's authorizer step, in its own shape
+                     "Unauthorized": {"type": "object", "required": ["message"],
+                                      "properties": {"message": {"type": "string"}}}}
     paths: dict = {}
     for method, path, summary, query, body, ok, ok_schema, errors in _operations():
         operation: dict = {"summary": summary, "operationId": f"{method}_{path}".replace("/", "_").strip("_"),
@@ -132,8 +135,9 @@ def document() -> dict:
         operation["responses"][ok] = ({"description": "done"} if ok_schema is None else
                                       {"description": "done", "content": {"application/json": {"schema": ok_schema}}})
         for status in errors.split():
+            schema = "Unauthorized" if status == "401" else "Error"
             operation["responses"][status] = {"description": ERRORS[status], "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
         paths.setdefault(path, {})[method] = operation
     return {"openapi": "3.1.0",
             "info": {"title": "Social care desk: agent API", "version": "1.0.0",

@@ -30,6 +30,8 @@ def chalice_functions() -> dict[str, str]:
     functions = {"APIHandler": "api"}
     for handler in app.event_sources:
         functions[to_cfn_resource_name(handler.name)] = type(handler).__name__
+    for authorizer in app.builtin_auth_handlers:  # the API's token authorizer is a function too
+        functions[to_cfn_resource_name(authorizer.name)] = "authorizer"
     return functions
 
 

@@ -94,9 +94,14 @@ def test_the_unknown_shape_was_quarantined_and_the_unsigned_request_left_no_trac
     assert not any("spoof" in m["text"] for t in _tickets(running) for m in t["messages"])
 
 
-def test_the_poller_read_the_sandbox_over_http(running):
+def _mention_polls(running) -> list[dict]:
     recorded = requests.get(f"{running['sandbox']}/_sandbox/requests", timeout=5).json()["requests"]
-    calls = [r for r in recorded if r["path"].endswith("/mentions")]
+    return [r for r in recorded if r["path"].endswith("/mentions")]
+
+
+def test_the_poller_read_the_sandbox_over_http(running):
+    _wait(lambda: _mention_polls(running), 30)
+    calls = _mention_polls(running)
     assert calls and calls[0]["method"] == "GET" and calls[0]["headers"]
     assert "public_metrics" in calls[0]["query"]["user.fields"]
 
@@ -104,6 +109,7 @@ def test_the_poller_read_the_sandbox_over_http(running):
 def test_the_api_lists_tickets_by_priority_for_a_token_and_refuses_without(running):
     token = _cli(running, "token", "--agent", "zofia", "--role", "agent").strip()
     assert requests.get(f"{running['api']}/api/tickets", timeout=5).status_code == 401
+    _wait(lambda: len(_tickets(running)) >= 6, 60)
     page = requests.get(f"{running['api']}/api/tickets", params={"limit": 5},
                         headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
     priorities = [t["priority"] for t in page["items"]]

@@ -55,7 +55,7 @@ def test_the_table_is_the_one_tests_and_the_local_stack_use(template):
 
 def test_every_function_gets_resource_names_and_no_secret_in_its_environment(template):
     functions = {n: r for n, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert len(functions) == 6
+    assert len(functions) == 7  # six handlers and the API's authorizer
     for res in functions.values():
         variables = res["Properties"]["Environment"]["Variables"]
         assert variables["TABLE_NAME"] == {"Ref": "Table"}
@@ -77,3 +77,15 @@ def test_the_outbound_worker_knows_the_queues_receive_limit_and_outlives_no_leas
     assert int(redrive["maxReceiveCount"]) == worker.DEFAULT_MAX_RECEIVES
     # a send attempt holds its lease longer than the function may run: no second worker can cut in
     assert template["OutboundWorker"]["Properties"]["Timeout"] < worker.LEASE.total_seconds()
+
+
+def test_every_api_route_but_health_goes_through_the_one_authorizer(template):
+    api = template["RestAPI"]["Properties"]["DefinitionBody"]
+    assert set(api["securityDefinitions"]) == {"desk_authorizer"}
+    for path, methods in api["paths"].items():
+        for method, operation in methods.items():
+            if method == "options" or not path.startswith("/api"):
+                continue
+            expected = [] if path == "/api/health" else [{"desk_authorizer": []}]
+            assert operation.get("security", []) == expected, (method, path)
+    assert template["DeskAuthorizer"]["Type"] == "AWS::Serverless::Function"
