@@ -169,6 +169,20 @@ def _static(name: str) -> Response:
                                                          "X-Content-Type-Options": "nosniff"})
 
 
+@app.route("/auth/config", methods=["GET"])
+def auth_config():
+    """How the web UI signs in: Cognito's hosted UI when a pool is configured, else a pasted token."""
+    import os
+
+    from chalicelib.auth import cognito_pool
+
+    pool, hosted = cognito_pool(), os.environ.get("COGNITO_HOSTED_UI_URL", "").rstrip("/")
+    if pool is None or not hosted:
+        return {"mode": "token"}
+    return {"mode": "cognito", "authorize_url": f"{hosted}/oauth2/authorize", "logout_url": f"{hosted}/logout",
+            "client_id": pool.client_id, "scope": "openid email profile"}
+
+
 # -- agent API --------------------------------------------------------------------------------
 @app.route("/api/health", methods=["GET"])
 def health():

@@ -25,7 +25,7 @@ export const session = {
       return null;
     }
   },
-  get agentId() { return this.claims?.sub || ""; },
+  get agentId() { return this.claims?.["cognito:username"] || this.claims?.sub || ""; },  // as the API decides
   get role() {
     const groups = this.claims?.["cognito:groups"] || [];
     if (groups.includes("admins")) return "admin";

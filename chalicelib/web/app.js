@@ -19,7 +19,35 @@ let views = null; // built after sign-in
 let current = null; // the mounted view's name
 
 // -- sign-in ---------------------------------------------------------------------------------------
+// In AWS the desk signs in through Cognito's hosted UI (implicit grant): it comes back with the ID
+// token in the address fragment, checked against the state we sent. Locally a token is pasted.
+const SSO_STATE = "care-desk-sso-state";
+
+function tokenFromRedirect() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get("id_token");
+  if (!token) return null;
+  const expected = sessionStorage.getItem(SSO_STATE);
+  sessionStorage.removeItem(SSO_STATE);
+  history.replaceState(null, "", location.pathname + location.search + "#/inbox");
+  return expected && fragment.get("state") === expected ? token : null;
+}
+
+async function offerHostedSignIn() {
+  let config = { mode: "token" };
+  try { config = await (await fetch("/auth/config")).json(); } catch { /* stay with the token box */ }
+  if (config.mode !== "cognito") return;
+  const state = crypto.randomUUID();
+  sessionStorage.setItem(SSO_STATE, state);
+  const params = new URLSearchParams({ response_type: "token", client_id: config.client_id, scope: config.scope,
+    redirect_uri: location.origin + location.pathname, state });
+  $("#signin-sso-link").href = `${config.authorize_url}?${params}`;
+  $("#signin-sso").hidden = false;
+  $("#signin-paste-help").hidden = true;
+}
+
 function showSignIn(message = "") {
+  offerHostedSignIn();
   stopAll();
   views = null;
   current = null;
@@ -229,4 +257,6 @@ setInterval(() => {
 }, 1000);
 
 // -- boot ------------------------------------------------------------------------------------------
-if (session.token) startShell(); else showSignIn();
+const redirected = tokenFromRedirect();
+if (redirected) session.token = redirected;
+if (session.token) startShell(); else showSignIn(location.hash.includes("error=") ? "Sign-in was refused." : "");

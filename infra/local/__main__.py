@@ -24,6 +24,15 @@ def cmd_up(args) -> int:
     print(f"starting moto on :{aws_port}, platform sandbox on :{sandbox_port}", flush=True)
     services.start_moto(aws_port)
     services.start_sandbox(sandbox_port)
+    if args.cognito:  # sign in through the sandbox's stand-in for a Cognito user pool
+        import os
+
+        from infra.local import cognito
+
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        os.environ.update({"COGNITO_USER_POOL_ID": cognito.POOL_ID, "COGNITO_APP_CLIENT_ID": cognito.CLIENT_ID,
+                           "COGNITO_JWKS_URL": f"{sandbox_url}/cognito/.well-known/jwks.json",
+                           "COGNITO_HOSTED_UI_URL": f"{sandbox_url}/cognito"})
     print("bootstrap:", json.dumps(stack.bootstrap()), flush=True)
     print("seed:", json.dumps(demo.seed(stack.store())), flush=True)
     handlers = stack.load_handlers()
@@ -115,6 +124,8 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the whole desk on this machine")
     up.add_argument("--no-traffic", action="store_true", help="do not replay the demo traffic")
+    up.add_argument("--cognito", action="store_true",
+                    help="sign in through a stand-in Cognito hosted UI (RS256 tokens) as in AWS")
     up.set_defaults(func=cmd_up)
     sub.add_parser("bootstrap", help="create table, queues, DLQs, bucket and secrets").set_defaults(
         func=cmd_bootstrap)

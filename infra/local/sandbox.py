@@ -688,6 +688,12 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/_sandbox/") or path == "/_sandbox":
                 self._control(path, query, text)
                 return
+            if path.startswith("/cognito/"):  # the user pool's hosted UI and JWKS (infra/local/cognito.py)
+                from infra.local import cognito
+
+                status, headers, payload = cognito.handle(self.command, path, query, text)
+                content_type = headers.pop("Content-Type", "text/plain")
+                return self._send(status, payload, headers, content_type=content_type)
             self.state.record({"method": self.command, "path": path, "query": query,
                                "headers": dict(self.headers.items()), "body": text})
             self._platform(path, query, text)

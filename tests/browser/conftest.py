@@ -123,7 +123,8 @@ def stack(tmp_path_factory):
     env["LOCAL_STATE_DIR"] = str(state_dir)
     log_path = tmp_path_factory.mktemp("log") / "up.log"
     log = log_path.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local", "up", "--no-traffic"], cwd=ROOT, env=env,
+    # --cognito: the API also takes RS256 ID tokens from the sandbox's stand-in user pool, as in AWS
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local", "up", "--no-traffic", "--cognito"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     api = f"http://127.0.0.1:{ports['API_PORT']}"
     def healthy() -> bool:

@@ -253,3 +253,26 @@ def test_the_reply_counter_counts_every_platform_as_the_server_does(page):
         return texts.map((t) => [m.measure(t, "x"), m.measure(t, "characters"), m.measure(t, "bytes")]);
     }""", COUNT_SAMPLES)
     assert counted == [[x_weighted_length(t), len(t), len(t.encode("utf-8"))] for t in COUNT_SAMPLES]
+
+
+def test_an_agent_signs_in_through_the_user_pools_hosted_ui(stack, page):
+    """In AWS the desk signs in with Cognito's hosted UI; the sandbox stands in for the pool."""
+    import base64
+
+    page.goto(stack.ui)
+    page.get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/cognito/oauth2/authorize\?.*response_type=token"))
+    page.get_by_label("User name").fill("wei")
+    page.get_by_label("Group").select_option("supervisors")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Sections").wait_for()
+    expect(page.locator(".topbar")).to_contain_text("wei")
+    expect(page.get_by_role("link", name="Supervisor")).to_be_visible()  # the pool's group is the role
+    assert "id_token" not in page.url  # the token left the address bar
+    token = page.evaluate("sessionStorage.getItem('care-desk-token')")
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["alg"] == "RS256"
+    # and a forged redirect (no matching state) does not sign anyone in
+    page.evaluate("sessionStorage.clear()")
+    page.goto(stack.ui.split("#")[0] + f"#id_token={token}&state=forged")
+    expect(page.get_by_label("Access token")).to_be_visible()

@@ -88,3 +88,14 @@ def test_a_token_without_a_desk_group_is_403(desk):
     token = jwt.encode({"sub": "ana", "cognito:groups": ["marketing"], "exp": int(time.time()) + 60},
                        TEST_SECRETS["LOCAL_JWT_SECRET"], algorithm="HS256")
     assert _call(desk, "GET", "/api/tickets", token) == 403
+
+
+def test_auth_config_tells_the_ui_how_to_sign_in(desk, aws_env):
+    assert json.loads(desk.client.http.get("/auth/config").body) == {"mode": "token"}
+    aws_env.setenv("COGNITO_USER_POOL_ID", "eu-west-1_Pool1")
+    aws_env.setenv("COGNITO_APP_CLIENT_ID", "client-1")
+    aws_env.setenv("COGNITO_HOSTED_UI_URL", "https://desk.auth.eu-west-1.amazoncognito.com/")
+    config = json.loads(desk.client.http.get("/auth/config").body)
+    assert config == {"mode": "cognito", "client_id": "client-1", "scope": "openid email profile",
+                      "authorize_url": "https://desk.auth.eu-west-1.amazoncognito.com/oauth2/authorize",
+                      "logout_url": "https://desk.auth.eu-west-1.amazoncognito.com/logout"}
