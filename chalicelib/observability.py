@@ -34,6 +34,10 @@ class M:
     FIRST_RESPONSE_TIME = "FirstResponseTime"
     OUTBOUND_RETRIES = "OutboundRetries"
     OUTBOUND_GAVE_UP = "OutboundGaveUp"
+    TICKETS_ROUTED = "TicketsRouted"
+    ROUTING_LATENCY = "RoutingLatency"
+    UNASSIGNED = "Unassigned"
+    SLA_BREACHES = "SLABreaches"
 
 
 logger = Logger(service=SERVICE)

@@ -546,27 +546,47 @@ class DynamoStore:
     def agents(self) -> list[dict]:
         return [plain(i) for i in self._query(keys.AGENTS_PK, "AGENT#")]
 
-    def assign(self, ticket_id: str, agent_id: str, expected_version: int) -> None:
+    def assign_within_capacity(self, ticket_id: str, expected_version: int, agent_id: str) -> None:
+        """Give the ticket to the agent in one transaction: their load goes up only while they are
+        online and below capacity; the ticket takes an assignee only if it has none at the version
+        read. ConcurrentUpdate("ticket ...") or ConcurrentUpdate("agent ...") says which lost."""
         try:
-            self.table.update_item(
-                Key=keys.ticket(ticket_id),
-                UpdateExpression="SET assignee = :a, version = version + :one",
-                ConditionExpression="version = :v AND attribute_not_exists(assignee)",
-                ExpressionAttributeValues={":a": agent_id, ":one": 1, ":v": expected_version})
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
+                            "UpdateExpression": "ADD #load :one",
+                            "ConditionExpression": "#status = :online AND (attribute_not_exists(#load) "
+                                                   "OR #load < #capacity)",
+                            "ExpressionAttributeNames": {"#load": "load", "#status": "status",
+                                                         "#capacity": "capacity"},
+                            "ExpressionAttributeValues": {":one": 1, ":online": "online"}}},
+                {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
+                            "UpdateExpression": "SET assignee = :a, version = version + :one REMOVE waiting_since",
+                            "ConditionExpression": "attribute_not_exists(assignee) AND version = :v",
+                            "ExpressionAttributeValues": {":a": agent_id, ":one": 1, ":v": expected_version}}},
+            ])
         except ClientError as err:
-            if _conditional_failed(err):
-                raise ConcurrentUpdate(ticket_id) from err
-            raise
+            if not _conditional_failed(err):
+                raise
+            reasons = _cancel_reasons(err)
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise ConcurrentUpdate(f"ticket {ticket_id} changed") from err
+            raise ConcurrentUpdate(f"agent {agent_id} is full or away") from err
+
+    def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
+        self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET waiting_since = if_not_exists("
+                               "waiting_since, :t)", ConditionExpression="attribute_exists(PK)",
+                               ExpressionAttributeValues={":t": since_iso})
+
+    def add_agent_load(self, agent_id: str, delta: int) -> None:
+        self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #l :d",
+                               ExpressionAttributeNames={"#l": "load"},
+                               ExpressionAttributeValues={":d": delta})
 
     def set_agent_status(self, agent_id: str, status: str, at_iso: str) -> None:
         self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="SET #s = :s, status_changed_at = :t",
                                ExpressionAttributeNames={"#s": "status"},
                                ExpressionAttributeValues={":s": status, ":t": at_iso})
 
-    def add_agent_load(self, agent_id: str, delta: int) -> None:
-        self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #l :d",
-                               ExpressionAttributeNames={"#l": "load"},
-                               ExpressionAttributeValues={":d": delta})
 
     def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
         from boto3.dynamodb.conditions import Key
