@@ -86,9 +86,16 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
         ticket = store.get_ticket(request.ticket_id)
         if not ticket or ticket.get("status") == "closed":
             return None
-        if ticket.get("assignee"):
-            return ticket["assignee"]  # a redelivered request, or another router won
         moment = now or utcnow()
+        if ticket.get("assignee"):
+            holder = store.get_agent(ticket["assignee"]) or {}
+            if holder.get("status") == "online" or request.reason == "new_ticket":
+                return ticket["assignee"]  # a redelivered request, or another router won
+            try:  # the customer wrote again and their agent is away: never leave it with them
+                store.release(ticket["id"], ticket["version"], ticket["assignee"], moment.isoformat())
+            except ConcurrentUpdate:
+                pass
+            continue
         lost_ticket = False
         for agent in candidates(ticket, store.agents(), settings, moment):
             try:
@@ -104,6 +111,29 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
             _waiting(ticket, store, moment)
             return None
     return None
+
+
+def on_presence(store: DynamoStore, agent_id: str, status: str, send, now: Optional[datetime] = None) -> dict:
+    """An agent going away or offline gives back what they have not answered; an agent coming
+    online is offered the waiting tickets, highest priority first (through the routing queue)."""
+    moment = now or utcnow()
+    released, offered = [], []
+    if status in ("away", "offline"):
+        for ticket in store.assigned_to(agent_id):
+            if ticket.get("first_response_at"):
+                continue  # answered: the conversation stays with them
+            try:
+                store.release(ticket["id"], ticket["version"], agent_id, moment.isoformat())
+            except ConcurrentUpdate:
+                continue
+            released.append(ticket["id"])
+    if status == "online":
+        agent = store.get_agent(agent_id) or {}
+        room = max(agent.get("capacity", 0) - agent.get("load", 0), 0)
+        offered = [t["id"] for t in store.waiting(room * 3)] if room else []
+    for ticket_id in released + offered:
+        send(RoutingRequest(ticket_id=ticket_id, message_id="", reason="new_message", priority=0).model_dump_json())
+    return {"released": released, "offered": offered}
 
 
 def _routed(ticket: dict, agent: dict, moment: datetime) -> None:

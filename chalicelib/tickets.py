@@ -182,4 +182,9 @@ def set_presence(store: DynamoStore, agent_id: str, request: PresenceRequest) ->
     if store.get_agent(agent_id) is None:
         raise NotFound(f"agent {agent_id}")
     store.set_agent_status(agent_id, request.status, utcnow().isoformat())
-    return get_presence(store, agent_id)
+    from chalicelib import queues, routing
+    from chalicelib.config import settings
+
+    moved = routing.on_presence(store, agent_id, request.status,
+                                lambda body: queues.send(settings().routing_queue_url, body))
+    return {**get_presence(store, agent_id), **moved}

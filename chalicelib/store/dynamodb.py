@@ -300,6 +300,8 @@ class DynamoStore:
                     return current, False
                 condition = {"ConditionExpression": "ticket_id = :old",
                              "ExpressionAttributeValues": dynamo({":old": pointer["ticket_id"]})}
+                if current and current.get("assignee"):  # the customer is back: their agent first
+                    new_ticket = {**new_ticket, "previous_assignee": current["assignee"]}
             else:
                 condition = {"ConditionExpression": "attribute_not_exists(PK)"}
             try:
@@ -571,6 +573,38 @@ class DynamoStore:
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise ConcurrentUpdate(f"ticket {ticket_id} changed") from err
             raise ConcurrentUpdate(f"agent {agent_id} is full or away") from err
+
+    def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
+        """Take the ticket back from the agent (and one off their load), in one transaction."""
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
+                            "UpdateExpression": "SET previous_assignee = :a, waiting_since = :t, "
+                                                "version = version + :one REMOVE assignee",
+                            "ConditionExpression": "assignee = :a AND version = :v",
+                            "ExpressionAttributeValues": {":a": agent_id, ":v": expected_version, ":one": 1,
+                                                          ":t": since_iso}}},
+                {"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
+                            "UpdateExpression": "ADD #load :minus", "ConditionExpression": "#load > :zero",
+                            "ExpressionAttributeNames": {"#load": "load"},
+                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0}}},
+            ])
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(f"ticket {ticket_id} changed") from err
+            raise
+
+    def assigned_to(self, agent_id: str, status: str = "open") -> list[dict]:
+        items, cursor = [], None
+        while True:
+            page, cursor = self.inbox(status, 100, cursor, {"assignee": agent_id})
+            items += page
+            if not cursor:
+                return items
+
+    def waiting(self, limit: int) -> list[dict]:
+        """Open tickets nobody has, highest priority first."""
+        return self.inbox("open", limit, None, {"assignee": "none"})[0]
 
     def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
         self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET waiting_since = if_not_exists("
