@@ -167,10 +167,26 @@ DEFAULTS = {
              resolution_minutes=1440),
         Band(name="low", min_priority=0, first_response_minutes=1440, next_response_minutes=1440,
              resolution_minutes=4320)]),
-    "hours": BusinessHours(teams={"default": TeamHours(timezone="Europe/Helsinki", days=WEEKDAYS_9_TO_17)}),
+    "hours": BusinessHours(),  # no hours set: every team is there around the clock
     "routing": RoutingSettings(),
 }
 MODELS = {"sla": SlaPolicy, "hours": BusinessHours, "routing": RoutingSettings}
+
+
+_cache: dict[str, tuple[float, dict]] = {}
+CACHE_SECONDS = 60
+
+
+def cached_settings(store: DynamoStore, name: str) -> dict:
+    """Settings for the workers: read at most once a minute per container."""
+    import time
+
+    hit = _cache.get(name)
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = get_settings(store, name)
+    _cache[name] = (time.monotonic(), value)
+    return value
 
 
 def get_settings(store: DynamoStore, name: str) -> dict:

@@ -25,8 +25,6 @@ from chalicelib.store.dynamodb import DynamoStore
 
 _ingest_adapter = TypeAdapter(IngestMessage)
 MESSAGE_NAMESPACE = uuid.UUID("0b5d0c41-6a43-4bb5-9a36-6f1f0b7f3a10")
-FIRST_RESPONSE_SLA = timedelta(minutes=60)  # "most within the hour on social"
-URGENT_FIRST_RESPONSE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,8 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         "priority_rules_version": priority.rules_version, "brand": brand,
     }
     try:
-        ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now)
+        ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now,
+                                               account.get("team"))
     except DuplicateEvent:  # the same id raced us in another worker and won
         return _duplicate(m, store.get_dedupe(m.dedupe_key) or {}, store, send)
     if created:
@@ -163,21 +162,29 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
 
 
 def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,
-                      now) -> tuple[str, bool]:
-    due = m.created_at + (URGENT_FIRST_RESPONSE if verdict.urgency else FIRST_RESPONSE_SLA)
+                      now, team: Optional[str] = None) -> tuple[str, bool]:
+    from chalicelib import admin, sla
+
+    hours = sla.hours_for(admin.cached_settings(store, "hours"), team)
+    clocks = sla.clocks(admin.cached_settings(store, "sla"), hours, priority=priority.score, channel=m.platform.value,
+                        negative_public=m.visibility.value == "public" and verdict.sentiment == "negative",
+                        start=m.created_at)
     conversation_key = _conversation_key(m, store)
     for _ in range(5):
-        new = {**_new_ticket(m, conversation_key, customer_id, verdict, now, due), "brand": message["brand"]}
+        new = {**_new_ticket(m, conversation_key, customer_id, verdict, now, clocks), "brand": message["brand"],
+               **({"team": team} if team else {})}
         ticket, _ = store.open_ticket_for(conversation_key, new)
         created = ticket.get("opened_by") == m.dedupe_key  # also true when retrying after a crash
         new_priority = max(priority.score, ticket.get("priority", 0) if not created else 0)
         status = "open" if ticket["status"] in ("open", "pending") else ticket["status"]  # a reply reopens
+        clock = {} if created else sla.after_customer_wrote(ticket, hours, m.created_at)
         changes = {
             "priority": new_priority,
             "last_inbound_at": message["created_at"],
             "last_message_preview": m.text[:200],
             "status": status,
-            **keys.inbox_index(status, new_priority, ticket["sla_due_at"], ticket["id"]),
+            **{k: v for k, v in clock.items() if v is not None},
+            **keys.inbox_index(status, new_priority, clock.get("sla_due_at") or ticket["sla_due_at"], ticket["id"]),
         }
         if new_priority > ticket.get("priority", 0) or created:
             changes["priority_factors"] = message["priority_factors"]
@@ -204,14 +211,14 @@ def _conversation_key(m: Mention, store: DynamoStore) -> str:
     return m.conversation_key
 
 
-def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, now, sla_due) -> dict:
+def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, now, clocks: dict) -> dict:
     ticket_id = str(uuid.uuid4())
     return {
         "id": ticket_id, "channel": m.platform.value, "kind": m.kind,
         "brand_account_id": m.brand_account_id, "conversation_key": conversation_key,
         "status": "open", "priority": 0, "version": 0, "message_count": 0, "opened_by": m.dedupe_key,
         "customer_id": customer_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
-        "first_inbound_at": sortable(m.created_at), "sla_due_at": sortable(sla_due),
+        "first_inbound_at": sortable(m.created_at), **clocks,
         "visibility": m.visibility.value, "language": verdict.language, "topic": verdict.topic,
         "subject": m.subject,
     }

@@ -107,3 +107,33 @@ def business_minutes_between(hours: Optional[dict], start: datetime, end: dateti
 def hours_for(settings: dict, team: Optional[str]) -> Optional[dict]:
     teams = (settings or {}).get("teams") or {}
     return teams.get(team or "") or teams.get("default")
+
+
+def clocks(policy: dict, hours: Optional[dict], *, priority: int, negative_public: bool, channel: str,
+           start: datetime) -> dict:
+    """A new ticket's SLA: its band and when the first response and the resolution fall due."""
+    band = band_for(priority, policy, negative_public=negative_public)
+    wanted = targets(policy, band, channel)
+    first = add_business_minutes(hours, start, wanted["first_response_minutes"])
+    return {"sla_band": band["name"], "first_response_due_at": _iso(first),
+            "resolution_due_at": _iso(add_business_minutes(hours, start, wanted["resolution_minutes"])),
+            "next_response_minutes": wanted["next_response_minutes"], "sla_due_at": _iso(first)}
+
+
+def after_customer_wrote(ticket: dict, hours: Optional[dict], at: datetime) -> dict:
+    """A customer message on an answered ticket starts the next-response clock; one on a ticket
+    waiting for the customer (pending) resumes the paused resolution clock."""
+    changes: dict = {}
+    resolution = ticket.get("resolution_due_at")
+    if ticket.get("status") == "pending" and ticket.get("paused_at") and resolution:
+        paused = business_minutes_between(hours, datetime.fromisoformat(ticket["paused_at"]), at)
+        resolution = _iso(add_business_minutes(hours, datetime.fromisoformat(resolution), paused))
+        changes.update(resolution_due_at=resolution, paused_at=None)
+    if ticket.get("first_response_at") and ticket.get("next_response_minutes"):
+        due = _iso(add_business_minutes(hours, at, ticket["next_response_minutes"]))
+        changes.update(next_response_due_at=due, sla_due_at=min(due, resolution) if resolution else due)
+    return changes
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")

@@ -92,6 +92,8 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
         changes["status"] = patch.status
         if patch.status == "closed":
             changes["closed_at"] = utcnow().isoformat()
+        if patch.status == "pending" and ticket["status"] != "pending":
+            changes["paused_at"] = utcnow().isoformat()  # waiting on the customer: the SLA clock stops
     if patch.priority is not None:
         changes.update(priority=patch.priority, priority_overridden_by=agent_id)
     if patch.tags is not None:

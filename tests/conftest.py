@@ -113,6 +113,9 @@ def desk(aws_env):
 
         pipeline._known_accounts.clear()  # per-container caches; every test is a new AWS
         pipeline._rules_cache.clear()
+        from chalicelib import admin
+
+        admin._cache.clear()
         from chalicelib.classify import registry
 
         registry.reset()

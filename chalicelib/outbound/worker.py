@@ -236,6 +236,8 @@ def after_sent(message: dict, store: DynamoStore) -> None:
     ticket = store.get_ticket(message["ticket_id"]) or {}
     first = store.record_sent(message, ticket.get("customer_id"))
     receipts.apply_stored(store, message)
+    if first and ticket.get("resolution_due_at") and ticket.get("status") != "closed":
+        store.set_sla_due(ticket, ticket["resolution_due_at"])  # first response met: resolution is next
     channel = message["platform"]
     count(M.REPLIES_SENT, channel, message_id=message["id"], ticket_id=message["ticket_id"])
     if first and ticket.get("first_inbound_at"):

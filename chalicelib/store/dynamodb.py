@@ -606,6 +606,13 @@ class DynamoStore:
         """Open tickets nobody has, highest priority first."""
         return self.inbox("open", limit, None, {"assignee": "none"})[0]
 
+    def set_sla_due(self, ticket: dict, due_iso: str) -> None:
+        """Move the ticket's next deadline (and its place in the inbox) without touching its version."""
+        index = keys.inbox_index(ticket["status"], ticket.get("priority", 0), due_iso, ticket["id"])
+        self.table.update_item(Key=keys.ticket(ticket["id"]), UpdateExpression="SET sla_due_at = :d, GSI1SK = :s",
+                               ConditionExpression="attribute_exists(PK)",
+                               ExpressionAttributeValues={":d": due_iso, ":s": index["GSI1SK"]})
+
     def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
         self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET waiting_since = if_not_exists("
                                "waiting_since, :t)", ConditionExpression="attribute_exists(PK)",
