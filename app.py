@@ -146,6 +146,14 @@ def x_mentions_poller(event):
     return poll_x(DynamoStore(aws.table()))
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="sla_sweeper")
+def sla_sweeper(event):
+    from chalicelib import aws, sweeper
+    from chalicelib.store.dynamodb import DynamoStore
+
+    return sweeper.run(DynamoStore(aws.table()))
+
+
 # -- web UI: static files shipped in chalicelib/web (no CDN) -----------------------------------
 @app.route("/", methods=["GET"])
 def web_index():

@@ -38,6 +38,9 @@ class M:
     ROUTING_LATENCY = "RoutingLatency"
     UNASSIGNED = "Unassigned"
     SLA_BREACHES = "SLABreaches"
+    SLA_WARNINGS = "SLAWarnings"
+    QUEUE_BACKLOG = "QueueBacklog"
+    OLDEST_WAITING = "OldestWaiting"
 
 
 logger = Logger(service=SERVICE)
@@ -61,3 +64,9 @@ def measure(name: str, channel: str, value: float, unit: str = "Count", **proper
         m.add_dimension(name="channel", value=channel)
         for key, val in properties.items():
             m.add_metadata(key=key, value=val)
+
+
+def gauge(name: str, value: float, unit: str = "Count", team: str = "default") -> None:
+    """A queue gauge with the `team` dimension (the sweeper's backlog and oldest wait)."""
+    with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as m:
+        m.add_dimension(name="team", value=team)

@@ -186,7 +186,7 @@ def workers(handlers) -> list[Worker]:
 
 
 def schedules(handlers) -> list[tuple[str, Callable, int]]:
-    return [("x_mentions_poller", handlers.x_mentions_poller, 60)]
+    return [("x_mentions_poller", handlers.x_mentions_poller, 60), ("sla_sweeper", handlers.sla_sweeper, 60)]
 
 
 def scheduled_event(name: str) -> dict:

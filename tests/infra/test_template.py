@@ -55,7 +55,7 @@ def test_the_table_is_the_one_tests_and_the_local_stack_use(template):
 
 def test_every_function_gets_resource_names_and_no_secret_in_its_environment(template):
     functions = {n: r for n, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert len(functions) == 7  # six handlers and the API's authorizer
+    assert len(functions) == 8  # seven handlers and the API's authorizer
     for res in functions.values():
         variables = res["Properties"]["Environment"]["Variables"]
         assert variables["TABLE_NAME"] == {"Ref": "Table"}

@@ -1,0 +1,125 @@
+"""The SLA sweeper (every minute): warn before a breach, escalate a breach, re-drive stuck work,
+publish the queues' gauges.
+
+For every open or on-hold ticket (pending tickets wait on the customer: their clock is paused):
+* **warning** once per deadline, when less than a fifth of the target (at least 5 minutes) is
+  left: `SLAWarnings`, and `sla_warned_for` on the ticket;
+* **breach** once per deadline: `SLABreaches`, the priority goes up by `BREACH_BUMP` (so it rises
+  in every inbox), the ticket is tagged `sla-breached`, and if nobody online holds it, it goes
+  back to the router, which then prefers the strongest agents;
+* **stuck**: unassigned for more than `STUCK_AFTER` (a routing message lost or nobody was free)
+  goes back to the router.
+Gauges per team: `QueueBacklog` (tickets nobody holds) and `OldestWaiting` (seconds).
+Every write is conditional on the version read; a ticket an agent changed meanwhile is left for
+the next sweep.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+from chalicelib.errors import ConcurrentUpdate
+from chalicelib.models import RoutingRequest, utcnow
+from chalicelib.observability import M, count, gauge, logger
+from chalicelib.store import keys
+from chalicelib.store.dynamodb import DynamoStore
+
+BREACH_BUMP = 10
+STUCK_AFTER = timedelta(minutes=2)
+WARN_SHARE = 0.2
+WARN_AT_LEAST = timedelta(minutes=5)
+SWEPT = ("open", "on_hold")
+
+
+def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetime] = None) -> dict:
+    from chalicelib import admin, sla
+
+    moment = now or utcnow()
+    policy = admin.cached_settings(store, "sla")
+    online = {a["id"] for a in store.agents() if a.get("status") == "online"}
+    summary = {"warned": 0, "breached": 0, "rerouted": 0, "tickets": 0}
+    backlog: dict = defaultdict(list)
+    for status in SWEPT:
+        for ticket in _tickets(store, status):
+            summary["tickets"] += 1
+            if not ticket.get("assignee"):
+                backlog[ticket.get("team") or "default"].append(ticket)
+            outcome = _check(store, ticket, policy, moment, online, send, sla)
+            for key in outcome:
+                summary[key] += 1
+    for team, waiting in backlog.items():
+        oldest = min(datetime.fromisoformat(t.get("waiting_since") or t["created_at"]) for t in waiting)
+        gauge(M.QUEUE_BACKLOG, len(waiting), team=team)
+        gauge(M.OLDEST_WAITING, max((moment - oldest).total_seconds(), 0), unit="Seconds", team=team)
+    return summary
+
+
+def _check(store: DynamoStore, ticket: dict, policy: dict, moment: datetime, online: set, send, sla) -> list[str]:
+    done: list[str] = []
+    due_text = ticket.get("sla_due_at")
+    if due_text:
+        due = datetime.fromisoformat(due_text)
+        band = next((b for b in policy["bands"] if b["name"] == ticket.get("sla_band")), None)
+        target = timedelta(minutes=band["first_response_minutes"]) if band else timedelta(hours=1)
+        warn_from = due - max(target * WARN_SHARE, WARN_AT_LEAST)
+        if moment >= due and ticket.get("sla_breached_for") != due_text:
+            if _breach(store, ticket, due_text, moment):
+                done.append("breached")
+                if ticket.get("assignee") not in online:
+                    _reroute(ticket, send)
+                    done.append("rerouted")
+                return done
+        elif warn_from <= moment < due and ticket.get("sla_warned_for") != due_text:
+            if _mark(store, ticket, {"sla_warned_for": due_text}):
+                count(M.SLA_WARNINGS, ticket.get("channel", "unknown"), ticket_id=ticket["id"], due=due_text)
+                done.append("warned")
+    since = ticket.get("waiting_since") or ticket.get("created_at")
+    if not ticket.get("assignee") and since and moment - datetime.fromisoformat(since) > STUCK_AFTER \
+            and "rerouted" not in done:
+        _reroute(ticket, send)
+        done.append("rerouted")
+    return done
+
+
+def _breach(store: DynamoStore, ticket: dict, due_text: str, moment: datetime) -> bool:
+    priority = min(ticket.get("priority", 0) + BREACH_BUMP, 100)
+    tags = sorted(set(ticket.get("tags") or []) | {"sla-breached"})
+    changes = {"sla_breached_for": due_text, "priority": priority, "tags": tags, "escalated_at": moment.isoformat(),
+               **keys.inbox_index(ticket["status"], priority, due_text, ticket["id"])}
+    if not _mark(store, ticket, changes):
+        return False
+    count(M.SLA_BREACHES, ticket.get("channel", "unknown"), ticket_id=ticket["id"], due=due_text,
+          band=ticket.get("sla_band") or "")
+    logger.warning("SLA breached", extra={"ticket_id": ticket["id"], "due": due_text,
+                                          "assignee": ticket.get("assignee")})
+    return True
+
+
+def _mark(store: DynamoStore, ticket: dict, changes: dict) -> bool:
+    try:
+        store.update_ticket(ticket["id"], ticket["version"], changes)
+        return True
+    except ConcurrentUpdate:
+        return False  # an agent changed it: the next sweep looks again
+
+
+def _reroute(ticket: dict, send) -> None:
+    send(RoutingRequest(ticket_id=ticket["id"], message_id="", reason="new_message",
+                        priority=ticket.get("priority", 0), language=ticket.get("language")).model_dump_json())
+
+
+def _tickets(store: DynamoStore, status: str):
+    cursor = None
+    while True:
+        items, cursor = store.inbox(status, 100, cursor)
+        yield from items
+        if not cursor:
+            return
+
+
+def run(store: DynamoStore) -> dict:
+    from chalicelib import queues
+    from chalicelib.config import settings
+
+    return sweep(store, lambda body: queues.send(settings().routing_queue_url, body))

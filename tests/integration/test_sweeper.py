@@ -1,0 +1,79 @@
+"""The SLA sweeper on a frozen clock: a warning before the deadline, one breach after it with the
+escalation, paused tickets left alone, stuck tickets re-driven, and the queue gauges."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib import sweeper
+from chalicelib.models import RoutingRequest
+from infra.local import payloads as p
+from tests.conftest import TEST_SECRETS
+
+BRAND_X = "1500000000000000001"
+T0 = datetime.now(timezone.utc).replace(microsecond=0)  # the tweet arrives as it is written
+
+
+@pytest.fixture
+def ticket(desk):
+    """A normal-band tweet at T0 (first response due T0 + 60 min), nobody online."""
+    store = desk.store()
+    store.put_agent({"id": "mikko", "languages": ["en"], "status": "offline", "capacity": 3, "load": 0})
+    body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000601", {"id": "42", "name": "Kim", "handle": "kim"},
+                                    "@NordlightShop which lamp fits a reading corner?", created_at=T0))
+    desk.client.http.post("/webhooks/x", body=body, headers={
+        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+    desk.drain(only=("ingest_worker",))
+    [found] = list(store.all_tickets())
+    return found
+
+
+def _sweep(desk, at):
+    sent = []
+    summary = sweeper.sweep(desk.store(), sent.append, now=at)
+    return summary, [RoutingRequest.model_validate_json(b).ticket_id for b in sent]
+
+
+def test_warning_once_then_one_breach_with_escalation(desk, ticket, capsys):
+    due = datetime.fromisoformat(ticket["sla_due_at"])
+    target = due - T0
+    assert _sweep(desk, due - target * 0.5)[0]["warned"] == 0  # plenty of time left
+    summary, _ = _sweep(desk, due - timedelta(minutes=4))
+    assert summary["warned"] == 1
+    assert _sweep(desk, due - timedelta(minutes=3))[0]["warned"] == 0  # once per deadline
+    summary, rerouted = _sweep(desk, due + timedelta(seconds=1))
+    assert summary["breached"] == 1 and rerouted == [ticket["id"]]  # nobody holds it: back to the router
+    after = desk.store().get_ticket(ticket["id"])
+    assert after["priority"] == min(ticket["priority"] + sweeper.BREACH_BUMP, 100)
+    assert "sla-breached" in after["tags"] and after["GSI1SK"].startswith(f"{100 - after['priority']:03d}#")
+    assert _sweep(desk, due + timedelta(minutes=5))[0]["breached"] == 0  # once
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert sum(1 for m in metrics if "SLABreaches" in m) == 1 and sum(1 for m in metrics if "SLAWarnings" in m) == 1
+    gauges = [m for m in metrics if "QueueBacklog" in m]
+    assert gauges and gauges[-1]["team"] == "default" and gauges[-1]["QueueBacklog"] == [1.0]
+
+
+def test_a_ticket_waiting_on_the_customer_does_not_breach(desk, ticket):
+    store = desk.store()
+    store.update_ticket(ticket["id"], ticket["version"], {"status": "pending",
+                                                          "GSI1PK": "INBOX#pending", "paused_at": T0.isoformat()})
+    summary, rerouted = _sweep(desk, datetime.fromisoformat(ticket["sla_due_at"]) + timedelta(hours=5))
+    assert summary["breached"] == 0 and summary["tickets"] == 0 and rerouted == []
+
+
+def test_a_stuck_unassigned_ticket_goes_back_to_the_router(desk, ticket):
+    _, rerouted = _sweep(desk, T0 + timedelta(minutes=1))
+    assert rerouted == []  # just arrived
+    _, rerouted = _sweep(desk, T0 + timedelta(minutes=3))
+    assert rerouted == [ticket["id"]]
+
+
+def test_a_breach_on_a_ticket_held_by_an_online_agent_stays_with_them(desk, ticket):
+    store = desk.store()
+    store.set_agent_status("mikko", "online", T0.isoformat())
+    store.update_ticket(ticket["id"], ticket["version"], {"assignee": "mikko"})
+    summary, rerouted = _sweep(desk, datetime.fromisoformat(ticket["sla_due_at"]) + timedelta(minutes=1))
+    assert summary["breached"] == 1 and rerouted == []
+    assert desk.store().get_ticket(ticket["id"])["assignee"] == "mikko"
