@@ -64,9 +64,10 @@ def test_a_ticket_waiting_on_the_customer_does_not_breach(desk, ticket):
 
 
 def test_a_stuck_unassigned_ticket_goes_back_to_the_router(desk, ticket):
-    _, rerouted = _sweep(desk, T0 + timedelta(minutes=1))
+    arrived = datetime.fromisoformat(ticket["created_at"])
+    _, rerouted = _sweep(desk, arrived + timedelta(minutes=1))
     assert rerouted == []  # just arrived
-    _, rerouted = _sweep(desk, T0 + timedelta(minutes=3))
+    _, rerouted = _sweep(desk, arrived + timedelta(minutes=3))
     assert rerouted == [ticket["id"]]
 
 
