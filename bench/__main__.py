@@ -18,6 +18,7 @@ COLD_STARTS = {
     "ingest worker": ("import app; import chalicelib.pipeline, chalicelib.classify, chalicelib.classify.priority, "
                       "aws_lambda_powertools.utilities.batch, boto3.dynamodb.types"),
     "x poller": "import app; import chalicelib.poller, chalicelib.channels.x_api, boto3",
+    "sla sweeper": "import app; import chalicelib.sweeper, chalicelib.sla, chalicelib.admin, boto3",
     "outbound worker": ("import app; import chalicelib.outbound.worker, aws_lambda_powertools.utilities.batch, "
                         "boto3.dynamodb.types"),
 }
@@ -93,6 +94,10 @@ def main() -> int:
     sentiment.main()
     print("\n== Language identification ==")
     langid.main([])
+    print("\n== Routing ==")
+    from bench import routing_sim
+
+    routing_sim.main()
     print("\n== Cold start and ingest ==")
     print("Cold start: import cost over a bare interpreter (median of 5, ms)")
     for name, code in COLD_STARTS.items():
