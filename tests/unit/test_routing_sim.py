@@ -15,6 +15,6 @@ def test_every_ticket_is_accounted_for_and_capacity_holds(monkeypatch):
         return original(ticket, agents, settings, now)
 
     monkeypatch.setattr(routing_sim.routing, "candidates", watching)
-    result = routing_sim.simulate(seed=3, n_tickets=300, n_agents=10)
+    result = routing_sim.simulate(seed=3, n_tickets=300, n_agents=25)
     assert result["assigned"] + result["never_assigned"] == 300
     assert 0 <= result["first_response_sla_met"] <= 1 and peak
