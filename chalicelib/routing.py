@@ -82,6 +82,12 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
           now: Optional[datetime] = None) -> Optional[str]:
     """Assign the ticket (returns the agent id), or leave it waiting (None)."""
     settings = {**DEFAULT_SETTINGS, **(settings or _settings(store))}
+    if request.reason == "new_ticket":
+        ticket = store.get_ticket(request.ticket_id)
+        if ticket and ticket.get("status") != "closed":
+            from chalicelib import offhours
+
+            offhours.acknowledge_if_closed(store, ticket, now or utcnow())
     for _ in range(ATTEMPTS):
         ticket = store.get_ticket(request.ticket_id)
         if not ticket or ticket.get("status") == "closed":

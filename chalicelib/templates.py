@@ -18,7 +18,7 @@ from chalicelib.errors import NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
 VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
-VARIABLES = ("customer.name", "customer.handle", "agent.name", "brand.name", "ticket.id")
+VARIABLES = ("customer.name", "customer.handle", "agent.name", "brand.name", "ticket.id", "reply.time")
 FALLBACK = {"customer.name": "there"}
 
 
@@ -62,6 +62,7 @@ def render(template: dict, ticket: dict, customer: Optional[dict], agent: Option
         "agent.name": ((agent or {}).get("name") or "").split(" ")[0] or None,
         "brand.name": brand_name,
         "ticket.id": ticket.get("id"),
+        "reply.time": ticket.get("reply_time_text"),
     }
     text = VARIABLE.sub(lambda m: str(values.get(m.group(1)) or FALLBACK.get(m.group(1), "")), variants[language])
     return {"id": template["id"], "name": template["name"], "language": language, "text": text}

@@ -39,7 +39,7 @@ class ReplyRequest(BaseModel):
 
 
 def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent_id: str,
-                idempotency_key: Optional[str] = None) -> tuple[dict, bool]:
+                idempotency_key: Optional[str] = None, automatic: bool = False) -> tuple[dict, bool]:
     """(the reply as the API shows it, whether it is new). Raises NotFound, ReplyRefused, EnqueueFailed."""
     from chalicelib.pipeline import sortable
 
@@ -64,7 +64,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
         "template_id": request.template_id,
         "status": "queued", "attempts": 0, "created_at": sortable(now), "agent_id": agent_id,
         "author": {"id": agent_id, "name": agent.get("name") or agent_id}, "brand": ticket.get("brand"),
-        "notes": list(plan.notes) or None,
+        "notes": list(plan.notes) or None, "automatic": automatic or None,
     }
     stored, new = store.put_outbound(message, idempotency_key)
     if new:

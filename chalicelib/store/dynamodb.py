@@ -489,9 +489,9 @@ class DynamoStore:
         self.table.put_item(Item=dynamo({**keys.outbound_pointer(message["platform"], platform_id),
                                          "ticket_id": message["ticket_id"], "message_id": message["id"],
                                          "message_sk": f"MSG#{message['created_at']}#{message['id']}"}))
-        first = self._set_if(message["ticket_id"], "SET first_response_at = :t, first_response_by = :a",
-                             "attribute_not_exists(first_response_at)",
-                             {":t": message["sent_at"], ":a": message.get("agent_id") or ""})
+        first = False if message.get("automatic") else self._set_if(  # an auto-acknowledgement is no response
+            message["ticket_id"], "SET first_response_at = :t, first_response_by = :a",
+            "attribute_not_exists(first_response_at)", {":t": message["sent_at"], ":a": message.get("agent_id") or ""})
         self._set_if(message["ticket_id"], "SET last_outbound_at = :t",
                      "attribute_not_exists(last_outbound_at) OR last_outbound_at < :t", {":t": message["sent_at"]})
         if customer_id:
@@ -612,6 +612,16 @@ class DynamoStore:
         self.table.update_item(Key=keys.ticket(ticket["id"]), UpdateExpression="SET sla_due_at = :d, GSI1SK = :s",
                                ConditionExpression="attribute_exists(PK)",
                                ExpressionAttributeValues={":d": due_iso, ":s": index["GSI1SK"]})
+
+    def claim_offhours_ack(self, ticket_id: str, at_iso: str) -> None:
+        try:
+            self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET offhours_ack_at = :t",
+                                   ConditionExpression="attribute_exists(PK) AND attribute_not_exists(offhours_ack_at)",
+                                   ExpressionAttributeValues={":t": at_iso})
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ConcurrentUpdate(ticket_id) from err
+            raise
 
     def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
         self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET waiting_since = if_not_exists("

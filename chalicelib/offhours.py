@@ -1,0 +1,75 @@
+"""Off-hours acknowledgement: outside its team's hours, a new conversation hears back at once.
+
+One automatic reply per ticket (a conditional write claims it), on the same platform, public
+where the customer wrote publicly and private where they wrote privately, in their language,
+telling when a person will answer: the ticket's first-response deadline, which the SLA already
+computed in the team's business hours. A brand's own wording comes from the template
+`offhours` (variables: {{customer.name}}, {{reply.time}}, ...); otherwise the shipped texts.
+It is not a response: first response time still waits for a person.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from chalicelib.errors import ConcurrentUpdate
+from chalicelib.observability import logger
+from chalicelib.store.dynamodb import DynamoStore
+
+SHIPPED = {
+    "en": "Thanks for your message, {name}! Our team is away right now; a person will answer by {time}.",
+    "fi": "Kiitos viestistäsi, {name}! Tiimimme on nyt poissa; vastaamme viimeistään {time}.",
+    "el": "Ευχαριστούμε για το μήνυμά σας, {name}! Η ομάδα μας λείπει τώρα· θα σας απαντήσουμε έως {time}.",
+    "zh": "{name}，感谢您的留言！我们的团队现在不在线，将在 {time} 前回复您。",
+    "ar": "شكرًا لرسالتك يا {name}! فريقنا غير متاح الآن، وسنرد عليك بحلول {time}.",
+    "pl": "Dziękujemy za wiadomość, {name}! Nasz zespół jest teraz niedostępny; odpowiemy do {time}.",
+}
+SYSTEM_AGENT = "desk"
+
+
+def acknowledge_if_closed(store: DynamoStore, ticket: dict, now: datetime) -> Optional[dict]:
+    """Queue the acknowledgement when the ticket's team is closed now; None when not needed."""
+    from chalicelib import admin, sla
+
+    hours = sla.hours_for(admin.cached_settings(store, "hours"), ticket.get("team"))
+    if not hours or sla.is_open(hours, now) or ticket.get("offhours_ack_at"):
+        return None
+    try:
+        store.claim_offhours_ack(ticket["id"], now.isoformat())
+    except ConcurrentUpdate:
+        return None  # a redelivered routing message: already acknowledged
+    due = datetime.fromisoformat(ticket.get("first_response_due_at") or sla.next_open(hours, now).isoformat())
+    when = due.astimezone(ZoneInfo(hours["timezone"])).strftime("%a %d %b %H:%M") + f" ({hours['timezone']})"
+    return _queue(store, ticket, when)
+
+
+def _queue(store: DynamoStore, ticket: dict, when: str) -> Optional[dict]:
+    from chalicelib.outbound.policy import ReplyRefused
+    from chalicelib.outbound.replies import ReplyRequest, queue_reply
+
+    visibility = "public" if ticket.get("visibility") == "public" else "private"
+    own = next((t for t in store.templates() if t["id"] == "offhours"), None)
+    if own:
+        from chalicelib import templates
+
+        customer = store.customer_history(ticket["customer_id"]) if ticket.get("customer_id") else None
+        text = templates.render(own, {**ticket, "reply_time_text": when}, customer, {"name": "Care team"})["text"]
+    else:
+        name = _customer_name(store, ticket)
+        text = SHIPPED.get(ticket.get("language") or "en", SHIPPED["en"]).format(name=name, time=when)
+    try:
+        message, _ = queue_reply(store, ticket["id"], ReplyRequest(text=text, visibility=visibility), SYSTEM_AGENT,
+                                 idempotency_key="offhours", automatic=True)
+    except ReplyRefused as refused:
+        logger.info("off-hours acknowledgement not possible", extra={"ticket_id": ticket["id"], "why": refused.reason})
+        return None
+    return message
+
+
+def _customer_name(store: DynamoStore, ticket: dict) -> str:
+    try:
+        name = store.customer_history(ticket["customer_id"]).get("name") if ticket.get("customer_id") else None
+    except Exception:  # noqa: BLE001 - a missing profile only costs the greeting its name
+        name = None
+    return (name or "").split(" ")[0] or "there"
