@@ -305,6 +305,15 @@ def mark_done(ticket_id):
                                                     principal.agent_id))
 
 
+@app.route("/api/tickets/{ticket_id}/csat", methods=["POST"], authorizer=desk_authorizer)
+def rate_ticket(ticket_id):
+    from chalicelib import tickets
+
+    _principal()
+    return _action(lambda body: tickets.rate(_store(), ticket_id, tickets.CsatRequest.model_validate(body)),
+                   status=201)
+
+
 @app.route("/api/tickets/{ticket_id}/claim", methods=["POST"], authorizer=desk_authorizer)
 def claim_ticket(ticket_id):
     from chalicelib import tickets

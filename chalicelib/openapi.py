@@ -34,7 +34,7 @@ def _operations() -> list[tuple]:
     from chalicelib.customers import CustomerPatch, EventImport, MergeRequest
     from chalicelib.outbound.replies import ReplyRequest
     from chalicelib.templates import Template
-    from chalicelib.tickets import ClaimRequest, DoneRequest, NoteRequest, PresenceRequest, TicketPatch
+    from chalicelib.tickets import ClaimRequest, CsatRequest, DoneRequest, NoteRequest, PresenceRequest, TicketPatch
 
     ticket = {"$ref": "#/components/schemas/Ticket"}
     return [
@@ -52,6 +52,8 @@ def _operations() -> list[tuple]:
          "400 401 403 404 409"),
         ("post", "/api/tickets/{ticket_id}/claim", "Take the ticket", None, ClaimRequest, "200", ticket,
          "400 401 403 404 409"),
+        ("post", "/api/tickets/{ticket_id}/csat", "Record the customer's rating (1-5)", None, CsatRequest, "201",
+         OBJECT, "400 401 403 404"),
         ("post", "/api/tickets/{ticket_id}/corrections", "Correct the classifier", None, CorrectionRequest,
          "201", OBJECT, "400 401 403 404"),
         ("get", "/api/tickets/{ticket_id}/templates", "Templates rendered for this ticket", None, None, "200",

@@ -112,11 +112,43 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
         changes["team"] = patch.team
         if patch.assignee is None:  # a transfer to a team goes to its queue, for its router
             changes["assignee"] = None
-    return _apply(store, ticket, patch.version, changes, agent_id, "edited")
+    updated = _apply(store, ticket, patch.version, changes, agent_id, "edited")
+    if patch.status == "closed" and ticket["status"] != "closed":
+        _resolved(store, updated)
+    return updated
 
 
 def claim(store: DynamoStore, ticket_id: str, request: ClaimRequest, agent_id: str) -> dict:
     return _apply(store, _ticket(store, ticket_id), request.version, {"assignee": agent_id}, agent_id, "claimed")
+
+
+class CsatRequest(BaseModel):
+    """The customer's rating of how the ticket went (from a survey link or a platform's rating)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5)
+    comment: Optional[str] = Field(default=None, max_length=2000)
+
+
+def rate(store: DynamoStore, ticket_id: str, request: CsatRequest) -> dict:
+    ticket = _ticket(store, ticket_id)
+    if ticket.get("csat") is not None:
+        raise ValueError("this ticket was rated already")
+    store.set_csat(ticket_id, request.score, request.comment, utcnow().isoformat())
+    holder = ticket.get("first_response_by") or ticket.get("assignee")
+    if holder:
+        store.record_performance(holder, "csat", request.score)
+    return {"ticket_id": ticket_id, "csat": request.score, "agent_id": holder}
+
+
+def _resolved(store: DynamoStore, ticket: dict) -> None:
+    """Resolution time into the rolling performance of whoever held the ticket."""
+    from datetime import datetime
+
+    if ticket.get("assignee") and ticket.get("created_at"):
+        spent = (utcnow() - datetime.fromisoformat(ticket["created_at"])).total_seconds()
+        store.record_performance(ticket["assignee"], "resolution_seconds", max(spent, 0))
 
 
 def done(store: DynamoStore, ticket_id: str, request: DoneRequest, agent_id: str) -> dict:
@@ -124,6 +156,7 @@ def done(store: DynamoStore, ticket_id: str, request: DoneRequest, agent_id: str
     changes = {"status": "closed", "closed_at": utcnow().isoformat(), "done_without_reply": True,
                "done_reason": request.reason}
     updated = _apply(store, ticket, request.version, changes, agent_id, "done")
+    _resolved(store, ticket)
     if request.note:
         add_note(store, ticket_id, NoteRequest(text=request.note), agent_id)
     return updated

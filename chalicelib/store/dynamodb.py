@@ -613,6 +613,18 @@ class DynamoStore:
                                ConditionExpression="attribute_exists(PK)",
                                ExpressionAttributeValues={":d": due_iso, ":s": index["GSI1SK"]})
 
+    def set_csat(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
+        try:
+            self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET csat = :s, csat_at = :t"
+                                   + (", csat_comment = :c" if comment else ""),
+                                   ConditionExpression="attribute_exists(PK) AND attribute_not_exists(csat)",
+                                   ExpressionAttributeValues={":s": score, ":t": at_iso,
+                                                              **({":c": comment} if comment else {})})
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise ValueError("this ticket was rated already") from err
+            raise
+
     def claim_offhours_ack(self, ticket_id: str, at_iso: str) -> None:
         try:
             self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET offhours_ack_at = :t",
@@ -632,6 +644,28 @@ class DynamoStore:
         self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #l :d",
                                ExpressionAttributeNames={"#l": "load"},
                                ExpressionAttributeValues={":d": delta})
+
+    def record_performance(self, agent_id: str, measure: str, value: float, weight: float = 0.2) -> None:
+        """Fold one observation into the agent's rolling average (exponentially weighted), with a
+        conditional write on the value read, so two workers never lose one another's update."""
+        for _ in range(5):
+            agent = self.get_agent(agent_id)
+            if agent is None:
+                return
+            perf = agent.get("performance") or {}
+            old = perf.get(measure)
+            new = value if old is None else round(old + weight * (value - old), 3)
+            counts = {**(perf.get("counts") or {}), measure: int((perf.get("counts") or {}).get(measure, 0)) + 1}
+            try:
+                self.table.update_item(
+                    Key=keys.agent(agent_id), UpdateExpression="SET performance = :p",
+                    ConditionExpression="attribute_not_exists(performance) OR performance = :old",
+                    ExpressionAttributeValues=dynamo({":p": {**perf, measure: new, "counts": counts},
+                                                      ":old": agent.get("performance") or {}}))
+                return
+            except ClientError as err:
+                if not _conditional_failed(err):
+                    raise
 
     def set_agent_status(self, agent_id: str, status: str, at_iso: str) -> None:
         self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="SET #s = :s, status_changed_at = :t",

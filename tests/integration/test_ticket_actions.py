@@ -170,3 +170,18 @@ def test_transfer_to_a_team_puts_it_in_the_teams_queue(desk, ticket):
     assert _call(desk, "patch", path, {"version": moved["version"], "team": "nowhere"})[0] == 404
     assert [t["id"] for t in json.loads(desk.client.http.get("/api/tickets?team=nordic", headers=_headers()).body)[
         "items"]] == [ticket["id"]]
+
+
+def test_performance_rolls_up_from_first_responses_resolutions_and_csat(desk, ticket):
+    store = desk.store()
+    status, mine = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]})
+    store.record_performance("ana", "first_response_seconds", 600)
+    store.record_performance("ana", "first_response_seconds", 100)
+    perf = store.get_agent("ana")["performance"]
+    assert perf["first_response_seconds"] == 500 and perf["counts"]["first_response_seconds"] == 2  # 600 + 0.2 * -500
+    status, _ = _call(desk, "post", f"/api/tickets/{ticket['id']}/done", {"version": mine["version"], "reason": "other"})
+    assert "resolution_seconds" in store.get_agent("ana")["performance"]
+    status, rated = _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 5})
+    assert status == 201 and rated["agent_id"] == "ana" and store.get_agent("ana")["performance"]["csat"] == 5
+    assert _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 1})[0] == 400  # once
+    assert _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 6})[0] == 400
