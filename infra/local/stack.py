@@ -233,6 +233,28 @@ def _all_empty(sqs) -> bool:
     return True
 
 
+def _one_call_at_a_time() -> None:
+    """moto's DynamoDB is not thread-safe (a query racing a write fails with "dictionary changed
+    size during iteration"); DynamoDB answers each call atomically. One lock around each DynamoDB
+    request makes the local table behave like that, whatever the workers, sweeper and API do."""
+    from moto.moto_server import werkzeug_app
+
+    app_class = werkzeug_app.DomainDispatcherApplication
+    if getattr(app_class, "_desk_serialised", False):
+        return
+    lock = threading.Lock()
+    original = app_class.__call__
+
+    def serialised(self, environ, start_response):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            return original(self, environ, start_response)  # SQS long polls must not hold the lock
+        with lock:
+            return list(original(self, environ, start_response))
+
+    app_class.__call__ = serialised
+    app_class._desk_serialised = True
+
+
 # -- long-running services ------------------------------------------------------------------
 class Services:
     def __init__(self) -> None:
@@ -249,6 +271,7 @@ class Services:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per AWS call is noise
 
+        _one_call_at_a_time()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.moto.start()
 
