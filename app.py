@@ -495,13 +495,13 @@ def bulk_tickets():
 def put_agent(agent_id):
     from chalicelib import admin
 
-    _principal("admin")
+    _principal("supervisor")
     return _action(lambda body: admin.put_agent(_store(), admin.Agent.model_validate({**body, "id": agent_id})))
 
 
 @app.route("/api/agents/{agent_id}", methods=["DELETE"], authorizer=desk_authorizer)
 def delete_agent(agent_id):
-    _principal("admin")
+    _principal("supervisor")
     if not _store().delete_agent(agent_id):
         return _error(404, "no such agent")
     return Response(body="", status_code=204)
@@ -524,13 +524,13 @@ def list_teams():
 def put_team(team_id):
     from chalicelib import admin
 
-    _principal("admin")
+    _principal("supervisor")
     return _action(lambda body: admin.put_team(_store(), admin.Team.model_validate({**body, "id": team_id})))
 
 
 @app.route("/api/teams/{team_id}", methods=["DELETE"], authorizer=desk_authorizer)
 def delete_team(team_id):
-    _principal("admin")
+    _principal("supervisor")
     if not _store().delete_team(team_id):
         return _error(404, "no such team")
     return Response(body="", status_code=204)

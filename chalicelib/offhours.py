@@ -4,7 +4,8 @@ One automatic reply per ticket (a conditional write claims it), on the same plat
 where the customer wrote publicly and private where they wrote privately, in their language,
 telling when a person will answer: the ticket's first-response deadline, which the SLA already
 computed in the team's business hours. A brand's own wording comes from the template
-`offhours` (variables: {{customer.name}}, {{reply.time}}, ...); otherwise the shipped texts.
+`offhours-<channel>` or else `offhours` (a variant per language; variables {{customer.name}},
+{{reply.time}}, ...); otherwise the shipped texts.
 It is not a response: first response time still waits for a person.
 """
 from __future__ import annotations
@@ -49,7 +50,8 @@ def _queue(store: DynamoStore, ticket: dict, when: str) -> Optional[dict]:
     from chalicelib.outbound.replies import ReplyRequest, queue_reply
 
     visibility = "public" if ticket.get("visibility") == "public" else "private"
-    own = next((t for t in store.templates() if t["id"] == "offhours"), None)
+    mine = {t["id"]: t for t in store.templates()}
+    own = mine.get(f"offhours-{ticket.get('channel')}") or mine.get("offhours")  # per channel, then for all
     if own:
         from chalicelib import templates
 

@@ -19,8 +19,8 @@ NEEDS = {("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{templa
          ("POST", "/api/customers/{customer_id}/merges/{merge_id}/undo"): "supervisor",
          ("POST", "/api/customers/{customer_id}/events"): "supervisor",
          ("POST", "/api/customers/{customer_id}/erase"): "admin", ("POST", "/api/tickets/bulk"): "supervisor",
-         ("PUT", "/api/agents/{agent_id}"): "admin", ("DELETE", "/api/agents/{agent_id}"): "admin",
-         ("PUT", "/api/teams/{team_id}"): "admin", ("DELETE", "/api/teams/{team_id}"): "admin",
+         ("PUT", "/api/agents/{agent_id}"): "supervisor", ("DELETE", "/api/agents/{agent_id}"): "supervisor",
+         ("PUT", "/api/teams/{team_id}"): "supervisor", ("DELETE", "/api/teams/{team_id}"): "supervisor",
          ("GET", "/api/accounts"): "supervisor", ("GET", "/api/queues"): "supervisor", ("PATCH", "/api/accounts/{platform}/{account_id}"): "admin",
          ("GET", "/api/settings/{name}"): "supervisor", ("PUT", "/api/settings/{name}"): "admin"}
 ROLES = ("agent", "supervisor", "admin")

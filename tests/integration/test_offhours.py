@@ -64,3 +64,13 @@ def test_the_acknowledgement_is_not_a_first_response(desk):
     store = desk.store()
     assert store.record_sent({**ack, "platform_message_id": "77", "sent_at": ack["created_at"]}, None) is False
     assert "first_response_at" not in store.get_ticket(ticket["id"])
+
+
+def test_a_brands_own_wording_per_channel_wins(desk):
+    _setup(desk, open_today=False)
+    desk.store().put_template({"id": "offhours-x", "name": "X off-hours", "default_language": "en", "variants": {
+        "en": "Hi {{customer.name}}, we are offline; a person replies by {{reply.time}}.",
+        "fi": "Hei {{customer.name}}, olemme poissa; vastaamme {{reply.time}} mennessä."}}, expected_version=0)
+    ticket = _tweet(desk, "Tilaukseni ei ole vieläkään saapunut, missä se on?")
+    [ack] = [m for m in desk.store().messages(ticket["id"]) if m["direction"] == "out"]
+    assert ack["text"].startswith("Hei Aino Virtanen, olemme poissa; vastaamme ") and "(UTC) mennessä" in ack["text"]
