@@ -81,6 +81,7 @@ def merge_template() -> dict:
             "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
             "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
             "AlarmActions": [{"Ref": "AlarmTopic"}]}}
+    res.update(desk_alarms())
     environment = {
         "TABLE_NAME": {"Ref": "Table"},
         "MODEL_BUCKET": {"Ref": resources.MODEL_BUCKET_LOGICAL_ID},
@@ -96,6 +97,35 @@ def merge_template() -> dict:
         if kind == "SNSEventConfig":  # subscribes by topic name: the topic must exist first
             res[function]["DependsOn"] = ["EmailTopic"]
     return {"Resources": res}
+
+
+# What pages on-call, per channel: (metric, statistic threshold over the period, period seconds, why)
+ALARMS = (
+    ("SLABreaches", 3, 900, "customers are waiting past their SLA"),
+    ("RepliesFailed", 1, 300, "agents' replies are not reaching the platform"),
+    ("OutboundGaveUp", 1, 300, "a reply kept failing and went to the outbound DLQ"),
+)
+CHANNELS = ("x", "facebook", "instagram", "whatsapp", "email", "api")
+
+
+def desk_alarms() -> dict:
+    """CloudWatch alarms on the desk's own EMF metrics (namespace SocialCare; every function
+    emits them with the dimensions channel and service), to the alarm topic."""
+    from chalicelib.observability import NAMESPACE
+
+    service = json.loads((ROOT / ".chalice" / "config.json").read_text())["environment_variables"][
+        "POWERTOOLS_SERVICE_NAME"]
+    alarms = {}
+    for metric, threshold, period, why in ALARMS:
+        for channel in CHANNELS:
+            alarms[f"{metric}{channel.capitalize()}Alarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                "AlarmDescription": f"{metric} on {channel}: {why}",
+                "Namespace": NAMESPACE, "MetricName": metric,
+                "Dimensions": [{"Name": "channel", "Value": channel}, {"Name": "service", "Value": service}],
+                "Statistic": "Sum", "Period": period, "EvaluationPeriods": 1, "Threshold": threshold,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}]}}
+    return alarms
 
 
 def package(out_dir: Path, stage: str = "dev", lint: bool = True) -> Path:

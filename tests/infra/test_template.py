@@ -89,3 +89,15 @@ def test_every_api_route_but_health_goes_through_the_one_authorizer(template):
             expected = [] if path == "/api/health" else [{"desk_authorizer": []}]
             assert operation.get("security", []) == expected, (method, path)
     assert template["DeskAuthorizer"]["Type"] == "AWS::Serverless::Function"
+
+
+def test_on_call_is_paged_for_breaches_failed_replies_and_given_up_replies_on_every_channel(template):
+    alarms = [r["Properties"] for r in template.values() if r["Type"] == "AWS::CloudWatch::Alarm"
+              and r["Properties"].get("Namespace") == "SocialCare"]
+    covered = {(a["MetricName"], {d["Name"]: d["Value"] for d in a["Dimensions"]}["channel"]) for a in alarms}
+    for metric in ("SLABreaches", "RepliesFailed", "OutboundGaveUp"):
+        for channel in ("x", "facebook", "instagram", "whatsapp", "email", "api"):
+            assert (metric, channel) in covered
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        assert {d["Name"] for d in alarm["Dimensions"]} == {"channel", "service"}
