@@ -182,6 +182,9 @@ def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, prio
             "priority": new_priority,
             "last_inbound_at": message["created_at"],
             "last_message_preview": m.text[:200],
+            # what the inbox's text search reads: the latest words and who wrote them, case-blind
+            "search_text": " ".join(filter(None, [m.text[:500], m.author.name, m.author.handle,
+                                                  m.subject])).lower(),
             "status": status,
             **{k: v for k, v in clock.items() if v is not None},
             **keys.inbox_index(status, new_priority, clock.get("sla_due_at") or ticket["sla_due_at"], ticket["id"]),

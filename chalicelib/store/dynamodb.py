@@ -82,9 +82,9 @@ def _inbox_filter(filters: dict, kwargs: dict) -> str:
         values[":sentiment"] = filters["sentiment"]
         parts.append("#c.#s = :sentiment")
     if "q" in filters:
-        names["#preview"] = "last_message_preview"
-        values[":q"] = filters["q"]
-        parts.append("contains(#preview, :q)")
+        names["#search"] = "search_text"
+        values[":q"] = filters["q"].lower()
+        parts.append("contains(#search, :q)")
     if names:
         kwargs["ExpressionAttributeNames"] = names
     return " AND ".join(parts)
@@ -264,7 +264,8 @@ class DynamoStore:
                 UpdateExpression="SET #t = :e, author = :a REMOVE attachments, headers, subject",
                 ExpressionAttributeNames={"#t": "text"}, ExpressionAttributeValues={":e": erased, ":a": {"id": erased}})
             count += 1
-        self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET last_message_preview = :e REMOVE subject",
+        self.table.update_item(Key=keys.ticket(ticket_id),
+                               UpdateExpression="SET last_message_preview = :e, search_text = :e REMOVE subject",
                                ConditionExpression="attribute_exists(PK)", ExpressionAttributeValues={":e": erased})
         return count
 

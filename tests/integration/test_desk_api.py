@@ -62,6 +62,10 @@ def test_the_inbox_filters_by_channel_language_sentiment_priority_and_text(desk_
     assert all(t["priority"] >= top for t in high["items"]) and high["items"]
     _, text = _get(desk, "/api/tickets?q=laptop")
     assert [t["last_message_preview"] for t in text["items"]] == ["my laptop will not boot after the update, help"]
+    _, shouted = _get(desk, "/api/tickets?q=LAPTOP")
+    assert shouted["items"] == text["items"]  # case-blind
+    _, by_name = _get(desk, "/api/tickets?q=aino")
+    assert [t["language"] for t in by_name["items"]] == ["fi"]  # the customer's name finds their ticket
 
 
 def test_assignee_me_and_paging_with_filters(desk_with_tickets):
