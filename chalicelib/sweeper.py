@@ -121,5 +121,9 @@ def _tickets(store: DynamoStore, status: str):
 def run(store: DynamoStore) -> dict:
     from chalicelib import queues
     from chalicelib.config import settings
+    from chalicelib.outbound import replies
 
-    return sweep(store, lambda body: queues.send(settings().routing_queue_url, body))
+    summary = sweep(store, lambda body: queues.send(settings().routing_queue_url, body))
+    summary["replies_redriven"] = replies.redrive(store, lambda body: queues.send(settings().outbound_queue_url,
+                                                                                 body), utcnow())
+    return summary

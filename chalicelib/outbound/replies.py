@@ -16,10 +16,12 @@ from chalicelib.config import settings
 from chalicelib.errors import EnqueueFailed, NotFound
 from chalicelib.models import OutboundRequest, utcnow
 from chalicelib.outbound import policy
+from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
 REPLY_NAMESPACE = uuid.UUID("6f8f4f0e-2b0c-4d8e-9a55-0d3b1c2e7a91")
 INTERNAL_FIELDS = ("attempt_token", "PK", "SK", "GSI1PK", "GSI1SK")
+REDRIVE_AFTER_SECONDS = 300
 
 
 class ReplyRequest(BaseModel):
@@ -65,6 +67,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
         "status": "queued", "attempts": 0, "created_at": sortable(now), "agent_id": agent_id,
         "author": {"id": agent_id, "name": agent.get("name") or agent_id}, "brand": ticket.get("brand"),
         "notes": list(plan.notes) or None, "automatic": automatic or None,
+        **keys.outbound_in_flight(sortable(now), message_id),
     }
     stored, new = store.put_outbound(message, idempotency_key)
     if new:
@@ -74,8 +77,8 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
             queues.send(settings().outbound_queue_url, body)
         except EnqueueFailed:
             store.update_outbound(stored, {"status": "failed", "error": {
-                "reason": "the reply could not be queued; nothing was sent, send it again", "code": "enqueue"}},
-                "#status = :q", {":q": "queued"})
+                "reason": "the reply could not be queued; nothing was sent, send it again", "code": "enqueue"},
+                "GSI1PK": None, "GSI1SK": None}, "#status = :q", {":q": "queued"})
             raise
     return public_message(stored), new
 
@@ -87,3 +90,22 @@ def public_message(message: dict) -> dict:
 def reply_options(store: DynamoStore, ticket: dict, messages: list[dict]) -> dict:
     account = store.get_account(ticket["channel"], ticket["brand_account_id"])
     return policy.options(ticket, messages, account, utcnow())
+
+
+def redrive(store: DynamoStore, send, now) -> int:
+    """Replies still in flight long after they should have moved (a queue message lost between
+    the write and the send, a crash): queued again. The worker's state machine makes a second
+    delivery harmless."""
+    from datetime import datetime, timedelta
+
+    before = (now - timedelta(seconds=REDRIVE_AFTER_SECONDS)).isoformat()
+    moved = 0
+    for message in store.outbound_in_flight(before):
+        stale = message["status"] == "queued" or (
+            message["status"] == "retrying" and message.get("next_attempt_at")
+            and datetime.fromisoformat(message["next_attempt_at"]) < now - timedelta(seconds=REDRIVE_AFTER_SECONDS))
+        if stale:
+            send(OutboundRequest(ticket_id=message["ticket_id"], message_id=message["id"],
+                                 message_sk=f"MSG#{message['created_at']}#{message['id']}").model_dump_json())
+            moved += 1
+    return moved

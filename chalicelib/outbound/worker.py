@@ -48,6 +48,7 @@ UNCONFIRMED_GRACE = timedelta(seconds=30)
 DEFAULT_MAX_RECEIVES = 8  # infra/resources.py gives the outbound queue the same maxReceiveCount
 ALREADY_PRIVATE_REPLIED = "10/2018278"
 RESUMABLE = ("queued", "retrying", "unconfirmed")
+DONE_WITH = {"GSI1PK": None, "GSI1SK": None}  # out of the in-flight index the sweeper re-drives from
 
 
 class Deferred(Exception):
@@ -170,7 +171,8 @@ class _Attempt:
         sent_at = _iso(self.now())
         message = self.store.update_outbound(
             self.message, {"status": "sent", "platform_message_id": platform_id or f"unknown:{self.message['id']}",
-                           "sent_at": sent_at, "confirmed_by": confirmed_by, "error": None, "lease_until": None},
+                           "sent_at": sent_at, "confirmed_by": confirmed_by, "error": None, "lease_until": None,
+                           **DONE_WITH},
             "#status = :sending AND attempt_token = :token",
             {":sending": "sending", ":token": self.message["attempt_token"]})
         after_sent(message, self.store)
@@ -179,7 +181,7 @@ class _Attempt:
     def _failed(self, reason: str, code: Optional[str]) -> str:
         self.store.update_outbound(
             self.message, {"status": "failed", "error": {"reason": reason, "code": code},
-                           "failed_at": _iso(self.now()), "lease_until": None},
+                           "failed_at": _iso(self.now()), "lease_until": None, **DONE_WITH},
             "#status = :sending AND attempt_token = :token",
             {":sending": "sending", ":token": self.message["attempt_token"]})
         count(M.REPLIES_FAILED, self.message["platform"], message_id=self.message["id"], code=code or "")
@@ -221,7 +223,7 @@ def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: s
     try:
         message = store.update_outbound(
             message, {"status": "sent", "platform_message_id": platform_id, "sent_at": _iso(utcnow()),
-                      "confirmed_by": confirmed_by, "error": None, "lease_until": None},
+                      "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
             "#status IN (:s, :u, :r)", {":s": "sending", ":u": "unconfirmed", ":r": "retrying"})
     except ConcurrentUpdate:
         return store.get_outbound(message["ticket_id"], f"MSG#{message['created_at']}#{message['id']}")

@@ -459,6 +459,11 @@ class DynamoStore:
         first = self.table.get_item(Key=keys.reply_key(ticket_id, idempotency_key), ConsistentRead=True)["Item"]
         return self.get_outbound(ticket_id, first["message_sk"]), False
 
+    def outbound_in_flight(self, created_before_iso: str) -> list[dict]:
+        page = self.table.query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p AND GSI1SK < :b",
+                                ExpressionAttributeValues={":p": "OUTBOUND#inflight", ":b": created_before_iso})
+        return [plain(i) for i in page.get("Items", [])]
+
     def get_outbound(self, ticket_id: str, message_sk: str) -> Optional[dict]:
         return plain(self.table.get_item(Key={"PK": f"TICKET#{ticket_id}", "SK": message_sk},
                                          ConsistentRead=True).get("Item"))

@@ -24,6 +24,7 @@
 | settings document         | SETTINGS                        | <sla|hours|routing>        |
 
 GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>;
+it lists replies in flight (queued to sent or failed): GSI1PK = OUTBOUND#inflight, GSI1SK = <created>#<id>;
 it also groups the CRM records of one CRM customer: GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>.
 """
 from __future__ import annotations
@@ -88,6 +89,10 @@ def delivery_status(platform: str, external_id: str, at_iso: str, status: str) -
 
 def outbound_pointer(platform: str, external_id: str) -> dict:
     return {"PK": f"OUTMSG#{platform}#{external_id}", "SK": "OUT"}
+
+
+def outbound_in_flight(created_iso: str, message_id: str) -> dict:
+    return {"GSI1PK": "OUTBOUND#inflight", "GSI1SK": f"{created_iso}#{message_id}"}
 
 
 def reply_key(ticket_id: str, key: str) -> dict:

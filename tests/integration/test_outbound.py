@@ -531,3 +531,22 @@ def test_an_idempotency_key_makes_a_double_click_one_reply(out):
     assert json.loads(first.body)["id"] == json.loads(second.body)["id"]
     out.desk.drain(only=("outbound_worker",))
     assert len(out.sandbox.requests_to("/2/tweets")) == 1
+
+
+def test_a_reply_whose_queue_message_was_lost_is_redriven_by_the_sweeper(out):
+    from datetime import timedelta
+
+    from chalicelib import queues
+    from chalicelib.models import utcnow
+    from chalicelib.outbound import replies
+
+    ticket = _tweet(out)
+    assert out.reply(ticket["id"], "Sorry for the wait!", "public").status_code == 202
+    assert len(out.desk.queued("OUTBOUND_QUEUE_URL")) == 1  # taken off the queue and never handled: lost
+    resent = []
+    assert replies.redrive(out.store, resent.append, utcnow()) == 0  # too early to call it lost
+    assert replies.redrive(out.store, resent.append, utcnow() + timedelta(minutes=6)) == 1
+    queues.send(out.desk.queue_urls["OUTBOUND_QUEUE_URL"], resent[0])
+    out.desk.drain(only=("outbound_worker",))
+    assert out.outbound(ticket["id"])["status"] == "sent" and len(out.sandbox.posts("x")) == 1
+    assert replies.redrive(out.store, resent.append, utcnow() + timedelta(minutes=6)) == 0  # sent: out of the index
