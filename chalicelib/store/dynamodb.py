@@ -90,6 +90,18 @@ def _inbox_filter(filters: dict, kwargs: dict) -> str:
     return " AND ".join(parts)
 
 
+def _changes(changes: dict, *also_set: str) -> tuple[str, dict, dict]:
+    """An UpdateExpression that SETs each change (and the `also_set` clauses) and REMOVEs the ones
+    that are None, with its attribute names and values."""
+    setting = {k: v for k, v in changes.items() if v is not None}
+    clauses = [f"#{k} = :{k}" for k in setting] + list(also_set)
+    expression = ("SET " + ", ".join(clauses)) if clauses else ""
+    removing = [k for k, v in changes.items() if v is None]
+    if removing:
+        expression += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+    return expression.strip(), {f"#{k}": k for k in changes}, {f":{k}": v for k, v in setting.items()}
+
+
 class DynamoStore:
     def __init__(self, table: Any):
         self.table = table
@@ -198,19 +210,14 @@ class DynamoStore:
 
     def update_customer(self, customer_id: str, expected_version: int, changes: dict) -> None:
         """Optimistic profile change (a profile never edited is at version 0); None removes."""
-        setting = {k: v for k, v in changes.items() if v is not None}
-        removing = [k for k, v in changes.items() if v is None]
-        expr = "SET " + ", ".join([f"#{k} = :{k}" for k in setting] + ["version = if_not_exists(version, :zero) + :one"])
-        if removing:
-            expr += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+        expr, names, values = _changes(changes, "version = if_not_exists(version, :zero) + :one")
         try:
             self.table.update_item(
                 Key=keys.customer(customer_id), UpdateExpression=expr,
                 ConditionExpression="attribute_exists(PK) AND ((attribute_not_exists(version) AND :v = :zero) "
                                     "OR version = :v)",
-                ExpressionAttributeNames={f"#{k}": k for k in changes},
-                ExpressionAttributeValues=dynamo({**{f":{k}": v for k, v in setting.items()},
-                                                  ":one": 1, ":zero": 0, ":v": expected_version}))
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=dynamo({**values, ":one": 1, ":zero": 0, ":v": expected_version}))
         except ClientError as err:
             if _conditional_failed(err):
                 raise ConcurrentUpdate(customer_id) from err
@@ -363,18 +370,12 @@ class DynamoStore:
     def update_ticket(self, ticket_id: str, expected_version: int, changes: dict) -> dict:
         """Apply an agent's change if the ticket is still at `expected_version` (else ConcurrentUpdate);
         None values remove the attribute. Returns the ticket as it now is."""
-        setting = {k: v for k, v in changes.items() if v is not None}
-        removing = [k for k, v in changes.items() if v is None]
-        names = {f"#{k}": k for k in changes}
-        expr = "SET " + ", ".join([f"#{k} = :{k}" for k in setting] + ["version = version + :one"])
-        if removing:
-            expr += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+        expr, names, values = _changes(changes, "version = version + :one")
         try:
             answer = self.table.update_item(
                 Key=keys.ticket(ticket_id), UpdateExpression=expr, ConditionExpression="version = :v",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues=dynamo({**{f":{k}": v for k, v in setting.items()},
-                                                  ":one": 1, ":v": expected_version}),
+                ExpressionAttributeValues=dynamo({**values, ":one": 1, ":v": expected_version}),
                 ReturnValues="ALL_NEW")
         except ClientError as err:
             if _conditional_failed(err):
@@ -470,17 +471,13 @@ class DynamoStore:
 
     def update_outbound(self, message: dict, changes: dict, condition: str, values: dict) -> dict:
         """Conditionally change an outbound message; ConcurrentUpdate when the condition fails."""
-        names = {f"#{k}": k for k in changes} | ({"#status": "status"} if "#status" in condition else {})
-        setting = {k: v for k, v in changes.items() if v is not None}
-        expr = "SET " + ", ".join(f"#{k} = :{k}" for k in setting)
-        removing = [k for k, v in changes.items() if v is None]
-        if removing:
-            expr += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+        expr, names, setting = _changes(changes)
+        names |= {"#status": "status"} if "#status" in condition else {}
         try:
             answer = self.table.update_item(
                 Key=keys.message(message["ticket_id"], message["created_at"], message["id"]),
                 UpdateExpression=expr, ConditionExpression=condition, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=dynamo({**{f":{k}": v for k, v in setting.items()}, **values}),
+                ExpressionAttributeValues=dynamo({**setting, **values}),
                 ReturnValues="ALL_NEW")
         except ClientError as err:
             if _conditional_failed(err):
@@ -761,10 +758,9 @@ class DynamoStore:
         return "Attributes" in self.table.delete_item(Key=keys.agent(agent_id), ReturnValues="ALL_OLD")
 
     def update_account(self, platform: str, account_id: str, changes: dict) -> None:
-        self.table.update_item(Key=keys.account(platform, account_id),
-                               UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in changes),
-                               ExpressionAttributeNames={f"#{k}": k for k in changes},
-                               ExpressionAttributeValues=dynamo({f":{k}": v for k, v in changes.items()}))
+        expr, names, values = _changes(changes)
+        self.table.update_item(Key=keys.account(platform, account_id), UpdateExpression=expr,
+                               ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo(values))
 
     # -- reply templates -------------------------------------------------------------------
     def templates(self) -> list[dict]:
