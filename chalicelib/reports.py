@@ -46,12 +46,7 @@ def summary(store: DynamoStore, days: int) -> dict:
 
 def _all(store: DynamoStore):
     for status in STATUSES:
-        cursor = None
-        while True:
-            items, cursor = store.inbox(status, 100, cursor)
-            yield from items
-            if not cursor:
-                break
+        yield from store.inbox_all(status)
 
 
 def _time(value) -> datetime:

@@ -41,7 +41,7 @@ def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetim
     summary = {"warned": 0, "breached": 0, "rerouted": 0, "tickets": 0}
     backlog: dict = defaultdict(list)
     for status in SWEPT:
-        for ticket in _tickets(store, status):
+        for ticket in store.inbox_all(status):
             summary["tickets"] += 1
             if not ticket.get("assignee"):
                 backlog[ticket.get("team") or "default"].append(ticket)
@@ -107,15 +107,6 @@ def _mark(store: DynamoStore, ticket: dict, changes: dict) -> bool:
 def _reroute(ticket: dict, send) -> None:
     send(RoutingRequest(ticket_id=ticket["id"], message_id="", reason="new_message",
                         priority=ticket.get("priority", 0), language=ticket.get("language")).model_dump_json())
-
-
-def _tickets(store: DynamoStore, status: str):
-    cursor = None
-    while True:
-        items, cursor = store.inbox(status, 100, cursor)
-        yield from items
-        if not cursor:
-            return
 
 
 def run(store: DynamoStore) -> dict:

@@ -597,13 +597,17 @@ class DynamoStore:
                 raise ConcurrentUpdate(f"ticket {ticket_id} changed") from err
             raise
 
-    def assigned_to(self, agent_id: str, status: str = "open") -> list[dict]:
-        items, cursor = [], None
+    def inbox_all(self, status: str, filters: Optional[dict] = None) -> Iterator[dict]:
+        """Every ticket of one status from the inbox index, page after page."""
+        cursor = None
         while True:
-            page, cursor = self.inbox(status, 100, cursor, {"assignee": agent_id})
-            items += page
+            page, cursor = self.inbox(status, 100, cursor, filters)
+            yield from page
             if not cursor:
-                return items
+                return
+
+    def assigned_to(self, agent_id: str, status: str = "open") -> list[dict]:
+        return list(self.inbox_all(status, {"assignee": agent_id}))
 
     def waiting(self, limit: int) -> list[dict]:
         """Open tickets nobody has, highest priority first."""
