@@ -93,9 +93,8 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
         raise NotFound(ticket_id)
     from chalicelib.customers import view
 
-    customer = view(store, ticket["customer_id"])
-    other_ids = sorted({t["ticket_id"] for t in customer["touchpoints"]} - {ticket_id})
-    others = [public_ticket(t) for t in map(store.get_ticket, other_ids) if t]
+    customer = view(store, ticket["customer_id"])  # reads the customer's tickets on every channel once
+    others = [t for t in customer["tickets"] if t["id"] != ticket_id]
     from chalicelib.outbound.replies import public_message, reply_options
 
     messages = store.messages(ticket_id)

@@ -72,6 +72,7 @@ class EventImport(BaseModel):
 
 def view(store: DynamoStore, customer_id: str) -> dict:
     from chalicelib import crm
+    from chalicelib.api import public_ticket
 
     customer = store.customer_history(customer_id)
     if customer.get("merged_into"):
@@ -85,8 +86,7 @@ def view(store: DynamoStore, customer_id: str) -> dict:
             "version": customer.get("version", 0), "crm": records, "lifetime_value": value,
             "vip": bool(customer.get("vip")) or any(r.get("vip") for r in records),
             "events": store.customer_events(customer_id),
-            "tickets": [{k: t.get(k) for k in ("id", "channel", "status", "priority", "created_at", "topic",
-                                                "last_message_preview")} for t in tickets]}
+            "tickets": [public_ticket(t) for t in tickets]}
 
 
 def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, agent_id: str) -> dict:
