@@ -82,17 +82,17 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
           now: Optional[datetime] = None) -> Optional[str]:
     """Assign the ticket (returns the agent id), or leave it waiting (None)."""
     settings = {**DEFAULT_SETTINGS, **(settings or _settings(store))}
-    if request.reason == "new_ticket":
-        ticket = store.get_ticket(request.ticket_id)
-        if ticket and ticket.get("status") != "closed":
-            from chalicelib import offhours
-
-            offhours.acknowledge_if_closed(store, ticket, now or utcnow())
+    acknowledge = request.reason == "new_ticket"  # a new conversation may need the off-hours reply
     for _ in range(ATTEMPTS):
         ticket = store.get_ticket(request.ticket_id)
         if not ticket or ticket.get("status") == "closed":
             return None
         moment = now or utcnow()
+        if acknowledge:
+            from chalicelib import offhours
+
+            offhours.acknowledge_if_closed(store, ticket, moment)
+            acknowledge = False
         if ticket.get("assignee"):
             holder = store.get_agent(ticket["assignee"]) or {}
             if holder.get("status") == "online" or request.reason == "new_ticket":
