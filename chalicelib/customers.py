@@ -36,7 +36,9 @@ class CustomerPatch(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags):
-        return None if tags is None else list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+        from chalicelib.tickets import clean_tags
+
+        return None if tags is None else clean_tags(tags)
 
     @model_validator(mode="after")
     def _something(self) -> "CustomerPatch":

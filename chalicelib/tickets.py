@@ -21,6 +21,11 @@ STATUSES = ("open", "pending", "on_hold", "closed")
 Status = Literal["open", "pending", "on_hold", "closed"]
 
 
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags as the desk keeps them: trimmed, lower case, each once, in the order given."""
+    return list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+
+
 class TicketPatch(BaseModel):
     """`PATCH /api/tickets/{id}`: what to change, and the version the agent edited."""
 
@@ -40,7 +45,7 @@ class TicketPatch(BaseModel):
     def _clean_tags(cls, tags: Optional[list[str]]) -> Optional[list[str]]:
         if tags is None:
             return None
-        cleaned = list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+        cleaned = clean_tags(tags)
         if any(len(t) > 40 for t in cleaned):
             raise ValueError("a tag is at most 40 characters")
         return cleaned
