@@ -6,7 +6,9 @@ says (signature by `kid`, `exp`, `iss`, `aud`, `token_use: id`). Locally and in 
 HS256 JWT signed with LOCAL_JWT_SECRET (minted by `python -m infra.local token`). The token's
 `alg` header only picks which configured verifier runs; each verifier holds its own key and
 accepts only its own algorithm, so a token can never choose its key. Either way the
-`cognito:groups` claim carries the role. No token or a bad one → Unauthorized; a role without
+`cognito:groups` claim carries the role. A local token must name this desk as its issuer and
+audience (`LOCAL_ISSUER`, `LOCAL_AUDIENCE`, set by `mint`) and carry `iat` and `exp` at most
+`LOCAL_MAX_LIFETIME_SECONDS` (12 h) apart: a leaked one stops working within a working day. No token or a bad one → Unauthorized; a role without
 the right → Forbidden. A token is never logged nor put in an error message.
 
 Environment, read on every call: LOCAL_JWT_SECRET; COGNITO_USER_POOL_ID with
@@ -33,6 +35,10 @@ GROUP_ROLE = {"agents": "agent", "supervisors": "supervisor", "admins": "admin"}
 JWKS_TIMEOUT_SECONDS = 3
 JWKS_LIFESPAN_SECONDS = 6 * 3600  # pool keys rotate rarely; an unknown kid refetches sooner
 JWKS_REFETCH_COOLDOWN_SECONDS = 60
+
+LOCAL_ISSUER = "social-care-desk/local"
+LOCAL_AUDIENCE = "social-care-desk/api"
+LOCAL_MAX_LIFETIME_SECONDS = 12 * 3600
 
 
 class Unauthorized(DeskError):
@@ -105,12 +111,20 @@ def authenticate(headers: Mapping[str, str]) -> Principal:
 
 
 def _verify_local(token: str, secret: str) -> dict:
+    """Signature, expiry, issued-at (not in the future), our issuer and audience, and a lifetime
+    of at most 12 hours (exp - iat), so a token minted for a year is refused however it was signed."""
     import jwt
 
     try:
-        return jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=LOCAL_AUDIENCE, issuer=LOCAL_ISSUER,
+                            options={"require": ["sub", "exp", "iat", "iss", "aud"]})
     except jwt.PyJWTError as err:
         raise Unauthorized("invalid token") from err
+    lifetime = [claims["exp"], claims["iat"]]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in lifetime) \
+            or lifetime[0] - lifetime[1] > LOCAL_MAX_LIFETIME_SECONDS:
+        raise Unauthorized("invalid token")
+    return claims
 
 
 def _verify_cognito(token: str, kid: Any, pool: CognitoPool) -> dict:
@@ -192,10 +206,13 @@ def reset() -> None:
         _jwks_by_url.clear()
 
 
-def mint(agent_id: str, role: str, secret: str, ttl_seconds: int = 12 * 3600) -> str:
+def mint(agent_id: str, role: str, secret: str, ttl_seconds: int = LOCAL_MAX_LIFETIME_SECONDS) -> str:
+    """A local HS256 token (`python -m infra.local token`, the tests): at most 12 hours long."""
     import jwt
 
+    if not 0 < ttl_seconds <= LOCAL_MAX_LIFETIME_SECONDS:
+        raise ValueError(f"a local token lives between 1 second and {LOCAL_MAX_LIFETIME_SECONDS // 3600} hours")
     group = {v: k for k, v in GROUP_ROLE.items()}[role]
     now = int(time.time())
     return jwt.encode({"sub": agent_id, "cognito:groups": [group], "iat": now, "exp": now + ttl_seconds,
-                       "token_use": "id"}, secret, algorithm="HS256")
+                       "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "token_use": "id"}, secret, algorithm="HS256")

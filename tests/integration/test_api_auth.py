@@ -85,8 +85,11 @@ def test_a_role_below_the_routes_need_is_403_and_the_right_role_gets_past_auth(d
 
 
 def test_a_token_without_a_desk_group_is_403(desk):
-    token = jwt.encode({"sub": "ana", "cognito:groups": ["marketing"], "exp": int(time.time()) + 60},
-                       TEST_SECRETS["LOCAL_JWT_SECRET"], algorithm="HS256")
+    from chalicelib.auth import LOCAL_AUDIENCE, LOCAL_ISSUER
+
+    now = int(time.time())
+    token = jwt.encode({"sub": "ana", "cognito:groups": ["marketing"], "iat": now, "exp": now + 60,
+                        "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE}, TEST_SECRETS["LOCAL_JWT_SECRET"], algorithm="HS256")
     assert _call(desk, "GET", "/api/tickets", token) == 403
 
 

@@ -210,7 +210,7 @@ def test_hs256_forged_with_the_pools_public_key_as_secret_is_unauthorized(jwks, 
         # When it is presented, Then it is refused
         _rejected(_hs256_by_hand(claims, secret))
     if local_secret_configured:  # (and the same hand-made token with the right secret is accepted)
-        local_claims = {k: v for k, v in claims.items() if k != "aud"}
+        local_claims = {**claims, "iss": auth.LOCAL_ISSUER, "aud": auth.LOCAL_AUDIENCE}
         assert authenticate(bearer(_hs256_by_hand(local_claims, LOCAL_SECRET.encode()))).role == "admin"
 
 
@@ -237,6 +237,67 @@ def test_local_hs256_tokens_still_work_alongside_cognito(jwks, pool_key):
     assert authenticate(bearer(mint("sam", "admin", LOCAL_SECRET))) == Principal("sam", "admin")
     assert authenticate(bearer(id_token(pool_key))) == Principal("ana", "supervisor")
     _rejected(mint("sam", "admin", "not-the-secret-but-long-enough-for-hs256"))
+
+
+def local_token(**overrides) -> str:
+    """A local HS256 token as `mint` makes it, with claims changed (None deletes one)."""
+    now = int(time.time())
+    claims = {"sub": "sam", "cognito:groups": ["admins"], "iat": now, "exp": now + 3600,
+              "iss": auth.LOCAL_ISSUER, "aud": auth.LOCAL_AUDIENCE, "token_use": "id"}
+    claims.update(overrides)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, LOCAL_SECRET, algorithm="HS256")
+
+
+def test_a_local_token_as_mint_makes_it_is_accepted_up_to_twelve_hours_long(jwks):
+    # Given tokens the minter's way, the longest one exactly 12 hours from iat to exp
+    now = int(time.time())
+    for token in (local_token(), local_token(iat=now, exp=now + 12 * 3600), mint("sam", "admin", LOCAL_SECRET)):
+        # Then each is accepted
+        assert authenticate(bearer(token)) == Principal("sam", "admin")
+    claims = _claims_of(mint("sam", "admin", LOCAL_SECRET))
+    assert claims["iss"] == auth.LOCAL_ISSUER and claims["aud"] == auth.LOCAL_AUDIENCE
+    assert claims["exp"] - claims["iat"] == 12 * 3600
+
+
+@pytest.mark.parametrize("overrides", [
+    {"iat": int(time.time()), "exp": int(time.time()) + 12 * 3600 + 1},
+    {"iat": int(time.time()) - 3600, "exp": int(time.time()) + 365 * 86400},
+    {"exp": None},
+    {"iat": None},
+    {"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200},
+    {"iss": None},
+    {"iss": "someone-else"},
+    {"iss": ISSUER},
+    {"aud": None},
+    {"aud": "another-desk"},
+    {"aud": CLIENT_ID},
+    {"exp": int(time.time()) - 60},
+    {"sub": None},
+], ids=["12h-and-a-second", "a-year", "no-exp", "no-iat", "iat-in-the-future", "no-iss", "wrong-iss",
+        "cognito-iss", "no-aud", "wrong-aud", "cognito-aud", "expired", "no-sub"])
+def test_a_local_token_too_long_lived_or_with_a_wrong_or_missing_claim_is_unauthorized(jwks, overrides):
+    # Given a token signed with the right local secret, When one claim is wrong, Then it is refused
+    _rejected(local_token(**overrides))
+
+
+def test_the_minter_refuses_a_lifetime_over_twelve_hours():
+    with pytest.raises(ValueError, match="12 hours"):
+        mint("sam", "admin", LOCAL_SECRET, ttl_seconds=12 * 3600 + 1)
+    with pytest.raises(ValueError):
+        mint("sam", "admin", LOCAL_SECRET, ttl_seconds=0)
+
+
+def test_the_token_command_mints_a_token_the_desk_accepts(jwks, monkeypatch, capsys):
+    # Given the local stack's secret, When `python -m infra.local token` runs
+    from infra.local.__main__ import main
+
+    assert main(["token", "--agent", "zofia", "--role", "supervisor"]) == 0
+    token = capsys.readouterr().out.strip()
+    # Then the token is accepted, 12 hours long, with our issuer and audience
+    assert authenticate(bearer(token)) == Principal("zofia", "supervisor")
+    claims = _claims_of(token)
+    assert (claims["iss"], claims["aud"], claims["exp"] - claims["iat"]) == (
+        auth.LOCAL_ISSUER, auth.LOCAL_AUDIENCE, 12 * 3600)
 
 
 def test_each_kind_of_token_needs_its_own_configuration(jwks, pool_key, monkeypatch):
