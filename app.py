@@ -307,11 +307,12 @@ def mark_done(ticket_id):
 
 @app.route("/api/tickets/{ticket_id}/csat", methods=["POST"], authorizer=desk_authorizer)
 def rate_ticket(ticket_id):
+    """CSAT feeds routing: entered by a supervisor here (the customer's own answer comes from a survey)."""
     from chalicelib import tickets
 
-    _principal()
-    return _action(lambda body: tickets.rate(_store(), ticket_id, tickets.CsatRequest.model_validate(body)),
-                   status=201)
+    principal = _principal("supervisor")
+    return _action(lambda body: tickets.rate(_store(), ticket_id, tickets.CsatRequest.model_validate(body),
+                                             by=principal.agent_id), status=201)
 
 
 @app.route("/api/tickets/{ticket_id}/claim", methods=["POST"], authorizer=desk_authorizer)
@@ -329,6 +330,7 @@ def _action(action, status: int = 200) -> Response:
 
     from chalicelib.auth import Forbidden
     from chalicelib.errors import ConcurrentUpdate, NotFound
+    from chalicelib.tickets import HeldByAnother
 
     try:
         result = action(_body() if app.current_request.method in ("POST", "PUT", "PATCH") else {})
@@ -338,6 +340,8 @@ def _action(action, status: int = 200) -> Response:
         return _error(400, str(err))
     except NotFound as err:
         return _error(404, f"not found: {err}")
+    except HeldByAnother as err:
+        return _error(409, str(err))
     except ConcurrentUpdate:
         return _error(409, "it changed since you loaded it; reload and try again")
     except Forbidden as err:

@@ -4,6 +4,14 @@ Every change names the version the agent saw (`version`); a ticket changed since
 (ConcurrentUpdate) instead of overwriting someone else's work. Changes of status or priority
 move the ticket in the inbox index (GSI1) in the same conditional write. Each change is kept on
 the ticket's timeline as an event (`MSG#...`, `direction: "event"`), notes as `direction: "note"`.
+
+An agent's `load` counts the tickets they hold that are not closed. Every change of holder here
+(claim, assign, unassign, transfer, close, reopen) moves it in the same transaction as the
+ticket (see `_load_moves`); the router's assign and release do the same in store/dynamodb.py.
+An agent claims a ticket nobody holds (or one they hold already); taking one from another
+agent is a supervisor's reassignment through PATCH (HeldByAnother, 409 on claim). The CSAT
+that feeds routing comes from the customer (`rate(..., by=None)`, for a survey) or a
+supervisor; agents cannot rate their own work.
 """
 from __future__ import annotations
 
@@ -12,12 +20,16 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.errors import NotFound
+from chalicelib.errors import DeskError, NotFound
 from chalicelib.models import utcnow
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
 STATUSES = ("open", "pending", "on_hold", "closed")
+
+
+class HeldByAnother(DeskError):
+    """Claiming a ticket another agent holds: the API answers 409 with this message."""
 Status = Literal["open", "pending", "on_hold", "closed"]
 
 
@@ -124,7 +136,16 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
 
 
 def claim(store: DynamoStore, ticket_id: str, request: ClaimRequest, agent_id: str) -> dict:
-    return _apply(store, _ticket(store, ticket_id), request.version, {"assignee": agent_id}, agent_id, "claimed")
+    """Take a ticket nobody holds (or one already yours). Whoever's role: taking another agent's
+    ticket is a reassignment, which a supervisor makes through PATCH. The write is conditional on
+    the version read, so a ticket someone claims or the router assigns meanwhile is a 409 too."""
+    ticket = _ticket(store, ticket_id)
+    holder = ticket.get("assignee")
+    if holder not in (None, agent_id):
+        raise HeldByAnother(f"{holder} holds this ticket; a supervisor can reassign it")
+    if store.get_agent(agent_id) is None:
+        raise NotFound(f"agent {agent_id}: ask an admin to add you before you take tickets")
+    return _apply(store, ticket, request.version, {"assignee": agent_id, "waiting_since": None}, agent_id, "claimed")
 
 
 class CsatRequest(BaseModel):
@@ -136,7 +157,11 @@ class CsatRequest(BaseModel):
     comment: Optional[str] = Field(default=None, max_length=2000)
 
 
-def rate(store: DynamoStore, ticket_id: str, request: CsatRequest) -> dict:
+def rate(store: DynamoStore, ticket_id: str, request: CsatRequest, by: Optional[str] = None) -> dict:
+    """Record the ticket's CSAT once and fold it into the rolling performance of who answered.
+
+    `by` is the supervisor who entered it (the API allows supervisors only, and the timeline says
+    who); None is the customer's own answer, for a survey handler to call."""
     ticket = _ticket(store, ticket_id)
     if ticket.get("csat") is not None:
         raise ValueError("this ticket was rated already")
@@ -144,7 +169,9 @@ def rate(store: DynamoStore, ticket_id: str, request: CsatRequest) -> dict:
     holder = ticket.get("first_response_by") or ticket.get("assignee")
     if holder:
         store.record_performance(holder, "csat", request.score)
-    return {"ticket_id": ticket_id, "csat": request.score, "agent_id": holder}
+    if by:
+        _event(store, ticket_id, "event", by, {"action": "csat_recorded", "changes": {"csat": request.score}})
+    return {"ticket_id": ticket_id, "csat": request.score, "agent_id": holder, "source": "supervisor" if by else "customer"}
 
 
 def _resolved(store: DynamoStore, ticket: dict) -> None:
@@ -179,10 +206,23 @@ def _apply(store: DynamoStore, ticket: dict, version: int, changes: dict, agent_
     if "status" in changes or "priority" in changes:
         changes.update(keys.inbox_index(status, priority, ticket.get("sla_due_at") or "", ticket["id"]))
     changes["updated_at"] = utcnow().isoformat()
-    updated = store.update_ticket(ticket["id"], version, changes)
-    shown = {k: v for k, v in changes.items() if not k.startswith("GSI1") and k != "updated_at"}
+    updated = store.update_ticket(ticket["id"], version, changes, _load_moves(ticket, changes))
+    shown = {k: v for k, v in changes.items() if not k.startswith("GSI1") and k not in ("updated_at", "waiting_since")}
     _event(store, ticket["id"], "event", agent_id, {"action": what, "changes": shown})
     return updated
+
+
+def _load_moves(ticket: dict, changes: dict) -> dict[str, int]:
+    """Who holds the ticket (not closed) before and after the change: one off the first, one on
+    the second, when they differ."""
+    def holder(status: str, assignee: Optional[str]) -> Optional[str]:
+        return assignee if assignee and status != "closed" else None
+
+    before = holder(ticket["status"], ticket.get("assignee"))
+    after = holder(changes.get("status", ticket["status"]), changes.get("assignee", ticket.get("assignee")))
+    if before == after:
+        return {}
+    return {**({before: -1} if before else {}), **({after: 1} if after else {})}
 
 
 def _event(store: DynamoStore, ticket_id: str, direction: str, agent_id: str, fields: dict) -> dict:

@@ -367,10 +367,49 @@ class DynamoStore:
                 raise DuplicateEvent(dedupe_key) from err
             raise ConcurrentUpdate(ticket["id"]) from err
 
-    def update_ticket(self, ticket_id: str, expected_version: int, changes: dict) -> dict:
+    def update_ticket(self, ticket_id: str, expected_version: int, changes: dict,
+                      load: Optional[dict[str, int]] = None) -> dict:
         """Apply an agent's change if the ticket is still at `expected_version` (else ConcurrentUpdate);
-        None values remove the attribute. Returns the ticket as it now is."""
+        None values remove the attribute. Returns the ticket as it now is. `load` ({agent id: +1 | -1})
+        moves agents' load in the same transaction, when the ticket changes hands."""
         expr, names, values = _changes(changes, "version = version + :one")
+        if load:
+            return self._update_ticket_and_load(ticket_id, expected_version, expr, names, values, load)
+        return self._update_ticket_only(ticket_id, expected_version, expr, names, values)
+
+    def _update_ticket_and_load(self, ticket_id: str, expected_version: int, expr: str, names: dict, values: dict,
+                                load: dict[str, int]) -> dict:
+        """The ticket update and the load moves in one transaction. Load never goes below zero and
+        never lands on an agent record that does not exist (a deleted agent, a caller who is no
+        agent): such a move is dropped and the rest written again; a stale ticket is ConcurrentUpdate."""
+        moves = dict(load)
+        while True:
+            items = [{"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id), "UpdateExpression": expr,
+                                 "ConditionExpression": "version = :v", "ExpressionAttributeNames": names,
+                                 "ExpressionAttributeValues": dynamo({**values, ":one": 1, ":v": expected_version})}}]
+            for agent_id, delta in moves.items():
+                condition = "#load > :zero" if delta < 0 else "attribute_exists(PK)"
+                items.append({"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
+                                         "UpdateExpression": "ADD #load :d", "ConditionExpression": condition,
+                                         "ExpressionAttributeNames": {"#load": "load"},
+                                         "ExpressionAttributeValues": {":d": delta, **({":zero": 0} if delta < 0 else {})}}})
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return self.get_ticket(ticket_id)
+            except ClientError as err:
+                if not _conditional_failed(err):
+                    raise
+                reasons = _cancel_reasons(err)
+                if not reasons or reasons[0] == "ConditionalCheckFailed":
+                    raise ConcurrentUpdate(ticket_id) from err
+                failed = [a for a, r in zip(moves, reasons[1:]) if r == "ConditionalCheckFailed"]
+                if not failed:
+                    raise ConcurrentUpdate(ticket_id) from err
+                moves = {a: d for a, d in moves.items() if a not in failed}
+                if not moves:
+                    return self._update_ticket_only(ticket_id, expected_version, expr, names, values)
+
+    def _update_ticket_only(self, ticket_id: str, expected_version: int, expr: str, names: dict, values: dict) -> dict:
         try:
             answer = self.table.update_item(
                 Key=keys.ticket(ticket_id), UpdateExpression=expr, ConditionExpression="version = :v",

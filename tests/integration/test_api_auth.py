@@ -13,7 +13,7 @@ from tests.conftest import TEST_SECRETS
 
 PUBLIC = {("GET", "/api/health")}
 # routes that need more than the agent role, and the role they need
-NEEDS = {("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{template_id}"): "admin",
+NEEDS = {("POST", "/api/tickets/{ticket_id}/csat"): "supervisor", ("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{template_id}"): "admin",
          ("DELETE", "/api/templates/{template_id}"): "admin", ("GET", "/api/agents"): "supervisor",
          ("POST", "/api/customers/{customer_id}/merge"): "supervisor",
          ("POST", "/api/customers/{customer_id}/merges/{merge_id}/undo"): "supervisor",

@@ -181,7 +181,8 @@ def test_performance_rolls_up_from_first_responses_resolutions_and_csat(desk, ti
     assert perf["first_response_seconds"] == 500 and perf["counts"]["first_response_seconds"] == 2  # 600 + 0.2 * -500
     status, _ = _call(desk, "post", f"/api/tickets/{ticket['id']}/done", {"version": mine["version"], "reason": "other"})
     assert "resolution_seconds" in store.get_agent("ana")["performance"]
-    status, rated = _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 5})
+    rate = dict(agent="sam", role="supervisor")  # CSAT is the customer's answer, or a supervisor's entry
+    status, rated = _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 5}, **rate)
     assert status == 201 and rated["agent_id"] == "ana" and store.get_agent("ana")["performance"]["csat"] == 5
-    assert _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 1})[0] == 400  # once
-    assert _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 6})[0] == 400
+    assert _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 1}, **rate)[0] == 400  # once
+    assert _call(desk, "post", f"/api/tickets/{ticket['id']}/csat", {"score": 6}, **rate)[0] == 400

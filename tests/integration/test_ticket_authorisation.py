@@ -1,0 +1,180 @@
+"""Who may take a ticket and rate it, and load counters that follow every change of holder.
+
+An agent claims a ticket nobody holds (or one they hold); taking another agent's ticket is a
+supervisor's reassignment through PATCH, so claim answers 409 naming the holder. Every change of
+holder (claim, assign, unassign, team transfer, close, done, bulk, reopen) moves the agents'
+`load` in the same transaction. CSAT feeds routing, so agents cannot set it: supervisors through
+the API, the customer through `tickets.rate(..., by=None)` (a survey's answer).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.auth import mint
+from infra.local import demo
+from infra.local import payloads as p
+from tests.conftest import TEST_SECRETS
+
+BRAND_X = "1500000000000000001"
+
+
+def _headers(agent="ana", role="agent"):
+    return {"Authorization": f"Bearer {mint(agent, role, TEST_SECRETS['LOCAL_JWT_SECRET'])}",
+            "Content-Type": "application/json"}
+
+
+def _call(desk, method, path, body, agent="ana", role="agent"):
+    answer = getattr(desk.client.http, method)(path, headers=_headers(agent, role), body=json.dumps(body))
+    return answer.status_code, json.loads(answer.body or b"null")
+
+
+@pytest.fixture
+def ticket(desk):
+    """One open ticket nobody holds; every demo agent offline with load 0."""
+    for agent in demo.AGENTS:
+        desk.store().put_agent({**agent, "status": "offline", "capacity": 10, "load": 0})
+    desk.store().put_account("x", BRAND_X, status="active", brand="nordlight")
+    body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
+                                    "@NordlightShop my lamp arrived broken"))
+    desk.client.http.post("/webhooks/x", body=body, headers={
+        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+    desk.drain(only=("ingest_worker",))
+    [found] = list(desk.store().all_tickets())
+    assert not found.get("assignee")
+    return found
+
+
+def _loads(desk) -> dict:
+    return {a["id"]: a["load"] for a in desk.store().agents()}
+
+
+def _version(desk, ticket_id) -> int:
+    return desk.store().get_ticket(ticket_id)["version"]
+
+
+# --- claim ------------------------------------------------------------------------------------
+
+def test_an_agent_claims_a_free_ticket_and_their_load_goes_up(desk, ticket):
+    status, mine = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]})
+    assert status == 200 and mine["assignee"] == "ana"
+    assert _loads(desk)["ana"] == 1
+    # claiming it again (it is already theirs) changes nobody's load
+    status, again = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": mine["version"]})
+    assert status == 200 and again["assignee"] == "ana" and _loads(desk)["ana"] == 1
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor"])
+def test_claiming_another_agents_ticket_is_409_naming_the_holder_and_changes_nothing(desk, ticket, role):
+    # Given a ticket ana holds
+    status, mine = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]})
+    assert status == 200
+    # When mikko (or a supervisor, who reassigns through PATCH) claims it at its current version
+    status, answer = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": mine["version"]},
+                           agent="mikko" if role == "agent" else "sam", role=role)
+    # Then it is refused, and the ticket and every load are as they were
+    assert status == 409 and "ana holds this ticket" in answer["error"] and "supervisor" in answer["error"]
+    assert desk.store().get_ticket(ticket["id"])["assignee"] == "ana"
+    assert desk.store().get_ticket(ticket["id"])["version"] == mine["version"]
+    assert _loads(desk) == {**{a["id"]: 0 for a in demo.AGENTS}, "ana": 1}
+
+
+def test_a_claim_at_a_stale_version_after_someone_else_took_it_is_409(desk, ticket):
+    assert _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]},
+                 agent="wei")[0] == 200
+    status, _ = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]},
+                      agent="mikko")
+    assert status == 409 and desk.store().get_ticket(ticket["id"])["assignee"] == "wei"
+    assert _loads(desk)["wei"] == 1 and _loads(desk)["mikko"] == 0
+
+
+def test_someone_who_is_no_agent_cannot_claim(desk, ticket):
+    status, answer = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]},
+                           agent="stranger")
+    assert status == 404 and "agent stranger" in answer["error"]
+    assert not desk.store().get_ticket(ticket["id"]).get("assignee")
+
+
+# --- load follows every change of holder -------------------------------------------------------
+
+def test_load_follows_assign_reassign_unassign_close_and_reopen(desk, ticket):
+    path, tid = f"/api/tickets/{ticket['id']}", ticket["id"]
+    sup = dict(agent="sam", role="supervisor")
+    _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
+    assert _loads(desk)["ana"] == 1
+    # a supervisor reassigns to wei: ana down, wei up
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "assignee": "wei"}, **sup)[0] == 200
+    assert (_loads(desk)["ana"], _loads(desk)["wei"]) == (0, 1)
+    # unassign: wei down
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "unassign": True}, **sup)[0] == 200
+    assert _loads(desk)["wei"] == 0
+    # mikko claims, then closes it: up, then down
+    assert _call(desk, "post", f"{path}/claim", {"version": _version(desk, tid)}, agent="mikko")[0] == 200
+    assert _loads(desk)["mikko"] == 1
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "status": "closed"}, agent="mikko")[0] == 200
+    assert _loads(desk)["mikko"] == 0
+    # reopened, it is mikko's again
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "status": "open"}, agent="mikko")[0] == 200
+    assert _loads(desk)["mikko"] == 1
+    # pending keeps it with mikko (load unchanged); done closes it
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "status": "pending"}, agent="mikko")[0] == 200
+    assert _loads(desk)["mikko"] == 1
+    assert _call(desk, "post", f"{path}/done", {"version": _version(desk, tid), "reason": "other"},
+                 agent="mikko")[0] == 200
+    assert _loads(desk) == {a["id"]: 0 for a in demo.AGENTS}
+
+
+def test_a_team_transfer_and_bulk_actions_move_load_too(desk, ticket):
+    desk.store().put_team({"id": "nordic", "name": "Nordic care"})
+    path, tid = f"/api/tickets/{ticket['id']}", ticket["id"]
+    sup = dict(agent="sam", role="supervisor")
+    _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "team": "nordic"})[0] == 200
+    assert _loads(desk)["ana"] == 0
+    assert _call(desk, "post", "/api/tickets/bulk", {"ticket_ids": [tid], "action": "assign", "assignee": "layla"},
+                 **sup)[0] == 200
+    assert _loads(desk)["layla"] == 1
+    assert _call(desk, "post", "/api/tickets/bulk", {"ticket_ids": [tid], "action": "close"}, **sup)[0] == 200
+    assert _loads(desk)["layla"] == 0
+
+
+def test_a_drifted_zero_load_or_a_deleted_holder_never_blocks_a_change(desk, ticket):
+    # Given ana holds the ticket but her load says 0 (drifted), and wei's record is gone
+    path, tid = f"/api/tickets/{ticket['id']}", ticket["id"]
+    _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
+    desk.store().put_agent({**desk.store().get_agent("ana"), "load": 0})
+    sup = dict(agent="sam", role="supervisor")
+    # When a supervisor reassigns it, Then it moves; ana stays at 0 and never goes negative
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "assignee": "wei"}, **sup)[0] == 200
+    assert (_loads(desk)["ana"], _loads(desk)["wei"]) == (0, 1)
+    desk.store().delete_agent("wei")
+    assert _call(desk, "patch", path, {"version": _version(desk, tid), "unassign": True}, **sup)[0] == 200
+    assert desk.store().get_agent("wei") is None  # no ghost agent record made by the load move
+
+
+# --- CSAT ---------------------------------------------------------------------------------------
+
+def test_an_agent_cannot_set_csat_a_supervisor_can_and_it_feeds_routing(desk, ticket):
+    path = f"/api/tickets/{ticket['id']}"
+    _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
+    # When the agent who holds it rates it, Then 403 and nothing recorded
+    status, answer = _call(desk, "post", f"{path}/csat", {"score": 5})
+    assert status == 403 and "supervisor" in answer["error"]
+    assert desk.store().get_ticket(ticket["id"]).get("csat") is None
+    assert "csat" not in (desk.store().get_agent("ana").get("performance") or {})
+    # When a supervisor enters the customer's rating, Then it counts for ana and the timeline says who
+    status, rated = _call(desk, "post", f"{path}/csat", {"score": 2}, agent="sam", role="supervisor")
+    assert status == 201 and rated == {"ticket_id": ticket["id"], "csat": 2, "agent_id": "ana", "source": "supervisor"}
+    assert desk.store().get_agent("ana")["performance"]["csat"] == 2
+    [event] = [m for m in desk.store().messages(ticket["id"]) if m.get("action") == "csat_recorded"]
+    assert event["agent_id"] == "sam"
+
+
+def test_the_customers_own_answer_still_feeds_routing(desk, ticket):
+    # the path a survey's answer takes: no agent, no API route
+    from chalicelib import tickets
+
+    _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]})
+    rated = tickets.rate(desk.store(), ticket["id"], tickets.CsatRequest(score=4))
+    assert rated["source"] == "customer" and desk.store().get_agent("ana")["performance"]["csat"] == 4
