@@ -64,6 +64,8 @@ def x_crc():
     token = (app.current_request.query_params or {}).get("crc_token")
     if not token:
         return _error(400, "crc_token is required")
+    if not x.is_crc_token(token):  # checked before any HMAC: the answer must not sign a body
+        return _error(400, "crc_token: not a token X sends (8 to 128 letters, digits, + / = _ -)")
     try:
         return x.crc_response(token, secrets().get("X_CONSUMER_SECRET"))
     except InvalidSignature:  # no consumer secret configured: X must not get a wrong token

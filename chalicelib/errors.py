@@ -21,6 +21,10 @@ class EnqueueFailed(DeskError):
     """A queue refused a message: the caller must answer 5xx so the platform retries."""
 
 
+class StoreUnavailable(DeskError):
+    """The table or the bucket refused a write we cannot do without: answer 5xx so it is retried."""
+
+
 class DuplicateEvent(DeskError):
     pass
 

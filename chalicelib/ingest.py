@@ -4,9 +4,16 @@ Order matters: a body too large is refused before anything else (413); a missing
 signature is refused before any write (401); a signed body that is not JSON is a 400; a signed
 JSON body of unknown shape is kept in quarantine and answered 200, so nothing a platform sends
 is silently lost; a queue that refuses a message answers 503 so the platform retries.
+
+A signed body is never lost to a 5xx of our own making. What the parser can read is enqueued;
+whatever it cannot (an unknown shape, one bad event of a batch, nesting too deep for any
+parser, a parser bug) is quarantined byte for byte with the reason, and the answer is 200. A
+5xx comes only from a real outage of the queue, the bucket or the table, so the platform
+retries; a retried delivery never makes a second ticket (dedupe at ingest).
 """
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -15,8 +22,8 @@ from typing import Mapping, Optional
 
 from chalicelib import queues
 from chalicelib.config import MAX_BODY_BYTES, secrets, settings
-from chalicelib.errors import EnqueueFailed, InvalidSignature, UnknownPayload
-from chalicelib.models import MentionEnvelope, ParseResult, StatusEnvelope, utcnow
+from chalicelib.errors import EnqueueFailed, InvalidSignature, StoreUnavailable, UnknownPayload
+from chalicelib.models import MAX_TEXT_CHARS, MentionEnvelope, ParseResult, StatusEnvelope, utcnow
 from chalicelib.observability import M, count, logger
 
 QUARANTINE_INLINE_LIMIT = 300 * 1024  # a DynamoDB item holds 400 KB; bigger bodies go to S3
@@ -70,11 +77,9 @@ def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return Answer(400, {"error": "body is not JSON"})
-    try:
-        result = adapter.parse(payload)
-    except UnknownPayload as err:
-        return _quarantine(channel, body, headers, err.reason)
-    return _enqueue(channel.metric_channel, result)
+    except RecursionError:  # valid JSON, maybe, but nested deeper than any platform sends
+        return _kept(channel, body, headers, ParseResult(), "JSON nested too deep to parse")
+    return _kept(channel, body, headers, *_parsed(channel, adapter.parse, payload))
 
 
 def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> Answer:
@@ -82,11 +87,38 @@ def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> A
     from chalicelib.channels import email
 
     channel = Channel("sns:email", "email", "email", "", "")
+    return _kept(channel, sns_message.encode("utf-8"), headers, *_parsed(channel, email.parse_sns, sns_message))
+
+
+def _parsed(channel: Channel, parse, payload) -> tuple[ParseResult, str]:
+    """What the adapter read, and why it kept the rest back ("" when it read everything)."""
     try:
-        result = email.parse_sns(sns_message)
+        result = parse(payload)
     except UnknownPayload as err:
-        return _quarantine(channel, sns_message.encode("utf-8"), headers, err.reason)
-    return _enqueue("email", result)
+        return ParseResult(), err.reason
+    except Exception as err:  # noqa: BLE001 - a parser bug must not lose a signed body to a 500
+        count(M.PARSER_ERRORS, channel.metric_channel)
+        logger.exception("parser failed; body quarantined", extra={"route": channel.route})
+        return ParseResult(), f"{channel.adapter}: parser failed ({type(err).__name__})"
+    reasons = list(result.rejected)
+    bounded = [m.bounded() for m in result.mentions]
+    if any(m.truncated for m in bounded):
+        reasons.append(f"text over {MAX_TEXT_CHARS} characters or too many attachments: cut, body kept whole")
+    result.mentions = bounded
+    return result, "; ".join(reasons)
+
+
+def _kept(channel: Channel, body: bytes, headers: Mapping[str, str], result: ParseResult, reason: str) -> Answer:
+    """Enqueue what was read, then quarantine the raw body if anything was kept back."""
+    answer = _enqueue(channel.metric_channel, result) if result.mentions or result.statuses or not reason \
+        else Answer(200, {"accepted": 0, "duplicates": 0, "ignored": result.ignored})
+    if answer.status != 200 or not reason:
+        return answer
+    try:
+        item_id = _quarantine(channel, body, headers, reason)
+    except StoreUnavailable:
+        return Answer(503, {"error": "temporarily unable to keep this body, retry later"})
+    return Answer(200, {**answer.body, "quarantined": item_id})
 
 
 def _enqueue(metric_channel: str, result: ParseResult) -> Answer:
@@ -109,25 +141,37 @@ def _enqueue(metric_channel: str, result: ParseResult) -> Answer:
                         "ignored": result.ignored})
 
 
-def _quarantine(channel: Channel, body: bytes, headers: Mapping[str, str], reason: str) -> Answer:
+def _quarantine(channel: Channel, body: bytes, headers: Mapping[str, str], reason: str) -> str:
+    """Keep the raw body byte for byte (inline as text, base64 when it is not UTF-8, in S3 when
+    large) with the reason; StoreUnavailable when the table or the bucket cannot take it."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from chalicelib import aws
     from chalicelib.store.dynamodb import DynamoStore
 
     item_id = str(uuid.uuid4())
     received = utcnow().isoformat()
     record: dict = {"route": channel.route, "reason": reason[:1000], "size": len(body),
-                    "headers": {h: v for h in QUARANTINE_HEADERS if (v := _header(headers, h))}}
-    if len(body) <= QUARANTINE_INLINE_LIMIT:
-        record["raw_body"] = body.decode("utf-8", errors="replace")
-    else:
-        key = f"quarantine/{item_id}"
-        aws.client("s3").put_object(Bucket=settings().model_bucket, Key=key, Body=body)
-        record["raw_body_s3_key"] = key
-    DynamoStore(aws.table()).quarantine(item_id, received, record)
+                    "headers": {h: v[:1000] for h in QUARANTINE_HEADERS if (v := _header(headers, h))}}
+    try:
+        if len(body) <= QUARANTINE_INLINE_LIMIT:
+            try:
+                record["raw_body"] = body.decode("utf-8")
+            except UnicodeDecodeError:
+                record["raw_body_b64"] = base64.b64encode(body).decode("ascii")
+        else:
+            key = f"quarantine/{item_id}"
+            aws.client("s3").put_object(Bucket=settings().model_bucket, Key=key, Body=body)
+            record["raw_body_s3_key"] = key
+        DynamoStore(aws.table()).quarantine(item_id, received, record)
+    except (BotoCoreError, ClientError) as err:
+        logger.error("quarantine failed; answering 5xx so the platform retries",
+                     extra={"route": channel.route, "error": type(err).__name__})
+        raise StoreUnavailable(type(err).__name__) from err
     count(M.UNPARSED_EVENTS, channel.metric_channel, quarantine_id=item_id)
-    logger.warning("unknown payload quarantined", extra={"route": channel.route, "reason": reason,
-                                                         "quarantine_id": item_id})
-    return Answer(200, {"accepted": 0, "duplicates": 0, "ignored": 0, "quarantined": item_id})
+    logger.warning("unreadable payload quarantined", extra={"route": channel.route, "reason": reason[:1000],
+                                                            "quarantine_id": item_id})
+    return item_id
 
 
 def _header(headers: Mapping[str, str], name: str) -> Optional[str]:

@@ -5,11 +5,24 @@ the pipeline and the store speak nothing else. Imports pydantic and the standard
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import math
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# What a platform may say about when something happened. Outside this window a time is not
+# believed: a mention's time is clamped to when we received it (no year 1 waiting +20 points,
+# no year 9999 overflowing an SLA clock), a receipt's time makes the receipt unreadable.
+EARLIEST = datetime(2006, 3, 21, tzinfo=timezone.utc)  # the first tweet
+FUTURE_SKEW = timedelta(days=1)
+
+# Bounds that keep one mention inside one DynamoDB item (400 KB) and one queue message.
+PlatformId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+MAX_TEXT_CHARS = 20_000  # longer than any platform allows (X long posts: 25k bytes); email is cut
+MAX_ATTACHMENTS = 50
+MAX_NAME_CHARS = 256
 
 
 class Platform(str, Enum):
@@ -31,18 +44,33 @@ class Author(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
+    id: PlatformId
     name: Optional[str] = None
     handle: Optional[str] = None
     followers: Optional[int] = None
     verified: Optional[bool] = None
 
+    @field_validator("name", "handle")
+    @classmethod
+    def _short(cls, value: Optional[str]) -> Optional[str]:
+        return value[:MAX_NAME_CHARS] if value else value
+
+    @field_validator("followers", mode="before")
+    @classmethod
+    def _count(cls, value):
+        """A follower count the platform got wrong (negative, absurd, not a number) is unknown."""
+        if isinstance(value, str) and value.isdigit() and len(value) <= 13:
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**12:
+            return None
+        return value
+
 
 class Attachment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    type: str  # image, video, audio, file, sticker, location, link, ...
-    url: Optional[str] = None
+    type: Annotated[str, StringConstraints(max_length=64)]  # image, video, audio, file, location, ...
+    url: Optional[Annotated[str, StringConstraints(max_length=2048)]] = None
 
 
 class Mention(BaseModel):
@@ -57,11 +85,11 @@ class Mention(BaseModel):
 
     platform: Platform
     kind: str
-    brand_account_id: str
-    external_id: str
-    conversation_id: str
-    reply_to_id: Optional[str] = None
-    in_reply_to_id: Optional[str] = None  # what the customer was answering, when known
+    brand_account_id: PlatformId
+    external_id: PlatformId  # never empty: two empty ids would dedupe into one message
+    conversation_id: PlatformId
+    reply_to_id: Optional[PlatformId] = None
+    in_reply_to_id: Optional[PlatformId] = None  # what the customer was answering, when known
     author: Author
     text: str = ""
     attachments: tuple[Attachment, ...] = ()
@@ -70,6 +98,29 @@ class Mention(BaseModel):
     source: Literal["webhook", "poller", "email"] = "webhook"
     subject: Optional[str] = None  # email only
     headers: dict[str, str] = Field(default_factory=dict)  # email threading headers
+    truncated: bool = False  # text or attachments were cut to the bounds above
+
+    @field_validator("created_at")
+    @classmethod
+    def _believable(cls, value: datetime) -> datetime:
+        return clamp_time(value)
+
+    @field_validator("subject")
+    @classmethod
+    def _short_subject(cls, value: Optional[str]) -> Optional[str]:
+        return value[:1000] if value else value
+
+    @field_validator("headers")
+    @classmethod
+    def _short_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k[:100]: v[:4000] for k, v in list(value.items())[:20]}
+
+    def bounded(self) -> "Mention":
+        """This mention cut to what one stored message keeps (the raw body is quarantined whole)."""
+        if len(self.text) <= MAX_TEXT_CHARS and len(self.attachments) <= MAX_ATTACHMENTS:
+            return self
+        return self.model_copy(update={"text": self.text[:MAX_TEXT_CHARS], "truncated": True,
+                                       "attachments": self.attachments[:MAX_ATTACHMENTS]})
 
     @property
     def dedupe_key(self) -> str:
@@ -109,6 +160,10 @@ class ParseResult(BaseModel):
     mentions: list[Mention] = Field(default_factory=list)
     statuses: list[DeliveryStatus] = Field(default_factory=list)
     ignored: int = 0
+    rejected: list[str] = Field(default_factory=list)  # why each unreadable event was refused
+
+    def reject(self, reason: str) -> None:
+        self.rejected.append(reason[:500])
 
 
 class MentionEnvelope(BaseModel):
@@ -149,4 +204,22 @@ def utcnow() -> datetime:
 
 
 def from_epoch(seconds: float) -> datetime:
+    """A POSIX time as UTC; ValueError for one outside the believable window (or not finite)."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
+        raise ValueError("timestamp is not a finite number")
+    if not EARLIEST.timestamp() <= seconds <= (utcnow() + FUTURE_SKEW).timestamp():
+        raise ValueError(f"timestamp {seconds!r} is outside {EARLIEST.year}..now")
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def clamp_time(value: datetime) -> datetime:
+    """A mention's time as UTC, or now when it lies outside the believable window."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    now = utcnow()
+    try:
+        if EARLIEST <= value <= now + FUTURE_SKEW:
+            return value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        pass
+    return now

@@ -40,7 +40,7 @@ def sortable(moment: datetime) -> str:
 
 
 def handle_record(body: str, store: DynamoStore, send: Callable[[str, str], None] = queues.send) -> Outcome:
-    message = _ingest_adapter.validate_json(body)
+    message = _ingest_adapter.validate_json(queues.resolve(body))
     if isinstance(message, StatusEnvelope):
         return record_status(message, store)
     return ingest_mention(message, store, send)

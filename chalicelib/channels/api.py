@@ -10,19 +10,20 @@ the raw body with API_CHANNEL_SECRET>`.
 Normalisation: kind "message"; brand_account_id = channel_id (default "default");
 conversation_id = thread_id, else "author:<author.id>"; reply_to_id = external_id; visibility
 private; created_at defaults to now and is converted to UTC (a naive timestamp is taken as UTC).
-A missing or mistyped required field raises UnknownPayload naming every bad field
-("[1].author.name", ...).
+A single message with a missing or mistyped required field raises UnknownPayload naming every
+bad field; in a batch each bad item is rejected on its own ("[1].author.name (missing)").
 
 Imports pydantic, the standard library, chalicelib.models, chalicelib.errors and the sibling
 signing module only.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, field_validator
 
+from chalicelib import channels
 from chalicelib.channels import signing
 from chalicelib.errors import UnknownPayload
 from chalicelib.models import Author, Mention, ParseResult, Platform, Visibility, utcnow
@@ -54,21 +55,39 @@ class ApiMessage(BaseModel):
     created_at: Optional[datetime] = None
     channel_id: Optional[str] = None
 
+    @field_validator("created_at", mode="wrap")
+    @classmethod
+    def _readable_or_now(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Optional[datetime]:
+        """A time we cannot read (year 10000, not a date) is when we got it, as for every channel."""
+        try:
+            return handler(value)
+        except ValidationError:
+            return None
+
 
 def parse(payload: Any) -> ParseResult:
-    """One message object, or a list of them; raises UnknownPayload listing the bad fields."""
-    items = payload if isinstance(payload, list) else [payload]
-    prefix = isinstance(payload, list)
-    messages, problems = [], []
-    for index, item in enumerate(items):
+    """One message object, or a list of them.
+
+    A single message that cannot be read raises UnknownPayload listing the bad fields; in a
+    batch, each bad item is rejected ("[1].author.name (missing)") and the others are read."""
+    if not isinstance(payload, list):
         try:
-            messages.append(ApiMessage.model_validate(item))
-        except ValidationError as exc:
-            where = f"[{index}]." if prefix else ""
-            problems += [where + _location(err) + f" ({err['type']})" for err in exc.errors()]
-    if problems:
-        raise UnknownPayload("api: missing or invalid fields: " + ", ".join(problems))
-    return ParseResult(mentions=[_mention(message) for message in messages])
+            return ParseResult(mentions=[_mention(_validate(payload, ""))])
+        except ValidationError as exc:  # a field the Mention refuses, such as an empty external_id
+            raise UnknownPayload("api: invalid fields: " + channels.describe(exc)) from exc
+    result = ParseResult()
+    for index, item in enumerate(payload):
+        channels.each(result, [item], f"[{index}]",
+                      lambda one, where=f"[{index}].": result.mentions.append(_mention(_validate(one, where))))
+    return result
+
+
+def _validate(item: Any, where: str) -> ApiMessage:
+    try:
+        return ApiMessage.model_validate(item)
+    except ValidationError as exc:
+        problems = [where + _location(err) + f" ({err['type']})" for err in exc.errors()[:20]]
+        raise UnknownPayload("api: missing or invalid fields: " + ", ".join(problems)) from exc
 
 
 def _location(err: dict) -> str:
@@ -86,13 +105,5 @@ def _mention(message: ApiMessage) -> Mention:
         author=Author(id=message.author.id, name=message.author.name, handle=message.author.handle),
         text=message.text,
         visibility=Visibility.PRIVATE,
-        created_at=_utc(message.created_at),
+        created_at=message.created_at or utcnow(),  # Mention takes a naive time as UTC, clamps the absurd
     )
-
-
-def _utc(value: Optional[datetime]) -> datetime:
-    if value is None:
-        return utcnow()
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Callable, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chalicelib import channels
 from chalicelib.channels import signing
 from chalicelib.errors import UnknownPayload
 from chalicelib.models import (
@@ -210,10 +211,10 @@ class WaValue(_Loose):
     """
 
     metadata: WaMetadata
-    contacts: list[dict] = []
-    messages: list[dict] = []
-    statuses: list[dict] = []
-    errors: list[dict] = []
+    contacts: list = []  # items are read one by one: one odd item never sinks its neighbours
+    messages: list = []
+    statuses: list = []
+    errors: list = []
 
 
 class WaMessage(_Loose):
@@ -231,72 +232,89 @@ class WaStatus(_Loose):
     status: str
     timestamp: str
     recipient_id: Optional[str] = None
-    errors: list[dict] = []
+    errors: list[dict] = Field(default=[], max_length=20)
     biz_opaque_callback_data: Optional[str] = None  # echoed from our send request
 
 
 # --- entry point ---------------------------------------------------------------------------
 
 def parse(payload: Any) -> ParseResult:
-    """Normalise one Meta delivery (all entries, all changes); raises UnknownPayload."""
+    """Normalise one Meta delivery (all entries, all changes); raises UnknownPayload when the
+    body as a whole is of a shape we don't know. Each entry, change and messaging event is read
+    on its own: one that cannot be read is rejected (ParseResult.rejected), its neighbours not."""
     if not isinstance(payload, dict):
         raise UnknownPayload("meta: payload is not a JSON object")
-    handler = _OBJECT_HANDLERS.get(payload.get("object"))
+    kind = payload.get("object")
+    handler = _OBJECT_HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None:
-        raise UnknownPayload(f"meta: unknown object {payload.get('object')!r}")
+        raise UnknownPayload(f"meta: unknown object {str(kind)[:100]!r}")
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise UnknownPayload("meta: no entry list")
     result = ParseResult()
-    for entry in entries:
-        if not isinstance(entry, dict) or not entry.get("id"):
-            raise UnknownPayload("meta: entry without id")
-        if not any(key in entry for key in ("changes", "messaging", "standby")):
-            raise UnknownPayload("meta: entry has neither changes nor messaging")
-        handler(entry, result)
-        # `standby` carries events for apps that don't own the thread (handover protocol).
-        result.ignored += len(entry.get("standby") or [])
+    channels.each(result, entries, "entry", lambda entry: _entry(entry, handler, result))
     return result
 
 
-def _page_entry(entry: dict, result: ParseResult) -> None:
-    page_id = str(entry["id"])
-    for change in _changes(entry):
-        if change.field == "feed":
-            _collect(result, _feed_comment(page_id, change.value))
+def _entry(entry: Any, handler: Callable[[str, dict, ParseResult], None], result: ParseResult) -> None:
+    if not isinstance(entry, dict):
+        raise UnknownPayload("meta: entry is not an object")
+    entry_id = entry.get("id")
+    if isinstance(entry_id, int) and not isinstance(entry_id, bool):
+        entry_id = str(entry_id)
+    if not isinstance(entry_id, str) or not entry_id.strip():
+        raise UnknownPayload("meta: entry without id")
+    if not any(key in entry for key in ("changes", "messaging", "standby")):
+        raise UnknownPayload("meta: entry has neither changes nor messaging")
+    handler(entry_id, entry, result)
+    # `standby` carries events for apps that don't own the thread (handover protocol).
+    standby = entry.get("standby")
+    result.ignored += len(standby) if isinstance(standby, list) else 0
+
+
+def _page_entry(page_id: str, entry: dict, result: ParseResult) -> None:
+    def change(raw: Any) -> None:
+        item = _validate(Change, raw, "change")
+        if item.field == "feed":
+            _collect(result, _feed_comment(page_id, item.value))
         else:
             result.ignored += 1
-    for event in _messaging(entry):
-        _messaging_event(result, Platform.FACEBOOK, page_id, event)
+
+    channels.each(result, _list(entry, "changes"), "changes", change)
+    channels.each(result, _list(entry, "messaging"), "messaging",
+                  lambda raw: _messaging_event(result, Platform.FACEBOOK, page_id, raw))
 
 
-def _instagram_entry(entry: dict, result: ParseResult) -> None:
-    account_id = str(entry["id"])
-    for change in _changes(entry):
-        if change.field in ("comments", "live_comments"):
-            _collect(result, _ig_comment(account_id, change.value, entry.get("time")))
-        elif change.field == "mentions":
-            _collect(result, _ig_mention(account_id, change.value, entry.get("time")))
+def _instagram_entry(account_id: str, entry: dict, result: ParseResult) -> None:
+    def change(raw: Any) -> None:
+        item = _validate(Change, raw, "change")
+        if item.field in ("comments", "live_comments"):
+            _collect(result, _ig_comment(account_id, item.value, entry.get("time")))
+        elif item.field == "mentions":
+            _collect(result, _ig_mention(account_id, item.value, entry.get("time")))
         else:
             result.ignored += 1
-    for event in _messaging(entry):
-        _messaging_event(result, Platform.INSTAGRAM, account_id, event)
+
+    channels.each(result, _list(entry, "changes"), "changes", change)
+    channels.each(result, _list(entry, "messaging"), "messaging",
+                  lambda raw: _messaging_event(result, Platform.INSTAGRAM, account_id, raw))
 
 
-def _whatsapp_entry(entry: dict, result: ParseResult) -> None:
-    for change in _changes(entry):
-        if change.field != "messages":
+def _whatsapp_entry(_waba_id: str, entry: dict, result: ParseResult) -> None:
+    def change(raw: Any) -> None:
+        item = _validate(Change, raw, "change")
+        if item.field != "messages":
             result.ignored += 1  # account_update, message_template_status_update, ...
-            continue
-        value = _validate(WaValue, change.value, "whatsapp messages value")
-        for raw in value.messages:
-            _collect(result, _wa_message(value, raw))
-        for raw in value.statuses:
-            result.statuses.append(_wa_status(value, raw))
+            return
+        value = _validate(WaValue, item.value, "whatsapp messages value")
+        channels.each(result, value.messages, "messages", lambda m: _collect(result, _wa_message(value, m)))
+        channels.each(result, value.statuses, "statuses", lambda s: result.statuses.append(_wa_status(value, s)))
         result.ignored += len(value.errors)
 
+    channels.each(result, _list(entry, "changes"), "changes", change)
 
-_OBJECT_HANDLERS: dict[Any, Callable[[dict, ParseResult], None]] = {
+
+_OBJECT_HANDLERS: dict[str, Callable[[str, dict, ParseResult], None]] = {
     "page": _page_entry,
     "instagram": _instagram_entry,
     "whatsapp_business_account": _whatsapp_entry,
@@ -327,42 +345,54 @@ def _validate(model: type[BaseModel], raw: Any, where: str):
         raise UnknownPayload(f"meta: invalid {where} ({fields})") from exc
 
 
-def _changes(entry: dict) -> list[Change]:
-    raw = entry.get("changes", [])
+def _list(entry: dict, key: str) -> list:
+    raw = entry.get(key, [])
     if not isinstance(raw, list):
-        raise UnknownPayload("meta: changes is not a list")
-    return [_validate(Change, item, "change") for item in raw]
-
-
-def _messaging(entry: dict) -> list[dict]:
-    raw = entry.get("messaging", [])
-    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        raise UnknownPayload("meta: messaging is not a list of objects")
+        raise UnknownPayload(f"meta: {key} is not a list")
     return raw
 
 
-def _time(value: Epoch, fallback: Epoch = None) -> datetime:
-    """Meta mixes epoch seconds (feed created_time), milliseconds (messaging) and ISO strings."""
-    for candidate in (value, fallback):
-        if candidate is None or candidate == "":
-            continue
-        text = str(candidate)
+def _time(value: Any, fallback: Any = None) -> datetime:
+    """Meta mixes epoch seconds (feed created_time), milliseconds (messaging) and ISO strings.
+    A time that cannot be read, or lies outside any believable range, is when we got it."""
+    moment = _read_time(value) or _read_time(fallback)
+    return moment or utcnow()
+
+
+def _read_time(candidate: Any) -> Optional[datetime]:
+    if isinstance(candidate, bool) or not isinstance(candidate, (int, float, str)) or candidate == "":
+        return None
+    text = str(candidate)[:64]
+    try:
+        number = float(text)
+    except ValueError:
         try:
-            number = float(text)
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
         return from_epoch(number / 1000 if number > 1e11 else number)
-    return utcnow()
+    except ValueError:
+        return None
+
+
+def _watermark(value: Optional[int]) -> Optional[datetime]:
+    """A receipt's watermark marks everything before it: one we cannot believe marks nothing."""
+    if value is None:
+        return None
+    moment = _read_time(value)
+    if moment is None:
+        raise UnknownPayload(f"meta: watermark {str(value)[:30]} is out of range")
+    return moment
 
 
 # --- Facebook Page feed and Messenger / Instagram messaging --------------------------------
 
-def _messaging_event(result: ParseResult, platform: Platform, account_id: str, raw: dict) -> None:
+def _messaging_event(result: ParseResult, platform: Platform, account_id: str, raw: Any) -> None:
     """One `messaging[]` item: a receipt of ours, a customer's message, or ignored."""
+    if not isinstance(raw, dict):
+        raise UnknownPayload("meta: messaging event is not an object")
     if "delivery" in raw or "read" in raw:
         _collect_statuses(result, _receipts(platform, account_id, raw))
     else:
@@ -411,7 +441,7 @@ def _message(platform: Platform, account_id: str, raw: dict) -> Optional[Mention
             return None
         return _dm(platform, account_id, event, event.message.mid, event.message.text or "",
                    _messaging_attachments(event.message.attachments),
-                   (event.message.reply_to or {}).get("mid"))
+                   channels.text((event.message.reply_to or {}).get("mid")) or None)
     postback = event.postback
     if postback is None:
         return None
@@ -459,7 +489,7 @@ def _receipt(platform: Platform, account_id: str, event: _Receipt, status: str,
         status=status,
         recipient_id=event.sender.id,
         timestamp=_time(event.timestamp, watermark),
-        watermark=None if watermark is None else _time(watermark),
+        watermark=_watermark(watermark),
     )
 
 
@@ -468,8 +498,9 @@ def _messaging_attachments(items: list[dict]) -> tuple[Attachment, ...]:
     out = []
     for item in items:
         if isinstance(item, dict):
-            payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
-            out.append(Attachment(type=str(item.get("type") or "file"), url=payload.get("url")))
+            payload = channels.obj(item.get("payload"))
+            kind = channels.text(item.get("type"))[:64] or "file"
+            out.append(Attachment(type=kind, url=channels.url(payload.get("url"))))
     return tuple(out)
 
 
@@ -508,7 +539,7 @@ def _ig_mention(account_id: str, value: dict, entry_time: Epoch) -> Mention:
         conversation_id=mention.media_id,
         reply_to_id=external_id,
         author=Author(id=f"unknown:{external_id}"),
-        text=str(value.get("text") or ""),
+        text=channels.text(value.get("text")),
         visibility=Visibility.PUBLIC,
         created_at=_time(entry_time),
     )
@@ -520,7 +551,7 @@ _WA_MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 _WA_IGNORED_TYPES = ("reaction", "system", "ephemeral")
 
 
-def _wa_message(value: WaValue, raw: dict) -> Optional[Mention]:
+def _wa_message(value: WaValue, raw: Any) -> Optional[Mention]:
     message = _validate(WaMessage, raw, "whatsapp message")
     if message.type in _WA_IGNORED_TYPES:
         return None
@@ -543,37 +574,40 @@ def _wa_message(value: WaValue, raw: dict) -> Optional[Mention]:
 
 def _wa_content(kind: str, raw: dict) -> tuple[str, tuple[Attachment, ...]]:
     """Text and attachments per message type; unknown types keep their type as an attachment."""
-    body = raw.get(kind) if isinstance(raw.get(kind), dict) else {}
+    body = channels.obj(raw.get(kind))
+    text = channels.text
     if kind == "text":
-        return str(body.get("body") or ""), ()
+        return text(body.get("body")), ()
     if kind in _WA_MEDIA_TYPES:
         # Media arrive as ids to download with GET /{media-id}; captions ride along.
-        url = f"whatsapp-media:{body['id']}" if body.get("id") else None
-        return str(body.get("caption") or ""), (Attachment(type=kind, url=url),)
+        media_id = text(body.get("id"))
+        url = f"whatsapp-media:{media_id}" if media_id else None
+        return text(body.get("caption")), (Attachment(type=kind, url=url),)
     if kind == "location":
-        url = f"geo:{body.get('latitude')},{body.get('longitude')}"
-        label = " - ".join(str(body[k]) for k in ("name", "address") if body.get(k))
+        url = f"geo:{text(body.get('latitude'))},{text(body.get('longitude'))}"
+        label = " - ".join(text(body.get(k)) for k in ("name", "address") if text(body.get(k)))
         return label, (Attachment(type="location", url=url),)
     if kind == "interactive":
-        reply = body.get(body.get("type", "")) or {}
-        return str(reply.get("title") or ""), ()
+        reply = channels.obj(body.get(text(body.get("type"))))
+        return text(reply.get("title")), ()
     if kind == "button":
-        return str(body.get("text") or body.get("payload") or ""), ()
+        return text(body.get("text")) or text(body.get("payload")), ()
     if kind == "contacts":
-        names = [((c.get("name") or {}).get("formatted_name") or "") for c in raw.get("contacts", [])]
+        cards = raw.get("contacts") if isinstance(raw.get("contacts"), list) else []
+        names = [text(channels.obj(channels.obj(c).get("name")).get("formatted_name")) for c in cards]
         return ", ".join(n for n in names if n), (Attachment(type="contacts"),)
     # unsupported, order, ...: keep the message so an agent sees something arrived.
-    return str(body.get("text") or ""), (Attachment(type=kind),)
+    return text(body.get("text")), (Attachment(type=kind[:64]),)
 
 
-def _wa_name(contacts: list[dict], wa_id: str) -> Optional[str]:
+def _wa_name(contacts: list, wa_id: str) -> Optional[str]:
     for contact in contacts:
-        if isinstance(contact, dict) and str(contact.get("wa_id")) == wa_id:
-            return (contact.get("profile") or {}).get("name")
+        if isinstance(contact, dict) and channels.text(contact.get("wa_id")) == wa_id:
+            return channels.text(channels.obj(contact.get("profile")).get("name")) or None
     return None
 
 
-def _wa_status(value: WaValue, raw: dict) -> DeliveryStatus:
+def _wa_status(value: WaValue, raw: Any) -> DeliveryStatus:
     status = _validate(WaStatus, raw, "whatsapp status")
     return DeliveryStatus(
         platform=Platform.WHATSAPP,

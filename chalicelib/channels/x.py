@@ -10,11 +10,14 @@ signing module only.
 from __future__ import annotations
 
 import base64
+import json
+import re
 from datetime import datetime, timezone
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from chalicelib import channels
 from chalicelib.channels import signing
 from chalicelib.errors import InvalidSignature, UnknownPayload
 from chalicelib.models import (
@@ -25,6 +28,7 @@ from chalicelib.models import (
     Platform,
     Visibility,
     from_epoch,
+    utcnow,
 )
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -56,11 +60,30 @@ _TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
 
 # --- handshake and signature ---------------------------------------------------------------
 
+# X's crc_token is a short run of letters, digits and base64 punctuation. Nothing else is signed:
+# the answer is the very HMAC a POST body is signed with, so signing an arbitrary value would
+# let anyone sign a forged event (the CRC would be a signing oracle).
+_CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{8,128}")
+
+
+def is_crc_token(value: Any) -> bool:
+    """True for a value shaped like X's crc_token and unable to pass as a JSON body."""
+    if not isinstance(value, str) or not _CRC_TOKEN.fullmatch(value):
+        return False
+    try:
+        json.loads(value)  # all digits, say: a JSON number, which a POST body could be
+    except ValueError:
+        return True
+    return False
+
+
 def crc_response(crc_token: str, secret: str) -> dict:
     """Answer X's Challenge-Response Check: base64 HMAC-SHA256 of the token with the consumer secret.
 
     https://developer.x.com/en/docs/twitter-api/enterprise/account-activity-api/guides/securing-webhooks
     """
+    if not is_crc_token(crc_token):
+        raise ValueError("crc_token is not shaped like X's")
     if not secret:
         raise InvalidSignature("no consumer secret configured for X")
     digest = signing.hmac_sha256(secret, crc_token.encode("utf-8"))
@@ -124,25 +147,28 @@ class DirectMessageEvent(_Loose):
 # --- parsing ------------------------------------------------------------------------------
 
 def parse(payload: Any) -> ParseResult:
-    """Normalise one Account Activity delivery; raises UnknownPayload for shapes we don't know."""
+    """Normalise one Account Activity delivery; raises UnknownPayload for shapes we don't know.
+
+    Each event is read on its own: one that cannot be read is rejected (ParseResult.rejected)
+    and its neighbours are still mentions."""
     if not isinstance(payload, dict):
         raise UnknownPayload("x: payload is not a JSON object")
     brand_id = payload.get("for_user_id")
-    if not brand_id:
+    if isinstance(brand_id, int) and not isinstance(brand_id, bool):
+        brand_id = str(brand_id)
+    if not isinstance(brand_id, str) or not brand_id.strip():
         raise UnknownPayload("x: no for_user_id")
     known = [k for k in MENTION_EVENT_KEYS + IGNORED_EVENT_KEYS if k in payload]
     if not known:
         raise UnknownPayload("x: none of the known Account Activity event keys")
 
     result = ParseResult()
-    brand_id = str(brand_id)
-    for raw in _event_list(payload, "tweet_create_events"):
-        mention = _tweet_mention(_validate(Tweet, raw, "tweet_create_events"), brand_id)
-        _collect(result, mention)
-    users = payload.get("users") if isinstance(payload.get("users"), dict) else {}
-    for raw in _event_list(payload, "direct_message_events"):
-        event = _validate(DirectMessageEvent, raw, "direct_message_events")
-        _collect(result, _dm_mention(event, users, brand_id))
+    channels.each(result, _event_list(payload, "tweet_create_events"), "tweet_create_events",
+                  lambda raw: _collect(result, _tweet_mention(_validate(Tweet, raw, "tweet_create_events"), brand_id)))
+    users = channels.obj(payload.get("users"))
+    channels.each(result, _event_list(payload, "direct_message_events"), "direct_message_events",
+                  lambda raw: _collect(result, _dm_mention(_validate(DirectMessageEvent, raw, "direct_message_events"),
+                                                           users, brand_id)))
     for key in IGNORED_EVENT_KEYS:
         value = payload.get(key)
         # `user_event` is a single object; the others are lists.
@@ -168,8 +194,7 @@ def _validate(model: type[BaseModel], raw: Any, where: str):
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
-        raise UnknownPayload(f"x: invalid {where} item ({fields})") from exc
+        raise UnknownPayload(f"x: invalid {where} item ({channels.describe(exc)})") from exc
 
 
 def _tweet_mention(tweet: Tweet, brand_id: str) -> Optional[Mention]:
@@ -204,9 +229,8 @@ def _tweet_mention(tweet: Tweet, brand_id: str) -> Optional[Mention]:
 def _tweet_text(tweet: Tweet) -> str:
     # Tweets over 140 chars arrive truncated; the whole text is in extended_tweet.full_text.
     # https://developer.x.com/en/docs/twitter-api/v1/data-dictionary/object-model/extended-entities
-    if tweet.extended_tweet and tweet.extended_tweet.get("full_text"):
-        return tweet.extended_tweet["full_text"]
-    return tweet.full_text or tweet.text or ""
+    full = channels.text((tweet.extended_tweet or {}).get("full_text"))
+    return full or tweet.full_text or tweet.text or ""
 
 
 def _tweet_media(tweet: Tweet) -> tuple[Attachment, ...]:
@@ -217,31 +241,34 @@ def _tweet_media(tweet: Tweet) -> tuple[Attachment, ...]:
     ]
     for holder in holders:
         for key in ("extended_entities", "entities"):
-            media = (holder.get(key) or {}).get("media")
-            if media:
+            media = channels.obj(holder.get(key)).get("media")
+            if media and isinstance(media, list):
                 return tuple(_media_attachment(m) for m in media if isinstance(m, dict))
     return ()
 
 
 def _media_attachment(media: dict) -> Attachment:
-    kind = str(media.get("type", "image"))
-    return Attachment(type=_MEDIA_TYPES.get(kind, kind), url=media.get("media_url_https"))
+    kind = channels.text(media.get("type")) or "image"
+    return Attachment(type=_MEDIA_TYPES.get(kind, kind[:64]), url=channels.url(media.get("media_url_https")))
 
 
 def _tweet_time(tweet: Tweet) -> datetime:
     if tweet.created_at:
         try:
             return datetime.strptime(tweet.created_at, _TWITTER_TIME).astimezone(timezone.utc)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: year 1 at +14:00
             pass
-    if tweet.timestamp_ms and tweet.timestamp_ms.isdigit():
-        return from_epoch(int(tweet.timestamp_ms) / 1000)
+    if tweet.timestamp_ms and tweet.timestamp_ms.isdigit() and len(tweet.timestamp_ms) <= 16:
+        try:
+            return from_epoch(int(tweet.timestamp_ms) / 1000)
+        except ValueError:
+            return utcnow()  # a time out of any believable range: when we got it
     raise UnknownPayload(f"x: tweet {tweet.id_str} has no readable created_at or timestamp_ms")
 
 
-def _author(user: XUser) -> Author:
+def _author(user: XUser, user_id: Optional[str] = None) -> Author:
     return Author(
-        id=user.user_id or "",
+        id=user_id or user.user_id or "",
         name=user.name,
         handle=user.screen_name,
         followers=user.followers_count,
@@ -263,9 +290,13 @@ def _dm_mention(event: DirectMessageEvent, users: dict, brand_id: str) -> Option
     # The payload's `users` object holds the hydrated sender, keyed by user id.
     hydrated = users.get(sender_id)
     sender = _validate(XUser, hydrated if isinstance(hydrated, dict) else {}, "users")
-    author = _author(sender).model_copy(update={"id": sender_id})
+    author = _author(sender, sender_id)
     if not event.created_timestamp or not event.created_timestamp.isdigit():
         raise UnknownPayload(f"x: direct message {event.id} without created_timestamp")
+    try:
+        created = from_epoch(int(event.created_timestamp[:16]) / 1000)
+    except ValueError:
+        created = utcnow()
     return Mention(
         platform=Platform.X,
         kind="dm",
@@ -274,14 +305,14 @@ def _dm_mention(event: DirectMessageEvent, users: dict, brand_id: str) -> Option
         conversation_id="dm:" + sender_id,
         reply_to_id=sender_id,
         author=author,
-        text=str(data.get("text") or ""),
+        text=channels.text(data.get("text")),
         attachments=_dm_media(data),
         visibility=Visibility.PRIVATE,
-        created_at=from_epoch(int(event.created_timestamp) / 1000),
+        created_at=created,
     )
 
 
 def _dm_media(message_data: dict) -> tuple[Attachment, ...]:
-    attachment = message_data.get("attachment") or {}
+    attachment = channels.obj(message_data.get("attachment"))
     media = attachment.get("media") if attachment.get("type") == "media" else None
     return (_media_attachment(media),) if isinstance(media, dict) else ()

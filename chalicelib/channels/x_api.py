@@ -174,8 +174,11 @@ def _created_at(tweet: dict) -> datetime:
             pass
     # Without created_at, the snowflake id still tells when the post was made.
     tweet_id = str(tweet.get("id") or "")
-    if tweet_id.isdigit():
-        return from_epoch(((int(tweet_id) >> 22) + X_EPOCH_MS) / 1000)
+    if tweet_id.isdigit() and len(tweet_id) <= 20:
+        try:
+            return from_epoch(((int(tweet_id) >> 22) + X_EPOCH_MS) / 1000)
+        except ValueError:
+            pass
     return datetime.now(timezone.utc)
 
 

@@ -246,11 +246,11 @@ def test_secrets_missing_from_the_environment_come_from_secrets_manager(desk, aw
     aws_env.delenv("X_CONSUMER_SECRET")
     config.reset()
     # Then the CRC is answered with the secret stored in Secrets Manager
-    assert desk.client.http.get("/webhooks/x?crc_token=abc").status_code == 200
+    assert desk.client.http.get("/webhooks/x?crc_token=abcdefgh12").status_code == 200
     # And with the secret gone from there too, X gets a 503, never a wrong token
     aws.client("secretsmanager").put_secret_value(SecretId="social-care/platform", SecretString="{}")
     config.reset()
-    assert desk.client.http.get("/webhooks/x?crc_token=abc").status_code == 503
+    assert desk.client.http.get("/webhooks/x?crc_token=abcdefgh12").status_code == 503
 
 
 def test_the_meta_verification_handshake(desk):

@@ -119,9 +119,12 @@ def test_missing_fields_are_listed_in_the_reason():
 def test_bad_item_in_a_batch_is_located():
     # Given a batch whose second item lacks external_id
     batch = [payloads.api_body("e1", "c1", "Ana", "one"), {"author": {"id": "c2", "name": "Bo"}, "text": "x"}]
-    # When parsed / Then the reason points at it
-    with pytest.raises(UnknownPayload, match=r"\[1\]\.external_id"):
-        api.parse(batch)
+    # When parsed
+    result = api.parse(batch)
+    # Then the first is a mention and the reason for refusing the second points at it
+    assert [m.external_id for m in result.mentions] == ["e1"]
+    [reason] = result.rejected
+    assert "[1].external_id" in reason
 
 
 def test_non_object_body_is_unknown():
