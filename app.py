@@ -172,11 +172,9 @@ def _static(name: str) -> Response:
 
     found = web.asset(name)
     if found is None:
-        return _error(404, "no such file")
+        return Response(body={"error": "no such file"}, status_code=404, headers=web.headers("application/json"))
     body, content_type = found
-    return Response(body=body, status_code=200, headers={"Content-Type": content_type,
-                                                         "Cache-Control": "no-cache",
-                                                         "X-Content-Type-Options": "nosniff"})
+    return Response(body=body, status_code=200, headers=web.headers(content_type))
 
 
 @app.route("/auth/config", methods=["GET"])
@@ -184,13 +182,14 @@ def auth_config():
     """How the web UI signs in: Cognito's hosted UI when a pool is configured, else a pasted token."""
     import os
 
+    from chalicelib import web
     from chalicelib.auth import cognito_pool
 
     pool, hosted = cognito_pool(), os.environ.get("COGNITO_HOSTED_UI_URL", "").rstrip("/")
-    if pool is None or not hosted:
-        return {"mode": "token"}
-    return {"mode": "cognito", "authorize_url": f"{hosted}/oauth2/authorize", "logout_url": f"{hosted}/logout",
-            "client_id": pool.client_id, "scope": "openid email profile"}
+    config = {"mode": "token"} if pool is None or not hosted else {
+        "mode": "cognito", "authorize_url": f"{hosted}/oauth2/authorize", "logout_url": f"{hosted}/logout",
+        "client_id": pool.client_id, "scope": "openid email profile"}
+    return Response(body=config, status_code=200, headers=web.headers("application/json"))
 
 
 # -- agent API --------------------------------------------------------------------------------

@@ -233,7 +233,15 @@ $("#done-form").addEventListener("submit", async (e) => {
 });
 
 document.addEventListener("keydown", (e) => {
-  if (!views || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (!views || e.defaultPrevented) return;
+  // Alt+R / Alt+N switch the composer's mode even while typing (by key position: on a Mac,
+  // Option+N is a dead key); switching keeps both drafts and sends nothing
+  if (e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey && current === "desk" && !document.querySelector("dialog[open]")) {
+    const mode = { KeyR: "reply", KeyN: "note" }[e.code];
+    if (mode) { e.preventDefault(); views.conversation.compose(mode); }
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
   if (isTyping(e.target) || document.querySelector("dialog[open]")) return;
   const onDesk = current === "desk";
   const act = {
@@ -241,6 +249,7 @@ document.addEventListener("keydown", (e) => {
     j: () => onDesk && views.inbox.step(1),
     k: () => onDesk && views.inbox.step(-1),
     r: () => onDesk && views.conversation.focusReply(),
+    n: () => onDesk && views.conversation.focusNote(),
     d: () => onDesk && views.conversation.openDone(),
     c: () => onDesk && views.conversation.claim(),
     "/": () => onDesk && views.inbox.focusSearch(),

@@ -108,7 +108,7 @@ export function stackedColumns({ title, description, rows, series, empty = "No d
   });
   svg.append(s("line", { x1: left, x2: width - 8, y1: top + plotH, y2: top + plotH, class: "baseline" }));
   const legend = h("ul", { class: "legend" }, series.map((k) => h("li", {},
-    h("span", { class: "swatch", style: `background:${k.color}`, "aria-hidden": "true" }), k.label)));
+    h("span", { class: "swatch", style: { background: k.color }, "aria-hidden": "true" }), k.label)));
   const table = dataTable(["Day", ...series.map((k) => k.label)], rows.map((r) => [r.day, ...series.map((k) => String(r[k.key] || 0))]));
   const figure = frame(title, description, svg, table);
   figure.insertBefore(legend, figure.querySelector("details"));

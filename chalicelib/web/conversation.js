@@ -1,17 +1,23 @@
-// One ticket: the conversation in order, the reply box (visibility from reply_options, the
-// platform's own character count, templates), note, claim, status, done; and beside it why the
+// One ticket: the conversation in order, the composer, claim, status, done; and beside it why the
 // ticket has its priority and who the customer is on every platform.
 //
-// The reply box is built once per ticket and never re-rendered by the live refresh: a draft
-// survives polls, route changes and reloads of the tab (sessionStorage).
+// The composer has two modes, switched only explicitly (their tabs, Alt+R / Alt+N, or r / n):
+// "Reply" (visibility from reply_options, the platform's own character count, templates; Ctrl+Enter
+// sends to the customer) and "Internal note" (amber, its own text box; Ctrl+Enter saves a note
+// through the notes route and can reach nothing else). Each mode keeps its own draft, so a note
+// is never in the box a reply is sent from, and switching modes never sends anything.
+//
+// The composer is built once per ticket and never re-rendered by the live refresh: drafts
+// survive polls, route changes and reloads of the tab (sessionStorage).
 
 import { call, newKey, session } from "./api.js";
 import { measure, unitWord } from "./count.js";
-import { CHANNEL_NAMES, KIND_NAMES, channelBadge } from "./icons.js";
+import { CHANNEL_NAMES, KIND_NAMES, channelBadge, svgIcon } from "./icons.js";
 import { languageBadge, priorityClass, sentimentBadge, slaChip } from "./inbox.js";
-import { $, ago, announce, clock, compact, fullTime, h, humanize, parseTime, toast } from "./dom.js";
+import { $, ago, announce, clock, compact, fullTime, h, httpUrl, humanize, parseTime, toast } from "./dom.js";
 
 const DRAFTS_KEY = "care-desk-drafts";
+const MODES = ["reply", "note"];
 const STATUS_LABELS = { open: "Open", pending: "Pending", on_hold: "On hold", closed: "Closed" };
 const OUT_STATUS = {
   queued: "Queued", sending: "Sending…", retrying: "Retrying", unconfirmed: "Checking with the platform",
@@ -52,7 +58,7 @@ export class Conversation {
     this.side.replaceChildren(h("section", { class: "card", "aria-labelledby": "keys-title" },
       h("h3", { id: "keys-title" }, "Keyboard"),
       h("dl", { class: "keys small" }, key("j", "next ticket"), key("k", "previous ticket"), key("r", "reply"),
-        key("d", "done without reply"), key("c", "claim"), key("/", "search"), key("?", "all shortcuts"))));
+        key("n", "internal note"), key("d", "done without reply"), key("c", "claim"), key("/", "search"), key("?", "all shortcuts"))));
   }
 
   async open(id, { focus = false } = {}) {
@@ -109,7 +115,7 @@ export class Conversation {
           this.claimButton, this.doneButton)),
       this.chips);
     this.messages = h("ol", { class: "messages", "aria-label": "Conversation, oldest first", tabindex: "0" });
-    this.main.replaceChildren(head, this.messages, this.buildReply(t));
+    this.main.replaceChildren(head, this.messages, this.buildComposer());
     this.loadTemplates();
   }
 
@@ -217,23 +223,86 @@ export class Conversation {
 
   attachments(list) {
     if (!list || !list.length) return null;
-    return h("ul", { class: "attachments", "aria-label": "Attachments" }, list.map((a, i) =>
-      h("li", {}, a.url ? h("a", { href: a.url, target: "_blank", rel: "noopener noreferrer" }, `${humanize(a.type || "file")} ${i + 1}`)
-        : `${humanize(a.type || "attachment")} ${i + 1}`)));
+    // a platform's URL becomes a link only when it is http(s): never javascript:, data: or the like
+    return h("ul", { class: "attachments", "aria-label": "Attachments" }, list.map((a, i) => {
+      const href = httpUrl(a.url);
+      return h("li", {}, href ? h("a", { href, target: "_blank", rel: "noopener noreferrer" }, `${humanize(a.type || "file")} ${i + 1}`)
+        : `${humanize(a.type || "attachment")} ${i + 1}`);
+    }));
   }
 
-  // -- reply box -------------------------------------------------------------------------------
+  // -- composer: drafts ------------------------------------------------------------------------
+  // One draft per ticket: `text` (the reply), `note` (the internal note), `mode`, the reply's
+  // visibility, template and idempotency key. Always read through draft(): a send replaces the key.
   draft() {
     const d = this.drafts[this.id] || { text: "", visibility: null, templateId: null, key: newKey() };
+    d.note ??= "";
+    if (!MODES.includes(d.mode)) d.mode = "reply";
     this.drafts[this.id] = d;
     return d;
   }
 
   saveDraft() {
-    const kept = Object.fromEntries(Object.entries(this.drafts).filter(([, d]) => d.text));
+    const kept = Object.fromEntries(Object.entries(this.drafts).filter(([, d]) => d.text || d.note));
     sessionStorage.setItem(DRAFTS_KEY, JSON.stringify(kept));
   }
 
+  // -- composer: the two modes -----------------------------------------------------------------
+  buildComposer() {
+    const tab = (mode, label, shortcut) => h("button", { type: "button", role: "tab", id: `composer-tab-${mode}`,
+      class: `composer-tab tab-${mode}`, "aria-controls": `composer-${mode}`, "aria-keyshortcuts": shortcut,
+      onclick: () => this.compose(mode), onkeydown: (e) => this.tabKeys(e) }, label);
+    this.tabs = { reply: tab("reply", "Reply", "Alt+R"), note: tab("note", "Internal note", "Alt+N") };
+    this.panels = { reply: this.buildReply(), note: this.buildNote() };
+    this.composer = h("div", { class: "composer" },
+      h("div", { class: "composer-tabs", role: "tablist", "aria-label": "Write" }, this.tabs.reply, this.tabs.note,
+        h("span", { class: "composer-keys muted", "aria-hidden": "true" }, "Alt+R reply · Alt+N note")),
+      this.panels.reply, this.panels.note);
+    this.setMode(this.draft().mode);
+    return this.composer;
+  }
+
+  get mode() { return this.composer?.dataset.mode || "reply"; }
+
+  // Shows one mode's panel. Only ever called by an explicit switch (or to restore the draft's
+  // mode); it moves no text between the modes and sends nothing.
+  setMode(mode) {
+    if (!MODES.includes(mode)) return;
+    const d = this.draft();
+    d.mode = mode;
+    this.saveDraft();
+    this.composer.dataset.mode = mode;
+    for (const m of MODES) {
+      const on = m === mode;
+      this.tabs[m].setAttribute("aria-selected", String(on));
+      this.tabs[m].tabIndex = on ? 0 : -1;
+      this.panels[m].hidden = !on;
+    }
+  }
+
+  // The r / n keys, Alt+R / Alt+N and the tabs: switch, then put the caret at the end of that draft.
+  compose(mode) {
+    if (!this.ticket || !this.composer) return;
+    const announceIt = mode !== this.mode;
+    this.setMode(mode);
+    const box = mode === "note" ? this.noteText : this.text;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+    if (announceIt) announce(mode === "note" ? "Internal note: only agents see it" : "Reply to the customer");
+  }
+
+  // WAI-ARIA tabs: arrows, Home and End move between the two tabs
+  tabKeys(e) {
+    const i = MODES.indexOf(this.mode);
+    const next = { ArrowLeft: i - 1, ArrowRight: i + 1, Home: 0, End: MODES.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    const mode = MODES[(next + MODES.length) % MODES.length];
+    this.setMode(mode);
+    this.tabs[mode].focus();
+  }
+
+  // -- composer: reply -------------------------------------------------------------------------
   buildReply() {
     const d = this.draft();
     this.radios = {};
@@ -241,7 +310,7 @@ export class Conversation {
     this.visReasons = {};
     const option = (value, label) => {
       const input = h("input", { type: "radio", name: "visibility", value, id: `vis-${value}`,
-        onchange: () => { d.visibility = value; this.saveDraft(); this.updateCounter(); } });
+        onchange: () => { this.draft().visibility = value; this.saveDraft(); this.updateCounter(); } });
       this.radios[value] = input;
       this.visHints[value] = h("span", { class: "hint", id: `vis-${value}-hint` });
       this.visReasons[value] = h("p", { class: "hint reason", id: `vis-${value}-reason`, hidden: true });
@@ -249,10 +318,11 @@ export class Conversation {
       return h("label", { class: "vis-option", for: `vis-${value}` }, input, h("span", { class: "vis-label" }, label), this.visHints[value]);
     };
     this.text = h("textarea", { id: "reply-text", name: "text", rows: 3, dir: "auto",
-      "aria-describedby": "reply-count reply-error", placeholder: "Write a reply… (Ctrl+Enter sends)",
+      "aria-describedby": "reply-count reply-error", placeholder: "Write a reply to the customer… (Ctrl+Enter sends)",
       oninput: () => {
-        d.text = this.text.value;
-        if (!d.text) { d.templateId = null; this.templateSelect.value = ""; }
+        const draft = this.draft();
+        draft.text = this.text.value;
+        if (!draft.text) { draft.templateId = null; this.templateSelect.value = ""; }
         this.saveDraft();
         this.updateCounter();
         this.error.textContent = "";
@@ -268,7 +338,6 @@ export class Conversation {
     this.windowHint = h("span", { class: "muted window" });
     this.error = h("p", { id: "reply-error", class: "error", role: "alert" });
     this.sendButton = h("button", { type: "submit", class: "primary", "aria-keyshortcuts": "Control+Enter" }, "Send reply");
-    this.noteButton = h("button", { type: "button", class: "secondary", onclick: () => this.addNote() }, "Save as note");
     this.replyForm = h("form", { class: "reply", "aria-label": "Reply to the customer",
       onsubmit: (e) => { e.preventDefault(); this.send(); } },
       h("fieldset", { class: "visibility" }, h("legend", {}, "Reply as"), option("public", "Public"), option("private", "Private"),
@@ -277,9 +346,43 @@ export class Conversation {
       this.text,
       h("div", { class: "reply-foot" },
         h("div", { class: "template-field" }, h("label", { for: "reply-template", class: "visually-hidden" }, "Template"), this.templateSelect),
-        this.counter, this.windowHint, h("span", { class: "spacer" }), this.noteButton, this.sendButton),
+        this.counter, this.windowHint, h("span", { class: "spacer" }), this.sendButton),
       this.error);
-    return this.replyForm;
+    return h("div", { id: "composer-reply", role: "tabpanel", "aria-labelledby": "composer-tab-reply", class: "composer-panel" },
+      this.replyForm);
+  }
+
+  // -- composer: internal note -----------------------------------------------------------------
+  // Its own form, text box and button: nothing here can reach the replies route.
+  buildNote() {
+    const d = this.draft();
+    this.noteText = h("textarea", { id: "note-text", name: "note", rows: 3, dir: "auto", maxlength: 10000,
+      "aria-describedby": "note-banner note-error", placeholder: "Write a note for your team… (Ctrl+Enter saves it)",
+      oninput: () => {
+        this.draft().note = this.noteText.value;
+        this.saveDraft();
+        this.noteError.textContent = "";
+        this.noteButton.disabled = !this.noteText.value.trim();
+      },
+      onkeydown: (e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.addNote(); }
+        if (e.key === "Escape") { e.preventDefault(); this.noteText.blur(); }
+      } });
+    this.noteText.value = d.note;
+    this.noteError = h("p", { id: "note-error", class: "error", role: "alert" });
+    this.noteButton = h("button", { type: "submit", class: "note-save", "aria-keyshortcuts": "Control+Enter",
+      disabled: !d.note.trim() }, "Save note");
+    this.noteForm = h("form", { class: "reply note-form", "aria-label": "Internal note for agents",
+      onsubmit: (e) => { e.preventDefault(); this.addNote(); } },
+      h("p", { id: "note-banner", class: "note-banner" }, svgIcon("lock", 14),
+        h("strong", {}, "Internal note"), h("span", {}, "— only agents see this; it is never sent to the customer.")),
+      h("label", { for: "note-text", class: "visually-hidden" }, "Note text"),
+      this.noteText,
+      h("div", { class: "reply-foot" }, h("span", { class: "note-hint" }, "Ctrl+Enter saves the note"),
+        h("span", { class: "spacer" }), this.noteButton),
+      this.noteError);
+    return h("div", { id: "composer-note", role: "tabpanel", "aria-labelledby": "composer-tab-note", class: "composer-panel" },
+      this.noteForm);
   }
 
   updateReplyOptions() {
@@ -361,51 +464,66 @@ export class Conversation {
   }
 
   async send() {
+    const id = this.id;
     const d = this.draft();
     const o = this.currentOption();
     const text = this.text.value;
-    if (!o?.allowed || !text.trim() || this.sendButton.disabled) return;
+    if (this.mode !== "reply" || !o?.allowed || !text.trim() || this.sendButton.disabled) return;
     this.sendButton.disabled = true;
     this.error.textContent = "";
     const body = { text, visibility: d.visibility };
     if (d.templateId) body.template_id = d.templateId;
-    const res = await call(`/tickets/${encodeURIComponent(this.id)}/replies`, { method: "POST", body,
+    const res = await call(`/tickets/${encodeURIComponent(id)}/replies`, { method: "POST", body,
       headers: { "Idempotency-Key": d.key } });
     if (res.ok) {
-      this.clearDraft();
+      Object.assign(d, { text: "", templateId: null, key: newKey() });
+      this.saveDraft();
+      if (id !== this.id) return; // the agent moved on meanwhile: that composer is gone
+      this.text.value = "";
+      this.templateSelect.value = "";
+      this.updateCounter();
       announce("Reply queued; its status shows in the conversation"); // the message itself shows queued → sent
       await this.refresh();
       return;
     }
+    if (id !== this.id) return;
     this.error.textContent = res.status === 422 ? `The platform would refuse this: ${res.error}` : `Not sent: ${res.error}`;
     if (res.field === "visibility") this.radios[d.visibility]?.focus(); else this.text.focus();
     this.updateCounter();
   }
 
-  clearDraft() {
-    this.text.value = "";
-    this.templateSelect.value = "";
-    const vis = this.draft().visibility;
-    this.drafts[this.id] = { text: "", visibility: vis, templateId: null, key: newKey() };
-    this.saveDraft();
-    this.updateCounter();
-  }
-
+  // Saves the note box through the notes route: the only thing note mode (and its Ctrl+Enter) does.
   async addNote() {
-    const text = this.text.value.trim();
-    if (!text) { this.error.textContent = "Write the note in the box first."; this.text.focus(); return; }
-    const res = await call(`/tickets/${encodeURIComponent(this.id)}/notes`, { method: "POST", body: { text } });
-    if (!res.ok) { this.error.textContent = `Note not saved: ${res.error}`; return; }
-    this.clearDraft();
-    toast("Note added");
+    const id = this.id;
+    const d = this.draft();
+    const text = this.noteText.value.trim();
+    if (!text) { this.noteError.textContent = "Write the note in the box first."; this.noteText.focus(); return; }
+    if (this.savingNote) return;
+    this.savingNote = true;
+    this.noteButton.disabled = true;
+    this.noteError.textContent = "";
+    const res = await call(`/tickets/${encodeURIComponent(id)}/notes`, { method: "POST", body: { text } });
+    this.savingNote = false;
+    if (res.ok) {
+      d.note = "";
+      this.saveDraft();
+    }
+    if (id !== this.id) return;
+    if (!res.ok) {
+      this.noteError.textContent = `Note not saved: ${res.error}`;
+      this.noteButton.disabled = false;
+      this.noteText.focus();
+      return;
+    }
+    this.noteText.value = "";
+    toast("Note saved: only agents see it");
+    announce("Internal note saved");
     await this.refresh();
   }
 
-  focusReply() {
-    if (!this.ticket) return;
-    this.text.focus();
-    this.text.setSelectionRange(this.text.value.length, this.text.value.length);
-  }
+  focusReply() { this.compose("reply"); }
+
+  focusNote() { this.compose("note"); }
 
   // -- ticket actions --------------------------------------------------------------------------
   async act(path, body, { method = "POST", done } = {}) {

@@ -1,5 +1,7 @@
 // Small DOM and formatting helpers shared by every view. No framework: elements are built
 // with `h` (text always goes through textContent, never innerHTML) and updated in place.
+// The page runs under a Content-Security-Policy without 'unsafe-inline' and with Trusted Types:
+// no style attributes (`style` takes an object, set through the CSSOM), no HTML strings.
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -7,6 +9,7 @@ export function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") el.className = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "style") for (const [prop, v] of Object.entries(value)) el.style.setProperty(prop, String(v));
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (key === "text") el.textContent = value;
     else if (value === true) el.setAttribute(key, "");
@@ -21,6 +24,15 @@ function append(el, children) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+}
+
+// A link target from outside (a platform's attachment URL): only an absolute http(s) URL, else
+// null, so `javascript:`, `data:`, `vbscript:`, `file:` and relative paths never become links.
+export function httpUrl(value) {
+  if (typeof value !== "string") return null;
+  let url;
+  try { url = new URL(value); } catch { return null; }
+  return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
 }
 
 export function $(selector, root = document) { return root.querySelector(selector); }

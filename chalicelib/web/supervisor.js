@@ -103,7 +103,7 @@ export class Supervisor {
           h("th", { scope: "row" }, h("span", {}, a.name || a.id), h("span", { class: "muted block" }, `@${a.id}${a.role && a.role !== "agent" ? ` · ${a.role}` : ""}`)),
           h("td", {}, h("span", { class: `presence-pill p-${a.status || "offline"}` }, humanize(a.status || "offline"))),
           h("td", { class: "nowrap" }, h("span", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": capacity || 1, "aria-valuenow": load,
-            "aria-label": `${load} of ${capacity} tickets` }, h("span", { class: `meter-fill${pct >= 90 ? " full" : ""}`, style: `width:${pct}%` })),
+            "aria-label": `${load} of ${capacity} tickets` }, h("span", { class: `meter-fill${pct >= 90 ? " full" : ""}`, style: { width: `${pct}%` } })),
             h("span", { class: "muted" }, ` ${load} / ${capacity}`)),
           h("td", {}, (a.languages || []).map((l) => l.toUpperCase()).join(" ")),
           h("td", {}, (a.teams || []).join(", ") || "—"));

@@ -28,6 +28,18 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
+# Every document the tests open reports each Content-Security-Policy violation (a blocked inline
+# script or style, an eval, a Trusted Types sink, a request to another origin) to the console,
+# where the `page` fixture collects it: the UI must run under its policy without one.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const v = { directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber,
+              sample: e.sample, page: location.href };
+  window.__cspViolations.push(v);
+  console.error("csp-violation " + JSON.stringify(v));
+});
+"""
 POLL_MS = 1000  # the UI's live refresh (5 s for agents); `?poll=` shortens it for the tests
 
 
@@ -109,6 +121,9 @@ class Stack:
     def sandbox_requests(self) -> list[dict]:
         return requests.get(f"{self.sandbox}/_sandbox/requests", timeout=5).json()["requests"]
 
+    def sandbox_posts(self) -> list[dict]:
+        return requests.get(f"{self.sandbox}/_sandbox/posts", timeout=5).json()["posts"]
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
@@ -146,7 +161,7 @@ def stack(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}")
@@ -159,19 +174,33 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
-    """A fresh context (empty sessionStorage) at 1366×768; uncaught page errors fail the test."""
+def csp_violations() -> list[str]:
+    """The Content-Security-Policy violations the test's pages reported (see CSP_WATCH)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, request, csp_violations):
+    """A fresh context (empty sessionStorage) at 1366×768; uncaught page errors and any
+    Content-Security-Policy violation fail the test."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/Helsinki")
     context.set_default_timeout(15_000)
+    context.add_init_script(CSP_WATCH)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("console", lambda msg: csp_violations.append(msg.text) if msg.text.startswith("csp-violation ") else None)
     yield page
+    try:
+        page.evaluate("0")  # one round trip: every console message sent before it has arrived
+    except Exception:  # noqa: BLE001 - a closed or crashed page has nothing more to report
+        pass
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if getattr(request.node, "failed", False):
         page.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"))
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+    assert not csp_violations, f"Content-Security-Policy violations: {csp_violations}"
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -210,6 +210,7 @@ def test_a_supervisor_reassigns_a_ticket_and_reads_the_reports(stack, page):
     assert stack.get(f"/tickets/{ticket['id']}", sam)["assignee"] == target
     expect(page.locator(f"tr[data-ticket='{ticket['id']}'] select")).to_have_value(target)
     assert not unlabelled_controls(page)
+    page.screenshot(path=str(SCREENSHOTS / "supervisor.png"))  # the load meters are sized through the CSSOM
 
     wait_for(lambda: stack.get(f"/tickets/{other['id']}", sam)["first_response_at"], 30, "the API reply was sent")
     page.get_by_role("link", name="Reports").click()
