@@ -385,14 +385,17 @@ def ticket_templates(ticket_id):
 
 @app.route("/api/templates", methods=["GET"], authorizer=desk_authorizer)
 def list_templates():
+    from chalicelib import views
+
     _principal()
-    return {"items": _store().templates()}
+    return {"items": [views.template(t) for t in _store().templates()]}
 
 
 @app.route("/api/templates/{template_id}", methods=["PUT"], authorizer=desk_authorizer)
 def put_template(template_id):
     from pydantic import ValidationError
 
+    from chalicelib import views
     from chalicelib.errors import ConcurrentUpdate
     from chalicelib.templates import Template
 
@@ -402,7 +405,7 @@ def put_template(template_id):
     except ValidationError as err:
         return _invalid(err)
     try:
-        return _store().put_template(template.model_dump(), template.version)
+        return views.template(_store().put_template(template.model_dump(), template.version))
     except ConcurrentUpdate:
         return _error(409, "the template changed since the version you edited; reload and retry")
 
@@ -417,9 +420,10 @@ def delete_template(template_id):
 
 @app.route("/api/agents", methods=["GET"], authorizer=desk_authorizer)
 def list_agents():
+    from chalicelib import views
+
     _principal("supervisor")
-    fields = ("id", "name", "status", "load", "capacity", "languages", "teams", "skills", "role", "status_changed_at")
-    return {"items": [{k: a.get(k) for k in fields} for a in _store().agents()]}
+    return {"items": [views.agent(a) for a in _store().agents()]}
 
 
 @app.route("/api/reports/summary", methods=["GET"], authorizer=desk_authorizer)
@@ -521,8 +525,10 @@ def queue_counts():
 
 @app.route("/api/teams", methods=["GET"], authorizer=desk_authorizer)
 def list_teams():
+    from chalicelib import views
+
     _principal()
-    return {"items": _store().teams()}
+    return {"items": [views.team(t) for t in _store().teams()]}
 
 
 @app.route("/api/teams/{team_id}", methods=["PUT"], authorizer=desk_authorizer)
@@ -543,10 +549,10 @@ def delete_team(team_id):
 
 @app.route("/api/accounts", methods=["GET"], authorizer=desk_authorizer)
 def list_accounts():
+    from chalicelib import views
+
     _principal("supervisor")
-    fields = ("platform", "account_id", "brand", "name", "status", "handle", "human_agent_tag", "callback_url",
-              "team", "discovered_at")
-    return {"items": [{k: a.get(k) for k in fields} for a in _store().accounts()]}
+    return {"items": [views.account(a) for a in _store().accounts()]}
 
 
 @app.route("/api/accounts/{platform}/{account_id}", methods=["PATCH"], authorizer=desk_authorizer)

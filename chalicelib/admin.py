@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib import views
 from chalicelib.errors import NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -207,12 +208,12 @@ def put_agent(store: DynamoStore, agent: Agent) -> dict:
     current = store.get_agent(agent.id) or {"status": "offline", "load": 0}
     item = {**current, **agent.model_dump()}
     store.put_agent({k: v for k, v in item.items() if k not in ("PK", "SK")})
-    return item
+    return views.agent(item)
 
 
 def put_team(store: DynamoStore, team: Team) -> dict:
     store.put_team(team.model_dump())
-    return team.model_dump()
+    return views.team(team.model_dump())
 
 
 def patch_account(store: DynamoStore, platform: str, account_id: str, patch: AccountPatch) -> dict:
@@ -224,7 +225,7 @@ def patch_account(store: DynamoStore, platform: str, account_id: str, patch: Acc
     if not changes:
         raise ValueError("give at least one field to change")
     store.update_account(platform, account_id, changes)
-    return store.get_account(platform, account_id)
+    return views.account(store.get_account(platform, account_id))
 
 
 # -- bulk actions on tickets -------------------------------------------------------------------

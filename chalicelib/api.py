@@ -7,6 +7,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib import views
 from chalicelib.errors import NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -27,16 +28,8 @@ class CorrectionRequest(BaseModel):
             raise ValueError("give at least one of sentiment, topic, actionable")
         return self
 
-PUBLIC_TICKET_FIELDS = ("id", "brand", "channel", "kind", "status", "priority", "priority_factors", "customer_id",
-                        "assignee", "language", "topic", "classification", "created_at", "updated_at",
-                        "sla_due_at", "last_inbound_at", "last_message_preview", "message_count", "tags",
-                        "team", "done_without_reply", "done_reason", "closed_at", "priority_overridden_by",
-                        "brand_account_id", "visibility", "subject", "version", "first_response_at",
-                        "first_response_by", "last_outbound_at")
-
-
-def public_ticket(item: dict) -> dict:
-    return {k: item.get(k) for k in PUBLIC_TICKET_FIELDS}
+PUBLIC_TICKET_FIELDS = views.TICKET_FIELDS
+public_ticket = views.ticket  # every answer shows a ticket through chalicelib/views.py
 
 
 class InboxQuery(BaseModel):
@@ -95,10 +88,10 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
 
     customer = view(store, ticket["customer_id"])  # reads the customer's tickets on every channel once
     others = [t for t in customer["tickets"] if t["id"] != ticket_id]
-    from chalicelib.outbound.replies import public_message, reply_options
+    from chalicelib.outbound.replies import reply_options
 
     messages = store.messages(ticket_id)
-    return {**public_ticket(ticket), "messages": [public_message(m) for m in messages], "customer": customer,
+    return {**views.ticket(ticket), "messages": [views.message(m) for m in messages], "customer": customer,
             "other_tickets": others, "reply_options": reply_options(store, ticket, messages)}
 
 

@@ -73,8 +73,7 @@ class EventImport(BaseModel):
 
 
 def view(store: DynamoStore, customer_id: str) -> dict:
-    from chalicelib import crm
-    from chalicelib.api import public_ticket
+    from chalicelib import crm, views
 
     customer = store.customer_history(customer_id)
     if customer.get("merged_into"):
@@ -84,11 +83,10 @@ def view(store: DynamoStore, customer_id: str) -> dict:
     ticket_ids = sorted({t["ticket_id"] for t in customer["touchpoints"] if t.get("ticket_id")})
     tickets = [t for t in map(store.get_ticket, ticket_ids) if t]
     value = max([r.get("lifetime_value", 0) for r in records] + [0])
-    return {**{k: v for k, v in customer.items() if k not in ("PK", "SK")},
-            "version": customer.get("version", 0), "crm": records, "lifetime_value": value,
-            "vip": bool(customer.get("vip")) or any(r.get("vip") for r in records),
-            "events": store.customer_events(customer_id),
-            "tickets": [public_ticket(t) for t in tickets]}
+    return views.customer({**customer, "version": customer.get("version", 0), "crm": records, "lifetime_value": value,
+                           "vip": bool(customer.get("vip")) or any(r.get("vip") for r in records),
+                           "events": store.customer_events(customer_id),
+                           "tickets": [views.ticket(t) for t in tickets]})
 
 
 def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, agent_id: str) -> dict:
@@ -124,7 +122,9 @@ def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) ->
     record = {"id": merge_id, "survivor_id": survivor_id, "other_id": other_id, "moved": moved,
               "by": agent_id, "at": utcnow().isoformat()}
     store.put_merge(record)
-    return {"merge": record, "customer": view(store, survivor_id)}
+    from chalicelib import views
+
+    return {"merge": views.merge(record), "customer": view(store, survivor_id)}
 
 
 def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, agent_id: str) -> dict:

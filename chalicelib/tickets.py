@@ -20,6 +20,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib import views
 from chalicelib.errors import DeskError, NotFound
 from chalicelib.models import utcnow
 from chalicelib.store import keys
@@ -132,7 +133,7 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
     updated = _apply(store, ticket, patch.version, changes, agent_id, "edited")
     if patch.status == "closed" and ticket["status"] != "closed":
         _resolved(store, updated)
-    return updated
+    return views.ticket(updated)
 
 
 def claim(store: DynamoStore, ticket_id: str, request: ClaimRequest, agent_id: str) -> dict:
@@ -145,7 +146,8 @@ def claim(store: DynamoStore, ticket_id: str, request: ClaimRequest, agent_id: s
         raise HeldByAnother(f"{holder} holds this ticket; a supervisor can reassign it")
     if store.get_agent(agent_id) is None:
         raise NotFound(f"agent {agent_id}: ask an admin to add you before you take tickets")
-    return _apply(store, ticket, request.version, {"assignee": agent_id, "waiting_since": None}, agent_id, "claimed")
+    return views.ticket(_apply(store, ticket, request.version, {"assignee": agent_id, "waiting_since": None}, agent_id,
+                               "claimed"))
 
 
 class CsatRequest(BaseModel):
@@ -191,12 +193,12 @@ def done(store: DynamoStore, ticket_id: str, request: DoneRequest, agent_id: str
     _resolved(store, ticket)
     if request.note:
         add_note(store, ticket_id, NoteRequest(text=request.note), agent_id)
-    return updated
+    return views.ticket(updated)
 
 
 def add_note(store: DynamoStore, ticket_id: str, request: NoteRequest, agent_id: str) -> dict:
     _ticket(store, ticket_id)
-    return _event(store, ticket_id, "note", agent_id, {"text": request.text})
+    return views.message(_event(store, ticket_id, "note", agent_id, {"text": request.text}))
 
 
 def _apply(store: DynamoStore, ticket: dict, version: int, changes: dict, agent_id: str, what: str) -> dict:

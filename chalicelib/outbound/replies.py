@@ -20,7 +20,6 @@ from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
 REPLY_NAMESPACE = uuid.UUID("6f8f4f0e-2b0c-4d8e-9a55-0d3b1c2e7a91")
-INTERNAL_FIELDS = ("attempt_token", "PK", "SK", "GSI1PK", "GSI1SK")
 REDRIVE_AFTER_SECONDS = 300
 
 
@@ -84,7 +83,9 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
 
 
 def public_message(message: dict) -> dict:
-    return {k: v for k, v in message.items() if k not in INTERNAL_FIELDS}
+    from chalicelib import views
+
+    return views.message(message)
 
 
 def reply_options(store: DynamoStore, ticket: dict, messages: list[dict]) -> dict:

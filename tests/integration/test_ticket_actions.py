@@ -82,7 +82,8 @@ def test_priority_override_reorders_the_inbox_and_names_who(desk, ticket):
     status, updated = _call(desk, "patch", f"/api/tickets/{ticket['id']}", {"version": ticket["version"], "priority": 99},
                             agent="sam", role="supervisor")
     assert status == 200 and updated["priority"] == 99 and updated["priority_overridden_by"] == "sam"
-    assert updated["GSI1SK"].startswith("001#")
+    assert desk.store().get_ticket(ticket["id"])["GSI1SK"].startswith("001#")  # first in the inbox index
+    assert "GSI1SK" not in updated  # which the answer does not show
 
 
 def test_assign_transfer_and_unassign(desk, ticket):
@@ -94,7 +95,7 @@ def test_assign_transfer_and_unassign(desk, ticket):
     assert status == 200 and updated["assignee"] == "wei"
     status, updated = _call(desk, "patch", path, {"version": updated["version"], "unassign": True},
                             agent="sam", role="supervisor")
-    assert status == 200 and "assignee" not in updated
+    assert status == 200 and updated["assignee"] is None  # shown as the inbox shows it
 
 
 def test_claim_takes_the_ticket(desk, ticket):
@@ -166,7 +167,7 @@ def test_transfer_to_a_team_puts_it_in_the_teams_queue(desk, ticket):
     path = f"/api/tickets/{ticket['id']}"
     status, mine = _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
     status, moved = _call(desk, "patch", path, {"version": mine["version"], "team": "nordic"})
-    assert status == 200 and moved["team"] == "nordic" and "assignee" not in moved
+    assert status == 200 and moved["team"] == "nordic" and moved["assignee"] is None
     assert _call(desk, "patch", path, {"version": moved["version"], "team": "nowhere"})[0] == 404
     assert [t["id"] for t in json.loads(desk.client.http.get("/api/tickets?team=nordic", headers=_headers()).body)[
         "items"]] == [ticket["id"]]
