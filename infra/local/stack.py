@@ -49,7 +49,12 @@ def provision(region: str, bucket: str, secret_values: dict) -> dict:
         "Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=email_queue_arn)
     s3 = boto3.client("s3", region_name=region)
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    # us-east-1 takes no location constraint (InvalidLocationConstraint if given one)
+    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=bucket, **where)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
     sm = boto3.client("secretsmanager", region_name=region)
     try:
         sm.create_secret(Name=env.PLATFORM_SECRET_ID, SecretString=json.dumps(secret_values))
