@@ -224,6 +224,13 @@ def patch_account(store: DynamoStore, platform: str, account_id: str, patch: Acc
     changes = patch.model_dump(exclude_none=True)
     if not changes:
         raise ValueError("give at least one field to change")
+    if "callback_url" in changes:  # checked again before every send: DNS may change meanwhile
+        from chalicelib import netguard
+
+        try:
+            netguard.check(changes["callback_url"])
+        except netguard.Refused as err:
+            raise ValueError(f"callback_url: {err.reason}") from None
     store.update_account(platform, account_id, changes)
     return views.account(store.get_account(platform, account_id))
 

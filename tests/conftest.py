@@ -39,6 +39,9 @@ def aws_env(monkeypatch):
     monkeypatch.setenv("TABLE_NAME", "social-care-desk")
     monkeypatch.setenv("MODEL_BUCKET", "social-care-models-test")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "SocialCare")
+    # the desk runs on this machine, as under `make run`: API-channel callbacks may reach the
+    # platform sandbox on loopback over http (chalicelib/netguard.py); the SSRF tests unset it
+    monkeypatch.setenv("DESK_LOCAL", "1")
     for key, value in TEST_SECRETS.items():
         monkeypatch.setenv(key, value)
     return monkeypatch

@@ -18,6 +18,11 @@ Both raise the errors of chalicelib.outbound.errors; nothing here touches the ta
 | email             | SES SendRawEmail with In-Reply-To, References and our own Message-ID        |
 | api_callback      | POST <callback_url>, X-Signature-256 HMAC of the body, Idempotency-Key      |
 
+The callback URL is the one request whose address an admin, not the operator, chooses: it is
+checked again before every send (chalicelib/netguard.py: https only, public addresses only), the
+connection goes to the very address that was checked (no second DNS lookup, no proxy), redirects
+are never followed, and nothing of the receiver's answer but a short id reaches the agent.
+
 Errors: X 429 waits until `x-rate-limit-reset`; Graph throttling (HTTP 429 or codes 4, 17, 32,
 613, 80001-80014, WhatsApp 130429/131056) waits `estimated_time_to_regain_access` from
 `X-Business-Use-Case-Usage`, or a minute when `X-App-Usage` shows a quota at 100%; 5xx and
@@ -31,6 +36,8 @@ import hashlib
 import hmac
 import http.client as httplib
 import json
+import re
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -72,8 +79,45 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+def _pinned(connection_class, address: str):
+    """A connection class that connects to `address` whatever the URL's host resolves to now;
+    the Host header and TLS (SNI, certificate check) still use the URL's host name."""
+    def build(host, **kwargs):
+        connection = connection_class(host, **kwargs)
+        connection._create_connection = lambda where, *args, **kw: socket.create_connection(
+            (address, where[1]), *args, **kw)
+        return connection
+    return build
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(_pinned(httplib.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req):
+        return self.do_open(_pinned(httplib.HTTPSConnection, self.address), req, context=self._context)
+
+
+def pinned_opener(address: str):
+    """An opener that reaches only `address` (checked by netguard), through no proxy, following
+    no redirect."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect, _PinnedHTTP(address),
+                                       _PinnedHTTPS(address))
+
+
 def http(method: str, url: str, *, token: str = "", body: Optional[dict] = None,
-         headers: Optional[dict] = None, raw: Optional[bytes] = None, timeout: Optional[float] = None) -> Reply:
+         headers: Optional[dict] = None, raw: Optional[bytes] = None, timeout: Optional[float] = None,
+         opener=None) -> Reply:
     """One HTTP call. A POST that timed out after it was sent raises Ambiguous; a connection that
     never carried the request raises Retry."""
     data = raw if raw is not None else (json.dumps(body).encode("utf-8") if body is not None else None)
@@ -84,7 +128,7 @@ def http(method: str, url: str, *, token: str = "", body: Optional[dict] = None,
         all_headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
     try:
-        with _OPENER.open(request, timeout=timeout or TIMEOUT_SECONDS) as response:
+        with (opener or _OPENER).open(request, timeout=timeout or TIMEOUT_SECONDS) as response:
             return Reply(response.status, response.headers, _json(response.read()))
     except urllib.error.HTTPError as err:
         try:
@@ -339,22 +383,37 @@ def email_message_id(message: dict) -> str:
     return f"<{message['id']}@{domain}>"
 
 
+_RECEIVER_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+
+
 def api_callback(message: dict, credential, attempt: int = 1) -> str:
+    from chalicelib import netguard
     from chalicelib.config import secrets
 
     target = message["target"]
+    try:  # again at send time: the host's DNS may have changed since the URL was saved
+        checked = netguard.check(target["url"])
+    except netguard.Unresolvable as err:
+        raise Retry(f"callback_url: {err.reason}", after=backoff(attempt), code="dns") from None
+    except netguard.Refused as err:
+        raise Permanent(f"callback_url refused: {err.reason}", code="address") from None
     payload = {"id": message["id"], "thread_id": target["thread_id"], "in_reply_to": target["in_reply_to"],
                "to": target["to"], "text": message["text"], "visibility": message["visibility"],
                "agent": (message.get("author") or {}).get("name"), "created_at": message["created_at"]}
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     key = (credential.get("callback_secret") if credential else "") or secrets().get("API_CHANNEL_SECRET")
     signature = "sha256=" + hmac.new(key.encode(), raw, hashlib.sha256).hexdigest()
-    reply = http("POST", target["url"], raw=raw, headers={"X-Signature-256": signature,
-                                                          "Idempotency-Key": message["id"]})
-    if 200 <= reply.status < 300:
-        return str((reply.body or {}).get("id") or message["id"]) if isinstance(reply.body, dict) else message["id"]
+    reply = http("POST", checked.url, raw=raw, headers={"X-Signature-256": signature, "Idempotency-Key": message["id"]},
+                 opener=pinned_opener(checked.addresses[0]))
+    if 200 <= reply.status < 300:  # the receiver's own id, if it gives a short one; never its body
+        found = reply.body.get("id") if isinstance(reply.body, dict) else None
+        found = str(found) if isinstance(found, int) and not isinstance(found, bool) else found
+        return found if isinstance(found, str) and _RECEIVER_ID.match(found) else message["id"]
     if reply.status == 429 or reply.status >= 500:
         raise Retry(f"callback answered {reply.status}", after=backoff(attempt), code=str(reply.status))
+    if 300 <= reply.status < 400:
+        raise Permanent(f"callback answered a redirect ({reply.status}); the desk does not follow redirects",
+                        code=str(reply.status))
     raise Permanent(f"callback refused the reply ({reply.status})", code=str(reply.status))
 
 

@@ -62,6 +62,7 @@ def apply() -> dict[str, str]:
         "GRAPH_API_BASE": f"http://127.0.0.1:{port('SANDBOX_PORT', 8025)}/v21.0",
         "POWERTOOLS_SERVICE_NAME": "social-care-local",
         "POWERTOOLS_LOG_LEVEL": "WARNING",  # INFO shows every mention's JSON log line
+        "DESK_LOCAL": "1",  # API-channel callbacks may go to the sandbox on loopback over http (netguard)
     }
     for spec in resources.QUEUES:
         defaults[spec.env_var] = queue_url(spec.name)
