@@ -4,13 +4,15 @@ Chalice generates the functions; this module writes the merge template that adds
 cannot express (aws/chalice#884): the table, every queue with its dead-letter queue and a DLQ
 alarm, the model bucket, the email topic, `ReportBatchItemFailures` on every SQS event source,
 and the resource names each function reads from its environment. Then it runs
-`chalice package --merge-template` and, unless told not to, cfn-lint on the result.
+`chalice package --merge-template`, pins every role's ARNs to the stack (`pin_to_stack`) and,
+unless told not to, runs cfn-lint on the result.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +130,39 @@ def desk_alarms() -> dict:
     return alarms
 
 
+BUCKET_ARN = "arn:aws:s3:::social-care-desk-*/"  # the model bucket, as the policy files name it
+LOG_GROUPS = "log-group:/aws/lambda/social-care-desk-*-"  # a function's log group, ditto
+
+
+def pin_to_stack(template: dict) -> dict:
+    """Each function's policy file (`.chalice/policies/`) names its resources with `*` for region
+    and account, so one file serves both stages and the IAM tests run it against moto's account.
+    In the deployed template every ARN names this stack's own region and account, its bucket, and
+    its function's own log group (CloudFormation names a function `<stack>-<logical id>-<suffix>`),
+    so a stage deployed in another region of the account is out of reach."""
+    def pinned(arn):
+        if not isinstance(arn, str):
+            return arn
+        if arn.startswith(BUCKET_ARN):
+            return {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::${{{resources.MODEL_BUCKET_LOGICAL_ID}}}/"
+                               + arn[len(BUCKET_ARN):]}
+        found = re.fullmatch(r"arn:aws:([a-z0-9-]+):\*:\*:(.+)", arn)
+        if not found:
+            return arn
+        service, rest = found.groups()
+        rest = rest.replace(LOG_GROUPS, "log-group:/aws/lambda/${AWS::StackName}-")
+        return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{rest}"}
+
+    for res in template["Resources"].values():
+        if res["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in res["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                found = statement["Resource"]
+                statement["Resource"] = [pinned(r) for r in found] if isinstance(found, list) else pinned(found)
+    return template
+
+
 def package(out_dir: Path, stage: str = "dev", lint: bool = True) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     merge = out_dir / "merge-template.json"
@@ -137,6 +172,7 @@ def package(out_dir: Path, stage: str = "dev", lint: bool = True) -> Path:
     subprocess.run([str(chalice), "package", "--stage", stage, "--merge-template", str(merge),
                     str(out_dir / "package")], cwd=ROOT, env=env, check=True)
     template = out_dir / "package" / "sam.json"
+    template.write_text(json.dumps(pin_to_stack(json.loads(template.read_text())), indent=2))
     if lint:
         cfn_lint = Path(sys.executable).with_name("cfn-lint")
         subprocess.run([str(cfn_lint), str(template)], check=True)

@@ -101,3 +101,48 @@ def test_on_call_is_paged_for_breaches_failed_replies_and_given_up_replies_on_ev
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert {d["Name"] for d in alarm["Dimensions"]} == {"channel", "service"}
+
+
+# -- IAM: one least-privilege role per function (.chalice/policies/, tests/integration/test_iam_policies.py)
+DATA_SERVICES = ("dynamodb", "sqs", "s3", "secretsmanager")
+
+
+def _roles(template) -> dict:
+    """Function logical id → the role it runs with."""
+    return {name: template[res["Properties"]["Role"]["Fn::GetAtt"][0]] for name, res in template.items()
+            if res["Type"] == "AWS::Serverless::Function"}
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_function_has_its_own_role_with_exactly_its_policy_file(template):
+    from chalice.utils import to_cfn_resource_name
+
+    from tests import iam
+
+    roles = _roles(template)
+    assert len({id(role) for role in roles.values()}) == len(roles) == len(iam.function_names())
+    for function in iam.function_names():
+        logical_id = "APIHandler" if function == "api_handler" else to_cfn_resource_name(function)
+        [policy] = roles[logical_id]["Properties"]["Policies"]
+        deployed = [(s["Sid"], s["Action"]) for s in policy["PolicyDocument"]["Statement"]]
+        assert deployed == [(s["Sid"], s["Action"]) for s in iam.policy_document(function, "prod")["Statement"]]
+
+
+def test_no_role_grants_a_wildcard_action_or_a_wildcard_resource_on_data(template):
+    for function, role in _roles(template).items():
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+                for action in _listed(statement["Action"]):
+                    assert "*" not in action, (function, action)  # neither "*" nor "service:*" nor "Get*"
+                for resource in _listed(statement["Resource"]):
+                    arn = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+                    assert arn != "*" and ":*:*:" not in arn, (function, arn)  # pinned to this stack
+                    service, name = arn.split(":")[2], arn.split(":", 5)[5]
+                    if service in DATA_SERVICES:  # only the desk's own table, queues, secrets, bucket
+                        assert "social-care" in name or name.startswith("${ModelBucket}/"), (function, arn)
+                    if service == "logs":  # only the function's own log group
+                        assert name.startswith(f"log-group:/aws/lambda/${{AWS::StackName}}-{function}-"), arn

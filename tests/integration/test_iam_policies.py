@@ -1,0 +1,391 @@
+"""Every Lambda function runs its code paths under the IAM policy it is deployed with.
+
+One desk's day, once per module under moto's IAM access control (see tests/iam.py): webhooks on
+every channel and an email come in, the workers make tickets (with the CRM lookup and the brand's
+model), route them, agents work them and reply on X, email and the API channel, the outbound worker
+delivers (refreshing an X token, parking a rate-limited reply), the poller reads X and the sweeper
+escalates and re-drives. Each function acts with its own role, holding exactly its policy file from
+`.chalice/policies/`; a permission the code needs and the file lacks is a denial, and any denial,
+even one the code swallows, fails that function's test. The other direction holds too: every
+permission a policy grants is used by its function here, so none is there by habit.
+"""
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from infra import resources
+from infra.local import payloads as p
+from infra.local import sandbox as sb
+from infra.local import stack
+from tests import iam
+from tests.conftest import REGION, TEST_SECRETS
+
+BRAND_X, PAGE, WA = "1500000000000000001", "104000000000001", "109000000000001"
+EMAIL, API_CHANNEL = "care@nordlight.example", "nordlight-web"
+CUSTOMER = {"id": "2244994945", "name": "Aino Korhonen", "handle": "ainok", "followers": 1200}
+
+
+def _long_url(i: int) -> str:
+    return f"https://cdn.example/{i}/" + "a" * 2000
+BUCKET = "social-care-desk-123456789012-eu-west-1"  # the template's name: social-care-desk-<account>-<region>
+PLATFORM_SECRET_KEYS = ("X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "API_CHANNEL_SECRET",
+                        "X_BEARER_TOKEN")
+HOSTILE_TEXT = "\x01" * 20_000  # six bytes each once escaped in JSON: with 50 long links, over 192 KiB
+RUNTIME_ONLY = {"Logs"}  # statements the Lambda runtime uses (logs, EMF metrics), never our code
+
+
+@dataclass
+class Day:
+    """What happened, for the tests to look at: HTTP answers, outcomes, failures per function."""
+
+    enforcement: iam.Enforcement
+    answers: dict = field(default_factory=dict)  # step -> status code
+    outcomes: dict = field(default_factory=dict)  # step -> anything the step returned
+    errors: dict = field(default_factory=dict)  # function -> [traceback]
+    experiment: list = field(default_factory=list)  # decisions of the missing-permission run
+
+    def failures(self, function: str) -> list[str]:
+        return [str(d) for d in self.enforcement.denied(function)] + self.errors.get(function, [])
+
+
+@contextmanager
+def _step(day: Day, function: str):
+    """Run part of the day as `function`; an exception is kept for that function's test."""
+    try:
+        with day.enforcement.acting_as(function):
+            yield
+    except Exception:  # noqa: BLE001 - reported by the function's own test
+        day.errors.setdefault(function, []).append(traceback.format_exc())
+
+
+def _token(agent_id: str, role: str) -> dict:
+    from chalicelib.auth import mint
+
+    return {"Authorization": f"Bearer {mint(agent_id, role, TEST_SECRETS['LOCAL_JWT_SECRET'])}",
+            "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory):
+    from chalice.test import Client
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as mp, mock_aws(), sb.start() as sandbox:
+        for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", *PLATFORM_SECRET_KEYS):
+            mp.delenv(key, raising=False)  # as deployed: platform secrets come from Secrets Manager
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
+                           "TABLE_NAME": resources.TABLE_NAME, "MODEL_BUCKET": BUCKET,
+                           "PLATFORM_SECRET_ID": "social-care/platform",
+                           "POWERTOOLS_METRICS_NAMESPACE": "SocialCare",
+                           "LOCAL_JWT_SECRET": TEST_SECRETS["LOCAL_JWT_SECRET"],
+                           "LOCAL_STATE_DIR": str(tmp_path_factory.mktemp("local-stack")),
+                           "X_API_BASE": sandbox.url, "GRAPH_API_BASE": sandbox.graph_url,
+                           "DESK_LOCAL": "1"}.items():  # the callback goes to the sandbox on loopback
+            mp.setenv(key, value)
+        from chalicelib.outbound import clients
+
+        mp.setattr(clients, "TIMEOUT_SECONDS", 0.6)
+        iam.cold_container()
+        made = _provision(sandbox)
+        for env_var, url in made.items():
+            mp.setenv(env_var, url)
+        enforcement = iam.Enforcement(mp, REGION)
+        enforcement.give_roles()
+        enforcement.on()
+        import app as handlers
+
+        seen = Day(enforcement)
+        with Client(handlers.app) as client:
+            _live(seen, handlers, client, sandbox, made)
+            _missing_permission_experiment(seen, handlers, client, made)
+        yield seen
+        iam.cold_container()
+
+
+def _provision(sandbox) -> dict:
+    """The stack as deployed, and what admins set up: accounts with their secrets, an agent, a
+    team whose hours are closed today, a CRM record, the brand's published model."""
+    import boto3
+
+    from chalicelib import aws, crm
+    from chalicelib.classify import registry
+    from chalicelib.outbound import credentials
+    from chalicelib.store.dynamodb import DynamoStore
+
+    secret = {k: TEST_SECRETS[k] for k in PLATFORM_SECRET_KEYS}
+    urls = stack.provision(REGION, BUCKET, secret)["queue_urls"]
+    store = DynamoStore(aws.table())
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    tokens = {("x", BRAND_X): {"access_token": "x-old", "refresh_token": "r-1", "client_id": "client-1"},
+              ("facebook", PAGE): {"access_token": "page-token-1"},
+              ("whatsapp", WA): {"access_token": "wa-token-1"}}
+    for (platform, account), values in tokens.items():
+        store.put_account(platform, account, status="active", brand="nordlight",
+                          **({"team": "night"} if platform == "whatsapp" else {}))
+        sm.create_secret(Name=credentials.secret_id(platform, account), SecretString=json.dumps(values))
+    sandbox.add_token("x-old", "x", user_id=BRAND_X, refresh_token="r-1", client_id="client-1", expired=True)
+    sandbox.add_token("page-token-1", "graph", user_id=PAGE)
+    sandbox.add_token("wa-token-1", "graph", user_id=WA)
+    store.put_account("x", BRAND_X, status="active", brand="nordlight", poll=True, handle="NordlightShop")
+    store.put_account("email", EMAIL, status="active", brand="nordlight")
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=EMAIL)
+    store.put_account("api", API_CHANNEL, status="active", brand="nordlight",
+                      callback_url=f"{sandbox.url}/hooks/nordlight/replies")
+    store.put_agent({"id": "ana", "name": "Ana", "status": "online", "capacity": 5, "load": 0,
+                     "languages": ["en"], "brands": ["nordlight"], "teams": ["default"]})
+    today = time.gmtime().tm_wday
+    closed_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(today + 2) % 7]
+    store.put_settings("hours", {"version": 0, "teams": {"night": {"timezone": "UTC", "days": {
+        closed_day: [["00:00", "24:00"]]}}}}, "admin")
+    records, _ = crm.parse_rows([{"platform": "x", "id": "@ainok", "crm_ref": "C-1", "lifetime_value": "900"},
+                                 {"platform": "email", "id": "kasia@example.pl", "crm_ref": "C-1"}])
+    crm.import_records(store, records)
+    base_model = Path(registry.__file__).with_name("models") / "sentiment.bin"
+    registry.publish("nordlight", base_model, store.table, aws.client("s3"), BUCKET, {})
+    sandbox.seed_x_mentions(BRAND_X, [sb.x_tweet("1860000000000000001", "@NordlightShop my lamp is broken", "77"),
+                                      sb.x_tweet("1860000000000000002", HOSTILE_TEXT, "77",
+                                                 media_keys=[f"3_{i}" for i in range(50)])],
+                            [sb.x_user("77", "pirkko", "Pirkko", followers=5400)],
+                            [{"media_key": f"3_{i}", "type": "photo", "url": _long_url(i)} for i in range(50)])
+    sandbox.customer_wrote("whatsapp", WA, "358401234567")
+    return urls
+
+
+def _post(client, path: str, payload, sign, secret_key: str):
+    body = payload if isinstance(payload, bytes) else p.encode(payload)
+    return client.http.post(path, body=body, headers={"Content-Type": "application/json",
+                                                       **sign(body, TEST_SECRETS[secret_key])})
+
+
+def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
+    e, a = day.enforcement, day.answers
+
+    # -- the platforms call (API handler), SES delivers an email (email_inbound) ----------------
+    with _step(day, "api_handler"):
+        a["x_crc"] = client.http.get("/webhooks/x?crc_token=MTUxMjM0NTY3ODkwYWJjZA").status_code
+        a["meta_verify"] = client.http.get(
+            "/webhooks/meta?hub.mode=subscribe&hub.challenge=C1&hub.verify_token="
+            + TEST_SECRETS["META_VERIFY_TOKEN"]).status_code
+        a["x_tweet"] = _post(client, "/webhooks/x", p.x_tweet_event(
+            BRAND_X, "1850000000000000001", CUSTOMER, "@NordlightShop my order #4411 never arrived"),
+            p.sign_x, "X_CONSUMER_SECRET").status_code
+        a["facebook_comment"] = _post(client, "/webhooks/meta", p.meta_payload("page", [p.meta_entry(
+            PAGE, changes=[p.fb_comment_change(PAGE, "555", "555_777", {"id": "901", "name": "Eleni"},
+                                               "Where is my refund?")])]), p.sign_meta, "META_APP_SECRET").status_code
+        a["whatsapp_message"] = _post(client, "/webhooks/meta", p.meta_payload("whatsapp_business_account", [
+            p.meta_entry(WA, changes=[p.wa_message_change(WA, "358401234567", "Mika", "wamid.IN1",
+                                                          text="Hello, is anyone there?")])]),
+            p.sign_meta, "META_APP_SECRET").status_code
+        a["api_channel"] = _post(client, "/webhooks/api", p.api_body(
+            "web-1", "visitor-9", "Visitor", "Chat: my code does not work", thread_id="chat-9",
+            channel_id=API_CHANNEL), p.sign_api, "API_CHANNEL_SECRET").status_code
+        # a mention too large for one queue message travels through the bucket (claim check)
+        a["messenger_claim_check"] = _post(client, "/webhooks/meta", p.meta_payload("page", [p.meta_entry(
+            PAGE, messaging=[p.messenger_event(PAGE, "6001", "m_big", text=HOSTILE_TEXT, attachments=[
+                {"type": "image", "payload": {"url": _long_url(i)}} for i in range(50)])])]),
+            p.sign_meta, "META_APP_SECRET").status_code
+        quarantined = _post(client, "/webhooks/api", {"unknown": "shape"}, p.sign_api, "API_CHANNEL_SECRET")
+        big = _post(client, "/webhooks/api", json.dumps({"unknown": "x" * 400_000}).encode(), p.sign_api,
+                    "API_CHANNEL_SECRET")
+        day.outcomes["quarantined"] = [json.loads(r.body).get("quarantined") for r in (quarantined, big)]
+    with _step(day, "email_inbound"):
+        mail = p.ses_sns_message("kasia@example.pl", EMAIL, "Refund", "Where is my refund?", "abc123@mail.example.pl")
+        client.lambda_.invoke("email_inbound", client.events.generate_sns_event(message=mail))
+        big = p.ses_sns_message("kasia@example.pl", EMAIL, "Photos", HOSTILE_TEXT, "big@mail.example.pl",
+                                attachments=[(f"photo{i:02d}" + "b" * 1900 + ".txt", "text/plain", b"x")
+                                             for i in range(50)])
+        client.lambda_.invoke("email_inbound", client.events.generate_sns_event(message=big))
+        client.lambda_.invoke("email_inbound", client.events.generate_sns_event(
+            message='{"notificationType": "Received"}'))
+
+    # -- the workers (each through its queue's event source mapping, under its own role) --------
+    day.outcomes["ingested"] = iam.deliver(e, "ingest_worker", handlers.ingest_worker, urls["INGEST_QUEUE_URL"])
+    day.outcomes["routed"] = iam.deliver(e, "route_worker", handlers.route_worker, urls["ROUTING_QUEUE_URL"])
+    with e.paused():
+        tickets = {t["channel"]: t for t in sorted(_store().all_tickets(), key=lambda t: t["created_at"],
+                                                   reverse=True)}  # the first of each channel
+    day.outcomes["tickets"] = tickets
+
+    # -- agents work the inbox (API handler) ---------------------------------------------------
+    agent, admin = _token("ana", "supervisor"), _token("root", "admin")
+    with _step(day, "api_handler"):
+        a["inbox"] = client.http.get("/api/tickets", headers=agent).status_code
+        x_ticket = tickets["x"]
+        a["ticket_view"] = client.http.get(f"/api/tickets/{x_ticket['id']}", headers=agent).status_code
+        a["customer_view"] = client.http.get(f"/api/customers/{x_ticket['customer_id']}", headers=agent).status_code
+        a["note"] = client.http.post(f"/api/tickets/{x_ticket['id']}/notes", headers=agent,
+                                     body=json.dumps({"text": "checking the courier"})).status_code
+        for channel, text, visibility in (("x", "So sorry! Checking order #4411 now.", "public"),
+                                          ("email", "Your refund is on its way.", "private"),
+                                          ("api", "Try the code SPRING.", "private")):
+            a[f"reply_{channel}"] = client.http.post(f"/api/tickets/{tickets[channel]['id']}/replies", headers=agent,
+                                                     body=json.dumps({"text": text, "visibility": visibility})
+                                                     ).status_code
+        a["template_put"] = client.http.put("/api/templates/thanks", headers=admin, body=json.dumps(
+            {"name": "Thanks", "variants": {"en": "Thanks for your patience!"}, "version": 0})).status_code
+        a["template_delete"] = client.http.delete("/api/templates/thanks", headers=admin).status_code
+        a["away"] = client.http.put("/api/agents/me/status", headers=agent,
+                                    body=json.dumps({"status": "away"})).status_code
+        a["reports"] = client.http.get("/api/reports/summary?days=7", headers=agent).status_code
+
+    # -- replies go out (outbound worker): an X token refreshed and saved, email through SES,
+    #    a signed callback; then a rate-limited X DM parked with its own retry delay -------------
+    day.outcomes["sent"] = iam.deliver(e, "outbound_worker", handlers.outbound_worker, urls["OUTBOUND_QUEUE_URL"])
+    with _step(day, "api_handler"):
+        sandbox.fail_next("/2/dm_conversations", status=429,
+                          headers={"x-rate-limit-reset": str(int(time.time()) + 120)})
+        a["reply_x_dm"] = client.http.post(f"/api/tickets/{tickets['x']['id']}/replies", headers=agent,
+                                           body=json.dumps({"text": "Could you DM us your order email?",
+                                                            "visibility": "private"})).status_code
+    iam.deliver(e, "outbound_worker", handlers.outbound_worker, urls["OUTBOUND_QUEUE_URL"])
+    with e.paused():
+        day.outcomes["replies"] = {m["text"]: m for t in tickets.values() for m in _store().messages(t["id"])
+                                   if m["direction"] == "out"}
+
+    # -- what the platforms echo back (receipts) goes through webhook and ingest again ------------
+    with _step(day, "api_handler"):
+        for echo in sandbox.take_echoes():
+            client.http.post(echo["path"], body=echo["body"].encode("utf-8"), headers=echo["headers"])
+    iam.deliver(e, "ingest_worker", handlers.ingest_worker, urls["INGEST_QUEUE_URL"])
+
+    # -- the schedules ---------------------------------------------------------------------------
+    with _step(day, "x_mentions_poller"):
+        day.outcomes["polled"] = handlers.x_mentions_poller(stack.scheduled_event("x_mentions_poller"),
+                                                             stack.LambdaContext("x_mentions_poller"))
+    with _step(day, "api_handler"):  # a reply still queued when the sweeper comes by
+        a["reply_queued"] = client.http.post(f"/api/tickets/{tickets['email']['id']}/replies", headers=agent,
+                                             body=json.dumps({"text": "Anything else?", "visibility": "private"})
+                                             ).status_code
+    with _step(day, "sla_sweeper"):
+        from chalicelib import models, sweeper
+
+        later = models.utcnow() + timedelta(hours=30)  # every deadline passed, every reply overdue
+        with pytest.MonkeyPatch.context() as clock:
+            clock.setattr(sweeper, "utcnow", lambda: later)
+            day.outcomes["swept"] = handlers.sla_sweeper(stack.scheduled_event("sla_sweeper"),
+                                                         stack.LambdaContext("sla_sweeper"))
+    day.outcomes["ingested_polled"] = iam.deliver(e, "ingest_worker", handlers.ingest_worker,
+                                                  urls["INGEST_QUEUE_URL"])
+
+    # -- API Gateway asks the authorizer (its own function) ---------------------------------------
+    with _step(day, "desk_authorizer"):
+        event = {"type": "TOKEN", "authorizationToken": agent["Authorization"],
+                 "methodArn": f"arn:aws:execute-api:{REGION}:{e.account}:abc123/api/GET/api/tickets"}
+        day.outcomes["authorized"] = handlers.desk_authorizer(event, stack.LambdaContext("desk_authorizer"))
+
+
+def _missing_permission_experiment(day: Day, handlers, client, urls: dict) -> None:
+    """The ingest worker without dynamodb:BatchGetItem (the CRM lookup), as deployed until
+    issue 11: every mention fails and goes back to the queue, towards the DLQ."""
+    e = day.enforcement
+    before = len(e.decisions)
+    e.replace_policy("ingest_worker", iam.without(iam.policy_document("ingest_worker"), "dynamodb:BatchGetItem"))
+    try:
+        with e.acting_as("api_handler"):
+            _post(client, "/webhooks/x", p.x_tweet_event(BRAND_X, "1850000000000000099", CUSTOMER,
+                                                         "@NordlightShop hello again"),
+                  p.sign_x, "X_CONSUMER_SECRET")
+        day.outcomes["experiment"] = iam.deliver(e, "ingest_worker", handlers.ingest_worker,
+                                                 urls["INGEST_QUEUE_URL"])
+    finally:
+        e.replace_policy("ingest_worker", iam.policy_document("ingest_worker"))
+        day.experiment = e.decisions[before:]
+        del e.decisions[before:]
+
+
+def _store():
+    from chalicelib import aws
+    from chalicelib.store.dynamodb import DynamoStore
+
+    return DynamoStore(aws.table())
+
+
+# -- the policies --------------------------------------------------------------------------------
+def test_every_function_has_its_own_policy_file_the_same_in_every_stage():
+    files = {f: iam.policy_file(f, "dev") for f in iam.function_names()}
+    assert len(set(files.values())) == len(files) == 8
+    for function, path in files.items():
+        assert path == iam.policy_file(function, "prod") == Path(iam.ROOT, ".chalice", "policies", f"{function}.json")
+        assert path.exists()
+
+
+# -- each function, under its own policy ---------------------------------------------------------
+def test_api_handler_takes_webhooks_and_serves_agents(day):
+    assert day.failures("api_handler") == []
+    assert {k: v for k, v in day.answers.items() if v >= 300} == {}
+    assert all(day.outcomes["quarantined"])  # a small unknown body in the table, a large one in S3
+
+
+def test_email_inbound_queues_mail_and_quarantines_what_it_cannot_read(day):
+    assert day.failures("email_inbound") == []
+    assert "email" in day.outcomes["tickets"]
+
+
+def test_ingest_worker_makes_tickets_with_the_crm_lookup_and_the_brands_model(day):
+    assert day.failures("ingest_worker") == []
+    assert set(day.outcomes["tickets"]) == {"x", "facebook", "whatsapp", "api", "email"}
+    assert ("dynamodb:BatchGetItem", f"arn:aws:dynamodb:{REGION}:123456789012:table/social-care-desk") in \
+        day.enforcement.asked("ingest_worker")
+
+
+def test_route_worker_assigns_and_acknowledges_off_hours(day):
+    assert day.failures("route_worker") == []
+    tickets = day.outcomes["tickets"]
+    assert tickets["x"]["assignee"] == "ana"
+    assert tickets["whatsapp"].get("offhours_ack_at")
+
+
+def test_outbound_worker_delivers_refreshes_tokens_and_parks_rate_limited_replies(day):
+    assert day.failures("outbound_worker") == []
+    replies = day.outcomes["replies"]
+    for text in ("So sorry! Checking order #4411 now.", "Your refund is on its way.", "Try the code SPRING."):
+        assert replies[text]["status"] == "sent", replies[text]
+    assert replies["Could you DM us your order email?"]["status"] == "retrying"
+
+
+def test_x_mentions_poller_reads_x_and_queues_mentions(day):
+    assert day.failures("x_mentions_poller") == []
+    assert day.outcomes["polled"]["mentions"] == 2  # one of them through the bucket
+    assert day.outcomes["ingested_polled"] == {"delivered": 2, "failed": 0}
+
+
+def test_sla_sweeper_escalates_and_redrives(day):
+    assert day.failures("sla_sweeper") == []
+    swept = day.outcomes["swept"]
+    assert swept["breached"] >= 1 and swept["replies_redriven"] >= 1
+
+
+def test_desk_authorizer_touches_no_aws_service(day):
+    assert day.failures("desk_authorizer") == []
+    assert day.enforcement.asked("desk_authorizer") == set()
+    assert day.outcomes["authorized"]["principalId"] == "ana"
+
+
+def test_every_granted_permission_is_used_by_its_function(day):
+    unused = []
+    for function in iam.function_names():
+        asked = day.enforcement.asked(function)
+        for statement in iam.policy_document(function)["Statement"]:
+            if statement["Sid"] in RUNTIME_ONLY:
+                continue
+            patterns = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+            for action in statement["Action"]:
+                for pattern in patterns:
+                    if not any(a == action and iam.matches(pattern, r) for a, r in asked):
+                        unused.append(f"{function}: {action} on {pattern}")
+    assert unused == []
+
+
+def test_a_permission_missing_from_the_policy_fails_the_code_that_needs_it(day):
+    denied = [d for d in day.experiment if not d.allowed]
+    assert [(d.function, d.action) for d in denied] == [("ingest_worker", "dynamodb:BatchGetItem")]
+    assert day.outcomes["experiment"] == {"delivered": 1, "failed": 1}  # back to the queue, then the DLQ
