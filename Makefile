@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := --quiet --disable-pip-version-check
 STAGE ?= dev
 
-.PHONY: install run test bench package deploy clean
+.PHONY: install run test fuzz bench package deploy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Chalice takes the Lambda runtime from it)"'
@@ -22,6 +22,11 @@ run: install
 
 test: install
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
+
+# The property-based tests of every webhook parser and signature check, long: 20,000 examples a
+# parser (make test runs the same tests with a few hundred).
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -n 2 -q tests/fuzz --hypothesis-show-statistics
 
 bench: install
 	$(PY) -m bench

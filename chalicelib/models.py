@@ -6,11 +6,12 @@ the pipeline and the store speak nothing else. Imports pydantic and the standard
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # What a platform may say about when something happened. Outside this window a time is not
 # believed: a mention's time is clamped to when we received it (no year 1 waiting +20 points,
@@ -18,8 +19,36 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 EARLIEST = datetime(2006, 3, 21, tzinfo=timezone.utc)  # the first tweet
 FUTURE_SKEW = timedelta(days=1)
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8(value: str) -> str:
+    """The text with any lone surrogate (JSON allows "\\ud800"; UTF-8 does not) replaced by U+FFFD,
+    so it can be written to a queue, a table and a log."""
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+
+
+def utf8_tree(value, depth: int = 0):
+    """utf8() through a small JSON tree (platform error objects); deeper than 5 levels is cut,
+    and so are non-finite numbers (Python's json reads "Infinity"; JSON has none)."""
+    if isinstance(value, str):
+        return utf8(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no Infinity: it would not survive the queue
+    if depth > 5:
+        return None
+    if isinstance(value, dict):
+        return {utf8(str(k)): utf8_tree(v, depth + 1) for k, v in list(value.items())[:50]}
+    if isinstance(value, list):
+        return [utf8_tree(v, depth + 1) for v in value[:50]]
+    return value
+
+
+Text = Annotated[str, AfterValidator(utf8)]
+
 # Bounds that keep one mention inside one DynamoDB item (400 KB) and one queue message.
-PlatformId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+PlatformId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512),
+                       AfterValidator(utf8)]
 MAX_TEXT_CHARS = 20_000  # longer than any platform allows (X long posts: 25k bytes); email is cut
 MAX_ATTACHMENTS = 50
 MAX_NAME_CHARS = 256
@@ -45,8 +74,8 @@ class Author(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: PlatformId
-    name: Optional[str] = None
-    handle: Optional[str] = None
+    name: Optional[Text] = None
+    handle: Optional[Text] = None
     followers: Optional[int] = None
     verified: Optional[bool] = None
 
@@ -69,8 +98,8 @@ class Author(BaseModel):
 class Attachment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    type: Annotated[str, StringConstraints(max_length=64)]  # image, video, audio, file, location, ...
-    url: Optional[Annotated[str, StringConstraints(max_length=2048)]] = None
+    type: Annotated[str, StringConstraints(max_length=64), AfterValidator(utf8)]  # image, video, file, ...
+    url: Optional[Annotated[str, StringConstraints(max_length=2048), AfterValidator(utf8)]] = None
 
 
 class Mention(BaseModel):
@@ -84,20 +113,20 @@ class Mention(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     platform: Platform
-    kind: str
+    kind: Text
     brand_account_id: PlatformId
     external_id: PlatformId  # never empty: two empty ids would dedupe into one message
     conversation_id: PlatformId
     reply_to_id: Optional[PlatformId] = None
     in_reply_to_id: Optional[PlatformId] = None  # what the customer was answering, when known
     author: Author
-    text: str = ""
+    text: Text = ""
     attachments: tuple[Attachment, ...] = ()
     visibility: Visibility
     created_at: datetime
     source: Literal["webhook", "poller", "email"] = "webhook"
-    subject: Optional[str] = None  # email only
-    headers: dict[str, str] = Field(default_factory=dict)  # email threading headers
+    subject: Optional[Text] = None  # email only
+    headers: dict[Text, Text] = Field(default_factory=dict)  # email threading headers
     truncated: bool = False  # text or attachments were cut to the bounds above
 
     @field_validator("created_at")
@@ -144,14 +173,24 @@ class DeliveryStatus(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     platform: Platform
-    brand_account_id: str
-    external_id: Optional[str] = None  # the platform id of our outbound message
-    status: str  # sent, delivered, read, failed, deleted
-    recipient_id: Optional[str] = None  # the customer the message went to
+    brand_account_id: PlatformId
+    external_id: Optional[PlatformId] = None  # the platform id of our outbound message
+    status: Annotated[Text, StringConstraints(max_length=64)]  # sent, delivered, read, failed, deleted
+    recipient_id: Optional[PlatformId] = None  # the customer the message went to
     timestamp: datetime
     watermark: Optional[datetime] = None  # everything sent to recipient_id up to here
-    callback_data: Optional[str] = None  # WhatsApp biz_opaque_callback_data: our message id
+    callback_data: Optional[PlatformId] = None  # WhatsApp biz_opaque_callback_data: our message id
     errors: tuple[dict, ...] = ()
+
+    @field_validator("timestamp")
+    @classmethod
+    def _believable(cls, value: datetime) -> datetime:
+        return clamp_time(value)
+
+    @field_validator("errors")
+    @classmethod
+    def _small(cls, value: tuple[dict, ...]) -> tuple[dict, ...]:
+        return tuple(utf8_tree(e) for e in value[:20])
 
 
 class ParseResult(BaseModel):

@@ -23,13 +23,14 @@ Normalisation:
 Notifications other than "Received" are counted as ignored. A message that is not JSON, has
 no `mail` object or no `content` raises UnknownPayload.
 
-Imports the standard library, chalicelib.models and chalicelib.errors only.
+Imports the standard library, pydantic, chalicelib.models, chalicelib.errors and chalicelib.channels.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import email
+import email.errors
 import email.policy
 import email.utils
 import json
@@ -39,10 +40,14 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from typing import Optional
 
+from pydantic import ValidationError
+
+from chalicelib.channels import describe
 from chalicelib.errors import UnknownPayload
 from chalicelib.models import Attachment, Author, Mention, ParseResult, Platform, Visibility, utcnow
 
 THREAD_HEADERS = ("Message-ID", "In-Reply-To", "References")
+_MIME_ERRORS = (email.errors.MessageError, IndexError, KeyError, LookupError, ValueError, TypeError, AttributeError)
 
 # "On Tue, 3 Jun 2025 at 10:00, Jane <jane@example.com> wrote:" (Gmail, Apple Mail, Outlook web)
 _ATTRIBUTION = re.compile(r"^\s*On\b.*\bwrote:\s*$", re.IGNORECASE)
@@ -60,7 +65,14 @@ def parse_sns(sns_message: str) -> ParseResult:
         raise UnknownPayload("email: notification has no mail object")
     receipt = notification.get("receipt") if isinstance(notification.get("receipt"), dict) else {}
     message = _mime(notification.get("content"), receipt)
-    return ParseResult(mentions=[_mention(message, mail, receipt)])
+    try:
+        return ParseResult(mentions=[_mention(message, mail, receipt)])
+    except ValidationError as exc:  # an id over 512 characters, an empty address, ...
+        raise UnknownPayload("email: invalid fields: " + describe(exc)) from exc
+    except _MIME_ERRORS as exc:
+        # The standard library's header parser raises more than it documents on hostile input
+        # (e.g. IndexError in _header_value_parser for odd folding): the body is quarantined.
+        raise UnknownPayload(f"email: MIME the parser could not read ({type(exc).__name__})") from exc
 
 
 def _load(sns_message: str) -> dict:
@@ -86,7 +98,8 @@ def _mime(content: object, receipt: dict) -> EmailMessage:
             raise UnknownPayload("email: content is not valid base64") from exc
         return email.message_from_bytes(raw, policy=email.policy.default)
     # UTF-8 content holds the raw MIME, 8bit parts included: parse it as the bytes it was.
-    return email.message_from_bytes(content.encode("utf-8"), policy=email.policy.default)
+    # (surrogatepass: a lone "\\ud800" escape in the JSON becomes bytes the parser reads as junk)
+    return email.message_from_bytes(content.encode("utf-8", "surrogatepass"), policy=email.policy.default)
 
 
 def _mention(message: EmailMessage, mail: dict, receipt: dict) -> Mention:
@@ -119,7 +132,7 @@ def _mention(message: EmailMessage, mail: dict, receipt: dict) -> Mention:
 
 def _sender(message: EmailMessage, common: dict) -> tuple[str, str]:
     raw = message.get("From")
-    if raw is None and common.get("from"):
+    if raw is None and isinstance(common.get("from"), list) and common["from"]:
         raw = common["from"][0]
     name, address = email.utils.parseaddr(str(raw or ""))
     if not address:
@@ -129,7 +142,8 @@ def _sender(message: EmailMessage, common: dict) -> tuple[str, str]:
 
 def _recipient(message: EmailMessage, sender: str, receipt: dict, mail: dict) -> str:
     header_to = [addr for _, addr in email.utils.getaddresses([str(v) for v in message.get_all("To", [])])]
-    envelope = list(receipt.get("recipients") or []) + list(mail.get("destination") or [])
+    envelope = [a for key, holder in (("recipients", receipt), ("destination", mail))
+                if isinstance(holder.get(key), list) for a in holder[key] if isinstance(a, str)]
     for address in header_to + envelope:
         if address and address.lower() != sender:
             return address.lower()

@@ -309,9 +309,10 @@ def _whatsapp_entry(_waba_id: str, entry: dict, result: ParseResult) -> None:
         value = _validate(WaValue, item.value, "whatsapp messages value")
         channels.each(result, value.messages, "messages", lambda m: _collect(result, _wa_message(value, m)))
         channels.each(result, value.statuses, "statuses", lambda s: result.statuses.append(_wa_status(value, s)))
-        result.ignored += len(value.errors)
+        result.ignored += len(value.errors) or (0 if value.messages or value.statuses else 1)
 
     channels.each(result, _list(entry, "changes"), "changes", change)
+    result.ignored += len(_list(entry, "messaging"))  # WhatsApp sends none; counted, never dropped
 
 
 _OBJECT_HANDLERS: dict[str, Callable[[str, dict, ParseResult], None]] = {

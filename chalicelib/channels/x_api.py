@@ -27,8 +27,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import quote, urlencode
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from chalicelib import channels
 from chalicelib.errors import PlatformError
 from chalicelib.models import Attachment, Author, Mention, Platform, Visibility, from_epoch
 
@@ -85,26 +86,33 @@ def parse_mentions_page(body: dict, brand_account_id: str) -> list[Mention]:
     if not isinstance(data, list):
         return []
     includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
-    users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
-    media = {str(m.get("media_key")): m for m in includes.get("media") or [] if isinstance(m, dict)}
+    users = {channels.text(u.get("id")): u for u in _list(includes.get("users")) if isinstance(u, dict)}
+    media = {channels.text(m.get("media_key")): m for m in _list(includes.get("media")) if isinstance(m, dict)}
     brand = str(brand_account_id)
     mentions = []
     for tweet in data:
-        if not isinstance(tweet, dict) or not tweet.get("id"):
+        if not isinstance(tweet, dict) or not channels.text(tweet.get("id")).strip():
             continue
-        mention = _tweet_mention(tweet, users, media, brand)
+        try:
+            mention = _tweet_mention(tweet, users, media, brand)
+        except ValidationError:
+            continue  # a post we cannot read (an id over 512 characters, ...): as if not found
         if mention is not None:
             mentions.append(mention)
     return mentions
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _tweet_mention(tweet: dict, users: dict, media: dict, brand: str) -> Optional[Mention]:
-    tweet_id = str(tweet["id"])
-    author_id = str(tweet.get("author_id") or "")
+    tweet_id = channels.text(tweet["id"])
+    author_id = channels.text(tweet.get("author_id"))
     if not author_id or author_id == brand:
         return None  # the brand's own post (or one we cannot attribute)
-    references = {str(r.get("type")): str(r.get("id")) for r in tweet.get("referenced_tweets") or []
-                  if isinstance(r, dict) and r.get("id")}
+    references = {channels.text(r.get("type")): channels.text(r.get("id")) for r in _list(tweet.get("referenced_tweets"))
+                  if isinstance(r, dict) and channels.text(r.get("id")).strip()}
     if "retweeted" in references:
         return None  # a plain retweet says nothing new
     return Mention(
@@ -112,7 +120,7 @@ def _tweet_mention(tweet: dict, users: dict, media: dict, brand: str) -> Optiona
         kind="tweet",
         brand_account_id=brand,
         external_id=tweet_id,
-        conversation_id=str(tweet.get("conversation_id") or tweet_id),
+        conversation_id=channels.text(tweet.get("conversation_id")).strip() or tweet_id,
         reply_to_id=tweet_id,
         in_reply_to_id=references.get("replied_to"),
         author=_author(author_id, users.get(author_id)),
@@ -128,9 +136,9 @@ def _text(tweet: dict) -> str:
     # Posts over 280 characters carry the whole text in note_tweet.text, when it is requested
     # (https://docs.x.com/x-api/fundamentals/data-dictionary#tweet).
     note = tweet.get("note_tweet")
-    if isinstance(note, dict) and note.get("text"):
-        return str(note["text"])
-    return str(tweet.get("text") or "")
+    if isinstance(note, dict) and channels.text(note.get("text")):
+        return channels.text(note["text"])
+    return channels.text(tweet.get("text"))
 
 
 def _author(author_id: str, user: Optional[dict]) -> Author:
@@ -139,27 +147,28 @@ def _author(author_id: str, user: Optional[dict]) -> Author:
     metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
     try:
         followers = int(metrics["followers_count"]) if "followers_count" in metrics else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a count of Infinity
         followers = None
     return Author(
         id=author_id,
-        name=user.get("name"),
-        handle=user.get("username"),
+        name=channels.text(user.get("name")) or None,
+        handle=channels.text(user.get("username")) or None,
         followers=followers,
         verified=user.get("verified") if isinstance(user.get("verified"), bool) else None,
     )
 
 
 def _attachments(tweet: dict, media: dict) -> tuple[Attachment, ...]:
-    keys = (tweet.get("attachments") or {}).get("media_keys") or []
+    keys = channels.obj(tweet.get("attachments")).get("media_keys")
+    keys = keys if isinstance(keys, list) else []
     out = []
     for key in keys:
         item = media.get(str(key))
         if not isinstance(item, dict):
             continue  # media not expanded (deleted, or withheld): nothing to show
-        kind = str(item.get("type") or "image")
+        kind = channels.text(item.get("type"))[:64] or "image"
         # Photos have `url`; videos and GIFs only `preview_image_url` (media object docs).
-        url = item.get("url") or item.get("preview_image_url")
+        url = channels.url(item.get("url")) or channels.url(item.get("preview_image_url"))
         out.append(Attachment(type=_MEDIA_TYPES.get(kind, kind), url=url))
     return tuple(out)
 
