@@ -86,7 +86,9 @@ def meta_verify():
                                       secrets().get("META_VERIFY_TOKEN"))
     if challenge is None:
         return Response(body="forbidden", status_code=403, headers={"Content-Type": "text/plain"})
-    return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain"})
+    # Echoed as text and never sniffed as HTML: the challenge is whatever the caller sent
+    return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8",
+                                                              "X-Content-Type-Options": "nosniff"})
 
 
 @app.route("/webhooks/meta", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
@@ -619,9 +621,16 @@ class _Refused(ChaliceUnhandledError):
         self.message = message
 
 
+MAX_PATH_PARAM = 256  # every id the desk gives out is far shorter; DynamoDB keys stop at 1 KB
+
+
 @app.middleware("http")
 def _errors_as_json(event, get_response):
-    """Every refusal has the same shape as the routes' own errors: {"error": "..."}."""
+    """Every refusal has the same shape as the routes' own errors: {"error": "..."}. An id in the
+    path longer than any the desk makes is a 404 here, before it can reach a DynamoDB key (where
+    AWS would refuse it with a ValidationException, a 500)."""
+    if any(len(value) > MAX_PATH_PARAM for value in (event.uri_params or {}).values()):
+        return _error(404, "not found")
     try:
         return get_response(event)
     except _Refused as refused:

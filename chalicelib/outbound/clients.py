@@ -50,6 +50,7 @@ from chalicelib.config import settings
 from chalicelib.outbound.errors import Ambiguous, AuthFailed, Permanent, Retry
 
 TIMEOUT_SECONDS = 8.0
+MAX_ANSWER_BYTES = 2 * 1024 * 1024  # an answer is read this far and no further (a receiver may be hostile)
 ERROR_TEXT_LIMIT = 300
 GRAPH_RATE_CODES = {4, 17, 32, 613, 130429, 131056} | set(range(80001, 80015))
 GRAPH_TRANSIENT_CODES = {1, 2, 131000, 131016}
@@ -129,10 +130,10 @@ def http(method: str, url: str, *, token: str = "", body: Optional[dict] = None,
     request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
     try:
         with (opener or _OPENER).open(request, timeout=timeout or TIMEOUT_SECONDS) as response:
-            return Reply(response.status, response.headers, _json(response.read()))
+            return Reply(response.status, response.headers, _json(response.read(MAX_ANSWER_BYTES)))
     except urllib.error.HTTPError as err:
         try:
-            return Reply(err.code, err.headers, _json(err.read()))
+            return Reply(err.code, err.headers, _json(err.read(MAX_ANSWER_BYTES)))
         finally:
             err.close()
     except urllib.error.URLError as err:  # connect/send failed: the platform never saw it
@@ -147,7 +148,7 @@ def http(method: str, url: str, *, token: str = "", body: Optional[dict] = None,
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, cut at MAX_ANSWER_BYTES, or nested too deep
         return {"raw": raw[:ERROR_TEXT_LIMIT].decode("utf-8", "replace")}
 
 

@@ -223,3 +223,25 @@ def test_batches_hold_at_most_ten_messages_and_256_kib():
     assert [len(b) for b in batches] == [2, 2, 10, 3]
     assert all(sum(len(x) for x in b) <= queues.MAX_BATCH_BYTES for b in batches)
     assert [x for b in batches for x in b] == bodies
+
+
+# -- siblings the review did not name ------------------------------------------------------------
+
+def test_the_meta_challenge_echo_is_never_sniffed_as_html(desk):
+    answer = desk.client.http.get("/webhooks/meta?hub.mode=subscribe&hub.verify_token="
+                                  f"{TEST_SECRETS['META_VERIFY_TOKEN']}&hub.challenge=%3Cscript%3E1%3C/script%3E")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_id_in_the_path_longer_than_any_the_desk_makes_is_a_404_before_any_key(desk):
+    from chalicelib.auth import mint
+
+    headers = {"Authorization": f"Bearer {mint('sam', 'admin', TEST_SECRETS['LOCAL_JWT_SECRET'])}",
+               "Content-Type": "application/json"}
+    long = "a" * 2000  # DynamoDB refuses a sort key over 1 KB with a ValidationException (a 500)
+    for method, path in (("get", f"/api/tickets/{long}"), ("get", f"/api/customers/{long}"),
+                         ("post", f"/api/tickets/{long}/notes"), ("get", f"/api/rules/{long}")):
+        answer = getattr(desk.client.http, method)(path, headers=headers, body=b'{"text": "x"}')
+        assert answer.status_code == 404, (path[:30], answer.body)

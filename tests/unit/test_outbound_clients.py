@@ -87,3 +87,38 @@ def test_tokens_travel_only_in_the_authorization_header(monkeypatch):
         clients.http("POST", "https://graph.example/v21.0/1/comments", token="secret-token", body={"message": "hi"})
     assert seen["headers"]["Authorization"] == "Bearer secret-token"
     assert "secret-token" not in seen["url"] + seen["data"].decode() + err.value.reason
+
+
+def test_a_receivers_answer_is_read_only_so_far_and_never_crashes_the_worker():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    sent = {}
+
+    class Hostile(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            body = b"[" * 100_000 + b"]" * 100_000 if self.path == "/deep" else b"x" * (16 * 1024 * 1024)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+                sent[self.path] = len(body)
+            except (BrokenPipeError, ConnectionResetError):
+                sent[self.path] = "cut"
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        # Given a receiver answering 16 MiB, and one answering JSON nested 100,000 deep
+        huge = clients.http("GET", base + "/huge")
+        deep = clients.http("GET", base + "/deep")
+    finally:
+        server.shutdown()
+    # Then each is read up to the limit, kept only as a short text, and nothing raised
+    assert huge.status == deep.status == 200
+    assert len(huge.body["raw"]) <= clients.ERROR_TEXT_LIMIT and len(deep.body["raw"]) <= clients.ERROR_TEXT_LIMIT
