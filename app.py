@@ -456,7 +456,7 @@ def patch_customer(customer_id):
 
     principal = _principal()
     return _action(lambda body: customers.edit(_store(), customer_id, customers.CustomerPatch.model_validate(body),
-                                               principal.agent_id))
+                                               principal))
 
 
 @app.route("/api/customers/{customer_id}/merge", methods=["POST"], authorizer=desk_authorizer)

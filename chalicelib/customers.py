@@ -17,6 +17,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.auth import Principal
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.models import utcnow
 from chalicelib.store.dynamodb import DynamoStore
@@ -89,7 +90,12 @@ def view(store: DynamoStore, customer_id: str) -> dict:
                            "tickets": [views.ticket(t) for t in tickets]})
 
 
-def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, agent_id: str) -> dict:
+def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, principal: Principal) -> dict:
+    """Agents edit name, tags and note; VIP feeds every ticket's priority, so it is a supervisor's
+    (Forbidden, a 403, for an agent), as CSAT is."""
+    if patch.vip is not None:
+        principal.require("supervisor")
+    agent_id = principal.agent_id
     store.customer_history(customer_id)  # NotFound
     changes = patch.model_dump(exclude={"version"}, exclude_none=True)
     store.update_customer(customer_id, patch.version, {**changes, "updated_by": agent_id,

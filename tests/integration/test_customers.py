@@ -64,6 +64,17 @@ def test_edit_is_optimistic(two_profiles):
     assert _call(desk, "patch", path, {"version": 0, "name": "Someone else"})[0] == 409
 
 
+def test_vip_feeds_priority_so_only_a_supervisor_sets_it(two_profiles):
+    desk, _, wa = two_profiles
+    path = f"/api/customers/{wa['customer_id']}"
+    # An agent may not make a customer VIP (it raises every ticket of theirs), and nothing changes
+    assert _call(desk, "patch", path, {"version": 0, "vip": True})[0] == 403
+    assert _call(desk, "get", path)[1]["vip"] in (None, False)
+    # A supervisor may
+    status, edited = _call(desk, "patch", path, {"version": 0, "vip": True}, role="supervisor")
+    assert status == 200 and edited["vip"] is True
+
+
 def test_merge_brings_every_channel_together_and_undo_restores_both(two_profiles):
     desk, x, wa = two_profiles
     survivor, other = x["customer_id"], wa["customer_id"]
