@@ -26,7 +26,8 @@ Wildcards are matched as IAM does (`*` any run, `?` one character; moto reads pa
 expressions). Every decision is recorded with the role that asked, so a denial the code swallows
 (a brand model that silently falls back, a retry delay that is only logged) still fails a test.
 The Lambda service's own calls for a function are made under its role too: the SQS event source
-mapping (`deliver`) receives and deletes with the function's credentials, as AWS does.
+mapping (`deliver`) receives and deletes with the function's credentials, as AWS does. A role (not
+an IAM user) per function, assumed through STS: the same kind of credentials Lambda hands a function.
 """
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def function_names() -> list[str]:
     """Every Lambda function Chalice makes of app.py, by its Chalice name."""
     import sys
 
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from app import app
 
     return ["api_handler", *(a.name for a in app.builtin_auth_handlers),

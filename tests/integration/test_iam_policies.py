@@ -1,13 +1,15 @@
 """Every Lambda function runs its code paths under the IAM policy it is deployed with.
 
 One desk's day, once per module under moto's IAM access control (see tests/iam.py): webhooks on
-every channel and an email come in, the workers make tickets (with the CRM lookup and the brand's
-model), route them, agents work them and reply on X, email and the API channel, the outbound worker
-delivers (refreshing an X token, parking a rate-limited reply), the poller reads X and the sweeper
-escalates and re-drives. Each function acts with its own role, holding exactly its policy file from
-`.chalice/policies/`; a permission the code needs and the file lacks is a denial, and any denial,
-even one the code swallows, fails that function's test. The other direction holds too: every
-permission a policy grants is used by its function here, so none is there by habit.
+every channel and emails come in (unknown shapes quarantined in the table or, when large, the
+bucket; a mention too large for a queue message through the bucket as a claim check), the workers
+make tickets (with the CRM lookup and the brand's model), route them (off hours: an automatic
+reply), agents work them and reply on X, email and the API channel, the outbound worker delivers
+(refreshing an X token, parking a rate-limited reply), the poller reads X, the sweeper escalates
+and re-drives, the authorizer checks a token. Each function acts with its own role holding exactly
+its policy file from `.chalice/policies/`; a permission the code needs and the file lacks is a
+denial, and any denial, even one the code swallows, fails that function's test. The other
+direction holds too: every permission a policy grants is used by its function here.
 """
 from __future__ import annotations
 
@@ -64,6 +66,20 @@ def _step(day: Day, function: str):
             yield
     except Exception:  # noqa: BLE001 - reported by the function's own test
         day.errors.setdefault(function, []).append(traceback.format_exc())
+
+
+QUEUE_OF = {"ingest_worker": "INGEST_QUEUE_URL", "route_worker": "ROUTING_QUEUE_URL",
+            "outbound_worker": "OUTBOUND_QUEUE_URL"}
+
+
+def _drain(day: Day, handlers, urls: dict, function: str) -> dict:
+    """Run `function` on its queue as Lambda's event source mapping would, under its role; a
+    refusal of the mapping's own calls (receive, delete) is kept for that function's test."""
+    try:
+        return iam.deliver(day.enforcement, function, getattr(handlers, function), urls[QUEUE_OF[function]])
+    except Exception:  # noqa: BLE001 - reported by the function's own test
+        day.errors.setdefault(function, []).append(traceback.format_exc())
+        return {}
 
 
 def _token(agent_id: str, role: str) -> dict:
@@ -208,8 +224,8 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
             message='{"notificationType": "Received"}'))
 
     # -- the workers (each through its queue's event source mapping, under its own role) --------
-    day.outcomes["ingested"] = iam.deliver(e, "ingest_worker", handlers.ingest_worker, urls["INGEST_QUEUE_URL"])
-    day.outcomes["routed"] = iam.deliver(e, "route_worker", handlers.route_worker, urls["ROUTING_QUEUE_URL"])
+    day.outcomes["ingested"] = _drain(day, handlers, urls, "ingest_worker")
+    day.outcomes["routed"] = _drain(day, handlers, urls, "route_worker")
     with e.paused():
         tickets = {t["channel"]: t for t in sorted(_store().all_tickets(), key=lambda t: t["created_at"],
                                                    reverse=True)}  # the first of each channel
@@ -239,14 +255,14 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
 
     # -- replies go out (outbound worker): an X token refreshed and saved, email through SES,
     #    a signed callback; then a rate-limited X DM parked with its own retry delay -------------
-    day.outcomes["sent"] = iam.deliver(e, "outbound_worker", handlers.outbound_worker, urls["OUTBOUND_QUEUE_URL"])
+    day.outcomes["sent"] = _drain(day, handlers, urls, "outbound_worker")
     with _step(day, "api_handler"):
         sandbox.fail_next("/2/dm_conversations", status=429,
                           headers={"x-rate-limit-reset": str(int(time.time()) + 120)})
         a["reply_x_dm"] = client.http.post(f"/api/tickets/{tickets['x']['id']}/replies", headers=agent,
                                            body=json.dumps({"text": "Could you DM us your order email?",
                                                             "visibility": "private"})).status_code
-    iam.deliver(e, "outbound_worker", handlers.outbound_worker, urls["OUTBOUND_QUEUE_URL"])
+    _drain(day, handlers, urls, "outbound_worker")
     with e.paused():
         day.outcomes["replies"] = {m["text"]: m for t in tickets.values() for m in _store().messages(t["id"])
                                    if m["direction"] == "out"}
@@ -255,7 +271,7 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
     with _step(day, "api_handler"):
         for echo in sandbox.take_echoes():
             client.http.post(echo["path"], body=echo["body"].encode("utf-8"), headers=echo["headers"])
-    iam.deliver(e, "ingest_worker", handlers.ingest_worker, urls["INGEST_QUEUE_URL"])
+    _drain(day, handlers, urls, "ingest_worker")
 
     # -- the schedules ---------------------------------------------------------------------------
     with _step(day, "x_mentions_poller"):
@@ -273,8 +289,7 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
             clock.setattr(sweeper, "utcnow", lambda: later)
             day.outcomes["swept"] = handlers.sla_sweeper(stack.scheduled_event("sla_sweeper"),
                                                          stack.LambdaContext("sla_sweeper"))
-    day.outcomes["ingested_polled"] = iam.deliver(e, "ingest_worker", handlers.ingest_worker,
-                                                  urls["INGEST_QUEUE_URL"])
+    day.outcomes["ingested_polled"] = _drain(day, handlers, urls, "ingest_worker")
 
     # -- API Gateway asks the authorizer (its own function) ---------------------------------------
     with _step(day, "desk_authorizer"):
@@ -294,8 +309,7 @@ def _missing_permission_experiment(day: Day, handlers, client, urls: dict) -> No
             _post(client, "/webhooks/x", p.x_tweet_event(BRAND_X, "1850000000000000099", CUSTOMER,
                                                          "@NordlightShop hello again"),
                   p.sign_x, "X_CONSUMER_SECRET")
-        day.outcomes["experiment"] = iam.deliver(e, "ingest_worker", handlers.ingest_worker,
-                                                 urls["INGEST_QUEUE_URL"])
+        day.outcomes["experiment"] = _drain(day, handlers, urls, "ingest_worker")
     finally:
         e.replace_policy("ingest_worker", iam.policy_document("ingest_worker"))
         day.experiment = e.decisions[before:]
