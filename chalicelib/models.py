@@ -19,6 +19,36 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 EARLIEST = datetime(2006, 3, 21, tzinfo=timezone.utc)  # the first tweet
 FUTURE_SKEW = timedelta(days=1)
 
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def from_epoch(seconds: float) -> datetime:
+    """A POSIX time as UTC; ValueError for one outside the believable window (or not finite)."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
+        raise ValueError("timestamp is not a finite number")
+    if not EARLIEST.timestamp() <= seconds <= (utcnow() + FUTURE_SKEW).timestamp():
+        raise ValueError(f"timestamp {seconds!r} is outside {EARLIEST.year}..now")
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def clamp_time(value: datetime) -> datetime:
+    """A mention's time as UTC, or now when it lies outside the believable window."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    now = utcnow()
+    try:
+        if EARLIEST <= value <= now + FUTURE_SKEW:
+            return value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        pass
+    return now
+
+
+# A time a platform gives: believed inside the window, else when we got it.
+BelievableTime = Annotated[datetime, AfterValidator(clamp_time)]
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -123,16 +153,11 @@ class Mention(BaseModel):
     text: Text = ""
     attachments: tuple[Attachment, ...] = ()
     visibility: Visibility
-    created_at: datetime
+    created_at: BelievableTime
     source: Literal["webhook", "poller", "email"] = "webhook"
     subject: Optional[Text] = None  # email only
     headers: dict[Text, Text] = Field(default_factory=dict)  # email threading headers
     truncated: bool = False  # text or attachments were cut to the bounds above
-
-    @field_validator("created_at")
-    @classmethod
-    def _believable(cls, value: datetime) -> datetime:
-        return clamp_time(value)
 
     @field_validator("subject")
     @classmethod
@@ -177,15 +202,10 @@ class DeliveryStatus(BaseModel):
     external_id: Optional[PlatformId] = None  # the platform id of our outbound message
     status: Annotated[Text, StringConstraints(max_length=64)]  # sent, delivered, read, failed, deleted
     recipient_id: Optional[PlatformId] = None  # the customer the message went to
-    timestamp: datetime
+    timestamp: BelievableTime
     watermark: Optional[datetime] = None  # everything sent to recipient_id up to here
     callback_data: Optional[PlatformId] = None  # WhatsApp biz_opaque_callback_data: our message id
     errors: tuple[dict, ...] = ()
-
-    @field_validator("timestamp")
-    @classmethod
-    def _believable(cls, value: datetime) -> datetime:
-        return clamp_time(value)
 
     @field_validator("errors")
     @classmethod
@@ -236,29 +256,3 @@ class OutboundRequest(BaseModel):
     ticket_id: str
     message_id: str
     message_sk: str
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def from_epoch(seconds: float) -> datetime:
-    """A POSIX time as UTC; ValueError for one outside the believable window (or not finite)."""
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
-        raise ValueError("timestamp is not a finite number")
-    if not EARLIEST.timestamp() <= seconds <= (utcnow() + FUTURE_SKEW).timestamp():
-        raise ValueError(f"timestamp {seconds!r} is outside {EARLIEST.year}..now")
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
-
-
-def clamp_time(value: datetime) -> datetime:
-    """A mention's time as UTC, or now when it lies outside the believable window."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    now = utcnow()
-    try:
-        if EARLIEST <= value <= now + FUTURE_SKEW:
-            return value.astimezone(timezone.utc)
-    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
-        pass
-    return now

@@ -45,9 +45,12 @@ def kept(desk, item_id: str) -> bytes:
     return item["raw_body"].encode("utf-8")
 
 
-@pytest.mark.parametrize("channel", sorted(ROUTES))
-@settings(max_examples=EXAMPLES)
-@given(data=st.data())
+def for_each_channel(test):
+    """Run `test(desk, channel, data)` for every webhook route, EXAMPLES bodies each."""
+    return pytest.mark.parametrize("channel", sorted(ROUTES))(settings(max_examples=EXAMPLES)(given(data=st.data())(test)))
+
+
+@for_each_channel
 def test_a_signed_body_is_enqueued_or_kept_or_refused_with_a_4xx(desk, channel, data):
     from chalicelib.ingest import handle_webhook
 
@@ -65,9 +68,7 @@ def test_a_signed_body_is_enqueued_or_kept_or_refused_with_a_4xx(desk, channel, 
         assert kept(desk, answer.body["quarantined"]) == body
 
 
-@pytest.mark.parametrize("channel", sorted(ROUTES))
-@settings(max_examples=EXAMPLES)
-@given(data=st.data())
+@for_each_channel
 def test_an_unsigned_body_is_a_401_and_nothing_is_kept(desk, channel, data):
     from chalicelib.ingest import handle_webhook
 

@@ -14,10 +14,7 @@ import pytest
 
 from chalicelib.auth import mint
 from infra.local import demo
-from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
-
-BRAND_X = "1500000000000000001"
 
 
 def _headers(agent="ana", role="agent"):
@@ -28,22 +25,6 @@ def _headers(agent="ana", role="agent"):
 def _call(desk, method, path, body, agent="ana", role="agent"):
     answer = getattr(desk.client.http, method)(path, headers=_headers(agent, role), body=json.dumps(body))
     return answer.status_code, json.loads(answer.body or b"null")
-
-
-@pytest.fixture
-def ticket(desk):
-    """One open ticket nobody holds; every demo agent offline with load 0."""
-    for agent in demo.AGENTS:
-        desk.store().put_agent({**agent, "status": "offline", "capacity": 10, "load": 0})
-    desk.store().put_account("x", BRAND_X, status="active", brand="nordlight")
-    body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
-                                    "@NordlightShop my lamp arrived broken"))
-    desk.client.http.post("/webhooks/x", body=body, headers={
-        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
-    desk.drain(only=("ingest_worker",))
-    [found] = list(desk.store().all_tickets())
-    assert not found.get("assignee")
-    return found
 
 
 def _loads(desk) -> dict:

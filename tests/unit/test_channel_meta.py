@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from chalicelib.channels import meta
-from chalicelib.errors import InvalidSignature, UnknownPayload
+from chalicelib.errors import InvalidSignature
 from chalicelib.models import Attachment, Author, Platform, Visibility
 from infra.local import payloads
+from tests.unit.parsing import refused
 
 SECRET = "test-meta-app-secret"
 VERIFY_TOKEN = "test-meta-verify-token"
@@ -475,13 +476,3 @@ def test_malformed_receipt_raises_unknown_payload(receipt):
     event = {**receipt_event(PAGE, "6912345678901234", 1717250080000), **receipt}
     # When parsed / Then it is refused, not dropped (the caller quarantines the body)
     assert "messaging receipt" in " ".join(refused(lambda e: parse_messaging("page", PAGE, e), event))
-
-
-def refused(parse, payload) -> list[str]:
-    """Why a parser would not read a body or some of its events; nothing refused is a mention."""
-    try:
-        result = parse(payload)
-    except UnknownPayload as err:
-        return [err.reason]
-    assert result.rejected, "nothing was refused"
-    return result.rejected

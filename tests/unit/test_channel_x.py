@@ -14,6 +14,7 @@ from chalicelib.channels import x
 from chalicelib.errors import InvalidSignature, UnknownPayload
 from chalicelib.models import Attachment, Author, Platform, Visibility
 from infra.local import payloads
+from tests.unit.parsing import refused
 
 SECRET = "test-x-consumer-secret"
 BRAND = "2244994945"
@@ -270,13 +271,3 @@ def test_crc_without_a_configured_secret_is_refused():
     # Given no consumer secret in the environment / When a CRC arrives / Then it is refused
     with pytest.raises(InvalidSignature):
         x.crc_response("token-1234", "")
-
-
-def refused(parse, payload) -> list[str]:
-    """Why a parser would not read a body or some of its events; nothing refused is a mention."""
-    try:
-        result = parse(payload)
-    except UnknownPayload as err:
-        return [err.reason]
-    assert result.rejected, "nothing was refused"
-    return result.rejected

@@ -1,0 +1,26 @@
+"""Fixtures shared by the integration tests of the agent API."""
+from __future__ import annotations
+
+import pytest
+
+from infra.local import demo
+from infra.local import payloads as p
+from tests.conftest import TEST_SECRETS
+
+BRAND_X = "1500000000000000001"
+
+
+@pytest.fixture
+def ticket(desk):
+    """One open ticket nobody holds, from a signed tweet; every demo agent offline with load 0."""
+    for agent in demo.AGENTS:
+        desk.store().put_agent({**agent, "status": "offline", "capacity": 10, "load": 0})
+    desk.store().put_account("x", BRAND_X, status="active", brand="nordlight")
+    body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
+                                    "@NordlightShop my lamp arrived broken"))
+    desk.client.http.post("/webhooks/x", body=body, headers={
+        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+    desk.drain(only=("ingest_worker",))
+    [found] = list(desk.store().all_tickets())
+    assert not found.get("assignee")
+    return found
