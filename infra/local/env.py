@@ -33,16 +33,33 @@ def queue_url(name: str) -> str:
     return f"{endpoint()}/{ACCOUNT_ID}/{name}"
 
 
+def state_dir() -> Path:
+    return Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local-stack")
+
+
+def region() -> str:
+    """The region the environment names, else the one the running stack was started in (so
+    `tickets` or `quarantine` in another shell find it), else eu-west-1."""
+    if os.environ.get("AWS_DEFAULT_REGION"):
+        return os.environ["AWS_DEFAULT_REGION"]
+    path = state_dir() / "region"
+    return path.read_text().strip() if path.exists() else "eu-west-1"
+
+
+def remember_region(name: str) -> None:
+    state_dir().mkdir(parents=True, exist_ok=True)
+    (state_dir() / "region").write_text(name)
+
+
 def local_secrets() -> dict[str, str]:
     """Secrets from the environment, else from the state file, else newly generated."""
-    state_dir = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local-stack")
-    path = state_dir / "secrets.json"
+    path = state_dir() / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
     values = {}
     for name in SECRET_NAMES:
         values[name] = os.environ.get(name) or stored.get(name) or random_secrets.token_urlsafe(32)
     if values != stored:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir().mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
         path.chmod(0o600)
     return values
@@ -51,7 +68,7 @@ def local_secrets() -> dict[str, str]:
 def apply() -> dict[str, str]:
     """Set the local stack's variables in this process (without overriding given ones)."""
     defaults = {
-        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": region(),
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_ENDPOINT_URL": endpoint(),

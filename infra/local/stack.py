@@ -26,6 +26,7 @@ def bootstrap() -> dict:
     settings = env.apply()
     secret = {k: v for k, v in env.local_secrets().items() if k != "LOCAL_JWT_SECRET"}
     made = provision(settings["AWS_DEFAULT_REGION"], settings["MODEL_BUCKET"], secret)
+    env.remember_region(settings["AWS_DEFAULT_REGION"])
     return {"table": resources.TABLE_NAME, "queues": [q.name for q in resources.QUEUES],
             "topic": made["topic"], "bucket": settings["MODEL_BUCKET"], "secret": env.PLATFORM_SECRET_ID}
 
