@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.env import settings
+
 _clients: dict[str, Any] = {}
 _resources: dict[str, Any] = {}
 
 
 def _kwargs() -> dict:
-    from chalicelib.config import settings
-
     cfg = settings()
     kwargs: dict = {"region_name": cfg.region}
     if cfg.endpoint_url:
@@ -30,8 +30,6 @@ def client(service: str) -> Any:
 
 
 def table() -> Any:
-    from chalicelib.config import settings
-
     name = settings().table_name
     if name not in _resources:
         import boto3
