@@ -1,4 +1,5 @@
-"""X (Twitter) Account Activity API adapter: CRC handshake, signature check, payload parsing.
+"""X (Twitter) webhooks: CRC handshake, signature check, Account Activity API payload parsing
+(X Activity API deliveries to the same route are read by the sibling x_activity module).
 
 Turns one Account Activity webhook delivery into `Mention`s (tweets that mention or answer the
 brand, direct messages sent to it). Everything else the API sends for a subscribed account
@@ -18,7 +19,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib import channels
-from chalicelib.channels import signing
+from chalicelib.channels import signing, x_activity
 from chalicelib.errors import InvalidSignature, UnknownPayload
 from chalicelib.models import (
     Attachment,
@@ -147,10 +148,13 @@ class DirectMessageEvent(_Loose):
 # --- parsing ------------------------------------------------------------------------------
 
 def parse(payload: Any) -> ParseResult:
-    """Normalise one Account Activity delivery; raises UnknownPayload for shapes we don't know.
+    """Normalise one Account Activity delivery, or an X Activity API one (x_activity); raises
+    UnknownPayload for shapes we don't know.
 
     Each event is read on its own: one that cannot be read is rejected (ParseResult.rejected)
     and its neighbours are still mentions."""
+    if x_activity.is_delivery(payload):
+        return x_activity.parse(payload, account_activity=parse)
     if not isinstance(payload, dict):
         raise UnknownPayload("x: payload is not a JSON object")
     brand_id = payload.get("for_user_id")

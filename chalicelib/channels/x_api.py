@@ -94,7 +94,7 @@ def parse_mentions_page(body: dict, brand_account_id: str) -> list[Mention]:
         if not isinstance(tweet, dict) or not channels.text(tweet.get("id")).strip():
             continue
         try:
-            mention = _tweet_mention(tweet, users, media, brand)
+            mention = post_mention(tweet, users, media, brand)
         except ValidationError:
             continue  # a post we cannot read (an id over 512 characters, ...): as if not found
         if mention is not None:
@@ -106,7 +106,10 @@ def _list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
-def _tweet_mention(tweet: dict, users: dict, media: dict, brand: str) -> Optional[Mention]:
+def post_mention(tweet: dict, users: dict, media: dict, brand: str, source: str = "poller") -> Optional[Mention]:
+    """A v2 Post (the poller's search results, the X Activity API's post.mention.create) as a
+    Mention; None for the brand's own post or a plain retweet. `users` and `media` are the
+    expansions by id and media key."""
     tweet_id = channels.text(tweet["id"])
     author_id = channels.text(tweet.get("author_id"))
     if not author_id or author_id == brand:
@@ -128,7 +131,7 @@ def _tweet_mention(tweet: dict, users: dict, media: dict, brand: str) -> Optiona
         attachments=_attachments(tweet, media),
         visibility=Visibility.PUBLIC,
         created_at=_created_at(tweet),
-        source="poller",
+        source=source,
     )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -194,6 +195,41 @@ def x_dm_event(for_user_id: str, event_id: str, sender: dict, text: str,
     """A DM from `sender` (dict(id, name, handle, followers, verified)) to the brand."""
     dm = x_dm(event_id, sender["id"], for_user_id, text, created_at=created_at, media=media)
     return x_batch(for_user_id, dms=[dm], users=[sender])
+
+
+# --- X Activity API (the successor of Account Activity), same route, same signature --------
+# https://docs.x.com/x-api/activity/event-payloads
+
+def _xaa_user(user: dict) -> dict:
+    """A v2 user object; `user` is dict(id, name, handle, followers, verified)."""
+    return {"id": str(user["id"]), "name": user.get("name", ""), "username": user.get("handle", ""),
+            "verified": bool(user.get("verified")), "protected": False, "verified_type": "none",
+            "public_metrics": {"followers_count": user.get("followers", 0),
+                               "followers_count_str": str(user.get("followers", 0))}}
+
+
+def _xaa(for_user_id: str, event_type: str, payload: dict, includes: Optional[dict] = None) -> dict:
+    return {"data": {"event_uuid": str(uuid.uuid4().int)[:19], "filter": {"user_id": str(for_user_id)},
+                     "event_type": event_type, "tag": event_type, "payload": payload, "includes": includes or {}}}
+
+
+def xaa_mention_event(for_user_id: str, post_id: str, user: dict, text: str,
+                      conversation_id: Optional[str] = None, created_at: Optional[datetime] = None) -> dict:
+    """`post.mention.create`: a v2 Post mentioning the brand, its author in includes.users."""
+    moment = created_at or _now()
+    post = {"id": str(post_id), "text": text, "author_id": str(user["id"]), "lang": "en",
+            "conversation_id": conversation_id or str(post_id), "edit_history_tweet_ids": [str(post_id)],
+            "created_at": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "entities": {"mentions": [{"start": 0, "end": 1, "id": str(for_user_id)}]}}
+    return _xaa(for_user_id, "post.mention.create", post, {"users": [_xaa_user(user)]})
+
+
+def xaa_dm_event(for_user_id: str, event_id: str, sender: dict, text: str,
+                 created_at: Optional[datetime] = None) -> dict:
+    """`dm.received`: Account Activity's DM event, with a users map of v2 users under `data`."""
+    dm = x_dm(event_id, sender["id"], for_user_id, text, created_at=created_at)
+    return _xaa(for_user_id, "dm.received", {"direct_message_events": [dm],
+                                              "users": {str(sender["id"]): {"data": _xaa_user(sender)}}})
 
 
 # --- Meta: Pages, Messenger, Instagram, WhatsApp ------------------------------------------

@@ -50,12 +50,14 @@ def build(lines: list[dict], now: datetime) -> dict:
         author, text, thread = line["author"], line["text"], line.get("thread") or f"line{i}"
         channel = line["channel"]
         uid = author["id"]
-        if channel == "x_tweet":
-            out["x"].append(p.x_tweet_event(brand["x"]["id"], "18" + _num(i, text, digits=17),
-                                            _x_author(author), text, created_at=at))
+        if channel == "x_tweet":  # every other one as the X Activity API delivers it, the rest as Account Activity
+            tweet_event = p.xaa_mention_event if i % 2 else p.x_tweet_event
+            out["x"].append(tweet_event(brand["x"]["id"], "18" + _num(i, text, digits=17),
+                                        _x_author(author), text, created_at=at))
         elif channel == "x_dm":
-            out["x"].append(p.x_dm_event(brand["x"]["id"], "17" + _num(i, text, digits=17),
-                                         _x_author(author), text, created_at=at))
+            dm_event = p.xaa_dm_event if i % 2 else p.x_dm_event
+            out["x"].append(dm_event(brand["x"]["id"], "17" + _num(i, text, digits=17),
+                                     _x_author(author), text, created_at=at))
         elif channel == "x_poll":
             tweet_id = "19" + _num(i, text, digits=17)
             polled = out["poll"].setdefault(brand["x"]["id"], {"tweets": [], "users": {}})

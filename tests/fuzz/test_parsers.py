@@ -25,6 +25,7 @@ BRAND = "1500000000000000001"
 CUSTOMER = {"id": "2244994945", "name": "Aino", "handle": "ainok", "followers": 12, "verified": False}
 
 X_SEEDS = [fixture("x_tweet_create.json"), fixture("x_direct_messages.json"),
+           fixture("xaa_post_mention_create.json"), fixture("xaa_dm_received.json"),
            p.x_batch(BRAND, tweets=[p.x_tweet("1850000000000000001", CUSTOMER, "help " * 40, media=["m1"])],
                      dms=[p.x_dm("dm1", CUSTOMER["id"], BRAND, "hi", media="m2")], users=[CUSTOMER])]
 META_SEEDS = [fixture(name) for name in ("meta_instagram.json", "meta_messenger.json", "meta_page_feed.json",
@@ -67,6 +68,10 @@ def _lists(payload: Any, *keys: str) -> int:
 
 
 def x_events(payload: Any) -> int:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if isinstance(data, dict) and "event_type" in data:  # an X Activity API delivery: one event
+        dms = data.get("payload", {}).get("direct_message_events") if isinstance(data.get("payload"), dict) else None
+        return len(dms) if data.get("event_type") == "dm.received" and isinstance(dms, list) and dms else 1
     return _lists(payload, "tweet_create_events", "direct_message_events")
 
 

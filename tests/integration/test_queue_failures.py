@@ -70,3 +70,27 @@ def test_the_same_tweet_from_webhook_and_poller_is_one_message(desk):
     # Then one ticket, one message
     [ticket] = stack.ticket_lines(desk.store())
     assert len(ticket["messages"]) == 1
+
+
+def test_one_mention_delivered_by_both_x_apis_and_the_poller_is_one_message(desk):
+    # Given one post delivered by the Account Activity API, by the X Activity API (its successor,
+    # on the same route) and found by the poller in a v2 search page
+    from chalicelib.channels import x_api
+    from chalicelib.models import MentionEnvelope, utcnow
+
+    brand, post_id = "1500000000000000001", "1850000000000000060"
+    user = {"id": "99", "name": "Li Wei", "handle": "liwei", "followers": 10}
+    for payload in (p.x_tweet_event(brand, post_id, user, "@NordlightShop still no refund"),
+                    p.xaa_mention_event(brand, post_id, user, "@NordlightShop still no refund")):
+        body = p.encode(payload)
+        answer = desk.client.http.post("/webhooks/x", body=body, headers={
+            "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+        assert json.loads(answer.body)["accepted"] == 1
+    [polled] = x_api.parse_mentions_page({"data": [{"id": post_id, "text": "@NordlightShop still no refund",
+                                                    "author_id": "99", "conversation_id": post_id}]}, brand)
+    _send(desk, [MentionEnvelope(mention=polled, received_at=utcnow()).model_dump_json()])
+    # When all three are processed
+    desk.drain(only=("ingest_worker",))
+    # Then one ticket holds one message
+    [ticket] = stack.ticket_lines(desk.store())
+    assert [m["platform_message_id"] for m in ticket["messages"]] == [post_id]
