@@ -24,6 +24,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def sortable(moment: datetime) -> str:
+    """One fixed ISO form (UTC, microseconds) so sort keys built from times order correctly."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
 def from_epoch(seconds: float) -> datetime:
     """A POSIX time as UTC; ValueError for one outside the believable window (or not finite)."""
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):

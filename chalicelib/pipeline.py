@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from pydantic import TypeAdapter
@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from chalicelib import queues
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
-from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, utcnow
+from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, sortable, utcnow
 from chalicelib.observability import M, count, logger
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
@@ -32,11 +32,6 @@ class Outcome:
     result: str  # created, threaded, duplicate, status
     ticket_id: Optional[str] = None
     message_id: Optional[str] = None
-
-
-def sortable(moment: datetime) -> str:
-    """One fixed ISO form (UTC, microseconds) so sort keys built from times order correctly."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def handle_record(body: str, store: DynamoStore, send: Callable[[str, str], None] = queues.send) -> Outcome:

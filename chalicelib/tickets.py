@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chalicelib import views
 from chalicelib.errors import DeskError, NotFound
-from chalicelib.models import utcnow
+from chalicelib.models import sortable, utcnow
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -228,8 +228,6 @@ def _load_moves(ticket: dict, changes: dict) -> dict[str, int]:
 
 
 def _event(store: DynamoStore, ticket_id: str, direction: str, agent_id: str, fields: dict) -> dict:
-    from chalicelib.pipeline import sortable
-
     agent = store.get_agent(agent_id) or {}
     item = {"id": str(uuid.uuid4()), "ticket_id": ticket_id, "direction": direction,
             "created_at": sortable(utcnow()), "agent_id": agent_id,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chalicelib import queues
 from chalicelib.config import settings
 from chalicelib.errors import EnqueueFailed, NotFound
-from chalicelib.models import OutboundRequest, utcnow
+from chalicelib.models import OutboundRequest, sortable, utcnow
 from chalicelib.outbound import policy
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
@@ -42,8 +42,6 @@ class ReplyRequest(BaseModel):
 def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent_id: str,
                 idempotency_key: Optional[str] = None, automatic: bool = False) -> tuple[dict, bool]:
     """(the reply as the API shows it, whether it is new). Raises NotFound, ReplyRefused, EnqueueFailed."""
-    from chalicelib.pipeline import sortable
-
     ticket = store.get_ticket(ticket_id)
     if ticket is None:
         raise NotFound(ticket_id)
