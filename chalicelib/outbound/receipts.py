@@ -4,7 +4,7 @@ WhatsApp `statuses` (sent, delivered, read, failed), Messenger `delivery` (by me
 `read` (a watermark: everything sent to that person before it), Instagram `read` (by message
 id). Each receipt is kept as it came (`OUTMSG#<platform>#<id>` / `STATUS#...`) and moves the
 message's `delivery_status` forward only (sent < delivered < read; failed wins), with a
-conditional write, so receipts arriving out of order or twice change nothing.
+conditional write (`sent.apply`), so receipts arriving out of order or twice change nothing.
 
 A WhatsApp receipt also carries our `biz_opaque_callback_data`: if the send attempt never heard
 the answer (the message is `unconfirmed`), the receipt confirms it and records the platform id.
@@ -14,12 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from chalicelib.errors import ConcurrentUpdate
 from chalicelib.models import DeliveryStatus
-from chalicelib.observability import M, count, logger
+from chalicelib.outbound.sent import apply, confirm
 from chalicelib.store.dynamodb import DynamoStore
 
-RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 CONFIRMING = ("sent", "delivered", "read")
 
 
@@ -42,30 +40,6 @@ def record(status: DeliveryStatus, store: DynamoStore) -> int:
     return int(apply(store, message, status.status, at, errors))
 
 
-def apply(store: DynamoStore, message: dict, status: str, at: str, errors: Optional[list] = None) -> bool:
-    rank = RANK.get(status)
-    if rank is None:
-        return False
-    changes = {"delivery_status": status, "delivery_rank": rank, f"{status}_at": at}
-    if errors:
-        changes["delivery_errors"] = errors
-    try:
-        store.update_outbound(message, changes, "attribute_not_exists(delivery_rank) OR delivery_rank < :rank",
-                              {":rank": rank})
-    except ConcurrentUpdate:
-        return False  # an equal or later receipt is already applied
-    if status == "failed":
-        count(M.REPLIES_FAILED, message["platform"], message_id=message["id"], stage="delivery")
-        logger.warning("platform reports a reply undelivered", extra={"message_id": message["id"]})
-    return True
-
-
-def apply_stored(store: DynamoStore, message: dict) -> None:
-    """Receipts that arrived before the worker wrote `sent` (a fast webhook) apply now."""
-    for receipt in store.delivery_statuses(message["platform"], message["platform_message_id"]):
-        apply(store, message, receipt["status"], receipt["at"], receipt.get("errors"))
-
-
 def _confirm_from_callback(status: DeliveryStatus, store: DynamoStore) -> Optional[dict]:
     parts = (status.callback_data or "").split(":")
     if len(parts) != 3 or parts[0] != "desk":
@@ -74,8 +48,6 @@ def _confirm_from_callback(status: DeliveryStatus, store: DynamoStore) -> Option
     if message is None or message.get("direction") != "out":
         return None
     if message["status"] in ("sending", "unconfirmed", "retrying") and status.status in CONFIRMING:
-        from chalicelib.outbound.worker import confirm
-
         return confirm(store, message, status.external_id, "whatsapp status webhook")
     return message if message.get("platform_message_id") == status.external_id else None
 

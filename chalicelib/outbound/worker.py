@@ -22,7 +22,7 @@ every step a conditional write on the message item:
 * **auth errors** refresh the account credential once (credentials.refresh).
 * **permanent errors** mark it failed with the platform's reason, for the agent.
 
-After `sent`: the platform id points back at the message (for delivery receipts), the ticket
+After `sent` (sent.after_sent): the platform id points back at the message (for receipts), the ticket
 gets `first_response_at` (the first reply of any visibility) and `last_outbound_at`, the
 customer's history a touchpoint; metrics `RepliesSent` and `FirstResponseTime`.
 """
@@ -36,9 +36,10 @@ from typing import Callable, Optional
 
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.models import OutboundRequest, utcnow
-from chalicelib.observability import M, count, logger, measure
+from chalicelib.observability import M, count, logger
 from chalicelib.outbound import clients, credentials
 from chalicelib.outbound.errors import Ambiguous, AuthFailed, Permanent, Retry
+from chalicelib.outbound.sent import DONE_WITH, after_sent, confirm
 from chalicelib.store.dynamodb import DynamoStore
 
 LEASE = timedelta(seconds=120)  # longer than a Lambda invocation can run (60 s)
@@ -48,7 +49,6 @@ UNCONFIRMED_GRACE = timedelta(seconds=30)
 DEFAULT_MAX_RECEIVES = 8  # infra/resources.py gives the outbound queue the same maxReceiveCount
 ALREADY_PRIVATE_REPLIED = "10/2018278"
 RESUMABLE = ("queued", "retrying", "unconfirmed")
-DONE_WITH = {"GSI1PK": None, "GSI1SK": None}  # out of the in-flight index the sweeper re-drives from
 
 
 class Deferred(Exception):
@@ -216,39 +216,6 @@ def _claim(message: dict, store: DynamoStore, moment: datetime) -> dict:
             {":q": "queued", ":r": "retrying", ":u": "unconfirmed", ":s": "sending", ":now": _iso(moment)})
     except ConcurrentUpdate:
         raise Deferred("another worker claimed it", after=5) from None
-
-
-def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: str) -> Optional[dict]:
-    """A reply whose send we never heard back from, proven sent by the platform (a receipt)."""
-    try:
-        message = store.update_outbound(
-            message, {"status": "sent", "platform_message_id": platform_id, "sent_at": _iso(utcnow()),
-                      "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
-            "#status IN (:s, :u, :r)", {":s": "sending", ":u": "unconfirmed", ":r": "retrying"})
-    except ConcurrentUpdate:
-        return store.get_outbound(message["ticket_id"], f"MSG#{message['created_at']}#{message['id']}")
-    after_sent(message, store)
-    return message
-
-
-def after_sent(message: dict, store: DynamoStore) -> None:
-    """Pointer, ticket response times, history and metrics for a sent reply. Idempotent."""
-    from chalicelib.outbound import receipts
-
-    ticket = store.get_ticket(message["ticket_id"]) or {}
-    first = store.record_sent(message, ticket.get("customer_id"))
-    receipts.apply_stored(store, message)
-    if first and ticket.get("resolution_due_at") and ticket.get("status") != "closed":
-        store.set_sla_due(ticket, ticket["resolution_due_at"])  # first response met: resolution is next
-    channel = message["platform"]
-    count(M.REPLIES_SENT, channel, message_id=message["id"], ticket_id=message["ticket_id"])
-    if first and ticket.get("first_inbound_at"):
-        waited = (_time(message["sent_at"]) - _time(ticket["first_inbound_at"])).total_seconds()
-        measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message["ticket_id"])
-        if message.get("agent_id"):  # the router prefers agents who answer quickly
-            store.record_performance(message["agent_id"], "first_response_seconds", max(waited, 0))
-    logger.info("reply sent", extra={"ticket_id": message["ticket_id"], "message_id": message["id"],
-                                     "platform_message_id": message["platform_message_id"]})
 
 
 def _iso(moment: datetime) -> str:

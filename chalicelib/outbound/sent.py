@@ -1,0 +1,81 @@
+"""A reply once it is sent: the `sent` write for an attempt the platform proves landed, what
+follows a sent reply, and its delivery status moving forward.
+
+Below both the outbound worker (which writes `sent` itself, then calls `after_sent`) and the
+receipts (a WhatsApp status that proves an unconfirmed reply landed calls `confirm`; receipts
+that arrived before `sent` wait in the table until `after_sent` applies them).
+
+`delivery_status` moves forward only (sent < delivered < read; failed wins), with a
+conditional write, so receipts arriving out of order or twice change nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from chalicelib.errors import ConcurrentUpdate
+from chalicelib.models import sortable, utcnow
+from chalicelib.observability import M, count, logger, measure
+from chalicelib.store.dynamodb import DynamoStore
+
+RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+DONE_WITH = {"GSI1PK": None, "GSI1SK": None}  # out of the in-flight index the sweeper re-drives from
+
+
+def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: str) -> Optional[dict]:
+    """A reply whose send we never heard back from, proven sent by the platform (a receipt)."""
+    try:
+        message = store.update_outbound(
+            message, {"status": "sent", "platform_message_id": platform_id, "sent_at": sortable(utcnow()),
+                      "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
+            "#status IN (:s, :u, :r)", {":s": "sending", ":u": "unconfirmed", ":r": "retrying"})
+    except ConcurrentUpdate:
+        return store.get_outbound(message["ticket_id"], f"MSG#{message['created_at']}#{message['id']}")
+    after_sent(message, store)
+    return message
+
+
+def after_sent(message: dict, store: DynamoStore) -> None:
+    """Pointer, ticket response times, history and metrics for a sent reply. Idempotent."""
+    ticket = store.get_ticket(message["ticket_id"]) or {}
+    first = store.record_sent(message, ticket.get("customer_id"))
+    apply_stored(store, message)
+    if first and ticket.get("resolution_due_at") and ticket.get("status") != "closed":
+        store.set_sla_due(ticket, ticket["resolution_due_at"])  # first response met: resolution is next
+    channel = message["platform"]
+    count(M.REPLIES_SENT, channel, message_id=message["id"], ticket_id=message["ticket_id"])
+    if first and ticket.get("first_inbound_at"):
+        waited = (_time(message["sent_at"]) - _time(ticket["first_inbound_at"])).total_seconds()
+        measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message["ticket_id"])
+        if message.get("agent_id"):  # the router prefers agents who answer quickly
+            store.record_performance(message["agent_id"], "first_response_seconds", max(waited, 0))
+    logger.info("reply sent", extra={"ticket_id": message["ticket_id"], "message_id": message["id"],
+                                     "platform_message_id": message["platform_message_id"]})
+
+
+def apply(store: DynamoStore, message: dict, status: str, at: str, errors: Optional[list] = None) -> bool:
+    rank = RANK.get(status)
+    if rank is None:
+        return False
+    changes = {"delivery_status": status, "delivery_rank": rank, f"{status}_at": at}
+    if errors:
+        changes["delivery_errors"] = errors
+    try:
+        store.update_outbound(message, changes, "attribute_not_exists(delivery_rank) OR delivery_rank < :rank",
+                              {":rank": rank})
+    except ConcurrentUpdate:
+        return False  # an equal or later receipt is already applied
+    if status == "failed":
+        count(M.REPLIES_FAILED, message["platform"], message_id=message["id"], stage="delivery")
+        logger.warning("platform reports a reply undelivered", extra={"message_id": message["id"]})
+    return True
+
+
+def apply_stored(store: DynamoStore, message: dict) -> None:
+    """Receipts that arrived before the worker wrote `sent` (a fast webhook) apply now."""
+    for receipt in store.delivery_statuses(message["platform"], message["platform_message_id"]):
+        apply(store, message, receipt["status"], receipt["at"], receipt.get("errors"))
+
+
+def _time(value: Optional[str]) -> datetime:
+    return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=timezone.utc)
