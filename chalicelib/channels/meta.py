@@ -5,7 +5,8 @@ One endpoint receives all four: the body's `object` says which product sent it
 many `changes` or `messaging` events, into one POST; every one of them is handled.
 
 What becomes a Mention:
-    page       feed comment adds (kind "comment"), Messenger messages and postbacks ("message")
+    page       feed comment adds (kind "comment"), visitors' posts on the Page ("post"), Page
+               mentions in posts and comments ("mention"), Messenger messages and postbacks ("message")
     instagram  comments and live comments ("comment"), @mentions ("mention"), DMs ("message")
     whatsapp   inbound messages ("message")
 What becomes a DeliveryStatus (receipts of the brand's outbound messages):
@@ -106,6 +107,25 @@ class FeedComment(_Loose):
     created_time: Epoch = None
     photo: Optional[str] = None
     video: Optional[str] = None
+
+
+class FeedPost(_Loose):
+    """Page `feed` change value for a visitor's post (item=post, status, photo or video)."""
+
+    post_id: str
+    sender: IdRef = Field(alias="from")
+    message: str = ""
+    created_time: Epoch = None
+    photo: Optional[str] = None
+    video: Optional[str] = None
+
+
+class PageMention(_Loose):
+    """Page `mention` change value: a post, or a comment, that mentions the Page (ids only)."""
+
+    post_id: str
+    item: str = "post"
+    comment_id: Optional[str] = None
 
 
 class IgComment(_Loose):
@@ -276,7 +296,9 @@ def _page_entry(page_id: str, entry: dict, result: ParseResult) -> None:
     def change(raw: Any) -> None:
         item = _validate(Change, raw, "change")
         if item.field == "feed":
-            _collect(result, _feed_comment(page_id, item.value))
+            _collect(result, _feed_item(page_id, item.value))
+        elif item.field == "mention":
+            _collect(result, _page_mention(page_id, item.value, entry.get("time")))
         else:
             result.ignored += 1
 
@@ -400,10 +422,63 @@ def _messaging_event(result: ParseResult, platform: Platform, account_id: str, r
         _collect(result, _message(platform, account_id, raw))
 
 
-def _feed_comment(page_id: str, value: dict) -> Optional[Mention]:
-    # Feed changes cover posts, reactions, likes, shares...; only new comments are mentions.
-    if value.get("item") != "comment" or value.get("verb") != "add":
+def _feed_item(page_id: str, value: dict) -> Optional[Mention]:
+    """Feed changes cover posts, comments, reactions, likes, shares...: a new comment, and a
+    visitor's new post on the Page, are mentions."""
+    if value.get("verb") != "add":
         return None
+    if value.get("item") == "comment":
+        return _feed_comment(page_id, value)
+    if value.get("item") in ("post", "status", "photo", "video"):
+        return _visitor_post(page_id, value)
+    return None
+
+
+def _visitor_post(page_id: str, value: dict) -> Optional[Mention]:
+    # https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed (item: post)
+    post = _validate(FeedPost, value, "feed post")
+    if post.sender.id == page_id:
+        return None  # the Page's own post: not a customer writing
+    return Mention(
+        platform=Platform.FACEBOOK,
+        kind="post",
+        brand_account_id=page_id,
+        external_id=post.post_id,
+        conversation_id=post.post_id,
+        reply_to_id=post.post_id,  # an answer is a comment on the post
+        author=Author(id=post.sender.id, name=post.sender.name),
+        text=post.message,
+        attachments=tuple(Attachment(type=kind, url=url) for kind, url in
+                          (("image", post.photo), ("video", post.video)) if url),
+        visibility=Visibility.PUBLIC,
+        created_at=_time(post.created_time),
+    )
+
+
+def _page_mention(page_id: str, value: dict, entry_time: Any) -> Optional[Mention]:
+    """A post or comment elsewhere that mentions the Page. The webhook names it and no author:
+    until the author is looked up (GET /{id}?fields=from,message,created_time) the author is a
+    placeholder unique to this mention, so unrelated mentions never merge into one customer.
+    https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#mention"""
+    if value.get("verb", "add") != "add":
+        return None  # edited, removed
+    mention = _validate(PageMention, value, "page mention")
+    external_id = mention.comment_id if mention.item == "comment" and mention.comment_id else mention.post_id
+    return Mention(
+        platform=Platform.FACEBOOK,
+        kind="mention",
+        brand_account_id=page_id,
+        external_id=external_id,
+        conversation_id=mention.post_id,
+        reply_to_id=external_id,
+        author=Author(id=f"unknown:{external_id}"),
+        text=channels.text(value.get("message")),
+        visibility=Visibility.PUBLIC,
+        created_at=_time(value.get("created_time"), entry_time),
+    )
+
+
+def _feed_comment(page_id: str, value: dict) -> Optional[Mention]:
     comment = _validate(FeedComment, value, "feed comment")
     if comment.sender.id == page_id:
         return None  # the page's own comment (typically our reply)

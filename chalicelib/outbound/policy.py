@@ -164,6 +164,16 @@ def _fb_comment(ticket, latest, inbound, messages, account, visibility, now) -> 
     return _private_reply("fb_private_reply", latest, messages, page_id, now)
 
 
+def _fb_post(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
+    """A visitor's post on the Page, or a post or comment that mentions the Page: answered by a
+    comment under it (POST /{object-id}/comments)."""
+    if visibility != "public":
+        raise ReplyRefused("visibility", f"a Facebook {latest['kind']} is answered publicly, with a comment "
+                                         "under it; a private answer goes through Messenger once they write there")
+    return Plan("fb_comment_reply", {"comment_id": latest["reply_to_id"] or latest["platform_message_id"],
+                                     "account_id": ticket["brand_account_id"]})
+
+
 def _ig_comment(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
     comment_id = latest["reply_to_id"] or latest["platform_message_id"]
     if visibility == "public":
@@ -263,6 +273,7 @@ def _time(value: str) -> datetime:
 _PLANNERS = {
     ("x", "tweet"): _x_tweet, ("x", "dm"): _x_dm,
     ("facebook", "comment"): _fb_comment, ("facebook", "message"): _dm_window("messenger", "Messenger"),
+    ("facebook", "post"): _fb_post, ("facebook", "mention"): _fb_post,
     ("instagram", "comment"): _ig_comment, ("instagram", "mention"): _ig_mention,
     ("instagram", "message"): _dm_window("ig_dm", "Instagram direct messages"),
     ("whatsapp", "message"): _whatsapp, ("email", "email"): _email, ("api", "message"): _api,

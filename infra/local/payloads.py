@@ -273,6 +273,26 @@ def fb_comment_change(page_id: str, post_id: str, comment_id: str, author: dict,
     return {"field": "feed", "value": value}
 
 
+def fb_post_change(page_id: str, post_id: str, author: dict, message: str,
+                   created_time: Optional[int] = None, photo: Optional[str] = None) -> dict:
+    """A Page `feed` change for a visitor's post on the Page; `author` is dict(id, name)."""
+    full_post_id = post_id if "_" in post_id else f"{page_id}_{post_id}"
+    value = {"from": {"id": str(author["id"]), "name": author.get("name", "")}, "item": "post",
+             "post_id": full_post_id, "verb": "add", "created_time": created_time or int(time.time()),
+             "is_hidden": False, "message": message, "published": 1}
+    if photo:
+        value["photo"] = photo
+    return {"field": "feed", "value": value}
+
+
+def fb_mention_change(post_id: str, comment_id: Optional[str] = None) -> dict:
+    """A Page `mention` change: a post (or a comment, with comment_id) that mentions the Page."""
+    value = {"post_id": post_id, "item": "comment" if comment_id else "post", "verb": "add"}
+    if comment_id:
+        value["comment_id"] = comment_id
+    return {"field": "mention", "value": value}
+
+
 def messenger_event(page_id: str, sender_id: str, mid: str, text: Optional[str] = None,
                     attachments: Iterable[dict] = (), timestamp_ms: Optional[int] = None,
                     is_echo: bool = False) -> dict:

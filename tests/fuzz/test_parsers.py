@@ -30,6 +30,9 @@ X_SEEDS = [fixture("x_tweet_create.json"), fixture("x_direct_messages.json"),
                      dms=[p.x_dm("dm1", CUSTOMER["id"], BRAND, "hi", media="m2")], users=[CUSTOMER])]
 META_SEEDS = [fixture(name) for name in ("meta_instagram.json", "meta_messenger.json", "meta_page_feed.json",
                                          "whatsapp_messages.json", "whatsapp_statuses.json")]
+META_SEEDS.append(p.meta_payload("page", [p.meta_entry("104000000000001", changes=[
+    p.fb_post_change("104000000000001", "777", {"id": "55", "name": "Maya"}, "Closed early!", photo="https://e.x/p.jpg"),
+    p.fb_mention_change("99_123"), p.fb_mention_change("99_124", "99_124_5")])]))
 API_SEEDS = [p.api_body("e1", "c1", "Ana", "my card was charged twice", thread_id="t1",
                         created_at="2026-11-01T10:00:00+02:00", handle="ana", channel_id="web"),
              [p.api_body(f"e{i}", f"c{i}", "Ana", "hello") for i in range(3)]]

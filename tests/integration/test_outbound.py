@@ -171,6 +171,28 @@ def test_facebook_comment_public_and_private_replies(out):
     assert again.status_code == 422 and "one private reply" in json.loads(again.body)["error"]
 
 
+def test_a_visitors_post_on_the_page_is_answered_by_a_comment_under_it(out):
+    # Given a visitor's post on the Page (a feed item=post change: dropped before issue 12)
+    change = p.fb_post_change(PAGE, "556", {"id": "902", "name": "Maya"}, "Your store closed an hour early today!")
+    out.post_meta(p.meta_payload("page", [p.meta_entry(PAGE, changes=[change])]))
+    ticket = out.ticket()
+    # When an agent answers publicly
+    message = out.send(ticket["id"], "Sorry Maya, we are checking the opening hours.", "public")
+    # Then the answer is a comment under the post, and a private answer is refused with the reason
+    _, body = _json_request(out.sandbox, f"/v21.0/{PAGE}_556/comments")
+    assert body == {"message": "Sorry Maya, we are checking the opening hours."} and message["status"] == "sent"
+    refused = out.reply(ticket["id"], "psst", "private")
+    assert refused.status_code == 422 and "Messenger" in json.loads(refused.body)["error"]
+
+
+def test_a_page_mention_in_a_comment_is_answered_under_that_comment(out):
+    out.post_meta(p.meta_payload("page", [p.meta_entry(PAGE, changes=[p.fb_mention_change("42_900", "42_900_7")])]))
+    ticket = out.ticket()
+    out.send(ticket["id"], "Thanks for the shout-out!", "public")
+    _, body = _json_request(out.sandbox, "/v21.0/42_900_7/comments")
+    assert body == {"message": "Thanks for the shout-out!"}
+
+
 def test_messenger_reply_uses_the_send_api_inside_the_window(out):
     out.post_meta(p.meta_payload("page", [p.meta_entry(PAGE, messaging=[
         p.messenger_event(PAGE, "6001", "m_in_1", text="Is the store open on Sunday?")])]))

@@ -476,3 +476,39 @@ def test_malformed_receipt_raises_unknown_payload(receipt):
     event = {**receipt_event(PAGE, "6912345678901234", 1717250080000), **receipt}
     # When parsed / Then it is refused, not dropped (the caller quarantines the body)
     assert "messaging receipt" in " ".join(refused(lambda e: parse_messaging("page", PAGE, e), event))
+
+
+# --- visitors' posts and Page mentions (issue 12, point 6) ----------------------------------
+
+def test_a_visitors_post_on_the_page_is_a_public_post_mention_and_the_pages_own_is_not():
+    # Given a feed item=post change from a visitor, and one from the Page itself
+    visitor = payloads.fb_post_change(PAGE, "777", {"id": "55", "name": "Maya"}, "Your store closed early!",
+                                      photo="https://scontent.example/p.jpg")
+    own = payloads.fb_post_change(PAGE, "778", {"id": PAGE, "name": "Nordlight"}, "New opening hours")
+    # When parsed
+    result = meta.parse(payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=[visitor, own])]))
+    # Then the visitor's post is a mention answered under the post; the Page's own is ignored
+    [post] = result.mentions
+    assert (post.kind, post.visibility, post.external_id, post.conversation_id, post.reply_to_id) == (
+        "post", Visibility.PUBLIC, f"{PAGE}_777", f"{PAGE}_777", f"{PAGE}_777")
+    assert (post.author.id, post.author.name, post.text) == ("55", "Maya", "Your store closed early!")
+    assert post.attachments == (Attachment(type="image", url="https://scontent.example/p.jpg"),)
+    assert result.ignored == 1
+
+
+def test_a_page_mention_in_a_post_or_a_comment_is_a_mention_with_an_author_to_look_up():
+    changes = [payloads.fb_mention_change("99_123"), payloads.fb_mention_change("99_124", "99_124_5"),
+               {"field": "mention", "value": {"post_id": "99_125", "item": "post", "verb": "remove"}}]
+    result = meta.parse(payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=changes)]))
+    in_post, in_comment = result.mentions
+    assert (in_post.kind, in_post.external_id, in_post.conversation_id) == ("mention", "99_123", "99_123")
+    assert (in_comment.external_id, in_comment.conversation_id) == ("99_124_5", "99_124")
+    # the webhook names no author: a placeholder unique to the mention until it is looked up
+    assert in_post.author.id == "unknown:99_123" and in_comment.author.id == "unknown:99_124_5"
+    assert result.ignored == 1  # the removal
+
+
+def test_a_page_mention_without_a_post_id_is_refused_for_quarantine():
+    change = {"field": "mention", "value": {"item": "post", "verb": "add"}}
+    assert "post_id" in " ".join(refused(meta.parse, payloads.meta_payload("page", [payloads.meta_entry(
+        PAGE, changes=[change])])))
