@@ -28,6 +28,7 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       GET    /_sandbox/echoes       {"echoes": [...]} (queued, left in the queue)
       POST   /_sandbox/echoes/take  {"echoes": [...]} (queued, removed from the queue)
       GET    /_sandbox/posts[?platform=x|facebook|instagram|messenger|whatsapp]   {"posts": [...]}
+      POST   /_sandbox/graph/objects  {"objects": [{"id", "from"|"username", "message"|"text", ...}]}
   * platform endpoints (Graph paths are under /{version}, e.g. /v21.0):
       GET  /2/users/{id}/mentions                               X: mentions timeline
       GET  /2/users/{id}/tweets                                 X: posts authored by {id}
@@ -41,6 +42,9 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       POST|GET /{version}/{comment_id}/comments | /replies      comment replies (store / list)
       POST /{version}/{comment_id}/private_replies              private reply (legacy edge)
       POST /{version}/{ig_user_id}/mentions  (media_id, comment_id?, message)
+      GET  /{version}/{object_id}?fields=from,message,created_time     a seeded post or comment
+      GET  /{version}/{ig_user_id}?fields=mentioned_comment.comment_id(C){text,username,timestamp}
+                                                                (or mentioned_media.media_id(M){caption,...})
       anything else                                             200 {} (still recorded)
 
 Fail rules run before the platform handler: the next `times` requests under `path_prefix`
@@ -257,12 +261,21 @@ class SandboxState:
             self.posts: list[dict] = []
             self.inbound: dict[tuple[str, str, str], float] = {}  # (platform, account, user) -> at
             self.comments: dict[str, dict] = {}  # comment id -> {platform, account_id, user_id, at}
+            self.graph_objects: dict[str, dict] = {}  # object id -> what GET /{id} answers (posts, comments)
             self.private_replied: set[str] = set()
             self.echoes: list[dict] = []
             self.echo_config: Optional[dict] = None
             self._sequence = 0
 
     # -- seeding
+    def seed_graph_objects(self, objects: Iterable[dict]) -> None:
+        """Posts and comments GET /{id} answers (Facebook) and an Instagram account's
+        mentioned_comment / mentioned_media lookups find: {"id", "from": {"id", "name"} |
+        "username", "message" | "text", "created_time" | "timestamp"}."""
+        with self.lock:
+            for item in objects:
+                self.graph_objects[str(item["id"])] = dict(item)
+
     def seed_x_mentions(self, user_id: str, tweets: Iterable[dict], users: Iterable[dict] = (),
                         media: Iterable[dict] = ()) -> None:
         with self.lock:
@@ -737,6 +750,12 @@ class _Handler(BaseHTTPRequestHandler):
             state.seed_x_mentions(body["user_id"], body.get("tweets") or [],
                                   body.get("users") or [], body.get("media") or [])
             return self._send(200, {"seeded": len(body.get("tweets") or [])})
+        if path == "/_sandbox/graph/objects" and method == "POST":
+            objects = body.get("objects")
+            if not isinstance(objects, list) or not all(isinstance(o, dict) and o.get("id") for o in objects):
+                return self._send(400, {"error": "objects: a list of objects with an id"})
+            state.seed_graph_objects(objects)
+            return self._send(200, {"seeded": len(objects)})
         if path == "/_sandbox/x/rate_limit" and method == "POST":
             state.set_x_rate_limit(body.get("limit"), body.get("remaining"), body.get("reset"),
                                    body.get("endpoint") or "mentions")
@@ -1136,6 +1155,8 @@ class _Handler(BaseHTTPRequestHandler):
         match = GRAPH_VERSION.match(path)
         rest = (match.group(2) or "/").strip("/")
         parts = rest.split("/") if rest else []
+        if len(parts) == 1 and self.command == "GET" and "fields" in query:
+            return self._graph_object(parts[0], query)
         if len(parts) != 2 or (self.command, parts[1]) not in GRAPH_ROUTES:
             return self._send(200, {})
         body = self._form_or_json(text) if self.command == "POST" else {}
@@ -1256,6 +1277,32 @@ class _Handler(BaseHTTPRequestHandler):
         parent = str(body["comment_id"]) if body.get("comment_id") else None
         return self._store_ig_comment("mention_reply", poster, message, time.time(),
                                       str(body["media_id"]), parent_id=parent)
+
+    def _graph_object(self, node: str, query: dict) -> None:
+        """GET /{object-id}?fields=from,message,created_time (a Facebook post or comment), or
+        GET /{ig-user-id}?fields=mentioned_comment.comment_id(C){...} | mentioned_media.media_id(M){...}.
+        https://developers.facebook.com/docs/graph-api/reference/post
+        https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_comment"""
+        credential = query.get("access_token") or _bearer(self.headers.get("Authorization") or "")
+        verdict, _token = self.state.check_token("graph", str(credential or ""))
+        if not credential or verdict in ("unknown", "expired"):
+            return self._send(400, _graph_token_error(verdict if credential else "unknown"))
+        fields = str(query.get("fields") or "")
+        mentioned = re.match(r"^mentioned_(comment|media)\.(?:comment_id|media_id)\(([^)]+)\)\{([^}]*)\}$", fields)
+        with self.state.lock:
+            found = self.state.graph_objects.get(mentioned.group(2) if mentioned else node)
+        if found is None:
+            # https://developers.facebook.com/docs/graph-api/guides/error-handling (code 100, subcode 33)
+            return self._send(400, _graph_error(f"Unsupported get request. Object with ID '{node}' does not "
+                                                "exist, cannot be loaded due to missing permissions, or does not "
+                                                "support this operation.", 100, "GraphMethodException",
+                                                error_subcode=33))
+        if mentioned:
+            wanted = [f.strip() for f in mentioned.group(3).split(",") if f.strip()] or ["id"]
+            inner = {key: found[key] for key in wanted if key in found}
+            return self._send(200, {f"mentioned_{mentioned.group(1)}": inner, "id": node})
+        wanted = [f.strip() for f in fields.split(",") if f.strip()]
+        return self._send(200, {"id": node, **{key: found[key] for key in wanted if key in found}})
 
     def _graph_list_comments(self, node: str, edge: str, query: dict) -> None:
         # GET /{object-id}/comments: https://developers.facebook.com/docs/graph-api/reference/object/comments
@@ -1486,6 +1533,9 @@ class Sandbox:
     def seed_x_mentions(self, user_id: str, tweets: Iterable[dict], users: Iterable[dict] = (),
                         media: Iterable[dict] = ()) -> None:
         self.state.seed_x_mentions(user_id, tweets, users, media)
+
+    def seed_graph_objects(self, objects: Iterable[dict]) -> None:
+        self.state.seed_graph_objects(objects)
 
     def set_x_rate_limit(self, limit: Optional[int] = None, remaining: Optional[int] = None,
                          reset: Optional[float] = None, endpoint: str = "mentions") -> None:
