@@ -18,7 +18,7 @@ COLD_STARTS = {
     "ingest worker": ("import app; import chalicelib.pipeline, chalicelib.classify, chalicelib.classify.priority, "
                       "aws_lambda_powertools.utilities.batch, boto3.dynamodb.types"),
     "x poller": "import app; import chalicelib.poller, chalicelib.channels.x_api, boto3",
-    "sla sweeper": "import app; import chalicelib.sweeper, chalicelib.sla, chalicelib.admin, boto3",
+    "sla sweeper": "import app; import chalicelib.sweeper, chalicelib.sla, chalicelib.desk_settings, boto3",
     "outbound worker": ("import app; import chalicelib.outbound.worker, aws_lambda_powertools.utilities.batch, "
                         "boto3.dynamodb.types"),
 }

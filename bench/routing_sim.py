@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import routing, sla
-from chalicelib.admin import DEFAULTS
+from chalicelib.desk_settings import DEFAULTS
 
 LANGUAGES = {"en": 0.40, "fi": 0.15, "el": 0.12, "zh": 0.10, "ar": 0.10, "pl": 0.13}
 TOPICS = {"delivery": 0.35, "billing": 0.2, "technical": 0.25, "account": 0.1, "praise": 0.1}

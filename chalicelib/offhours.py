@@ -31,9 +31,9 @@ SYSTEM_AGENT = "desk"
 
 def acknowledge_if_closed(store: DynamoStore, ticket: dict, now: datetime) -> Optional[dict]:
     """Queue the acknowledgement when the ticket's team is closed now; None when not needed."""
-    from chalicelib import admin, sla
+    from chalicelib import desk_settings, sla
 
-    hours = sla.hours_for(admin.cached_settings(store, "hours"), ticket.get("team"))
+    hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), ticket.get("team"))
     if not hours or sla.is_open(hours, now) or ticket.get("offhours_ack_at"):
         return None
     try:

@@ -158,10 +158,11 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
 
 def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,
                       now, team: Optional[str] = None) -> tuple[str, bool]:
-    from chalicelib import admin, sla
+    from chalicelib import desk_settings, sla
 
-    hours = sla.hours_for(admin.cached_settings(store, "hours"), team)
-    clocks = sla.clocks(admin.cached_settings(store, "sla"), hours, priority=priority.score, channel=m.platform.value,
+    hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), team)
+    clocks = sla.clocks(desk_settings.cached_settings(store, "sla"), hours, priority=priority.score,
+                        channel=m.platform.value,
                         negative_public=m.visibility.value == "public" and verdict.sentiment == "negative",
                         start=m.created_at)
     conversation_key = _conversation_key(m, store)

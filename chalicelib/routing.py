@@ -160,7 +160,7 @@ def _waiting(ticket: dict, store: DynamoStore, moment: datetime) -> None:
 
 
 def _settings(store: DynamoStore) -> dict:
-    from chalicelib.admin import get_settings
+    from chalicelib.desk_settings import get_settings
 
     return {k: v for k, v in get_settings(store, "routing").items() if k != "version"}
 

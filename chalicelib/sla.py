@@ -1,6 +1,6 @@
 """SLA clocks: which targets a ticket has, and when they fall due in a team's business hours.
 
-Pure functions over the `sla` and `hours` settings (chalicelib/admin.py), so the ingest worker,
+Pure functions over the `sla` and `hours` settings (chalicelib/desk_settings.py), so the ingest worker,
 the sweeper and the off-hours acknowledgement compute the same times, and tests can freeze them.
 
 * `band_for` picks the priority band; a public, negative mention is answered as fast as the

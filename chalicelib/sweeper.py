@@ -33,10 +33,10 @@ SWEPT = ("open", "on_hold")
 
 
 def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetime] = None) -> dict:
-    from chalicelib import admin, sla
+    from chalicelib import desk_settings, sla
 
     moment = now or utcnow()
-    policy = admin.cached_settings(store, "sla")
+    policy = desk_settings.cached_settings(store, "sla")
     online = {a["id"] for a in store.agents() if a.get("status") == "online"}
     summary = {"warned": 0, "breached": 0, "rerouted": 0, "tickets": 0}
     backlog: dict = defaultdict(list)

@@ -116,9 +116,9 @@ def desk(aws_env):
 
         pipeline._known_accounts.clear()  # per-container caches; every test is a new AWS
         pipeline._rules_cache.clear()
-        from chalicelib import admin
+        from chalicelib import desk_settings
 
-        admin._cache.clear()
+        desk_settings._cache.clear()
         from chalicelib.classify import registry
 
         registry.reset()

@@ -303,7 +303,7 @@ def cold_container() -> None:
     """Forget what a Lambda container keeps between invocations: clients, secrets, caches."""
     import boto3
 
-    from chalicelib import admin, config, pipeline
+    from chalicelib import config, desk_settings, pipeline
     from chalicelib.classify import registry
     from chalicelib.outbound import credentials
 
@@ -312,7 +312,7 @@ def cold_container() -> None:
     credentials.reset()
     pipeline._known_accounts.clear()
     pipeline._rules_cache.clear()
-    admin._cache.clear()
+    desk_settings._cache.clear()
     registry.reset()
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib import sla
-from chalicelib.admin import DEFAULTS
+from chalicelib.desk_settings import DEFAULTS
 
 HEL = ZoneInfo("Europe/Helsinki")
 NORDIC = {"timezone": "Europe/Helsinki", "days": {d: [("09:00", "17:00")] for d in ("mon", "tue", "wed", "thu", "fri")},

@@ -1,0 +1,162 @@
+"""The desk's settings documents: their models, shipped defaults, and reading and saving them.
+
+Settings are versioned documents (`SETTINGS#<name>`), validated here and saved only over the
+version the admin edited (409 otherwise):
+* `sla`: first response, next response and resolution targets per priority band, with
+  per-channel overrides. The shipped defaults meet what customers expect on social: urgent
+  or public-negative within 15 minutes, normal within the hour, low within a day.
+* `hours`: business hours per team, with time zone and holidays.
+* `routing`: when a ticket goes to the strongest agent, and when rules relax after a wait.
+
+The admin routes write them (chalicelib/admin.py); the ingest worker, router, sweeper and
+off-hours acknowledgement read them (`cached_settings`: once a minute per container). This
+module sits below all of them, so none of those use cases imports another to read a setting.
+"""
+from __future__ import annotations
+
+import re
+import time
+from typing import Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.errors import NotFound
+from chalicelib.store.dynamodb import DynamoStore
+
+CHANNELS = ("x", "facebook", "instagram", "whatsapp", "email", "api")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Targets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_response_minutes: int = Field(ge=1, le=60 * 24 * 14)
+    next_response_minutes: int = Field(ge=1, le=60 * 24 * 14)
+    resolution_minutes: int = Field(ge=1, le=60 * 24 * 60)
+
+
+class Band(Targets):
+    name: str = Field(pattern=r"^[a-z_]{1,20}$")
+    min_priority: int = Field(ge=0, le=100)
+
+
+class SlaPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=0, ge=0)
+    bands: list[Band] = Field(min_length=1)
+    public_negative_band: str = "urgent"  # a public, negative mention is answered as fast as this band
+    channel_overrides: dict[str, dict[str, Targets]] = Field(default_factory=dict)  # channel -> band -> targets
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SlaPolicy":
+        floors = [b.min_priority for b in self.bands]
+        if floors != sorted(floors, reverse=True) or len(set(floors)) != len(floors) or floors[-1] != 0:
+            raise ValueError("bands: min_priority must fall strictly, highest first, and the last band start at 0")
+        names = {b.name for b in self.bands}
+        if self.public_negative_band not in names:
+            raise ValueError(f"public_negative_band {self.public_negative_band!r} is not a band")
+        for channel, bands in self.channel_overrides.items():
+            if channel not in CHANNELS:
+                raise ValueError(f"channel_overrides: unknown channel {channel!r}")
+            if set(bands) - names:
+                raise ValueError(f"channel_overrides.{channel}: unknown band {sorted(set(bands) - names)[0]!r}")
+        return self
+
+
+class TeamHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str
+    days: dict[str, list[tuple[str, str]]]  # "mon": [["09:00", "17:00"]]
+    holidays: list[str] = Field(default_factory=list)  # "2026-12-24"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as Europe/Helsinki)") from None
+        return zone
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, days: dict) -> dict:
+        for day, spans in days.items():
+            if day not in DAYS:
+                raise ValueError(f"unknown day {day!r}; use {', '.join(DAYS)}")
+            for start, end in spans:
+                if not (re.fullmatch(r"\d\d:\d\d", start) and re.fullmatch(r"\d\d:\d\d", end) and start < end <= "24:00"):
+                    raise ValueError(f"{day}: {start}-{end} is not a span of HH:MM times within a day")
+        return days
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, holidays: list[str]) -> list[str]:
+        for day in holidays:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ValueError(f"holiday {day!r} is not YYYY-MM-DD")
+        return holidays
+
+
+class BusinessHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=0, ge=0)
+    teams: dict[str, TeamHours] = Field(default_factory=dict)  # team id ("default" for the rest)
+
+
+class RoutingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=0, ge=0)
+    strongest_agent_priority: int = Field(default=80, ge=0, le=100)
+    strongly_negative_score: float = Field(default=-0.6, ge=-1, le=0)
+    sticky: bool = True
+    relax_language_after_minutes: Optional[int] = Field(default=10, ge=1)
+    relax_skill_after_minutes: Optional[int] = Field(default=20, ge=1)
+
+
+WEEKDAYS_9_TO_17 = {d: [("09:00", "17:00")] for d in DAYS[:5]}
+DEFAULTS = {
+    "sla": SlaPolicy(bands=[
+        Band(name="urgent", min_priority=80, first_response_minutes=15, next_response_minutes=30, resolution_minutes=240),
+        Band(name="high", min_priority=60, first_response_minutes=30, next_response_minutes=60, resolution_minutes=480),
+        Band(name="normal", min_priority=30, first_response_minutes=60, next_response_minutes=120,
+             resolution_minutes=1440),
+        Band(name="low", min_priority=0, first_response_minutes=1440, next_response_minutes=1440,
+             resolution_minutes=4320)]),
+    "hours": BusinessHours(),  # no hours set: every team is there around the clock
+    "routing": RoutingSettings(),
+}
+MODELS = {"sla": SlaPolicy, "hours": BusinessHours, "routing": RoutingSettings}
+
+
+_cache: dict[str, tuple[float, dict]] = {}
+CACHE_SECONDS = 60
+
+
+def cached_settings(store: DynamoStore, name: str) -> dict:
+    """Settings for the workers: read at most once a minute per container."""
+    hit = _cache.get(name)
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = get_settings(store, name)
+    _cache[name] = (time.monotonic(), value)
+    return value
+
+
+def get_settings(store: DynamoStore, name: str) -> dict:
+    if name not in MODELS:
+        raise NotFound(f"settings {name}")
+    stored = store.get_settings(name)
+    return stored if stored is not None else DEFAULTS[name].model_dump(mode="json")
+
+
+def put_settings(store: DynamoStore, name: str, body: dict, agent_id: str) -> dict:
+    if name not in MODELS:
+        raise NotFound(f"settings {name}")
+    document = MODELS[name].model_validate(body).model_dump(mode="json")
+    return store.put_settings(name, document, agent_id)
