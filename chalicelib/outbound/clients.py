@@ -222,6 +222,11 @@ def _graph(path: str) -> str:
     return settings().graph_api_base + path
 
 
+def graph_answer(reply: Reply) -> dict:
+    """A Graph API read's answer, or the typed error its code calls for (Retry, AuthFailed, Permanent)."""
+    return _graph_check(reply, 1)
+
+
 def _graph_check(reply: Reply, attempt: int) -> dict:
     if 200 <= reply.status < 300:
         return reply.body if isinstance(reply.body, dict) else {}

@@ -1,0 +1,87 @@
+"""Mentions whose webhook names no author: the Graph API look-up, against the platform sandbox
+over HTTP, with the account's token from Secrets Manager (moto) (issue 12, point 6)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.channels import meta
+from infra.local import payloads as p
+from infra.local import sandbox as sb
+from tests.conftest import REGION
+
+PAGE, IG = "104000000000001", "17841400000000001"
+
+
+@pytest.fixture
+def graph(desk, aws_env):
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.outbound import credentials
+
+    with sb.start() as sandbox:
+        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
+        config.reset()
+        credentials.reset()
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for platform, account, token in (("facebook", PAGE, "page-token-1"), ("instagram", IG, "ig-token-1")):
+            secrets.create_secret(Name=credentials.secret_id(platform, account),
+                                  SecretString=json.dumps({"access_token": token}))
+            sandbox.add_token(token, "graph", user_id=account)
+        yield sandbox
+        credentials.reset()
+
+
+def page_mention(post_id: str, comment_id=None):
+    [mention] = meta.parse(p.meta_payload("page", [p.meta_entry(PAGE, changes=[
+        p.fb_mention_change(post_id, comment_id)])])).mentions
+    return mention
+
+
+def test_a_page_mention_gets_its_author_text_and_time_from_the_graph_api(graph):
+    from chalicelib.outbound import authors
+
+    # Given a Page mention in a comment, which the Graph API knows
+    graph.seed_graph_objects([{"id": "42_900_7", "from": {"id": "5151", "name": "Jonas Berg"},
+                               "message": "@Nordlight my lamp flickers", "created_time": "2026-11-01T09:30:00+0000"}])
+    mention = page_mention("42_900", "42_900_7")
+    assert authors.needs_author(mention)
+    # When it is looked up
+    found = authors.look_up(mention)
+    # Then author, text and time come from the answer, with the page token in the header only
+    assert (found.author.id, found.author.name, found.text) == ("5151", "Jonas Berg", "@Nordlight my lamp flickers")
+    assert found.created_at.isoformat().startswith("2026-11-01T09:30")
+    [request] = graph.requests_to("/v21.0/42_900_7")
+    assert request["query"]["fields"] == "from,message,created_time" and "access_token" not in request["query"]
+    assert request["headers"]["Authorization"] == "Bearer page-token-1"
+
+
+def test_an_instagram_comment_mention_gets_its_author_from_mentioned_comment(graph):
+    from chalicelib.outbound import authors
+
+    graph.seed_graph_objects([{"id": "1790", "text": "@acme the zipper broke", "username": "lena.k",
+                               "timestamp": "2026-11-02T10:00:00+0000"}])
+    [mention] = meta.parse(p.meta_payload("instagram", [p.meta_entry(IG, changes=[
+        p.ig_mention_change("18023345989012587", "1790")])])).mentions
+    found = authors.look_up(mention)
+    assert (found.author.id, found.author.handle, found.text) == ("username:lena.k", "lena.k", "@acme the zipper broke")
+    [request] = graph.requests_to(f"/v21.0/{IG}")
+    assert request["query"]["fields"] == "mentioned_comment.comment_id(1790){id,text,username,timestamp,from}"
+
+
+@pytest.mark.parametrize("cause", ["unknown object", "no token", "platform down"])
+def test_a_failed_look_up_is_a_typed_failure_never_a_crash(graph, cause):
+    from chalicelib.outbound import authors, credentials
+
+    mention = page_mention("42_901")
+    if cause == "no token":
+        mention = mention.model_copy(update={"brand_account_id": "999"})
+    if cause == "platform down":
+        graph.seed_graph_objects([{"id": "42_901", "from": {"id": "1", "name": "A"}}])
+        graph.fail_next("/v21.0/42_901", status=503)
+    credentials.reset()
+    with pytest.raises(authors.LookupFailed) as failed:
+        authors.look_up(mention)
+    assert "token" not in failed.value.reason.lower() or cause == "no token"
