@@ -4,9 +4,11 @@ Keep module-level imports light: every Lambda function of the app imports this f
 it imports is paid by every cold start. Adapters, the classifier, boto3 clients and the batch
 utilities are imported where they are used.
 """
-from chalice import Chalice, ChaliceUnhandledError, Rate, Response
+from chalice import Chalice, Rate, Response
 
+from chalicelib import answers
 from chalicelib.observability import logger
+from chalicelib.routes import Raised, Routes
 
 app = Chalice(app_name="social-care-desk")
 
@@ -59,17 +61,16 @@ def _error(status: int, message: str) -> Response:
 def x_crc():
     from chalicelib.channels import x
     from chalicelib.config import secrets
-    from chalicelib.errors import InvalidSignature
 
     token = (app.current_request.query_params or {}).get("crc_token")
     if not token:
         return _error(400, "crc_token is required")
     if not x.is_crc_token(token):  # checked before any HMAC: the answer must not sign a body
         return _error(400, "crc_token: not a token X sends (8 to 128 letters, digits, + / = _ -)")
-    try:
-        return x.crc_response(token, secrets().get("X_CONSUMER_SECRET"))
-    except InvalidSignature:  # no consumer secret configured: X must not get a wrong token
+    secret = secrets().get("X_CONSUMER_SECRET")
+    if not secret:  # no consumer secret configured: X must not get a wrong token
         return _error(503, "the X channel is not configured")
+    return x.crc_response(token, secret)
 
 
 @app.route("/webhooks/x", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
@@ -194,475 +195,323 @@ def auth_config():
     return Response(body=config, status_code=200, headers=web.headers("application/json"))
 
 
-# -- agent API --------------------------------------------------------------------------------
-@app.route("/api/health", methods=["GET"])
+# -- agent API: each route declared once (chalicelib/routes.py); the OpenAPI document comes from
+# the same declarations, and a view raises what goes wrong (chalicelib/answers.py answers it) ---
+agent_api = Routes(app, authorizer=desk_authorizer)
+
+
+@agent_api.get("/api/health", "Is the API up", role=None)
 def health():
     return {"status": "ok"}
 
 
-@app.route("/api/openapi.json", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/openapi.json", "This document")
 def openapi_document():
     from chalicelib.openapi import document
 
-    _principal()
-    return document()
+    return document(tuple(agent_api.declared))
 
 
-@app.route("/api/tickets", methods=["GET"], authorizer=desk_authorizer)
-def list_tickets():
-    from pydantic import ValidationError
-
+@agent_api.get("/api/tickets", "The inbox, by priority then SLA due", query="chalicelib.api:InboxQuery", answers="page")
+def list_tickets(query, principal):
     from chalicelib import api
 
-    principal = _principal()
-    try:
-        query = api.InboxQuery.model_validate(app.current_request.query_params or {})
-    except ValidationError as err:
-        return _invalid(err)
-    try:
-        return api.list_tickets(_store(), query, principal.agent_id)
-    except ValueError:
-        return _error(400, "cursor: not a cursor this API gave out")
+    return api.list_tickets(_store(), query, principal.agent_id)
 
 
-@app.route("/api/tickets/{ticket_id}", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/tickets/{ticket_id}", "A ticket with messages, customer and reply options", answers="ticket",
+         refusals="404")
 def get_ticket(ticket_id):
     from chalicelib import api
-    from chalicelib.errors import NotFound
 
-    _principal()
-    try:
-        return api.get_ticket(_store(), ticket_id)
-    except NotFound:
-        return _error(404, "no such ticket")
+    return api.get_ticket(_store(), ticket_id)
 
 
-@app.route("/api/tickets/{ticket_id}/corrections", methods=["POST"], authorizer=desk_authorizer)
-def correct_classification(ticket_id):
-    from pydantic import ValidationError
-
+@agent_api.post("/api/tickets/{ticket_id}/corrections", "Correct the classifier", body="chalicelib.api:CorrectionRequest",
+          status=201, refusals="404")
+def correct_classification(ticket_id, body, principal):
     from chalicelib import api
-    from chalicelib.errors import NotFound
 
-    principal = _principal()
-    try:
-        request = api.CorrectionRequest.model_validate(_body())
-    except ValidationError as err:
-        return _invalid(err)
-    try:
-        return Response(body=api.correct(_store(), ticket_id, request, principal.agent_id), status_code=201)
-    except NotFound:
-        return _error(404, "no such inbound message on this ticket")
+    return api.correct(_store(), ticket_id, body, principal.agent_id)
 
 
-@app.route("/api/tickets/{ticket_id}/replies", methods=["POST"], authorizer=desk_authorizer)
-def post_reply(ticket_id):
-    from pydantic import ValidationError
+@agent_api.post("/api/tickets/{ticket_id}/replies", "Reply on the customer's platform",
+          body="chalicelib.outbound.replies:ReplyRequest", status=202, refusals="404 422 503")
+def post_reply(ticket_id, body, principal):
+    """202 for a new reply; 200 for a repeat of the same `Idempotency-Key`."""
+    from chalicelib.outbound.replies import queue_reply
 
-    from chalicelib.errors import EnqueueFailed, NotFound
-    from chalicelib.outbound.policy import ReplyRefused
-    from chalicelib.outbound.replies import ReplyRequest, queue_reply
-
-    principal = _principal()
-    try:
-        request = ReplyRequest.model_validate(_body())
-    except ValidationError as err:
-        return _invalid(err)
     key = (app.current_request.headers or {}).get("idempotency-key")
-    try:
-        message, new = queue_reply(_store(), ticket_id, request, principal.agent_id, key)
-    except NotFound as err:
-        return _error(404, f"not found: {err}")
-    except ReplyRefused as refused:
-        return Response(body={"error": refused.reason, "field": refused.field}, status_code=422,
-                        headers={"Content-Type": "application/json"})
-    except EnqueueFailed:
-        return _error(503, "the reply could not be queued; nothing was sent, send it again")
+    message, new = queue_reply(_store(), ticket_id, body, principal.agent_id, key)
     return Response(body=message, status_code=202 if new else 200, headers={"Content-Type": "application/json"})
 
 
-@app.route("/api/tickets/{ticket_id}", methods=["PATCH"], authorizer=desk_authorizer)
-def patch_ticket(ticket_id):
+@agent_api.patch("/api/tickets/{ticket_id}", "Edit status, priority, tags, assignee or topic",
+           body="chalicelib.tickets:TicketPatch", answers="ticket", refusals="404 409")
+def patch_ticket(ticket_id, body, principal):
     from chalicelib import tickets
 
-    principal = _principal()
-    return _action(lambda body: tickets.edit(_store(), ticket_id, tickets.TicketPatch.model_validate(body),
-                                                    principal))
+    return tickets.edit(_store(), ticket_id, body, principal)
 
 
-@app.route("/api/tickets/{ticket_id}/notes", methods=["POST"], authorizer=desk_authorizer)
-def post_note(ticket_id):
+@agent_api.post("/api/tickets/{ticket_id}/notes", "An internal note", body="chalicelib.tickets:NoteRequest", status=201,
+          refusals="404")
+def post_note(ticket_id, body, principal):
     from chalicelib import tickets
 
-    principal = _principal()
-    return _action(lambda body: tickets.add_note(_store(), ticket_id, tickets.NoteRequest.model_validate(body),
-                                                        principal.agent_id), status=201)
+    return tickets.add_note(_store(), ticket_id, body, principal.agent_id)
 
 
-@app.route("/api/tickets/{ticket_id}/done", methods=["POST"], authorizer=desk_authorizer)
-def mark_done(ticket_id):
+@agent_api.post("/api/tickets/{ticket_id}/done", "Close without a reply", body="chalicelib.tickets:DoneRequest",
+          answers="ticket", refusals="404 409")
+def mark_done(ticket_id, body, principal):
     from chalicelib import tickets
 
-    principal = _principal()
-    return _action(lambda body: tickets.done(_store(), ticket_id, tickets.DoneRequest.model_validate(body),
-                                                    principal.agent_id))
+    return tickets.done(_store(), ticket_id, body, principal.agent_id)
 
 
-@app.route("/api/tickets/{ticket_id}/csat", methods=["POST"], authorizer=desk_authorizer)
-def rate_ticket(ticket_id):
+@agent_api.post("/api/tickets/{ticket_id}/csat", "Record the customer's rating (1-5)", role="supervisor",
+          body="chalicelib.tickets:CsatRequest", status=201, refusals="404")
+def rate_ticket(ticket_id, body, principal):
     """CSAT feeds routing: entered by a supervisor here (the customer's own answer comes from a survey)."""
     from chalicelib import tickets
 
-    principal = _principal("supervisor")
-    return _action(lambda body: tickets.rate(_store(), ticket_id, tickets.CsatRequest.model_validate(body),
-                                             by=principal.agent_id), status=201)
+    return tickets.rate(_store(), ticket_id, body, by=principal.agent_id)
 
 
-@app.route("/api/tickets/{ticket_id}/claim", methods=["POST"], authorizer=desk_authorizer)
-def claim_ticket(ticket_id):
+@agent_api.post("/api/tickets/{ticket_id}/claim", "Take a ticket nobody holds (409 if another agent does)",
+          body="chalicelib.tickets:ClaimRequest", answers="ticket", refusals="404 409")
+def claim_ticket(ticket_id, body, principal):
     from chalicelib import tickets
 
-    principal = _principal()
-    return _action(lambda body: tickets.claim(_store(), ticket_id, tickets.ClaimRequest.model_validate(body),
-                                                     principal.agent_id))
+    return tickets.claim(_store(), ticket_id, body, principal.agent_id)
 
 
-def _action(action, status: int = 200) -> Response:
-    """Run an agent's action: 400 naming the field, 403, 404, 409 on a stale version."""
-    from pydantic import ValidationError
-
-    from chalicelib.auth import Forbidden
-    from chalicelib.errors import ConcurrentUpdate, NotFound
-    from chalicelib.tickets import HeldByAnother
-
-    try:
-        result = action(_body() if app.current_request.method in ("POST", "PUT", "PATCH") else {})
-    except ValidationError as err:
-        return _invalid(err)
-    except ValueError as err:
-        return _error(400, str(err))
-    except NotFound as err:
-        return _error(404, f"not found: {err}")
-    except HeldByAnother as err:
-        return _error(409, str(err))
-    except ConcurrentUpdate:
-        return _error(409, "it changed since you loaded it; reload and try again")
-    except Forbidden as err:
-        return _error(403, str(err))
-    return Response(body=result, status_code=status, headers={"Content-Type": "application/json"})
-
-
-@app.route("/api/agents/me/status", methods=["GET"], authorizer=desk_authorizer)
-def my_status():
-    from chalicelib import tickets
-    from chalicelib.errors import NotFound
-
-    principal = _principal()
-    try:
-        return tickets.get_presence(_store(), principal.agent_id)
-    except NotFound:
-        return _error(404, "you are not an agent of this desk yet; ask an admin to add you")
-
-
-@app.route("/api/agents/me/status", methods=["PUT"], authorizer=desk_authorizer)
-def set_my_status():
+@agent_api.get("/api/agents/me/status", "Your presence", refusals="404")
+def my_status(principal):
     from chalicelib import tickets
 
-    principal = _principal()
-    return _action(lambda body: tickets.set_presence(_store(), principal.agent_id,
-                                                            tickets.PresenceRequest.model_validate(body)))
+    return tickets.get_presence(_store(), principal.agent_id)
 
 
-@app.route("/api/tickets/{ticket_id}/templates", methods=["GET"], authorizer=desk_authorizer)
-def ticket_templates(ticket_id):
+@agent_api.put("/api/agents/me/status", "Set your presence", body="chalicelib.tickets:PresenceRequest", refusals="404")
+def set_my_status(body, principal):
+    from chalicelib import tickets
+
+    return tickets.set_presence(_store(), principal.agent_id, body)
+
+
+@agent_api.get("/api/tickets/{ticket_id}/templates", "Templates rendered for this ticket", answers="items",
+         refusals="404")
+def ticket_templates(ticket_id, principal):
     from chalicelib import templates
-    from chalicelib.errors import NotFound
 
-    principal = _principal()
-    try:
-        return {"items": templates.for_ticket(_store(), ticket_id, principal.agent_id)}
-    except NotFound:
-        return _error(404, "no such ticket")
+    return {"items": templates.for_ticket(_store(), ticket_id, principal.agent_id)}
 
 
-@app.route("/api/templates", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/templates", "Reply templates", answers="items")
 def list_templates():
     from chalicelib import views
 
-    _principal()
     return {"items": [views.template(t) for t in _store().templates()]}
 
 
-@app.route("/api/templates/{template_id}", methods=["PUT"], authorizer=desk_authorizer)
-def put_template(template_id):
-    from pydantic import ValidationError
-
+@agent_api.put("/api/templates/{template_id}", "Create or replace a template", role="admin",
+         body="chalicelib.templates:Template", body_id="template_id", refusals="409")
+def put_template(template_id, body):
     from chalicelib import views
-    from chalicelib.errors import ConcurrentUpdate
-    from chalicelib.templates import Template
 
-    _principal("admin")
-    try:
-        template = Template.model_validate({**(_body()), "id": template_id})
-    except ValidationError as err:
-        return _invalid(err)
-    try:
-        return views.template(_store().put_template(template.model_dump(), template.version))
-    except ConcurrentUpdate:
-        return _error(409, "the template changed since the version you edited; reload and retry")
+    return views.template(_store().put_template(body.model_dump(), body.version))
 
 
-@app.route("/api/templates/{template_id}", methods=["DELETE"], authorizer=desk_authorizer)
+@agent_api.delete("/api/templates/{template_id}", "Delete a template", role="admin", status=204, answers=None,
+            refusals="404")
 def delete_template(template_id):
-    _principal("admin")
-    if not _store().delete_template(template_id):
-        return _error(404, "no such template")
-    return Response(body="", status_code=204)
+    _gone(_store().delete_template(template_id), f"template {template_id}")
 
 
-@app.route("/api/agents", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/agents", "Agents with presence and load", role="supervisor", answers="items")
 def list_agents():
     from chalicelib import views
 
-    _principal("supervisor")
     return {"items": [views.agent(a) for a in _store().agents()]}
 
 
-@app.route("/api/reports/summary", methods=["GET"], authorizer=desk_authorizer)
-def report_summary():
+@agent_api.get("/api/reports/summary", "First response, volume, sentiment, topics", query="chalicelib.api:SummaryQuery")
+def report_summary(query):
     from chalicelib import reports
 
-    _principal()
-    try:
-        days = int((app.current_request.query_params or {}).get("days", 7))
-    except ValueError:
-        return _error(400, "days: give a whole number of days")
-    if not 1 <= days <= 90:
-        return _error(400, "days: between 1 and 90")
-    return reports.summary(_store(), days)
+    return reports.summary(_store(), query.days)
 
 
-@app.route("/api/customers/{customer_id}", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/customers/{customer_id}", "A customer: identities, CRM value, events, tickets", refusals="404")
 def get_customer(customer_id):
     from chalicelib import customers
 
-    _principal()
-    return _action(lambda body: customers.view(_store(), customer_id))
+    return customers.view(_store(), customer_id)
 
 
-@app.route("/api/customers/{customer_id}", methods=["PATCH"], authorizer=desk_authorizer)
-def patch_customer(customer_id):
+@agent_api.patch("/api/customers/{customer_id}", "Edit name, tags, VIP flag, note",
+           body="chalicelib.customers:CustomerPatch", refusals="404 409")
+def patch_customer(customer_id, body, principal):
     from chalicelib import customers
 
-    principal = _principal()
-    return _action(lambda body: customers.edit(_store(), customer_id, customers.CustomerPatch.model_validate(body),
-                                               principal))
+    return customers.edit(_store(), customer_id, body, principal)
 
 
-@app.route("/api/customers/{customer_id}/merge", methods=["POST"], authorizer=desk_authorizer)
-def merge_customers(customer_id):
+@agent_api.post("/api/customers/{customer_id}/merge", "Merge another profile into this one", role="supervisor",
+          body="chalicelib.customers:MergeRequest", refusals="404 409")
+def merge_customers(customer_id, body, principal):
     from chalicelib import customers
 
-    principal = _principal("supervisor")
-    return _action(lambda body: customers.merge(_store(), customer_id,
-                                                customers.MergeRequest.model_validate(body).other_id,
-                                                principal.agent_id))
+    return customers.merge(_store(), customer_id, body.other_id, principal.agent_id)
 
 
-@app.route("/api/customers/{customer_id}/merges/{merge_id}/undo", methods=["POST"], authorizer=desk_authorizer)
-def undo_merge(customer_id, merge_id):
+@agent_api.post("/api/customers/{customer_id}/merges/{merge_id}/undo", "Undo a merge", role="supervisor",
+          refusals="404 409")
+def undo_merge(customer_id, merge_id, principal):
     from chalicelib import customers
 
-    principal = _principal("supervisor")
-    return _action(lambda body: customers.undo_merge(_store(), customer_id, merge_id, principal.agent_id))
+    return customers.undo_merge(_store(), customer_id, merge_id, principal.agent_id)
 
 
-@app.route("/api/customers/{customer_id}/events", methods=["POST"], authorizer=desk_authorizer)
-def import_customer_events(customer_id):
+@agent_api.post("/api/customers/{customer_id}/events", "Import CRM events: calls, emails, purchases", role="supervisor",
+          body="chalicelib.customers:EventImport", status=201, refusals="404")
+def import_customer_events(customer_id, body):
     from chalicelib import customers
 
-    _principal("supervisor")
-    return _action(lambda body: customers.import_events(_store(), customer_id,
-                                                        customers.EventImport.model_validate(body)), status=201)
+    return customers.import_events(_store(), customer_id, body)
 
 
-@app.route("/api/customers/{customer_id}/erase", methods=["POST"], authorizer=desk_authorizer)
-def erase_customer(customer_id):
+@agent_api.post("/api/customers/{customer_id}/erase", "Erase the person, keep anonymous statistics", role="admin",
+          refusals="404")
+def erase_customer(customer_id, principal):
     from chalicelib import customers
 
-    principal = _principal("admin")
-    return _action(lambda body: customers.erase(_store(), customer_id, principal.agent_id))
+    return customers.erase(_store(), customer_id, principal.agent_id)
 
 
-@app.route("/api/tickets/bulk", methods=["POST"], authorizer=desk_authorizer)
-def bulk_tickets():
+@agent_api.post("/api/tickets/bulk", "Close or assign many tickets", role="supervisor",
+          body="chalicelib.admin:BulkRequest", refusals="404")
+def bulk_tickets(body, principal):
     from chalicelib import admin
 
-    principal = _principal("supervisor")
-    return _action(lambda body: admin.bulk(_store(), admin.BulkRequest.model_validate(body), principal))
+    return admin.bulk(_store(), body, principal)
 
 
-@app.route("/api/agents/{agent_id}", methods=["PUT"], authorizer=desk_authorizer)
-def put_agent(agent_id):
+@agent_api.put("/api/agents/{agent_id}", "Create or update an agent", role="supervisor", body="chalicelib.admin:Agent",
+         body_id="agent_id")
+def put_agent(agent_id, body):
     from chalicelib import admin
 
-    _principal("supervisor")
-    return _action(lambda body: admin.put_agent(_store(), admin.Agent.model_validate({**body, "id": agent_id})))
+    return admin.put_agent(_store(), body)
 
 
-@app.route("/api/agents/{agent_id}", methods=["DELETE"], authorizer=desk_authorizer)
+@agent_api.delete("/api/agents/{agent_id}", "Remove an agent", role="supervisor", status=204, answers=None,
+            refusals="404")
 def delete_agent(agent_id):
-    _principal("supervisor")
-    if not _store().delete_agent(agent_id):
-        return _error(404, "no such agent")
-    return Response(body="", status_code=204)
+    _gone(_store().delete_agent(agent_id), f"agent {agent_id}")
 
 
-@app.route("/api/queues", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/queues", "How many tickets each status holds", role="supervisor")
 def queue_counts():
-    _principal("supervisor")
     store = _store()
     return {"statuses": {status: store.inbox_count(status) for status in ("open", "pending", "on_hold", "closed")}}
 
 
-@app.route("/api/teams", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/teams", "Teams", answers="items")
 def list_teams():
     from chalicelib import views
 
-    _principal()
     return {"items": [views.team(t) for t in _store().teams()]}
 
 
-@app.route("/api/teams/{team_id}", methods=["PUT"], authorizer=desk_authorizer)
-def put_team(team_id):
+@agent_api.put("/api/teams/{team_id}", "Create or update a team", role="supervisor", body="chalicelib.admin:Team",
+         body_id="team_id")
+def put_team(team_id, body):
     from chalicelib import admin
 
-    _principal("supervisor")
-    return _action(lambda body: admin.put_team(_store(), admin.Team.model_validate({**body, "id": team_id})))
+    return admin.put_team(_store(), body)
 
 
-@app.route("/api/teams/{team_id}", methods=["DELETE"], authorizer=desk_authorizer)
+@agent_api.delete("/api/teams/{team_id}", "Remove a team", role="supervisor", status=204, answers=None, refusals="404")
 def delete_team(team_id):
-    _principal("supervisor")
-    if not _store().delete_team(team_id):
-        return _error(404, "no such team")
-    return Response(body="", status_code=204)
+    _gone(_store().delete_team(team_id), f"team {team_id}")
 
 
-@app.route("/api/accounts", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/accounts", "Connected and discovered brand accounts", role="supervisor", answers="items")
 def list_accounts():
     from chalicelib import views
 
-    _principal("supervisor")
     return {"items": [views.account(a) for a in _store().accounts()]}
 
 
-@app.route("/api/accounts/{platform}/{account_id}", methods=["PATCH"], authorizer=desk_authorizer)
-def patch_account(platform, account_id):
+@agent_api.patch("/api/accounts/{platform}/{account_id}", "Connect or configure an account", role="admin",
+           body="chalicelib.admin:AccountPatch", refusals="404")
+def patch_account(platform, account_id, body):
     from chalicelib import admin
 
-    _principal("admin")
-    return _action(lambda body: admin.patch_account(_store(), platform, account_id,
-                                                    admin.AccountPatch.model_validate(body)))
+    return admin.patch_account(_store(), platform, account_id, body)
 
 
-@app.route("/api/settings/{name}", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/settings/{name}", "SLA policy, business hours or routing settings", role="supervisor",
+         refusals="404")
 def get_settings(name):
     from chalicelib import admin
 
-    _principal("supervisor")
-    return _action(lambda body: admin.get_settings(_store(), name))
+    return admin.get_settings(_store(), name)
 
 
-@app.route("/api/settings/{name}", methods=["PUT"], authorizer=desk_authorizer)
-def put_settings(name):
+@agent_api.put("/api/settings/{name}", "Save settings over the version edited", role="admin", body="object",
+         refusals="404 409")
+def put_settings(name, body, principal):
     from chalicelib import admin
 
-    principal = _principal("admin")
-    return _action(lambda body: admin.put_settings(_store(), name, body, principal.agent_id))
+    return admin.put_settings(_store(), name, body, principal.agent_id)
 
 
-@app.route("/api/rules/{brand}", methods=["GET"], authorizer=desk_authorizer)
+@agent_api.get("/api/rules/{brand}", "The brand's priority rule dictionary")
 def get_rules(brand):
     from chalicelib import api
 
-    _principal()
     return api.get_rules(_store(), brand)
 
 
-@app.route("/api/rules/{brand}", methods=["PUT"], authorizer=desk_authorizer)
-def put_rules(brand):
-    from pydantic import ValidationError
-
+@agent_api.put("/api/rules/{brand}", "Save the brand's rules over the version edited: {\"rules\": {...}}", role="admin",
+         body="object", refusals="409")
+def put_rules(brand, body, principal):
     from chalicelib import api
-    from chalicelib.errors import ConcurrentUpdate
 
-    principal = _principal("admin")
-    body = _body()
-    try:
-        return api.put_rules(_store(), brand, body, principal.agent_id)
-    except ValidationError as err:
-        return _invalid(err)
-    except ConcurrentUpdate:
-        return _error(409, "the rules changed since the version you edited; reload and retry")
-
-
-def _invalid(err) -> Response:
-    """A pydantic ValidationError as a 400 naming each field and what is wrong with it."""
-    return _error(400, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()))
-
-
-class _Refused(ChaliceUnhandledError):
-    """Raised from a route to answer `{"error": message}` with `status` (see _errors_as_json)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    return api.put_rules(_store(), brand, body, principal.agent_id)
 
 
 MAX_PATH_PARAM = 256  # every id the desk gives out is far shorter; DynamoDB keys stop at 1 KB
 
 
 @app.middleware("http")
-def _errors_as_json(event, get_response):
-    """Every refusal has the same shape as the routes' own errors: {"error": "..."}. An id in the
-    path longer than any the desk makes is a 404 here, before it can reach a DynamoDB key (where
-    AWS would refuse it with a ValidationException, a 500)."""
+def _errors_as_answers(event, get_response):
+    """Where errors become answers, for every route: what a view raised (carried here as
+    routes.Raised) is answered as chalicelib/answers.py's table says, `{"error": ...}`; anything
+    the table does not know stays a 500 and is logged. An id in the path longer than any the desk
+    makes is a 404 here, before it can reach a DynamoDB key (where AWS would refuse it with a
+    ValidationException, a 500)."""
     if any(len(value) > MAX_PATH_PARAM for value in (event.uri_params or {}).values()):
         return _error(404, "not found")
     try:
         return get_response(event)
-    except _Refused as refused:
-        return _error(refused.status, refused.message)
+    except Raised as raised:
+        found = answers.answer(raised.error)
+        if found is None:
+            raise
+        status, body = found
+        return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
-def _body() -> dict:
-    """The request's JSON object; anything else is a 400 in the API's error shape."""
-    from chalice import BadRequestError
+def _gone(deleted: bool, what: str) -> None:
+    from chalicelib.errors import NotFound
 
-    try:
-        body = app.current_request.json_body
-    except BadRequestError:
-        raise _Refused(400, "body: not valid JSON")
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise _Refused(400, "body: give a JSON object")
-    return body
-
-
-def _principal(role: str = "agent"):
-    """Who is calling, as desk_authorizer established it, and whether their role may do this."""
-    from chalicelib.auth import ROLE_RANK, Forbidden, Principal
-
-    context = (app.current_request.context or {}).get("authorizer") or {}
-    if context.get("role") not in ROLE_RANK:
-        raise _Refused(403, "no desk role in token")
-    try:
-        return Principal(agent_id=context["agent_id"], role=context["role"]).require(role)
-    except Forbidden as err:
-        raise _Refused(403, str(err))
+    if not deleted:
+        raise NotFound(what)
 
 
 def _store():

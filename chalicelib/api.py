@@ -8,7 +8,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import views
-from chalicelib.errors import NotFound
+from chalicelib.errors import Invalid, NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
 
@@ -59,6 +59,12 @@ class InboxQuery(BaseModel):
             "language": self.language, "q": self.q}.items() if v is not None}
 
 
+class SummaryQuery(BaseModel):
+    """`GET /api/reports/summary`: how many days back the report reads."""
+
+    days: int = Field(default=7, ge=1, le=90)
+
+
 def list_tickets(store: DynamoStore, query: Optional[InboxQuery] = None, agent_id: str = "") -> dict:
     query = query or InboxQuery()
     start = _decode_cursor(query.cursor, query.status) if query.cursor else None
@@ -68,15 +74,15 @@ def list_tickets(store: DynamoStore, query: Optional[InboxQuery] = None, agent_i
 
 
 def _decode_cursor(cursor: str, status: str) -> dict:
-    """Only a key this API handed out for this status is accepted (ValueError otherwise)."""
+    """Only a key this API handed out for this status is accepted (errors.Invalid otherwise)."""
     try:
         start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError) as err:
-        raise ValueError("bad cursor") from err
+        raise Invalid("cursor", "not a cursor this API gave out") from err
     wanted = {"PK", "SK", "GSI1PK", "GSI1SK"}
     if (not isinstance(start, dict) or set(start) != wanted or not all(isinstance(v, str) for v in start.values())
             or start["GSI1PK"] != f"INBOX#{status}" or not start["PK"].startswith("TICKET#")):
-        raise ValueError("bad cursor")
+        raise Invalid("cursor", "not a cursor this API gave out")
     return start
 
 

@@ -34,7 +34,16 @@ class ConcurrentUpdate(DeskError):
 
 
 class NotFound(DeskError):
-    pass
+    """What was asked for is not there (or not the caller's to see): the API answers 404."""
+
+
+class Invalid(DeskError, ValueError):
+    """A request the use case refuses, naming the field at fault: the API answers 400."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 class PlatformError(DeskError):
