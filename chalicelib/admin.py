@@ -11,7 +11,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib import tickets, views
+from chalicelib import netguard, tickets, views
 from chalicelib.desk_settings import CHANNELS, get_settings, put_settings
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store.dynamodb import DynamoStore
@@ -85,8 +85,6 @@ def patch_account(store: DynamoStore, platform: str, account_id: str, patch: Acc
     if not changes:
         raise ValueError("give at least one field to change")
     if "callback_url" in changes:  # checked again before every send: DNS may change meanwhile
-        from chalicelib import netguard
-
         try:
             netguard.check(changes["callback_url"])
         except netguard.Refused as err:

@@ -17,10 +17,12 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib import crm, views
 from chalicelib.auth import Principal
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.models import utcnow
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.tickets import clean_tags
 
 ERASED = "[erased]"
 
@@ -37,8 +39,6 @@ class CustomerPatch(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags):
-        from chalicelib.tickets import clean_tags
-
         return None if tags is None else clean_tags(tags)
 
     @model_validator(mode="after")
@@ -74,8 +74,6 @@ class EventImport(BaseModel):
 
 
 def view(store: DynamoStore, customer_id: str) -> dict:
-    from chalicelib import crm, views
-
     customer = store.customer_history(customer_id)
     if customer.get("merged_into"):
         return {**view(store, customer["merged_into"]), "redirected_from": customer_id}
@@ -128,8 +126,6 @@ def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) ->
     record = {"id": merge_id, "survivor_id": survivor_id, "other_id": other_id, "moved": moved,
               "by": agent_id, "at": utcnow().isoformat()}
     store.put_merge(record)
-    from chalicelib import views
-
     return {"merge": views.merge(record), "customer": view(store, survivor_id)}
 
 
@@ -148,8 +144,6 @@ def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, agent_id: st
 
 def erase(store: DynamoStore, customer_id: str, agent_id: str) -> dict:
     """Remove the person, keep the statistics. Idempotent."""
-    from chalicelib import crm
-
     customer = store.customer_history(customer_id)
     tickets = sorted({t["ticket_id"] for t in customer["touchpoints"] if t.get("ticket_id")})
     redacted = 0

@@ -14,8 +14,11 @@ from datetime import datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from chalicelib import desk_settings, sla, templates
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.observability import logger
+from chalicelib.outbound.policy import ReplyRefused
+from chalicelib.outbound.replies import ReplyRequest, queue_reply
 from chalicelib.store.dynamodb import DynamoStore
 
 SHIPPED = {
@@ -31,8 +34,6 @@ SYSTEM_AGENT = "desk"
 
 def acknowledge_if_closed(store: DynamoStore, ticket: dict, now: datetime) -> Optional[dict]:
     """Queue the acknowledgement when the ticket's team is closed now; None when not needed."""
-    from chalicelib import desk_settings, sla
-
     hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), ticket.get("team"))
     if not hours or sla.is_open(hours, now) or ticket.get("offhours_ack_at"):
         return None
@@ -46,15 +47,10 @@ def acknowledge_if_closed(store: DynamoStore, ticket: dict, now: datetime) -> Op
 
 
 def _queue(store: DynamoStore, ticket: dict, when: str) -> Optional[dict]:
-    from chalicelib.outbound.policy import ReplyRefused
-    from chalicelib.outbound.replies import ReplyRequest, queue_reply
-
     visibility = "public" if ticket.get("visibility") == "public" else "private"
     mine = {t["id"]: t for t in store.templates()}
     own = mine.get(f"offhours-{ticket.get('channel')}") or mine.get("offhours")  # per channel, then for all
     if own:
-        from chalicelib import templates
-
         customer = store.customer_history(ticket["customer_id"]) if ticket.get("customer_id") else None
         text = templates.render(own, {**ticket, "reply_time_text": when}, customer, {"name": "Care team"})["text"]
     else:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from chalicelib import aws, offhours
+from chalicelib.desk_settings import get_settings
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.models import RoutingRequest, utcnow
 from chalicelib.observability import M, count, logger, measure
@@ -89,8 +91,6 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
             return None
         moment = now or utcnow()
         if acknowledge:
-            from chalicelib import offhours
-
             offhours.acknowledge_if_closed(store, ticket, moment)
             acknowledge = False
         if ticket.get("assignee"):
@@ -160,15 +160,11 @@ def _waiting(ticket: dict, store: DynamoStore, moment: datetime) -> None:
 
 
 def _settings(store: DynamoStore) -> dict:
-    from chalicelib.desk_settings import get_settings
-
     return {k: v for k, v in get_settings(store, "routing").items() if k != "version"}
 
 
 def process_sqs_event(event: dict, context) -> dict:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    from chalicelib import aws
 
     store = DynamoStore(aws.table())
     settings = _settings(store)

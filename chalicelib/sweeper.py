@@ -19,9 +19,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
+from chalicelib import desk_settings, queues, sla
+from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.models import RoutingRequest, utcnow
 from chalicelib.observability import M, count, gauge, logger
+from chalicelib.outbound import replies
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -33,8 +36,6 @@ SWEPT = ("open", "on_hold")
 
 
 def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetime] = None) -> dict:
-    from chalicelib import desk_settings, sla
-
     moment = now or utcnow()
     policy = desk_settings.cached_settings(store, "sla")
     online = {a["id"] for a in store.agents() if a.get("status") == "online"}
@@ -110,9 +111,6 @@ def _reroute(ticket: dict, send) -> None:
 
 
 def run(store: DynamoStore) -> dict:
-    from chalicelib import queues
-    from chalicelib.config import settings
-    from chalicelib.outbound import replies
 
     summary = sweep(store, lambda body: queues.send(settings().routing_queue_url, body))
     summary["replies_redriven"] = replies.redrive(store, lambda body: queues.send(settings().outbound_queue_url,

@@ -16,11 +16,13 @@ supervisor; agents cannot rate their own work.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib import views
+from chalicelib import queues, routing, views
+from chalicelib.config import settings
 from chalicelib.errors import DeskError, NotFound
 from chalicelib.models import sortable, utcnow
 from chalicelib.store import keys
@@ -178,8 +180,6 @@ def rate(store: DynamoStore, ticket_id: str, request: CsatRequest, by: Optional[
 
 def _resolved(store: DynamoStore, ticket: dict) -> None:
     """Resolution time into the rolling performance of whoever held the ticket."""
-    from datetime import datetime
-
     if ticket.get("assignee") and ticket.get("created_at"):
         spent = (utcnow() - datetime.fromisoformat(ticket["created_at"])).total_seconds()
         store.record_performance(ticket["assignee"], "resolution_seconds", max(spent, 0))
@@ -262,9 +262,6 @@ def set_presence(store: DynamoStore, agent_id: str, request: PresenceRequest) ->
     if store.get_agent(agent_id) is None:
         raise NotFound(f"agent {agent_id}")
     store.set_agent_status(agent_id, request.status, utcnow().isoformat())
-    from chalicelib import queues, routing
-    from chalicelib.config import settings
-
     moved = routing.on_presence(store, agent_id, request.status,
                                 lambda body: queues.send(settings().routing_queue_url, body))
     return {**get_presence(store, agent_id), **moved}

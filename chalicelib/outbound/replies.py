@@ -7,11 +7,12 @@ and the reason instead. An `Idempotency-Key` header makes a double-click one rep
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib import queues
+from chalicelib import queues, templates, views
 from chalicelib.config import settings
 from chalicelib.errors import EnqueueFailed, NotFound
 from chalicelib.models import OutboundRequest, sortable, utcnow
@@ -48,8 +49,6 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
     now = utcnow()
     text = request.text
     if request.template_id:
-        from chalicelib import templates
-
         text = text or templates.rendered(store, ticket_id, request.template_id, agent_id)["text"]
     messages = store.messages(ticket_id)
     account = store.get_account(ticket["channel"], ticket["brand_account_id"])
@@ -81,8 +80,6 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
 
 
 def public_message(message: dict) -> dict:
-    from chalicelib import views
-
     return views.message(message)
 
 
@@ -95,8 +92,6 @@ def redrive(store: DynamoStore, send, now) -> int:
     """Replies still in flight long after they should have moved (a queue message lost between
     the write and the send, a crash): queued again. The worker's state machine makes a second
     delivery harmless."""
-    from datetime import datetime, timedelta
-
     before = (now - timedelta(seconds=REDRIVE_AFTER_SECONDS)).isoformat()
     moved = 0
     for message in store.outbound_in_flight(before):
