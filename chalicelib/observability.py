@@ -22,6 +22,7 @@ class M:
     DUPLICATE_EVENTS = "DuplicateEvents"
     INVALID_SIGNATURES = "InvalidSignatures"
     UNPARSED_EVENTS = "UnparsedEvents"
+    AUTHOR_LOOKUP_FAILURES = "AuthorLookupFailures"  # a mention's author could not be looked up
     PARSER_ERRORS = "ParserErrors"  # a parser raised what it should not: a bug, the body quarantined
     TICKETS_CREATED = "TicketsCreated"
     MESSAGES_THREADED = "MessagesThreaded"

@@ -56,6 +56,8 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         return _duplicate(m, seen, store, send)
     now = utcnow()
     account = _account(m, store, now)
+    if m.kind == "mention":
+        m = _with_author(m)
     from chalicelib.classify import classify
     from chalicelib.classify.priority import prioritise
 
@@ -221,6 +223,23 @@ def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, no
         "visibility": m.visibility.value, "language": verdict.language, "topic": verdict.topic,
         "subject": m.subject,
     }
+
+
+def _with_author(m: Mention) -> Mention:
+    """A mention the webhook names by id only (a Facebook Page mention, an Instagram mention)
+    gets its author, and its text when it had none, from the platform. When the look-up fails the
+    placeholder author stays (a customer of its own) and the mention is stored all the same."""
+    # Lazy for cold start: the Graph client (urllib.request, ssl) is needed only for mentions.
+    from chalicelib.outbound import authors
+
+    if not authors.needs_author(m):
+        return m
+    try:
+        return authors.look_up(m)
+    except authors.LookupFailed as err:
+        count(M.AUTHOR_LOOKUP_FAILURES, m.platform.value)
+        logger.warning("author look-up failed; the author stays unknown", extra={"reason": err.reason[:300]})
+        return m
 
 
 def _duplicate(m: Mention, seen: dict, store: DynamoStore, send) -> Outcome:

@@ -43,10 +43,15 @@ def needs_author(mention: Mention) -> bool:
 
 def look_up(mention: Mention) -> Mention:
     """The mention with its author (and text and time, when the webhook had none) filled in."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         credential = credentials.get(mention.platform.value, mention.brand_account_id)
-    except credentials.MissingCredential as err:
-        raise LookupFailed(f"no token for {mention.platform.value} account {mention.brand_account_id}") from err
+    except (credentials.MissingCredential, ClientError, BotoCoreError) as err:
+        # no token stored, not allowed to read it, or Secrets Manager unreachable: the mention
+        # is stored with its author unknown rather than held back
+        raise LookupFailed(f"no token for {mention.platform.value} account {mention.brand_account_id} "
+                           f"({type(err).__name__})") from err
     if mention.platform == Platform.FACEBOOK:
         found = _get(f"/{quote(mention.external_id, safe='')}", "from,message,created_time", credential)
         sender = channels.obj(found.get("from"))

@@ -85,3 +85,26 @@ def test_a_failed_look_up_is_a_typed_failure_never_a_crash(graph, cause):
     with pytest.raises(authors.LookupFailed) as failed:
         authors.look_up(mention)
     assert "token" not in failed.value.reason.lower() or cause == "no token"
+
+
+def test_a_page_mention_through_the_webhook_becomes_a_ticket_of_its_real_author(graph, desk):
+    from infra.local import stack
+    from tests.conftest import TEST_SECRETS
+
+    # Given two Page mentions: one the Graph API knows, one it does not
+    graph.seed_graph_objects([{"id": "42_900_7", "from": {"id": "5151", "name": "Jonas Berg"},
+                               "message": "@Nordlight my lamp flickers", "created_time": "2026-11-01T09:30:00+0000"}])
+    body = p.encode(p.meta_payload("page", [p.meta_entry(PAGE, changes=[
+        p.fb_mention_change("42_900", "42_900_7"), p.fb_mention_change("43_100")])]))
+    desk.client.http.post("/webhooks/meta", body=body, headers={
+        "Content-Type": "application/json", **p.sign_meta(body, TEST_SECRETS["META_APP_SECRET"])})
+    # When the ingest worker runs
+    desk.drain(only=("ingest_worker",))
+    # Then the known one is a ticket of Jonas with his text; the unknown one is kept, author unknown
+    tickets = {t["messages"][0]["platform_message_id"]: t for t in stack.ticket_lines(desk.store())}
+    assert set(tickets) == {"42_900_7", "43_100"}
+    jonas = desk.store().customer_history(tickets["42_900_7"]["customer_id"])
+    assert [(i["platform"], i["user_id"]) for i in jonas["identities"]] == [("facebook", "5151")]
+    assert tickets["42_900_7"]["messages"][0]["text"] == "@Nordlight my lamp flickers"
+    unknown = desk.store().customer_history(tickets["43_100"]["customer_id"])
+    assert [i["user_id"] for i in unknown["identities"]] == ["unknown:43_100"]

@@ -30,7 +30,7 @@ from infra.local import stack
 from tests import iam
 from tests.conftest import REGION, TEST_SECRETS
 
-BRAND_X, PAGE, WA = "1500000000000000001", "104000000000001", "109000000000001"
+BRAND_X, PAGE, WA, IG = "1500000000000000001", "104000000000001", "109000000000001", "17841400000000001"
 EMAIL, API_CHANNEL = "care@nordlight.example", "nordlight-web"
 CUSTOMER = {"id": "2244994945", "name": "Aino Korhonen", "handle": "ainok", "followers": 1200}
 
@@ -143,6 +143,7 @@ def _provision(sandbox) -> dict:
     sm = boto3.client("secretsmanager", region_name=REGION)
     tokens = {("x", BRAND_X): {"access_token": "x-old", "refresh_token": "r-1", "client_id": "client-1"},
               ("facebook", PAGE): {"access_token": "page-token-1"},
+              ("instagram", IG): {"access_token": "ig-token-1"},
               ("whatsapp", WA): {"access_token": "wa-token-1"}}
     for (platform, account), values in tokens.items():
         store.put_account(platform, account, status="active", brand="nordlight",
@@ -151,6 +152,7 @@ def _provision(sandbox) -> dict:
     sandbox.add_token("x-old", "x", user_id=BRAND_X, refresh_token="r-1", client_id="client-1", expired=True)
     sandbox.add_token("page-token-1", "graph", user_id=PAGE)
     sandbox.add_token("wa-token-1", "graph", user_id=WA)
+    sandbox.add_token("ig-token-1", "graph", user_id=IG)
     store.put_account("x", BRAND_X, status="active", brand="nordlight", poll=True, handle="NordlightShop")
     store.put_account("email", EMAIL, status="active", brand="nordlight")
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=EMAIL)
@@ -173,6 +175,9 @@ def _provision(sandbox) -> dict:
                             [sb.x_user("77", "pirkko", "Pirkko", followers=5400)],
                             [{"media_key": f"3_{i}", "type": "photo", "url": _long_url(i)} for i in range(50)])
     sandbox.customer_wrote("whatsapp", WA, "358401234567")
+    sandbox.seed_graph_objects([{"id": "42_900_7", "from": {"id": "5151", "name": "Jonas Berg"},
+                                 "message": "@Nordlight my lamp flickers"},
+                                {"id": "1790", "text": "@nordlight the zipper broke", "username": "lena.k"}])
     return urls
 
 
@@ -197,6 +202,11 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
         a["facebook_comment"] = _post(client, "/webhooks/meta", p.meta_payload("page", [p.meta_entry(
             PAGE, changes=[p.fb_comment_change(PAGE, "555", "555_777", {"id": "901", "name": "Eleni"},
                                                "Where is my refund?")])]), p.sign_meta, "META_APP_SECRET").status_code
+        # a Page mention names no author: the ingest worker looks it up with the page's token
+        a["facebook_page_mention"] = _post(client, "/webhooks/meta", p.meta_payload("page", [p.meta_entry(
+            PAGE, changes=[p.fb_mention_change("42_900", "42_900_7")])]), p.sign_meta, "META_APP_SECRET").status_code
+        a["instagram_mention"] = _post(client, "/webhooks/meta", p.meta_payload("instagram", [p.meta_entry(
+            IG, changes=[p.ig_mention_change("18023345989012587", "1790")])]), p.sign_meta, "META_APP_SECRET").status_code
         a["whatsapp_message"] = _post(client, "/webhooks/meta", p.meta_payload("whatsapp_business_account", [
             p.meta_entry(WA, changes=[p.wa_message_change(WA, "358401234567", "Mika", "wamid.IN1",
                                                           text="Hello, is anyone there?")])]),
@@ -230,6 +240,11 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
         tickets = {t["channel"]: t for t in sorted(_store().all_tickets(), key=lambda t: t["created_at"],
                                                    reverse=True)}  # the first of each channel
     day.outcomes["tickets"] = tickets
+    with e.paused():
+        found = [m for t in _store().all_tickets() for m in _store().messages(t["id"])]
+        authors = {m.get("platform_message_id"): m["author"]["id"] for m in found if m.get("author")}
+    day.outcomes["mention_author"] = authors.get("42_900_7")
+    day.outcomes["ig_mention_author"] = authors.get("1790")
 
     # -- agents work the inbox (API handler) ---------------------------------------------------
     agent, admin = _token("ana", "supervisor"), _token("root", "admin")
@@ -346,9 +361,13 @@ def test_email_inbound_queues_mail_and_quarantines_what_it_cannot_read(day):
 
 def test_ingest_worker_makes_tickets_with_the_crm_lookup_and_the_brands_model(day):
     assert day.failures("ingest_worker") == []
-    assert set(day.outcomes["tickets"]) == {"x", "facebook", "whatsapp", "api", "email"}
+    assert set(day.outcomes["tickets"]) == {"x", "facebook", "instagram", "whatsapp", "api", "email"}
     assert ("dynamodb:BatchGetItem", f"arn:aws:dynamodb:{REGION}:123456789012:table/social-care-desk") in \
         day.enforcement.asked("ingest_worker")
+    # the Page mention's author was looked up with the page token from Secrets Manager
+    assert any(action == "secretsmanager:GetSecretValue" and "accounts/facebook" in resource
+               for action, resource in day.enforcement.asked("ingest_worker"))
+    assert (day.outcomes["mention_author"], day.outcomes["ig_mention_author"]) == ("5151", "username:lena.k")
 
 
 def test_route_worker_assigns_and_acknowledges_off_hours(day):
