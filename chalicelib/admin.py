@@ -11,8 +11,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib import netguard, tickets, views
-from chalicelib.desk_settings import CHANNELS, get_settings, put_settings
+from chalicelib import channel_registry, netguard, tickets, views
+from chalicelib.desk_settings import get_settings, put_settings
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -77,7 +77,7 @@ def put_team(store: DynamoStore, team: Team) -> dict:
 
 
 def patch_account(store: DynamoStore, platform: str, account_id: str, patch: AccountPatch) -> dict:
-    if platform not in CHANNELS:
+    if channel_registry.find(platform) is None:
         raise NotFound(f"platform {platform}")
     if store.get_account(platform, account_id) is None:
         raise NotFound(f"account {platform}/{account_id}")

@@ -22,7 +22,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-PLATFORMS = ("x", "facebook", "instagram", "whatsapp", "email", "api")
+from chalicelib import channel_registry
+
 
 
 class CrmRecord(BaseModel):
@@ -40,8 +41,8 @@ class CrmRecord(BaseModel):
     @classmethod
     def _platform(cls, value: str) -> str:
         value = value.strip().lower()
-        if value not in PLATFORMS:
-            raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}")
+        if channel_registry.find(value) is None:
+            raise ValueError(f"platform must be one of {', '.join(channel_registry.ids())}")
         return value
 
     @property

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib import channel_registry
 from chalicelib.errors import NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
-CHANNELS = ("x", "facebook", "instagram", "whatsapp", "email", "api")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -58,7 +58,7 @@ class SlaPolicy(BaseModel):
         if self.public_negative_band not in names:
             raise ValueError(f"public_negative_band {self.public_negative_band!r} is not a band")
         for channel, bands in self.channel_overrides.items():
-            if channel not in CHANNELS:
+            if channel_registry.find(channel) is None:
                 raise ValueError(f"channel_overrides: unknown channel {channel!r}")
             if set(bands) - names:
                 raise ValueError(f"channel_overrides.{channel}: unknown band {sorted(set(bands) - names)[0]!r}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Mapping, Optional
 
-from chalicelib import queues
+from chalicelib import channel_registry, queues
 from chalicelib.config import MAX_BODY_BYTES, secrets, settings
 from chalicelib.errors import EnqueueFailed, InvalidSignature, StoreUnavailable, UnknownPayload
 from chalicelib.models import MAX_TEXT_CHARS, MentionEnvelope, ParseResult, StatusEnvelope, utcnow
@@ -47,11 +47,9 @@ class Channel:
         return importlib.import_module(f"chalicelib.channels.{self.adapter}")
 
 
-CHANNELS = {
-    "x": Channel("/webhooks/x", "x", "x", "X_CONSUMER_SECRET", "x-twitter-webhooks-signature"),
-    "meta": Channel("/webhooks/meta", "meta", "meta", "META_APP_SECRET", "x-hub-signature-256"),
-    "api": Channel("/webhooks/api", "api", "api", "API_CHANNEL_SECRET", "x-signature-256"),
-}
+# one per webhook route of the channel registry: "x", "meta" (Facebook, Instagram, WhatsApp), "api"
+CHANNELS = {key: Channel(hook.route, key, hook.adapter, hook.secret, hook.signature_header)
+            for key, hook in channel_registry.webhooks().items()}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from chalicelib import channel_registry
 from chalicelib.routes import Route, model
 
 def _error() -> dict:
@@ -41,7 +42,7 @@ PATH_PARAMETERS = {"ticket_id": {"type": "string", "minLength": 1, "maxLength": 
                    "merge_id": {"type": "string", "minLength": 1, "maxLength": 64},
                    "agent_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"},
                    "team_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"},
-                   "platform": {"type": "string", "enum": ["x", "facebook", "instagram", "whatsapp", "email", "api"]},
+                   "platform": {"type": "string"},  # its enum: the channel registry, when the document is built
                    "account_id": {"type": "string", "minLength": 1, "maxLength": 64},
                    "name": {"type": "string", "enum": ["sla", "hours", "routing"]}}
 
@@ -96,7 +97,8 @@ def _model(model, schemas: dict) -> dict:
 
 
 def _path_parameters(path: str) -> list[dict]:
-    return [{"name": name, "in": "path", "required": True, "schema": schema}
+    return [{"name": name, "in": "path", "required": True,
+             "schema": {**schema, "enum": list(channel_registry.ids())} if name == "platform" else schema}
             for name, schema in PATH_PARAMETERS.items() if "{" + name + "}" in path]
 
 

@@ -107,19 +107,19 @@ ALARMS = (
     ("RepliesFailed", 1, 300, "agents' replies are not reaching the platform"),
     ("OutboundGaveUp", 1, 300, "a reply kept failing and went to the outbound DLQ"),
 )
-CHANNELS = ("x", "facebook", "instagram", "whatsapp", "email", "api")
 
 
 def desk_alarms() -> dict:
     """CloudWatch alarms on the desk's own EMF metrics (namespace SocialCare; every function
     emits them with the dimensions channel and service), to the alarm topic."""
+    from chalicelib import channel_registry
     from chalicelib.observability import NAMESPACE
 
     service = json.loads((ROOT / ".chalice" / "config.json").read_text())["environment_variables"][
         "POWERTOOLS_SERVICE_NAME"]
     alarms = {}
     for metric, threshold, period, why in ALARMS:
-        for channel in CHANNELS:
+        for channel in channel_registry.ids():  # every channel of the registry
             alarms[f"{metric}{channel.capitalize()}Alarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
                 "AlarmDescription": f"{metric} on {channel}: {why}",
                 "Namespace": NAMESPACE, "MetricName": metric,

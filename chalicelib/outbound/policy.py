@@ -18,6 +18,9 @@ it may be, and until when.
 | email                    | refused                       | SES, In-Reply-To/References (100,000)    |
 | API channel              | callback (10,000)             | callback (10,000)                        |
 
+The limits and how each is counted are stated once, in chalicelib/channel_registry.py (the UI's
+counter reads the same through GET /api/channels).
+
 A reply too long for X is refused, not split into a numbered thread: a thread posts several
 times for one reply (one can fail halfway) and reads as a bot. The UI counts as X does.
 Messenger and Instagram DMs past 24 hours go out with the HUMAN_AGENT tag (7 days) when the
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
+from chalicelib import channel_registry
 from chalicelib.outbound.text import char_length, utf8_length, x_weighted_length
 
 STANDARD_WINDOW = timedelta(hours=24)
@@ -53,21 +57,24 @@ class Limit:
     measure: Callable[[str], int]
 
 
-X_TWEET = Limit(280, "weighted characters (X counts CJK and emoji as 2, links as 23)", x_weighted_length)
-LIMITS = {
-    "x_reply": X_TWEET,
-    "x_dm": Limit(10_000, "characters", char_length),
-    "fb_comment_reply": Limit(8_000, "characters", char_length),
-    "fb_private_reply": Limit(2_000, "characters", char_length),
-    "messenger": Limit(2_000, "characters", char_length),
-    "ig_comment_reply": Limit(2_200, "characters", char_length),
-    "ig_mention_reply": Limit(2_200, "characters", char_length),
-    "ig_private_reply": Limit(1_000, "bytes", utf8_length),
-    "ig_dm": Limit(1_000, "bytes", utf8_length),
-    "whatsapp": Limit(4_096, "characters", char_length),
-    "email": Limit(100_000, "characters", char_length),
-    "api_callback": Limit(10_000, "characters", char_length),
+# How each counting of the channel registry is measured and named in a refusal.
+MEASURES = {
+    "x": ("weighted characters (X counts CJK and emoji as 2, links as 23)", x_weighted_length),
+    "characters": ("characters", char_length),
+    "bytes": ("bytes", utf8_length),
 }
+
+
+def _limit(action: str) -> Limit:
+    """The action's limit as the channel registry states it (the UI's counter reads the same)."""
+    counter = channel_registry.counter_for_action(action)
+    unit, measure = MEASURES[counter.counting]
+    return Limit(counter.limit, unit, measure)
+
+
+# every reply action a channel of the registry names, e.g. "x_reply": 280 weighted characters
+LIMITS = {action: _limit(action) for channel in channel_registry.CHANNELS for counter in channel.counters
+          for action in counter.actions}
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ def options(ticket: dict, messages: list[dict], account: Optional[dict], now: da
         answer[visibility] = {
             "allowed": True, "action": chosen.action, "via": _NAMES[chosen.action],
             "max_length": chosen.limit.maximum, "unit": chosen.limit.unit,
-            "counting": "x" if chosen.limit is X_TWEET else chosen.limit.unit,
+            "counting": channel_registry.counter_for_action(chosen.action).counting,
             "window_closes_at": chosen.window_closes_at.isoformat() if chosen.window_closes_at else None,
             "notes": list(chosen.notes)}
     return answer
