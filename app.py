@@ -212,6 +212,13 @@ def openapi_document():
     return document(tuple(agent_api.declared))
 
 
+@agent_api.get("/api/channels", "The channels: name, icon, colour, reply visibilities and counters", answers="items")
+def list_channels():
+    from chalicelib import channel_registry
+
+    return channel_registry.ui()
+
+
 @agent_api.get("/api/tickets", "The inbox, by priority then SLA due", query="chalicelib.api:InboxQuery", answers="page")
 def list_tickets(query, principal):
     from chalicelib import api

@@ -112,6 +112,7 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
         return store.get_ticket(tid)["version"]
 
     api.call("GET", "/api/openapi.json", "/api/openapi.json")
+    api.call("GET", "/api/channels", "/api/channels")
     api.call("GET", "/api/tickets", "/api/tickets")
     [inbound] = [m for m in store.messages(tid) if m["direction"] == "in"]
     api.call("POST", "/api/tickets/{ticket_id}/corrections", f"{t}/corrections",
