@@ -6,6 +6,7 @@
 // the live refresh (5 s by default; the browser tests use a shorter one).
 
 import { call, onUnauthorized, session } from "./api.js";
+import { loadChannels } from "./channels.js";
 import { Conversation } from "./conversation.js";
 import { $, $$, announce, h, isTyping, toast } from "./dom.js";
 import { Inbox, paintSla } from "./inbox.js";
@@ -92,7 +93,10 @@ $("#signout").addEventListener("click", () => signOut("Signed out."));
 onUnauthorized(() => signOut("Your session has expired or was refused. Sign in again."));
 
 // -- the shell -------------------------------------------------------------------------------------
-function startShell() {
+async function startShell() {
+  // names, icons, colours, filters and counters: the server's channel registry, read once before the shell shows
+  await loadChannels();
+  if (!session.token) return; // refused meanwhile: the sign-in form is back
   $("#signin").hidden = true;
   $("#shell").hidden = false;
   $("#whoami").textContent = `${session.agentId} · ${session.role}`;

@@ -12,7 +12,8 @@
 
 import { call, newKey, session } from "./api.js";
 import { measure, unitWord } from "./count.js";
-import { CHANNEL_NAMES, KIND_NAMES, channelBadge, svgIcon } from "./icons.js";
+import { channelBadge, channelCounter, channelName, kindName } from "./channels.js";
+import { svgIcon } from "./icons.js";
 import { languageBadge, priorityClass, sentimentBadge, slaChip } from "./inbox.js";
 import { $, ago, announce, clock, compact, fullTime, h, httpUrl, humanize, parseTime, toast } from "./dom.js";
 
@@ -130,7 +131,7 @@ export class Conversation {
     this.detailsSig = sig;
     const customer = this.customerName();
     this.titleEl.textContent = customer;
-    this.titleEl.setAttribute("aria-label", `${customer}: ${CHANNEL_NAMES[t.channel] || t.channel} ${KIND_NAMES[t.kind] || t.kind}`);
+    this.titleEl.setAttribute("aria-label", `${customer}: ${channelName(t.channel)} ${kindName(t.channel, t.kind)}`);
     this.chips.replaceChildren(...[
       channelBadge(t.channel, { kind: t.kind }),
       t.brand ? h("span", { class: "muted" }, humanize(t.brand)) : null,
@@ -418,10 +419,12 @@ export class Conversation {
       this.windowHint.textContent = "";
       return;
     }
-    const used = measure(text, o.counting);
-    const max = o.max_length;
+    // counted as the channel registry says for this channel and visibility (the server's policy reads the same)
+    const rule = channelCounter(this.ticket.channel, this.draft().visibility) || { counting: o.counting, limit: o.max_length };
+    const used = measure(text, rule.counting);
+    const max = rule.limit;
     const over = max && used > max;
-    this.counter.textContent = `${used} / ${max.toLocaleString("en")} ${unitWord(o.counting)}`;
+    this.counter.textContent = `${used} / ${max.toLocaleString("en")} ${unitWord(rule.counting)}`;
     this.counter.className = `counter${over ? " over" : max && used > max * 0.9 ? " near" : ""}`;
     this.counter.title = o.unit || "";
     this.sendButton.disabled = !text.trim() || over;
@@ -611,7 +614,7 @@ export class Conversation {
         h("ul", { class: "identities", "aria-label": "Identities" }, identities.map((i) => h("li", {},
           channelBadge(i.platform, { label: false }),
           h("span", { class: "ident" }, h("span", {}, i.handle ? `@${i.handle}` : i.name || i.user_id),
-            h("span", { class: "muted" }, `${CHANNEL_NAMES[i.platform] || i.platform}${i.followers != null ? ` · ${compact(i.followers)} followers` : ""}${i.verified ? " · verified" : ""}`)))))),
+            h("span", { class: "muted" }, `${channelName(i.platform)}${i.followers != null ? ` · ${compact(i.followers)} followers` : ""}${i.verified ? " · verified" : ""}`)))))),
       h("section", { class: "card", "aria-labelledby": "others-title" },
         h("h3", { id: "others-title" }, `Other tickets (${others.length})`),
         others.length ? h("ul", { class: "others" }, others.map((o) => h("li", {},
@@ -628,7 +631,7 @@ export class Conversation {
             h("time", { class: "muted", datetime: p.at, title: fullTime(p.at) }, ago(p.at)))
           : h("li", { class: p.direction === "out" ? "tp-out" : "tp-in" },
           channelBadge(p.channel, { label: false }),
-          h("span", {}, p.direction === "out" ? "We replied" : `Wrote (${KIND_NAMES[p.kind] || p.kind || "message"})`),
+          h("span", {}, p.direction === "out" ? "We replied" : `Wrote (${kindName(p.channel, p.kind) || "message"})`),
           p.ticket_id && p.ticket_id !== t.id ? h("a", { href: `#/ticket/${p.ticket_id}`, class: "muted" }, "other ticket") : null,
           h("time", { class: "muted", datetime: p.at, title: fullTime(p.at) }, ago(p.at)))))
           : h("p", { class: "muted" }, "No touchpoints yet.")));

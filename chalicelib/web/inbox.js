@@ -2,7 +2,8 @@
 // place. Rows are updated in place, keyed by ticket id, so a poll never steals focus or scroll.
 
 import { call, query, session } from "./api.js";
-import { CHANNEL_NAMES, CHANNELS, channelBadge, svgIcon } from "./icons.js";
+import { channelBadge, channelIds, channelName } from "./channels.js";
+import { svgIcon } from "./icons.js";
 import { $, announce, clock, h, humanize, languageName, LANGUAGE_CODES, slaState } from "./dom.js";
 
 const STATUSES = [["open", "Open"], ["pending", "Pending"], ["on_hold", "On hold"], ["closed", "Closed"]];
@@ -86,7 +87,7 @@ export class Inbox {
       h("div", { class: "filter-row" },
         h("div", { class: "field" }, h("label", { for: "f-channel" }, "Channel"),
           h("select", { id: "f-channel", name: "channel" }, opt("", "All", f.channel),
-            CHANNELS.map((c) => opt(c, CHANNEL_NAMES[c], f.channel)))),
+            channelIds().map((c) => opt(c, channelName(c), f.channel)))),
         h("div", { class: "field" }, h("label", { for: "f-assignee" }, "Assignee"),
           h("select", { id: "f-assignee", name: "assignee" }, opt("", "Anyone", f.assignee), opt("me", "Me", f.assignee),
             opt("none", "Unassigned", f.assignee))),
@@ -207,7 +208,7 @@ export class Inbox {
       this.render();
       if (arrived.length) {
         const first = arrived[0];
-        announce(`${arrived.length} new ticket${arrived.length > 1 ? "s" : ""}: ${CHANNEL_NAMES[first.channel] || first.channel}, priority ${first.priority}. ${(first.last_message_preview || "").slice(0, 80)}`);
+        announce(`${arrived.length} new ticket${arrived.length > 1 ? "s" : ""}: ${channelName(first.channel)}, priority ${first.priority}. ${(first.last_message_preview || "").slice(0, 80)}`);
       }
     } finally {
       this.loading = false;

@@ -3,12 +3,9 @@
 
 import { call } from "./api.js";
 import { barChart, stackedColumns } from "./charts.js";
-import { CHANNEL_NAMES } from "./icons.js";
+import { channelColor, channelName } from "./channels.js";
 import { duration, h, humanize } from "./dom.js";
 
-const CHANNEL_COLORS = {
-  x: "#111827", facebook: "#1d4ed8", instagram: "#be185d", whatsapp: "#047857", email: "#4b5563", api: "#6d28d9",
-};
 const SENTIMENT = [
   { key: "negative", label: "Negative", color: "#b91c1c" },
   { key: "neutral", label: "Neutral", color: "#6b7280" },
@@ -55,12 +52,12 @@ export class Reports {
         stat("90th percentile", seconds(frt.p90), "first response")),
       h("div", { class: "chart-grid" },
         barChart({ title: "First response time by channel (median)",
-          description: byChannel.map(([c, v]) => `${CHANNEL_NAMES[c] || c} ${seconds(v)}`).join(", ") || "no replies yet",
-          data: byChannel.map(([c, v]) => ({ label: CHANNEL_NAMES[c] || c, value: v, text: seconds(v), color: CHANNEL_COLORS[c] })),
+          description: byChannel.map(([c, v]) => `${channelName(c)} ${seconds(v)}`).join(", ") || "no replies yet",
+          data: byChannel.map(([c, v]) => ({ label: channelName(c), value: v, text: seconds(v), color: channelColor(c) })),
           empty: "No first responses in this period yet." }),
         barChart({ title: "Volume by channel",
-          description: volume.map(([c, n]) => `${CHANNEL_NAMES[c] || c} ${n}`).join(", "),
-          data: volume.map(([c, n]) => ({ label: CHANNEL_NAMES[c] || c, value: n, color: CHANNEL_COLORS[c] })) }),
+          description: volume.map(([c, n]) => `${channelName(c)} ${n}`).join(", "),
+          data: volume.map(([c, n]) => ({ label: channelName(c), value: n, color: channelColor(c) })) }),
         stackedColumns({ title: "Sentiment over time",
           description: `Tickets per day by sentiment over ${(r.sentiment_by_day || []).length} days`,
           rows: r.sentiment_by_day || [], series: SENTIMENT }),

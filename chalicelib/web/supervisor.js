@@ -2,7 +2,7 @@
 // and the queue's top tickets with a reassign control (PATCH with assignee, 409 → reload).
 
 import { call, query } from "./api.js";
-import { CHANNEL_NAMES, channelBadge } from "./icons.js";
+import { channelBadge, channelName } from "./channels.js";
 import { priorityClass, slaChip } from "./inbox.js";
 import { $, h, humanize, slaState, toast } from "./dom.js";
 
@@ -144,7 +144,7 @@ export class Supervisor {
     return h("tr", { dataset: { ticket: t.id } },
       h("td", {}, h("span", { class: `prio ${priorityClass(t.priority)}` }, String(t.priority))),
       h("td", { class: "ticket-cell" }, h("a", { href: `#/ticket/${t.id}` }, channelBadge(t.channel, { label: false }),
-        h("span", { class: "visually-hidden" }, `${CHANNEL_NAMES[t.channel]}: `),
+        h("span", { class: "visually-hidden" }, `${channelName(t.channel)}: `),
         h("span", { class: "clip", dir: "auto" }, t.last_message_preview || t.subject || t.id))),
       h("td", {}, slaChip(t) || "—"),
       h("td", { class: "assign-cell" }, h("label", { for: selectId, class: "visually-hidden" },
