@@ -1,8 +1,6 @@
 """Agent API use cases (read side for now): the inbox and one ticket with its context."""
 from __future__ import annotations
 
-import base64
-import json
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -10,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chalicelib import views
 from chalicelib.errors import Invalid, NotFound
 from chalicelib.models import ChannelId
+from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
 
@@ -70,19 +69,14 @@ def list_tickets(store: DynamoStore, query: Optional[InboxQuery] = None, agent_i
     query = query or InboxQuery()
     start = _decode_cursor(query.cursor, query.status) if query.cursor else None
     items, last = store.inbox(query.status, query.limit, start, query.filters(agent_id))
-    next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+    next_cursor = keys.inbox_cursor(last) if last else None
     return {"items": [public_ticket(i) for i in items], "next_cursor": next_cursor}
 
 
 def _decode_cursor(cursor: str, status: str) -> dict:
     """Only a key this API handed out for this status is accepted (errors.Invalid otherwise)."""
-    try:
-        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise Invalid("cursor", "not a cursor this API gave out") from err
-    wanted = {"PK", "SK", "GSI1PK", "GSI1SK"}
-    if (not isinstance(start, dict) or set(start) != wanted or not all(isinstance(v, str) for v in start.values())
-            or start["GSI1PK"] != f"INBOX#{status}" or not start["PK"].startswith("TICKET#")):
+    start = keys.inbox_start(cursor, status)
+    if start is None:
         raise Invalid("cursor", "not a cursor this API gave out")
     return start
 

@@ -15,20 +15,17 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from chalicelib.observability import logger
+from chalicelib.store import keys
 
 POINTER_TTL_SECONDS = 300
 _cache: dict[str, tuple[float, Optional[str], Any]] = {}  # brand -> (checked at, s3 key, model)
-
-
-def pointer_key(brand: str) -> dict:
-    return {"PK": f"MODEL#{brand}", "SK": "CURRENT"}
 
 
 def publish(brand: str, model_path: Path, table, s3, bucket: str, meta: dict) -> str:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     key = f"models/{brand}/sentiment-{stamp}.bin"
     s3.upload_file(str(model_path), bucket, key)
-    table.put_item(Item={**pointer_key(brand), "brand": brand, "s3_key": key, "published_at": stamp, **meta})
+    table.put_item(Item={**keys.model_pointer(brand), "brand": brand, "s3_key": key, "published_at": stamp, **meta})
     return key
 
 
@@ -38,7 +35,7 @@ def model_for(brand: str, table, s3, bucket: str, clock: Callable[[], float] = t
     if clock() - checked < POINTER_TTL_SECONDS:
         return model
     try:
-        item = table.get_item(Key=pointer_key(brand)).get("Item")
+        item = table.get_item(Key=keys.model_pointer(brand)).get("Item")
         key = item["s3_key"] if item else None
         if key and key != current_key:
             model = _download(s3, bucket, key)

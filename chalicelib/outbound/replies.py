@@ -68,7 +68,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
     stored, new = store.put_outbound(message, idempotency_key)
     if new:
         body = OutboundRequest(ticket_id=ticket_id, message_id=message_id,
-                               message_sk=f"MSG#{message['created_at']}#{message_id}").model_dump_json()
+                               message_sk=keys.message_sk(message["created_at"], message_id)).model_dump_json()
         try:
             queues.send(settings().outbound_queue_url, body)
         except EnqueueFailed:
@@ -100,6 +100,6 @@ def redrive(store: DynamoStore, send, now) -> int:
             and datetime.fromisoformat(message["next_attempt_at"]) < now - timedelta(seconds=REDRIVE_AFTER_SECONDS))
         if stale:
             send(OutboundRequest(ticket_id=message["ticket_id"], message_id=message["id"],
-                                 message_sk=f"MSG#{message['created_at']}#{message['id']}").model_dump_json())
+                                 message_sk=keys.message_sk(message["created_at"], message["id"])).model_dump_json())
             moved += 1
     return moved

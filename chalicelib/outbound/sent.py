@@ -16,6 +16,7 @@ from typing import Optional
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.models import sortable, utcnow
 from chalicelib.observability import M, count, logger, measure
+from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
 RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -30,7 +31,7 @@ def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: s
                       "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
             "#status IN (:s, :u, :r)", {":s": "sending", ":u": "unconfirmed", ":r": "retrying"})
     except ConcurrentUpdate:
-        return store.get_outbound(message["ticket_id"], f"MSG#{message['created_at']}#{message['id']}")
+        return store.get_outbound(message["ticket_id"], keys.message_sk(message["created_at"], message["id"]))
     after_sent(message, store)
     return message
 

@@ -40,6 +40,7 @@ from chalicelib.observability import M, count, logger
 from chalicelib.outbound import clients, credentials
 from chalicelib.outbound.errors import Ambiguous, AuthFailed, Permanent, Retry
 from chalicelib.outbound.sent import DONE_WITH, after_sent, confirm
+from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
 LEASE = timedelta(seconds=120)  # longer than a Lambda invocation can run (60 s)
@@ -117,7 +118,7 @@ class _Attempt:
             return self._retry_later(err)
         except ConcurrentUpdate:  # a receipt confirmed it meanwhile (WhatsApp): nothing more to do
             current = self.store.get_outbound(self.message["ticket_id"],
-                                              f"MSG#{self.message['created_at']}#{self.message['id']}")
+                                              keys.message_sk(self.message["created_at"], self.message["id"]))
             return (current or {}).get("status", "missing")
 
     def _find(self) -> Optional[str]:

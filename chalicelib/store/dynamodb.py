@@ -140,8 +140,7 @@ class DynamoStore:
         return plain(self.table.get_item(Key=keys.account(platform, account_id)).get("Item"))
 
     def accounts(self, platform: Optional[str] = None) -> list[dict]:
-        prefix = f"ACCOUNT#{platform}#" if platform else "ACCOUNT#"
-        return [plain(i) for i in self._query(keys.ACCOUNTS_PK, prefix)]
+        return [plain(i) for i in self._query(*keys.accounts_of(platform))]
 
     def get_cursor(self, platform: str, account_id: str) -> dict:
         return plain(self.table.get_item(Key=keys.poll_cursor(platform, account_id),
@@ -193,20 +192,19 @@ class DynamoStore:
                                ExpressionAttributeValues=values)
 
     def customer_history(self, customer_id: str) -> dict:
-        items = [plain(i) for i in self._query(f"CUSTOMER#{customer_id}", "")]
-        profile = next((i for i in items if i["SK"] == "PROFILE"), None)
+        items = [plain(i) for i in self._query(*keys.customer_items(customer_id))]
+        profile = next((i for i in items if keys.customer_item_kind(i["SK"]) == "profile"), None)
         if profile is None:
             raise NotFound(customer_id)
         return {**profile,
-                "identities": [i for i in items if i["SK"].startswith("IDENTITY#")],
-                "touchpoints": [i for i in items if i["SK"].startswith("TOUCH#")]}
+                "identities": [i for i in items if keys.customer_item_kind(i["SK"]) == "identity"],
+                "touchpoints": [i for i in items if keys.customer_item_kind(i["SK"]) == "touchpoint"]}
 
     def customer_events(self, customer_id: str) -> list[dict]:
-        return [plain(i) for i in self._query(f"CUSTOMER#{customer_id}", "EVENT#")]
+        return [plain(i) for i in self._query(*keys.customer_events(customer_id))]
 
     def put_customer_event(self, customer_id: str, event: dict) -> None:
-        self.table.put_item(Item=dynamo({"PK": f"CUSTOMER#{customer_id}", "SK": f"EVENT#{event['at']}#{event['id']}",
-                                         **event}))
+        self.table.put_item(Item=dynamo({**keys.customer_event(customer_id, event["at"], event["id"]), **event}))
 
     def update_customer(self, customer_id: str, expected_version: int, changes: dict) -> None:
         """Optimistic profile change (a profile never edited is at version 0); None removes."""
@@ -226,16 +224,16 @@ class DynamoStore:
     def move_customer_items(self, from_id: str, to_id: str, moved: dict) -> None:
         """Identities, touchpoints and events from one profile partition to another; identity
         pointers follow. Each item is written to its new home before the old one is deleted."""
-        sort_keys = ([f"IDENTITY#{p}#{u}" for p, u in moved["identities"]] + list(moved["touchpoints"])
-                     + list(moved["events"]))
-        for sk in sort_keys:
-            item = self.table.get_item(Key={"PK": f"CUSTOMER#{from_id}", "SK": sk}, ConsistentRead=True).get("Item")
+        old_keys = ([keys.customer_identity(from_id, p, u) for p, u in moved["identities"]]
+                    + [keys.customer_item(from_id, sk) for sk in [*moved["touchpoints"], *moved["events"]]])
+        for old in old_keys:
+            item = self.table.get_item(Key=old, ConsistentRead=True).get("Item")
             if item is None:
                 continue
             if "customer_id" in item:
                 item["customer_id"] = to_id
-            self.table.put_item(Item={**item, "PK": f"CUSTOMER#{to_id}"})
-            self.table.delete_item(Key={"PK": f"CUSTOMER#{from_id}", "SK": sk})
+            self.table.put_item(Item={**item, **keys.customer_item(to_id, old["SK"])})
+            self.table.delete_item(Key=old)
         for platform, user_id in moved["identities"]:
             self.table.update_item(Key=keys.identity(platform, user_id), UpdateExpression="SET customer_id = :c",
                                    ExpressionAttributeValues={":c": to_id})
@@ -247,15 +245,14 @@ class DynamoStore:
                                    ExpressionAttributeValues={":c": customer_id})
 
     def put_merge(self, record: dict) -> None:
-        self.table.put_item(Item=dynamo({"PK": f"CUSTOMER#{record['survivor_id']}", "SK": f"MERGE#{record['id']}",
-                                         **record}))
+        self.table.put_item(Item=dynamo({**keys.customer_merge(record["survivor_id"], record["id"]), **record}))
 
     def get_merge(self, survivor_id: str, merge_id: str) -> Optional[dict]:
-        return plain(self.table.get_item(Key={"PK": f"CUSTOMER#{survivor_id}", "SK": f"MERGE#{merge_id}"},
+        return plain(self.table.get_item(Key=keys.customer_merge(survivor_id, merge_id),
                                          ConsistentRead=True).get("Item"))
 
     def mark_merge_undone(self, survivor_id: str, merge_id: str, agent_id: str, at_iso: str) -> None:
-        self.table.update_item(Key={"PK": f"CUSTOMER#{survivor_id}", "SK": f"MERGE#{merge_id}"},
+        self.table.update_item(Key=keys.customer_merge(survivor_id, merge_id),
                                UpdateExpression="SET undone_at = :t, undone_by = :a",
                                ConditionExpression="attribute_not_exists(undone_at)",
                                ExpressionAttributeValues={":t": at_iso, ":a": agent_id})
@@ -263,7 +260,7 @@ class DynamoStore:
     def redact_ticket(self, ticket_id: str, erased: str) -> int:
         """The customer's words and identity out of a ticket; times, channel and verdicts stay."""
         count = 0
-        for message in self._query(f"TICKET#{ticket_id}", keys.MESSAGE_PREFIX):
+        for message in self._query(*keys.ticket_messages(ticket_id)):
             if message.get("direction") != "in":
                 continue
             self.table.update_item(
@@ -427,10 +424,10 @@ class DynamoStore:
         self.table.put_item(Item=dynamo({**keys.message(item["ticket_id"], item["created_at"], item["id"]), **item}))
 
     def messages(self, ticket_id: str) -> list[dict]:
-        return [plain(i) for i in self._query(f"TICKET#{ticket_id}", keys.MESSAGE_PREFIX)]
+        return [plain(i) for i in self._query(*keys.ticket_messages(ticket_id))]
 
     def all_tickets(self) -> Iterator[dict]:
-        kwargs: dict = {"FilterExpression": "SK = :t", "ExpressionAttributeValues": {":t": "TICKET"}}
+        kwargs: dict = {"FilterExpression": "SK = :t", "ExpressionAttributeValues": {":t": keys.TICKET_SK}}
         while True:
             page = self.table.scan(**kwargs)
             for item in page.get("Items", []):
@@ -447,7 +444,7 @@ class DynamoStore:
         items to fill it; it stops after 10 reads and hands back the cursor.
         """
         kwargs: dict = {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p",
-                        "ExpressionAttributeValues": {":p": f"INBOX#{status}"}}
+                        "ExpressionAttributeValues": {":p": keys.inbox_partition(status)}}
         expression = _inbox_filter(filters or {}, kwargs)
         if expression:
             kwargs["FilterExpression"] = expression
@@ -462,7 +459,7 @@ class DynamoStore:
                 found.append(plain(item))
                 if len(found) == limit:
                     rest = index < len(items) - 1 or more
-                    return found, ({k: item[k] for k in ("PK", "SK", "GSI1PK", "GSI1SK")} if rest else None)
+                    return found, (keys.inbox_position(item) if rest else None)
             if not more:
                 return found, None
             kwargs["ExclusiveStartKey"] = more
@@ -470,7 +467,7 @@ class DynamoStore:
 
     def inbox_count(self, status: str) -> int:
         kwargs: dict = {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p", "Select": "COUNT",
-                        "ExpressionAttributeValues": {":p": f"INBOX#{status}"}}
+                        "ExpressionAttributeValues": {":p": keys.inbox_partition(status)}}
         total = 0
         while True:
             page = self.table.query(**kwargs)
@@ -489,7 +486,7 @@ class DynamoStore:
         if idempotency_key:
             items.append({"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
                                   "Item": {**keys.reply_key(ticket_id, idempotency_key), "message_id": message["id"],
-                                           "message_sk": f"MSG#{message['created_at']}#{message['id']}"}}})
+                                           "message_sk": keys.message_sk(message["created_at"], message["id"])}}})
         try:
             self.client.transact_write_items(TransactItems=items)
             return message, True
@@ -501,11 +498,11 @@ class DynamoStore:
 
     def outbound_in_flight(self, created_before_iso: str) -> list[dict]:
         page = self.table.query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p AND GSI1SK < :b",
-                                ExpressionAttributeValues={":p": "OUTBOUND#inflight", ":b": created_before_iso})
+                                ExpressionAttributeValues={":p": keys.IN_FLIGHT_PK, ":b": created_before_iso})
         return [plain(i) for i in page.get("Items", [])]
 
     def get_outbound(self, ticket_id: str, message_sk: str) -> Optional[dict]:
-        return plain(self.table.get_item(Key={"PK": f"TICKET#{ticket_id}", "SK": message_sk},
+        return plain(self.table.get_item(Key=keys.message_by_sk(ticket_id, message_sk),
                                          ConsistentRead=True).get("Item"))
 
     def update_outbound(self, message: dict, changes: dict, condition: str, values: dict) -> dict:
@@ -530,7 +527,7 @@ class DynamoStore:
         platform_id = message["platform_message_id"]
         self.table.put_item(Item=dynamo({**keys.outbound_pointer(message["platform"], platform_id),
                                          "ticket_id": message["ticket_id"], "message_id": message["id"],
-                                         "message_sk": f"MSG#{message['created_at']}#{message['id']}"}))
+                                         "message_sk": keys.message_sk(message["created_at"], message["id"])}))
         first = False if message.get("automatic") else self._set_if(  # an auto-acknowledgement is no response
             message["ticket_id"], "SET first_response_at = :t, first_response_by = :a",
             "attribute_not_exists(first_response_at)", {":t": message["sent_at"], ":a": message.get("agent_id") or ""})
@@ -571,7 +568,7 @@ class DynamoStore:
                                          "status": status, "at": at_iso, **detail}))
 
     def delivery_statuses(self, platform: str, external_id: str) -> list[dict]:
-        return [plain(i) for i in self._query(f"OUTMSG#{platform}#{external_id}", "STATUS#")]
+        return [plain(i) for i in self._query(*keys.delivery_statuses(platform, external_id))]
 
     def quarantine(self, item_id: str, received_iso: str, record: dict) -> None:
         self.table.put_item(Item=dynamo({**keys.quarantine(received_iso, item_id), "id": item_id,
@@ -588,7 +585,7 @@ class DynamoStore:
         return plain(self.table.get_item(Key=keys.agent(agent_id)).get("Item"))
 
     def agents(self) -> list[dict]:
-        return [plain(i) for i in self._query(keys.AGENTS_PK, "AGENT#")]
+        return [plain(i) for i in self._query(*keys.all_agents())]
 
     def assign_within_capacity(self, ticket_id: str, expected_version: int, agent_id: str) -> None:
         """Give the ticket to the agent in one transaction: their load goes up only while they are
@@ -722,8 +719,8 @@ class DynamoStore:
     def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
         from boto3.dynamodb.conditions import Key
 
-        page = self.table.query(KeyConditionExpression=Key("PK").eq(f"CUSTOMER#{customer_id}")
-                                & Key("SK").between(f"TOUCH#{since_iso}", "TOUCH#\uffff"), Select="COUNT")
+        pk, low, high = keys.touchpoints_between(customer_id, since_iso)
+        page = self.table.query(KeyConditionExpression=Key("PK").eq(pk) & Key("SK").between(low, high), Select="COUNT")
         return int(page["Count"])
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
@@ -756,14 +753,14 @@ class DynamoStore:
         return version
 
     def rules_history(self, brand: str) -> list[dict]:
-        return [plain(i) for i in self._query(f"RULES#{brand}", "V#")]
+        return [plain(i) for i in self._query(*keys.rules_versions(brand))]
 
     # -- classifier corrections ------------------------------------------------------------
     def put_correction(self, brand: str, at_iso: str, record: dict) -> None:
         self.table.put_item(Item=dynamo({**keys.correction(brand, at_iso, record["message_id"]), **record}))
 
     def corrections(self, brand: str) -> list[dict]:
-        return [plain(i) for i in self._query(f"CORRECTIONS#{brand}", "")]
+        return [plain(i) for i in self._query(*keys.corrections_of(brand))]
 
     def get_message(self, ticket_id: str, message_id: str) -> Optional[dict]:
         return next((m for m in self.messages(ticket_id) if m["id"] == message_id), None)
@@ -789,7 +786,7 @@ class DynamoStore:
         return saved
 
     def teams(self) -> list[dict]:
-        return [plain(i) for i in self._query(keys.TEAMS_PK, "TEAM#")]
+        return [plain(i) for i in self._query(*keys.all_teams())]
 
     def put_team(self, team: dict) -> None:
         self.table.put_item(Item=dynamo({**keys.team(team["id"]), **team}))
@@ -807,7 +804,7 @@ class DynamoStore:
 
     # -- reply templates -------------------------------------------------------------------
     def templates(self) -> list[dict]:
-        return [plain(i) for i in self._query(keys.TEMPLATES_PK, "TEMPLATE#")]
+        return [plain(i) for i in self._query(*keys.all_templates())]
 
     def put_template(self, template: dict, expected_version: int) -> dict:
         """Create (expected 0) or replace a template still at `expected_version` (else ConcurrentUpdate)."""
@@ -843,7 +840,7 @@ class DynamoStore:
 
     def crm_linked(self, ref: str) -> list[dict]:
         page = self.table.query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
-                                ExpressionAttributeValues={":p": f"CRMREF#{ref}"})
+                                ExpressionAttributeValues={":p": keys.crm_ref_partition(ref)})
         return [plain(i) for i in page.get("Items", [])]
 
     # -- helpers ---------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 | platform identity         | IDENTITY#<platform>#<user id>   | IDENTITY                   |
 | customer profile          | CUSTOMER#<id>                   | PROFILE                    |
 | customer touchpoint       | CUSTOMER#<id>                   | TOUCH#<iso>#<msg id>       |
+| customer event (imported) | CUSTOMER#<id>                   | EVENT#<iso>#<event id>     |
+| merge of two customers    | CUSTOMER#<id of the survivor>   | MERGE#<merge id>           |
 | brand account             | ACCOUNTS                        | ACCOUNT#<platform>#<id>    |
 | poller cursor             | ACCOUNTS                        | POLL#<platform>#<id>       |
 | quarantined payload       | QUARANTINE                      | <received iso>#<id>        |
@@ -22,23 +24,62 @@
 | reply template            | TEMPLATES                       | TEMPLATE#<id>              |
 | team                      | TEAMS                           | TEAM#<id>                  |
 | settings document         | SETTINGS                        | <sla|hours|routing>        |
+| brand's sentiment model   | MODEL#<brand>                   | CURRENT                    |
 
 GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>;
 it lists replies in flight (queued to sent or failed): GSI1PK = OUTBOUND#inflight, GSI1SK = <created>#<id>;
 it also groups the CRM records of one CRM customer: GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>.
+
+A message's sort key alone (`message_sk`) travels in the outbound queue's requests and in the
+pointers to a reply (`REPLYKEY`, `OUTMSG`); `message_by_sk` makes it a key again.
+
+Reads, one function per access pattern; a query is `(PK, SK prefix)` (an empty prefix reads the
+whole partition): `ticket_messages`, `customer_items`, `customer_events`, `accounts_of`,
+`delivery_statuses`, `all_agents`, `all_teams`, `all_templates`, `rules_versions`, `corrections_of`;
+`touchpoints_between` is `(PK, lowest SK, highest SK)`; the inbox reads GSI1 under
+`inbox_partition`, the replies in flight under `IN_FLIGHT_PK`, a CRM customer's records under
+`crm_ref_partition`; a scan for tickets matches `TICKET_SK`. `customer_item_kind` tells the items
+of a customer's partition apart by sort key, and `customer_item` addresses one of them by it (a
+merge moves them). The inbox's page cursor is the key DynamoDB stopped at (`inbox_position`),
+base64 JSON (`inbox_cursor`); `inbox_start` takes back only a cursor of that shape for that status.
+
+Not keys: `Mention.dedupe_key` (`<platform>#<external id>`) and `conversation_key`
+(`<platform>#<account>#<conversation>`) are the domain's identifiers (kept on the ticket, hashed
+into message ids, logged, read by the reply policy); `dedupe` and `conversation` take them whole.
+`tests/unit/test_keys_only_in_keys.py` fails when a key-shaped literal (a prefix or whole value
+written here) appears in any other module Lambda ships.
 """
 from __future__ import annotations
 
+import base64
+import json
+from typing import Optional
+
+TICKET_SK = "TICKET"
+
 
 def ticket(ticket_id: str) -> dict:
-    return {"PK": f"TICKET#{ticket_id}", "SK": "TICKET"}
-
-
-def message(ticket_id: str, created_iso: str, message_id: str) -> dict:
-    return {"PK": f"TICKET#{ticket_id}", "SK": f"MSG#{created_iso}#{message_id}"}
+    return {"PK": f"TICKET#{ticket_id}", "SK": TICKET_SK}
 
 
 MESSAGE_PREFIX = "MSG#"
+
+
+def message_sk(created_iso: str, message_id: str) -> str:
+    return f"{MESSAGE_PREFIX}{created_iso}#{message_id}"
+
+
+def message(ticket_id: str, created_iso: str, message_id: str) -> dict:
+    return message_by_sk(ticket_id, message_sk(created_iso, message_id))
+
+
+def message_by_sk(ticket_id: str, sort_key: str) -> dict:
+    return {"PK": f"TICKET#{ticket_id}", "SK": sort_key}
+
+
+def ticket_messages(ticket_id: str) -> tuple[str, str]:
+    """Query: a ticket's messages, notes and events, oldest first."""
+    return f"TICKET#{ticket_id}", MESSAGE_PREFIX
 
 
 def dedupe(dedupe_key: str) -> dict:
@@ -65,11 +106,52 @@ def touchpoint(customer_id: str, created_iso: str, message_id: str) -> dict:
     return {"PK": f"CUSTOMER#{customer_id}", "SK": f"TOUCH#{created_iso}#{message_id}"}
 
 
+def touchpoints_between(customer_id: str, since_iso: str) -> tuple[str, str, str]:
+    """Query: a customer's touchpoints from `since_iso` on (PK, lowest SK, highest SK)."""
+    return f"CUSTOMER#{customer_id}", f"TOUCH#{since_iso}", "TOUCH#\uffff"
+
+
+def customer_event(customer_id: str, at_iso: str, event_id: str) -> dict:
+    return {"PK": f"CUSTOMER#{customer_id}", "SK": f"EVENT#{at_iso}#{event_id}"}
+
+
+def customer_events(customer_id: str) -> tuple[str, str]:
+    """Query: a customer's imported events."""
+    return f"CUSTOMER#{customer_id}", "EVENT#"
+
+
+def customer_merge(survivor_id: str, merge_id: str) -> dict:
+    return {"PK": f"CUSTOMER#{survivor_id}", "SK": f"MERGE#{merge_id}"}
+
+
+def customer_items(customer_id: str) -> tuple[str, str]:
+    """Query: everything in a customer's partition (profile, identities, touchpoints, events, merges)."""
+    return f"CUSTOMER#{customer_id}", ""
+
+
+def customer_item(customer_id: str, sort_key: str) -> dict:
+    """An item of a customer's partition by its sort key (a merge moves them to another customer)."""
+    return {"PK": f"CUSTOMER#{customer_id}", "SK": sort_key}
+
+
+def customer_item_kind(sort_key: str) -> str:
+    """What an item of a customer's partition is: profile, identity, touchpoint, event, merge ("" if none)."""
+    if sort_key == "PROFILE":
+        return "profile"
+    kinds = {"IDENTITY": "identity", "TOUCH": "touchpoint", "EVENT": "event", "MERGE": "merge"}
+    return kinds.get(sort_key.split("#", 1)[0], "") if "#" in sort_key else ""
+
+
 ACCOUNTS_PK = "ACCOUNTS"
 
 
 def account(platform: str, account_id: str) -> dict:
     return {"PK": ACCOUNTS_PK, "SK": f"ACCOUNT#{platform}#{account_id}"}
+
+
+def accounts_of(platform: Optional[str] = None) -> tuple[str, str]:
+    """Query: the brand accounts of one platform, or of all."""
+    return ACCOUNTS_PK, (f"ACCOUNT#{platform}#" if platform else "ACCOUNT#")
 
 
 def poll_cursor(platform: str, account_id: str) -> dict:
@@ -87,12 +169,20 @@ def delivery_status(platform: str, external_id: str, at_iso: str, status: str) -
     return {"PK": f"OUTMSG#{platform}#{external_id}", "SK": f"STATUS#{at_iso}#{status}"}
 
 
+def delivery_statuses(platform: str, external_id: str) -> tuple[str, str]:
+    """Query: every delivery status recorded for one of our platform messages."""
+    return f"OUTMSG#{platform}#{external_id}", "STATUS#"
+
+
 def outbound_pointer(platform: str, external_id: str) -> dict:
     return {"PK": f"OUTMSG#{platform}#{external_id}", "SK": "OUT"}
 
 
+IN_FLIGHT_PK = "OUTBOUND#inflight"  # GSI1PK of the replies in flight
+
+
 def outbound_in_flight(created_iso: str, message_id: str) -> dict:
-    return {"GSI1PK": "OUTBOUND#inflight", "GSI1SK": f"{created_iso}#{message_id}"}
+    return {"GSI1PK": IN_FLIGHT_PK, "GSI1SK": f"{created_iso}#{message_id}"}
 
 
 def reply_key(ticket_id: str, key: str) -> dict:
@@ -106,11 +196,21 @@ def agent(agent_id: str) -> dict:
     return {"PK": AGENTS_PK, "SK": f"AGENT#{agent_id}"}
 
 
+def all_agents() -> tuple[str, str]:
+    """Query: every agent."""
+    return AGENTS_PK, "AGENT#"
+
+
 TEAMS_PK = "TEAMS"
 
 
 def team(team_id: str) -> dict:
     return {"PK": TEAMS_PK, "SK": f"TEAM#{team_id}"}
+
+
+def all_teams() -> tuple[str, str]:
+    """Query: every team."""
+    return TEAMS_PK, "TEAM#"
 
 
 def settings(name: str) -> dict:
@@ -124,8 +224,44 @@ def template(template_id: str) -> dict:
     return {"PK": TEMPLATES_PK, "SK": f"TEMPLATE#{template_id}"}
 
 
+def all_templates() -> tuple[str, str]:
+    """Query: every reply template."""
+    return TEMPLATES_PK, "TEMPLATE#"
+
+
+def inbox_partition(status: str) -> str:
+    """GSI1PK of the inbox of one status."""
+    return f"INBOX#{status}"
+
+
 def inbox_index(status: str, priority: int, sla_due_iso: str, ticket_id: str) -> dict:
-    return {"GSI1PK": f"INBOX#{status}", "GSI1SK": f"{100 - priority:03d}#{sla_due_iso}#{ticket_id}"}
+    return {"GSI1PK": inbox_partition(status), "GSI1SK": f"{100 - priority:03d}#{sla_due_iso}#{ticket_id}"}
+
+
+_INBOX_POSITION = ("PK", "SK", "GSI1PK", "GSI1SK")
+
+
+def inbox_position(item: dict) -> dict:
+    """The inbox's place after `item` (table and index key), where the next page starts."""
+    return {k: item[k] for k in _INBOX_POSITION}
+
+
+def inbox_cursor(position: dict) -> str:
+    """The page cursor the agent API hands out for an inbox position."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+
+
+def inbox_start(cursor: str, status: str) -> Optional[dict]:
+    """The position of an inbox cursor given out for `status`; None for anything else."""
+    try:
+        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if (not isinstance(start, dict) or set(start) != set(_INBOX_POSITION)
+            or not all(isinstance(v, str) for v in start.values())
+            or start["GSI1PK"] != inbox_partition(status) or not start["PK"].startswith("TICKET#")):
+        return None
+    return start
 
 
 def rules_version(brand: str, version: int) -> dict:
@@ -136,13 +272,33 @@ def rules_current(brand: str) -> dict:
     return {"PK": f"RULES#{brand}", "SK": "CURRENT"}
 
 
+def rules_versions(brand: str) -> tuple[str, str]:
+    """Query: every saved version of a brand's rules."""
+    return f"RULES#{brand}", "V#"
+
+
 def crm(platform: str, key: str) -> dict:
     return {"PK": f"CRM#{platform}#{key}", "SK": "CRM"}
 
 
+def crm_ref_partition(ref: str) -> str:
+    """GSI1PK grouping the CRM records of one CRM customer."""
+    return f"CRMREF#{ref}"
+
+
 def crm_ref_index(ref: str, platform: str, key: str) -> dict:
-    return {"GSI1PK": f"CRMREF#{ref}", "GSI1SK": f"{platform}#{key}"}
+    return {"GSI1PK": crm_ref_partition(ref), "GSI1SK": f"{platform}#{key}"}
 
 
 def correction(brand: str, at_iso: str, message_id: str) -> dict:
     return {"PK": f"CORRECTIONS#{brand}", "SK": f"{at_iso}#{message_id}"}
+
+
+def corrections_of(brand: str) -> tuple[str, str]:
+    """Query: a brand's corrections."""
+    return f"CORRECTIONS#{brand}", ""
+
+
+def model_pointer(brand: str) -> dict:
+    """The brand's adapted sentiment model in force (classify/registry.py)."""
+    return {"PK": f"MODEL#{brand}", "SK": "CURRENT"}
