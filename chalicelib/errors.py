@@ -33,6 +33,14 @@ class ConcurrentUpdate(DeskError):
     """A conditional write lost a race (stale version): answer 409 or retry."""
 
 
+class TicketChanged(ConcurrentUpdate):
+    """The ticket moved on (another version, another holder) before an assignment or release landed."""
+
+
+class AgentUnavailable(ConcurrentUpdate):
+    """The agent went away or filled up before an assignment landed: try the next one."""
+
+
 class NotFound(DeskError):
     """What was asked for is not there (or not the caller's to see): the API answers 404."""
 

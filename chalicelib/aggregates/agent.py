@@ -1,0 +1,85 @@
+"""The Agent aggregate: who works the inbox, their presence, how much they hold, what they can take
+and how well they have done.
+
+An agent is built in one place: `Agent.registered` (an admin's edit over what the desk already
+knows of them) or `Agent.from_item` (read back from the store). The stored item is `to_item()`
+plus the keys of store/keys.py, the same shape the desk has always stored, so existing items read
+as they are. Imports pydantic only.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["online", "away", "offline"]
+Role = Literal["agent", "supervisor", "admin"]
+Measure = Literal["first_response_seconds", "resolution_seconds", "csat"]
+PERFORMANCE_WEIGHT = 0.2  # each new observation moves a rolling average a fifth of the way
+
+
+class Performance(BaseModel):
+    """Rolling (exponentially weighted) averages of the agent's work, and how many went into each."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    first_response_seconds: Optional[float] = None
+    resolution_seconds: Optional[float] = None
+    csat: Optional[float] = None
+    counts: dict[str, int] = Field(default_factory=dict)
+
+    def folded(self, measure: Measure, value: float, weight: float = PERFORMANCE_WEIGHT) -> "Performance":
+        """These averages with one more observation of `measure` folded in."""
+        old = getattr(self, measure)
+        new = value if old is None else round(old + weight * (value - old), 3)
+        counts = {**self.counts, measure: int(self.counts.get(measure, 0)) + 1}
+        return self.model_copy(update={measure: new, "counts": counts})
+
+    def score(self) -> float:
+        """0..1: quick first responses and happy customers (neutral 0.5 until there is a record)."""
+        frt, csat = self.first_response_seconds, self.csat
+        speed = 0.5 if frt is None else 1 / (1 + frt / 600)
+        satisfaction = 0.5 if csat is None else max(min((csat - 1) / 4, 1), 0)
+        return round((speed + satisfaction) / 2, 4)
+
+
+class Agent(BaseModel):
+    """An agent as stored. Presence (`status`, `status_changed_at`), `load` and `performance` are
+    the desk's to change (presence route, router, outbound worker); the rest is the admin's."""
+
+    model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
+
+    id: str
+    name: Optional[str] = None
+    role: Optional[Role] = None
+    status: Status = "offline"
+    status_changed_at: Optional[str] = None
+    load: int = 0
+    capacity: int = 0
+    languages: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    performance: Optional[Performance] = None
+
+    @classmethod
+    def registered(cls, agent_id: str, profile: Mapping[str, Any], current: Optional["Agent"]) -> "Agent":
+        """An admin's edit of the profile (name, role, languages, skills, teams, capacity): a new
+        agent starts offline with nothing held; a known one keeps presence, load and performance."""
+        kept = current.to_item() if current is not None else {}
+        return cls.model_validate({**kept, **profile, "id": agent_id})
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "Agent":
+        return cls.model_validate(item)
+
+    def to_item(self) -> dict:
+        """The stored attributes (no keys); absent values are left out, as the desk always stored them."""
+        return self.model_dump(exclude_none=True)
+
+    @property
+    def spare(self) -> int:
+        return self.capacity - self.load
+
+    def takes_work(self) -> bool:
+        """Online with a free slot: what the router's conditional write checks again."""
+        return self.status == "online" and self.load < self.capacity

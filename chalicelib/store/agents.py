@@ -1,0 +1,121 @@
+"""The AgentStore port on DynamoDB, given its table (a boto3 Table resource).
+
+Agents are items `AGENTS / AGENT#<id>` (keys.py). Assignment and release are one transaction
+with the ticket item, so the router can never push an agent past capacity or assign a ticket twice.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Performance, Status
+from chalicelib.errors import AgentUnavailable, NotFound, TicketChanged
+from chalicelib.store import keys
+from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, plain
+from chalicelib.store.ports import ROSTER_LIMIT
+
+
+class DynamoAgentStore:
+    def __init__(self, table: Any):
+        self.table = table
+        self.client = table.meta.client
+        self.name = table.name
+
+    def get(self, agent_id: str) -> Optional[Agent]:
+        item = self._item(agent_id)
+        return None if item is None else Agent.from_item(item)
+
+    def put(self, agent: Agent) -> None:
+        self.table.put_item(Item=dynamo({**keys.agent(agent.id), **agent.to_item()}))
+
+    def delete(self, agent_id: str) -> bool:
+        return "Attributes" in self.table.delete_item(Key=keys.agent(agent_id), ReturnValues="ALL_OLD")
+
+    def all(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
+        pk, prefix = keys.all_agents()
+        kwargs: dict = {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
+                        "ExpressionAttributeValues": {":pk": pk, ":sk": prefix}}
+        found: list[Agent] = []
+        while len(found) < limit:
+            page = self.table.query(Limit=limit - len(found), **kwargs)
+            found += [Agent.from_item(plain(i)) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found
+
+    def set_status(self, agent_id: str, status: Status, at_iso: str) -> None:
+        try:
+            self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="SET #s = :s, status_changed_at = :t",
+                                   ConditionExpression="attribute_exists(PK)",
+                                   ExpressionAttributeNames={"#s": "status"},
+                                   ExpressionAttributeValues={":s": status, ":t": at_iso})
+        except ClientError as err:
+            if conditional_failed(err):
+                raise NotFound(f"agent {agent_id}") from err
+            raise
+
+    def record_performance(self, agent_id: str, measure: Measure, value: float,
+                           weight: float = PERFORMANCE_WEIGHT) -> None:
+        for _ in range(5):
+            item = self._item(agent_id)
+            if item is None:
+                return
+            read = item.get("performance") or {}
+            folded = Performance.model_validate(read).folded(measure, value, weight)
+            try:
+                self.table.update_item(
+                    Key=keys.agent(agent_id), UpdateExpression="SET performance = :p",
+                    ConditionExpression="attribute_not_exists(performance) OR performance = :old",
+                    ExpressionAttributeValues=dynamo({":p": {**read, **folded.model_dump(exclude_none=True)},
+                                                      ":old": read}))
+                return
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise
+
+    def assign_within_capacity(self, ticket_id: str, expected_version: int, agent_id: str) -> None:
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
+                            "UpdateExpression": "ADD #load :one",
+                            "ConditionExpression": "#status = :online AND (attribute_not_exists(#load) "
+                                                   "OR #load < #capacity)",
+                            "ExpressionAttributeNames": {"#load": "load", "#status": "status",
+                                                         "#capacity": "capacity"},
+                            "ExpressionAttributeValues": {":one": 1, ":online": "online"}}},
+                {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
+                            "UpdateExpression": "SET assignee = :a, version = version + :one REMOVE waiting_since",
+                            "ConditionExpression": "attribute_not_exists(assignee) AND version = :v",
+                            "ExpressionAttributeValues": {":a": agent_id, ":one": 1, ":v": expected_version}}},
+            ])
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+            reasons = cancel_reasons(err)
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise TicketChanged(f"ticket {ticket_id} changed") from err
+            raise AgentUnavailable(f"agent {agent_id} is full or away") from err
+
+    def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
+                            "UpdateExpression": "SET previous_assignee = :a, waiting_since = :t, "
+                                                "version = version + :one REMOVE assignee",
+                            "ConditionExpression": "assignee = :a AND version = :v",
+                            "ExpressionAttributeValues": {":a": agent_id, ":v": expected_version, ":one": 1,
+                                                          ":t": since_iso}}},
+                {"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
+                            "UpdateExpression": "ADD #load :minus", "ConditionExpression": "#load > :zero",
+                            "ExpressionAttributeNames": {"#load": "load"},
+                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0}}},
+            ])
+        except ClientError as err:
+            if conditional_failed(err):
+                raise TicketChanged(f"ticket {ticket_id} changed") from err
+            raise
+
+    def _item(self, agent_id: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key=keys.agent(agent_id)).get("Item"))

@@ -1,0 +1,45 @@
+"""What every DynamoDB implementation of a store port shares: items to and from plain Python
+values, and reading a conditional write's refusal. Imports botocore's error type only."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Optional
+
+from botocore.exceptions import ClientError
+
+
+def conditional_failed(err: ClientError) -> bool:
+    return err.response["Error"]["Code"] in ("ConditionalCheckFailedException",
+                                              "TransactionCanceledException")
+
+
+def cancel_reasons(err: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in err.response.get("CancellationReasons", [])]
+
+
+def plain(item: Optional[dict]) -> Optional[dict]:
+    """DynamoDB's Decimals back to ints/floats, for JSON and pydantic."""
+    if item is None:
+        return None
+    return _plain(item)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dynamo(value: Any) -> Any:
+    """Floats to Decimals (boto3's resource layer refuses floats)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [dynamo(v) for v in value]
+    return value

@@ -1,0 +1,46 @@
+"""The store's ports: one small interface per aggregate, which use cases depend on.
+
+Each has a DynamoDB implementation, given its table (`store/agents.py`, ...), and an in-memory
+twin with the same semantics (`store/memory.py`); `tests/contract/` runs one suite against both.
+Aggregates not yet behind a port still go through `store/dynamodb.py`'s DynamoStore (see
+docs/ARCHITECTURE.md, "Store ports"). Imports the aggregates only.
+"""
+from __future__ import annotations
+
+from typing import Optional, Protocol
+
+from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
+
+ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads them all)
+
+
+class AgentStore(Protocol):
+    def get(self, agent_id: str) -> Optional[Agent]: ...
+
+    def put(self, agent: Agent) -> None:
+        """Create or replace the agent (presence, load and performance as given)."""
+
+    def delete(self, agent_id: str) -> bool:
+        """True if there was such an agent."""
+
+    def all(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
+        """Every agent (at most `limit`), in id order."""
+
+    def set_status(self, agent_id: str, status: Status, at_iso: str) -> None:
+        """Presence and when it changed; NotFound for an agent that does not exist."""
+
+    def record_performance(self, agent_id: str, measure: Measure, value: float,
+                           weight: float = PERFORMANCE_WEIGHT) -> None:
+        """Fold one observation into the rolling average, conditional on the averages read, so
+        concurrent workers never lose one another's update. Nothing for an unknown agent."""
+
+    def assign_within_capacity(self, ticket_id: str, expected_version: int, agent_id: str) -> None:
+        """Give the ticket to the agent at once: their load goes up only while they are online and
+        below capacity (else AgentUnavailable), the ticket takes them only if it has no assignee
+        at `expected_version` (else TicketChanged, which wins when both fail). The ticket's
+        version goes up and `waiting_since` goes."""
+
+    def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
+        """Take the ticket back from the agent at once: it must be theirs at `expected_version`
+        and their load above zero (else TicketChanged); it keeps `previous_assignee` and waits
+        from `since_iso`."""
