@@ -74,7 +74,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
         except EnqueueFailed:
             store.update_outbound(stored, {"status": "failed", "error": {
                 "reason": "the reply could not be queued; nothing was sent, send it again", "code": "enqueue"},
-                "GSI1PK": None, "GSI1SK": None}, "#status = :q", {":q": "queued"})
+                **keys.out_of_in_flight()}, "#status = :q", {":q": "queued"})
             raise
     return public_message(stored), new
 

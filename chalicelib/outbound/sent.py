@@ -20,7 +20,7 @@ from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
 RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
-DONE_WITH = {"GSI1PK": None, "GSI1SK": None}  # out of the in-flight index the sweeper re-drives from
+DONE_WITH = keys.out_of_in_flight()  # out of the in-flight index the sweeper re-drives from
 
 
 def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: str) -> Optional[dict]:

@@ -27,7 +27,8 @@
 | brand's sentiment model   | MODEL#<brand>                   | CURRENT                    |
 
 GSI1 orders the inbox: GSI1PK = INBOX#<status>, GSI1SK = <100-priority>#<sla due>#<id>;
-it lists replies in flight (queued to sent or failed): GSI1PK = OUTBOUND#inflight, GSI1SK = <created>#<id>;
+it lists replies in flight (queued to sent or failed): GSI1PK = OUTBOUND#inflight, GSI1SK = <created>#<id>
+(`out_of_in_flight` removes them when they are done);
 it also groups the CRM records of one CRM customer: GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>.
 
 A message's sort key alone (`message_sk`) travels in the outbound queue's requests and in the
@@ -183,6 +184,11 @@ IN_FLIGHT_PK = "OUTBOUND#inflight"  # GSI1PK of the replies in flight
 
 def outbound_in_flight(created_iso: str, message_id: str) -> dict:
     return {"GSI1PK": IN_FLIGHT_PK, "GSI1SK": f"{created_iso}#{message_id}"}
+
+
+def out_of_in_flight() -> dict:
+    """The changes that take a reply out of the in-flight index (its GSI1 key removed)."""
+    return {"GSI1PK": None, "GSI1SK": None}
 
 
 def reply_key(ticket_id: str, key: str) -> dict:

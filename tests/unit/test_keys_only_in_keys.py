@@ -75,7 +75,7 @@ def test_keys_py_defines_the_item_prefixes_the_guard_looks_for():
 def test_no_module_but_keys_py_holds_a_key_shaped_literal():
     prefixes, whole = key_words(KEYS.read_text())
     found = [f"{path.relative_to(ROOT)}:{line}: {text!r}" for path in _shipped()
-             for line, text in key_literals(path.read_text(), prefixes, whole)]
+             for line, text in sorted(key_literals(path.read_text(), prefixes, whole))]
     assert not found, "build these keys in chalicelib/store/keys.py:\n" + "\n".join(found)
 
 
