@@ -298,7 +298,7 @@ def claim_ticket(ticket_id, body, principal):
 def my_status(principal):
     from chalicelib import tickets
 
-    return tickets.get_presence(_store(), principal.agent_id)
+    return tickets.get_presence(_store().agents, principal.agent_id)
 
 
 @agent_api.put("/api/agents/me/status", "Set your presence", body="chalicelib.tickets:PresenceRequest", refusals="404")
@@ -339,9 +339,9 @@ def delete_template(template_id):
 
 @agent_api.get("/api/agents", "Agents with presence and load", role="supervisor", answers="items")
 def list_agents():
-    from chalicelib import views
+    from chalicelib import admin
 
-    return {"items": [views.agent(a) for a in _store().agents()]}
+    return {"items": admin.list_agents(_store().agents)}
 
 
 @agent_api.get("/api/reports/summary", "First response, volume, sentiment, topics", query="chalicelib.api:SummaryQuery")
@@ -411,13 +411,13 @@ def bulk_tickets(body, principal):
 def put_agent(agent_id, body):
     from chalicelib import admin
 
-    return admin.put_agent(_store(), body)
+    return admin.put_agent(_store().agents, body)
 
 
 @agent_api.delete("/api/agents/{agent_id}", "Remove an agent", role="supervisor", status=204, answers=None,
             refusals="404")
 def delete_agent(agent_id):
-    _gone(_store().delete_agent(agent_id), f"agent {agent_id}")
+    _gone(_store().agents.delete(agent_id), f"agent {agent_id}")
 
 
 @agent_api.get("/api/queues", "How many tickets each status holds", role="supervisor")

@@ -17,6 +17,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import routing, sla
+from chalicelib.aggregates.agent import Agent
 from chalicelib.desk_settings import DEFAULTS
 
 LANGUAGES = {"en": 0.40, "fi": 0.15, "el": 0.12, "zh": 0.10, "ar": 0.10, "pl": 0.13}
@@ -28,16 +29,19 @@ def _pick(rng: random.Random, weights: dict) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def make_agents(rng: random.Random, n: int = 25) -> list[dict]:
-    agents = []
+def make_agents(rng: random.Random, n: int = 25) -> tuple[list[Agent], dict[str, float]]:
+    """The agents, and each one's handling-time multiplier (the simulation's, not the desk's)."""
+    agents, speeds = [], {}
     for i in range(n):
         languages = sorted({"en", *rng.sample([lang for lang in LANGUAGES if lang != "en"], k=rng.choice([1, 1, 2]))})
         skills = [] if i % 5 == 0 else rng.sample(list(TOPICS), k=2)  # every fifth is a generalist
-        agents.append({"id": f"agent{i:02d}", "languages": languages, "skills": skills, "teams": [],
-                       "capacity": rng.choice([3, 4, 5, 6]), "load": 0, "status": "online",
-                       "speed": rng.uniform(0.6, 1.6),  # handling-time multiplier
-                       "performance": {"first_response_seconds": rng.uniform(60, 900), "csat": rng.uniform(3.2, 4.9)}})
-    return agents
+        agent_id, capacity = f"agent{i:02d}", rng.choice([3, 4, 5, 6])
+        speeds[agent_id] = rng.uniform(0.6, 1.6)
+        agents.append(Agent.from_item({
+            "id": agent_id, "languages": languages, "skills": skills, "teams": [], "capacity": capacity, "load": 0,
+            "status": "online",
+            "performance": {"first_response_seconds": rng.uniform(60, 900), "csat": rng.uniform(3.2, 4.9)}}))
+    return agents, speeds
 
 
 def make_tickets(rng: random.Random, n: int = 2000) -> list[dict]:
@@ -58,8 +62,8 @@ def make_tickets(rng: random.Random, n: int = 2000) -> list[dict]:
 
 def simulate(seed: int = 7, n_tickets: int = 2000, n_agents: int = 25) -> dict:
     rng = random.Random(seed)
-    agents = make_agents(rng, n_agents)
-    by_id = {a["id"]: a for a in agents}
+    agents, speeds = make_agents(rng, n_agents)
+    by_id = {a.id: a for a in agents}
     tickets = make_tickets(rng, n_tickets)
     policy = DEFAULTS["sla"].model_dump(mode="json")
     settings = dict(routing.DEFAULT_SETTINGS)
@@ -74,14 +78,14 @@ def simulate(seed: int = 7, n_tickets: int = 2000, n_agents: int = 25) -> dict:
     for ticket in tickets:
         push(datetime.fromisoformat(ticket["created_at"]), "arrive", ticket)
     for agent in agents:  # a break mid-shift, and a few leave early
-        push(START + timedelta(hours=rng.uniform(1, 5)), "away", agent["id"])
+        push(START + timedelta(hours=rng.uniform(1, 5)), "away", agent.id)
         if rng.random() < 0.2:
-            push(START + timedelta(hours=rng.uniform(8, 12)), "offline", agent["id"])
+            push(START + timedelta(hours=rng.uniform(8, 12)), "offline", agent.id)
     for minute in range(0, 24 * 60, 1):
         push(START + timedelta(minutes=minute), "sweep", None)
 
     waiting: list[dict] = []
-    handled = {a["id"]: 0 for a in agents}
+    handled = {a.id: 0 for a in agents}
     waits, decision_seconds, met, waited_count = [], [], 0, 0
 
     def try_assign(ticket: dict, now: datetime) -> bool:
@@ -91,15 +95,15 @@ def simulate(seed: int = 7, n_tickets: int = 2000, n_agents: int = 25) -> dict:
         if not ranked:
             return False
         agent = ranked[0]
-        agent["load"] += 1
-        handled[agent["id"]] += 1
+        agent.load += 1
+        handled[agent.id] += 1
         arrived = datetime.fromisoformat(ticket["created_at"])
         waits.append((now - arrived).total_seconds())
-        respond = now + timedelta(minutes=rng.uniform(2, 12) * agent["speed"])
+        respond = now + timedelta(minutes=rng.uniform(2, 12) * speeds[agent.id])
         due = datetime.fromisoformat(sla.clocks(policy, None, priority=ticket["priority"], channel="x",
                                                 negative_public=ticket["public_negative"], start=arrived)["sla_due_at"])
         ticket["met"] = respond <= due
-        push(respond + timedelta(minutes=rng.uniform(3, 20) * agent["speed"]), "done", (agent["id"], ticket))
+        push(respond + timedelta(minutes=rng.uniform(3, 20) * speeds[agent.id]), "done", (agent.id, ticket))
         return True
 
     while events:
@@ -111,15 +115,15 @@ def simulate(seed: int = 7, n_tickets: int = 2000, n_agents: int = 25) -> dict:
                 waited_count += 1
         elif kind == "done":
             agent_id, ticket = payload
-            by_id[agent_id]["load"] -= 1
+            by_id[agent_id].load -= 1
             met += int(ticket["met"])
         elif kind in ("away", "offline"):
-            by_id[payload]["status"] = kind
+            by_id[payload].status = kind
             if kind == "away":
                 push(now + timedelta(minutes=rng.uniform(15, 45)), "back", payload)
         elif kind == "back":
-            if by_id[payload]["status"] == "away":
-                by_id[payload]["status"] = "online"
+            if by_id[payload].status == "away":
+                by_id[payload].status = "online"
         if kind in ("done", "back", "sweep") and waiting:
             waiting.sort(key=lambda t: (-t["priority"], t["created_at"]))
             waiting[:] = [t for t in waiting if not try_assign(t, now)]

@@ -13,15 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chalicelib import channel_registry, netguard, tickets, views
 from chalicelib.desk_settings import get_settings, put_settings
+from chalicelib.aggregates import agent as aggregate
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.store.ports import AgentStore
 
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
-__all__ = ["AccountPatch", "Agent", "BulkRequest", "Team", "bulk", "get_settings", "patch_account", "put_agent",
-           "put_settings", "put_team"]
+__all__ = ["AccountPatch", "Agent", "BulkRequest", "Team", "bulk", "get_settings", "list_agents",
+           "patch_account", "put_agent", "put_settings", "put_team"]
 
 
 class Agent(BaseModel):
+    """The admin's part of an agent (PUT /api/agents/{id}); the stored agent is aggregates.agent.Agent."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=_ID)
@@ -64,11 +68,16 @@ class AccountPatch(BaseModel):
     team: Optional[str] = Field(default=None, pattern=_ID)
 
 
-def put_agent(store: DynamoStore, agent: Agent) -> dict:
-    current = store.get_agent(agent.id) or {"status": "offline", "load": 0}
-    item = {**current, **agent.model_dump()}
-    store.put_agent({k: v for k, v in item.items() if k not in ("PK", "SK")})
-    return views.agent(item)
+def put_agent(agents: AgentStore, body: Agent) -> dict:
+    """Create the agent (offline, nothing held) or change their profile, keeping presence, load
+    and performance."""
+    agent = aggregate.Agent.registered(body.id, body.model_dump(), agents.get(body.id))
+    agents.put(agent)
+    return views.agent(agent.model_dump())
+
+
+def list_agents(agents: AgentStore) -> list[dict]:
+    return [views.agent(a.model_dump()) for a in agents.all()]
 
 
 def put_team(store: DynamoStore, team: Team) -> dict:
@@ -112,7 +121,7 @@ class BulkRequest(BaseModel):
 def bulk(store: DynamoStore, request: BulkRequest, principal) -> dict:
     """Each ticket on its own, at the version read just before: one that changed meanwhile is
     reported as a conflict rather than overwritten."""
-    if request.assignee and store.get_agent(request.assignee) is None:
+    if request.assignee and store.agents.get(request.assignee) is None:
         raise NotFound(f"agent {request.assignee}")
     results = {}
     for ticket_id in dict.fromkeys(request.ticket_ids):

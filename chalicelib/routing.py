@@ -19,8 +19,9 @@ from datetime import datetime
 from typing import Optional
 
 from chalicelib import aws, offhours
+from chalicelib.aggregates.agent import Agent
 from chalicelib.desk_settings import get_settings
-from chalicelib.errors import ConcurrentUpdate
+from chalicelib.errors import AgentUnavailable, TicketChanged
 from chalicelib.models import RoutingRequest, utcnow
 from chalicelib.observability import M, count, logger, measure
 from chalicelib.store.dynamodb import DynamoStore
@@ -30,14 +31,9 @@ DEFAULT_SETTINGS = {"strongest_agent_priority": 80, "strongly_negative_score": -
 ATTEMPTS = 5
 
 
-def performance(agent: dict) -> float:
+def performance(agent: Agent) -> float:
     """0..1: quick first responses and happy customers (neutral 0.5 until there is a record)."""
-    perf = agent.get("performance") or {}
-    frt = perf.get("first_response_seconds")
-    csat = perf.get("csat")
-    speed = 0.5 if frt is None else 1 / (1 + frt / 600)
-    satisfaction = 0.5 if csat is None else max(min((csat - 1) / 4, 1), 0)
-    return round((speed + satisfaction) / 2, 4)
+    return agent.performance.score() if agent.performance else 0.5
 
 
 def waited_minutes(ticket: dict, now: datetime) -> float:
@@ -45,23 +41,23 @@ def waited_minutes(ticket: dict, now: datetime) -> float:
     return max((now - datetime.fromisoformat(since)).total_seconds() / 60, 0) if since else 0.0
 
 
-def eligible(agent: dict, ticket: dict, settings: dict, waited: float) -> bool:
-    if agent.get("status") != "online" or agent.get("load", 0) >= agent.get("capacity", 0):
+def eligible(agent: Agent, ticket: dict, settings: dict, waited: float) -> bool:
+    if not agent.takes_work():
         return False
     language = ticket.get("language")
     relax_language = settings.get("relax_language_after_minutes")
-    if language and language not in (agent.get("languages") or []) and not (
+    if language and language not in agent.languages and not (
             relax_language is not None and waited >= relax_language):
         return False
-    topic, skills = ticket.get("topic"), agent.get("skills") or []
+    topic, skills = ticket.get("topic"), agent.skills
     relax_skill = settings.get("relax_skill_after_minutes")
     if skills and topic and topic not in skills and not (relax_skill is not None and waited >= relax_skill):
         return False
     team = ticket.get("team")
-    return not team or team in (agent.get("teams") or [])
+    return not team or team in agent.teams
 
 
-def candidates(ticket: dict, agents: list[dict], settings: dict, now: datetime) -> list[dict]:
+def candidates(ticket: dict, agents: list[Agent], settings: dict, now: datetime) -> list[Agent]:
     """Eligible agents, best first."""
     waited = waited_minutes(ticket, now)
     pool = [a for a in agents if eligible(a, ticket, settings, waited)]
@@ -70,12 +66,11 @@ def candidates(ticket: dict, agents: list[dict], settings: dict, now: datetime) 
     hardest = (ticket.get("priority", 0) >= settings["strongest_agent_priority"]
                or score <= settings["strongly_negative_score"])
 
-    def rank(agent: dict) -> tuple:
-        spare = agent.get("capacity", 0) - agent.get("load", 0)
-        first = agent["id"] != sticky
+    def rank(agent: Agent) -> tuple:
+        first = agent.id != sticky
         if hardest:
-            return (first, -performance(agent), -spare, agent["id"])
-        return (first, -spare, -performance(agent), agent["id"])
+            return (first, -performance(agent), -agent.spare, agent.id)
+        return (first, -agent.spare, -performance(agent), agent.id)
 
     return sorted(pool, key=rank)
 
@@ -94,25 +89,25 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
             offhours.acknowledge_if_closed(store, ticket, moment)
             acknowledge = False
         if ticket.get("assignee"):
-            holder = store.get_agent(ticket["assignee"]) or {}
-            if holder.get("status") == "online" or request.reason == "new_ticket":
+            holder = store.agents.get(ticket["assignee"])
+            if (holder is not None and holder.status == "online") or request.reason == "new_ticket":
                 return ticket["assignee"]  # a redelivered request, or another router won
             try:  # the customer wrote again and their agent is away: never leave it with them
-                store.release(ticket["id"], ticket["version"], ticket["assignee"], moment.isoformat())
-            except ConcurrentUpdate:
+                store.agents.release(ticket["id"], ticket["version"], ticket["assignee"], moment.isoformat())
+            except TicketChanged:
                 pass
             continue
         lost_ticket = False
-        for agent in candidates(ticket, store.agents(), settings, moment):
+        for agent in candidates(ticket, store.agents.all(), settings, moment):
             try:
-                store.assign_within_capacity(ticket["id"], ticket["version"], agent["id"])
-            except ConcurrentUpdate as err:
-                if "ticket" in str(err):
-                    lost_ticket = True
-                    break  # the ticket changed: read it again
+                store.agents.assign_within_capacity(ticket["id"], ticket["version"], agent.id)
+            except TicketChanged:
+                lost_ticket = True
+                break  # the ticket changed: read it again
+            except AgentUnavailable:
                 continue  # that agent filled up meanwhile: try the next
             _routed(ticket, agent, moment)
-            return agent["id"]
+            return agent.id
         if not lost_ticket:
             _waiting(ticket, store, moment)
             return None
@@ -129,27 +124,27 @@ def on_presence(store: DynamoStore, agent_id: str, status: str, send, now: Optio
             if ticket.get("first_response_at"):
                 continue  # answered: the conversation stays with them
             try:
-                store.release(ticket["id"], ticket["version"], agent_id, moment.isoformat())
-            except ConcurrentUpdate:
+                store.agents.release(ticket["id"], ticket["version"], agent_id, moment.isoformat())
+            except TicketChanged:
                 continue
             released.append(ticket["id"])
     if status == "online":
-        agent = store.get_agent(agent_id) or {}
-        room = max(agent.get("capacity", 0) - agent.get("load", 0), 0)
+        agent = store.agents.get(agent_id)
+        room = max(agent.spare, 0) if agent else 0
         offered = [t["id"] for t in store.waiting(room * 3)] if room else []
     for ticket_id in released + offered:
         send(RoutingRequest(ticket_id=ticket_id, message_id="", reason="new_message", priority=0).model_dump_json())
     return {"released": released, "offered": offered}
 
 
-def _routed(ticket: dict, agent: dict, moment: datetime) -> None:
+def _routed(ticket: dict, agent: Agent, moment: datetime) -> None:
     channel = ticket.get("channel", "unknown")
-    count(M.TICKETS_ROUTED, channel, ticket_id=ticket["id"], agent_id=agent["id"])
+    count(M.TICKETS_ROUTED, channel, ticket_id=ticket["id"], agent_id=agent.id)
     since = ticket.get("waiting_since") or ticket.get("created_at")
     if since:
         measure(M.ROUTING_LATENCY, channel, max((moment - datetime.fromisoformat(since)).total_seconds(), 0),
                 unit="Seconds", ticket_id=ticket["id"])
-    logger.info("ticket assigned", extra={"ticket_id": ticket["id"], "agent_id": agent["id"]})
+    logger.info("ticket assigned", extra={"ticket_id": ticket["id"], "agent_id": agent.id})
 
 
 def _waiting(ticket: dict, store: DynamoStore, moment: datetime) -> None:

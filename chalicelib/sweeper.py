@@ -38,7 +38,7 @@ SWEPT = ("open", "on_hold")
 def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetime] = None) -> dict:
     moment = now or utcnow()
     policy = desk_settings.cached_settings(store, "sla")
-    online = {a["id"] for a in store.agents() if a.get("status") == "online"}
+    online = {a.id for a in store.agents.all() if a.status == "online"}
     summary = {"warned": 0, "breached": 0, "rerouted": 0, "tickets": 0}
     backlog: dict = defaultdict(list)
     for status in SWEPT:

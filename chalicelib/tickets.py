@@ -27,6 +27,7 @@ from chalicelib.errors import DeskError, NotFound
 from chalicelib.models import sortable, utcnow
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.store.ports import AgentStore
 
 STATUSES = ("open", "pending", "on_hold", "closed")
 
@@ -121,7 +122,7 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
     if patch.topic is not None:
         changes["topic"] = patch.topic
     if patch.assignee is not None:
-        if store.get_agent(patch.assignee) is None:
+        if store.agents.get(patch.assignee) is None:
             raise NotFound(f"agent {patch.assignee}")
         changes["assignee"] = patch.assignee
     if patch.unassign:
@@ -146,7 +147,7 @@ def claim(store: DynamoStore, ticket_id: str, request: ClaimRequest, agent_id: s
     holder = ticket.get("assignee")
     if holder not in (None, agent_id):
         raise HeldByAnother(f"{holder} holds this ticket; a supervisor can reassign it")
-    if store.get_agent(agent_id) is None:
+    if store.agents.get(agent_id) is None:
         raise NotFound(f"agent {agent_id}: ask an admin to add you before you take tickets")
     return views.ticket(_apply(store, ticket, request.version, {"assignee": agent_id, "waiting_since": None}, agent_id,
                                "claimed"))
@@ -172,7 +173,7 @@ def rate(store: DynamoStore, ticket_id: str, request: CsatRequest, by: Optional[
     store.set_csat(ticket_id, request.score, request.comment, utcnow().isoformat())
     holder = ticket.get("first_response_by") or ticket.get("assignee")
     if holder:
-        store.record_performance(holder, "csat", request.score)
+        store.agents.record_performance(holder, "csat", request.score)
     if by:
         _event(store, ticket_id, "event", by, {"action": "csat_recorded", "changes": {"csat": request.score}})
     return {"ticket_id": ticket_id, "csat": request.score, "agent_id": holder, "source": "supervisor" if by else "customer"}
@@ -182,7 +183,7 @@ def _resolved(store: DynamoStore, ticket: dict) -> None:
     """Resolution time into the rolling performance of whoever held the ticket."""
     if ticket.get("assignee") and ticket.get("created_at"):
         spent = (utcnow() - datetime.fromisoformat(ticket["created_at"])).total_seconds()
-        store.record_performance(ticket["assignee"], "resolution_seconds", max(spent, 0))
+        store.agents.record_performance(ticket["assignee"], "resolution_seconds", max(spent, 0))
 
 
 def done(store: DynamoStore, ticket_id: str, request: DoneRequest, agent_id: str) -> dict:
@@ -228,10 +229,10 @@ def _load_moves(ticket: dict, changes: dict) -> dict[str, int]:
 
 
 def _event(store: DynamoStore, ticket_id: str, direction: str, agent_id: str, fields: dict) -> dict:
-    agent = store.get_agent(agent_id) or {}
+    agent = store.agents.get(agent_id)
     item = {"id": str(uuid.uuid4()), "ticket_id": ticket_id, "direction": direction,
             "created_at": sortable(utcnow()), "agent_id": agent_id,
-            "author": {"id": agent_id, "name": agent.get("name") or agent_id}, **fields}
+            "author": {"id": agent_id, "name": (agent and agent.name) or agent_id}, **fields}
     store.put_ticket_event(item)
     return item
 
@@ -250,18 +251,16 @@ class PresenceRequest(BaseModel):
     status: Literal["online", "away", "offline"]
 
 
-def get_presence(store: DynamoStore, agent_id: str) -> dict:
-    agent = store.get_agent(agent_id)
+def get_presence(agents: AgentStore, agent_id: str) -> dict:
+    agent = agents.get(agent_id)
     if agent is None:
         raise NotFound(f"agent {agent_id}")
-    return {"agent_id": agent_id, "status": agent.get("status", "offline"), "load": agent.get("load", 0),
-            "capacity": agent.get("capacity", 0), "status_changed_at": agent.get("status_changed_at")}
+    return {"agent_id": agent_id, "status": agent.status, "load": agent.load, "capacity": agent.capacity,
+            "status_changed_at": agent.status_changed_at}
 
 
 def set_presence(store: DynamoStore, agent_id: str, request: PresenceRequest) -> dict:
-    if store.get_agent(agent_id) is None:
-        raise NotFound(f"agent {agent_id}")
-    store.set_agent_status(agent_id, request.status, utcnow().isoformat())
+    store.agents.set_status(agent_id, request.status, utcnow().isoformat())  # NotFound for no agent
     moved = routing.on_presence(store, agent_id, request.status,
                                 lambda body: queues.send(settings().routing_queue_url, body))
-    return {**get_presence(store, agent_id), **moved}
+    return {**get_presence(store.agents, agent_id), **moved}

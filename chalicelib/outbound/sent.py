@@ -49,7 +49,7 @@ def after_sent(message: dict, store: DynamoStore) -> None:
         waited = (_time(message["sent_at"]) - _time(ticket["first_inbound_at"])).total_seconds()
         measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message["ticket_id"])
         if message.get("agent_id"):  # the router prefers agents who answer quickly
-            store.record_performance(message["agent_id"], "first_response_seconds", max(waited, 0))
+            store.agents.record_performance(message["agent_id"], "first_response_seconds", max(waited, 0))
     logger.info("reply sent", extra={"ticket_id": message["ticket_id"], "message_id": message["id"],
                                      "platform_message_id": message["platform_message_id"]})
 

@@ -2,58 +2,26 @@
 
 Given its table (a boto3 Table resource), so tests hand it a moto table. Every write that can
 race is conditional; `ClientError` codes become the typed errors of chalicelib.errors.
-Keys come from keys.py only.
+Keys come from keys.py only. Agents live behind their port (`self.agents`, store/agents.py); the
+agent methods here only delegate to it, for callers not yet moved.
 """
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Iterator, Optional
 
 from botocore.exceptions import ClientError
 
+from chalicelib.aggregates.agent import Agent
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent, NotFound
 from chalicelib.store import keys
+from chalicelib.store.agents import DynamoAgentStore
+from chalicelib.store.items import cancel_reasons as _cancel_reasons
+from chalicelib.store.items import conditional_failed as _conditional_failed
+from chalicelib.store.items import dynamo, plain
 
 DEDUPE_RETENTION = timedelta(days=30)  # platforms retry for up to 7 days (WhatsApp); keep 30
-
-
-def _conditional_failed(err: ClientError) -> bool:
-    return err.response["Error"]["Code"] in ("ConditionalCheckFailedException",
-                                              "TransactionCanceledException")
-
-
-def _cancel_reasons(err: ClientError) -> list[str]:
-    return [r.get("Code", "None") for r in err.response.get("CancellationReasons", [])]
-
-
-def plain(item: Optional[dict]) -> Optional[dict]:
-    """DynamoDB's Decimals back to ints/floats, for JSON and pydantic."""
-    if item is None:
-        return None
-    return _plain(item)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def dynamo(value: Any) -> Any:
-    """Floats to Decimals (boto3's resource layer refuses floats)."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: dynamo(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [dynamo(v) for v in value]
-    return value
 
 
 def _inbox_filter(filters: dict, kwargs: dict) -> str:
@@ -108,6 +76,7 @@ class DynamoStore:
         # The resource's client serialises plain Python values itself, transactions included.
         self.client = table.meta.client
         self.name = table.name
+        self.agents = DynamoAgentStore(table)  # the AgentStore port; the agent methods below delegate to it
 
     # -- dedupe ----------------------------------------------------------------------------
     def get_dedupe(self, dedupe_key: str) -> Optional[dict]:
@@ -577,61 +546,23 @@ class DynamoStore:
     def quarantined(self) -> list[dict]:
         return [plain(i) for i in self._query(keys.QUARANTINE_PK, "")]
 
-    # -- agents ----------------------------------------------------------------------------
+    # -- agents: thin dict-shaped delegates to `self.agents` (store/agents.py) for the callers not
+    # yet moved to the port (tests, the local stack's seeding); new code uses `store.agents`.
     def put_agent(self, agent: dict) -> None:
-        self.table.put_item(Item=dynamo({**keys.agent(agent["id"]), **agent}))
+        self.agents.put(Agent.from_item(agent))
 
     def get_agent(self, agent_id: str) -> Optional[dict]:
-        return plain(self.table.get_item(Key=keys.agent(agent_id)).get("Item"))
+        found = self.agents.get(agent_id)
+        return None if found is None else found.to_item()
 
-    def agents(self) -> list[dict]:
-        return [plain(i) for i in self._query(*keys.all_agents())]
+    def delete_agent(self, agent_id: str) -> bool:
+        return self.agents.delete(agent_id)
 
-    def assign_within_capacity(self, ticket_id: str, expected_version: int, agent_id: str) -> None:
-        """Give the ticket to the agent in one transaction: their load goes up only while they are
-        online and below capacity; the ticket takes an assignee only if it has none at the version
-        read. ConcurrentUpdate("ticket ...") or ConcurrentUpdate("agent ...") says which lost."""
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
-                            "UpdateExpression": "ADD #load :one",
-                            "ConditionExpression": "#status = :online AND (attribute_not_exists(#load) "
-                                                   "OR #load < #capacity)",
-                            "ExpressionAttributeNames": {"#load": "load", "#status": "status",
-                                                         "#capacity": "capacity"},
-                            "ExpressionAttributeValues": {":one": 1, ":online": "online"}}},
-                {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
-                            "UpdateExpression": "SET assignee = :a, version = version + :one REMOVE waiting_since",
-                            "ConditionExpression": "attribute_not_exists(assignee) AND version = :v",
-                            "ExpressionAttributeValues": {":a": agent_id, ":one": 1, ":v": expected_version}}},
-            ])
-        except ClientError as err:
-            if not _conditional_failed(err):
-                raise
-            reasons = _cancel_reasons(err)
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise ConcurrentUpdate(f"ticket {ticket_id} changed") from err
-            raise ConcurrentUpdate(f"agent {agent_id} is full or away") from err
+    def set_agent_status(self, agent_id: str, status: str, at_iso: str) -> None:
+        self.agents.set_status(agent_id, status, at_iso)  # type: ignore[arg-type]
 
-    def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
-        """Take the ticket back from the agent (and one off their load), in one transaction."""
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
-                            "UpdateExpression": "SET previous_assignee = :a, waiting_since = :t, "
-                                                "version = version + :one REMOVE assignee",
-                            "ConditionExpression": "assignee = :a AND version = :v",
-                            "ExpressionAttributeValues": {":a": agent_id, ":v": expected_version, ":one": 1,
-                                                          ":t": since_iso}}},
-                {"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
-                            "UpdateExpression": "ADD #load :minus", "ConditionExpression": "#load > :zero",
-                            "ExpressionAttributeNames": {"#load": "load"},
-                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0}}},
-            ])
-        except ClientError as err:
-            if _conditional_failed(err):
-                raise ConcurrentUpdate(f"ticket {ticket_id} changed") from err
-            raise
+    def record_performance(self, agent_id: str, measure: str, value: float, weight: float = 0.2) -> None:
+        self.agents.record_performance(agent_id, measure, value, weight)  # type: ignore[arg-type]
 
     def inbox_all(self, status: str, filters: Optional[dict] = None) -> Iterator[dict]:
         """Every ticket of one status from the inbox index, page after page."""
@@ -682,39 +613,6 @@ class DynamoStore:
         self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET waiting_since = if_not_exists("
                                "waiting_since, :t)", ConditionExpression="attribute_exists(PK)",
                                ExpressionAttributeValues={":t": since_iso})
-
-    def add_agent_load(self, agent_id: str, delta: int) -> None:
-        self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #l :d",
-                               ExpressionAttributeNames={"#l": "load"},
-                               ExpressionAttributeValues={":d": delta})
-
-    def record_performance(self, agent_id: str, measure: str, value: float, weight: float = 0.2) -> None:
-        """Fold one observation into the agent's rolling average (exponentially weighted), with a
-        conditional write on the value read, so two workers never lose one another's update."""
-        for _ in range(5):
-            agent = self.get_agent(agent_id)
-            if agent is None:
-                return
-            perf = agent.get("performance") or {}
-            old = perf.get(measure)
-            new = value if old is None else round(old + weight * (value - old), 3)
-            counts = {**(perf.get("counts") or {}), measure: int((perf.get("counts") or {}).get(measure, 0)) + 1}
-            try:
-                self.table.update_item(
-                    Key=keys.agent(agent_id), UpdateExpression="SET performance = :p",
-                    ConditionExpression="attribute_not_exists(performance) OR performance = :old",
-                    ExpressionAttributeValues=dynamo({":p": {**perf, measure: new, "counts": counts},
-                                                      ":old": agent.get("performance") or {}}))
-                return
-            except ClientError as err:
-                if not _conditional_failed(err):
-                    raise
-
-    def set_agent_status(self, agent_id: str, status: str, at_iso: str) -> None:
-        self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="SET #s = :s, status_changed_at = :t",
-                               ExpressionAttributeNames={"#s": "status"},
-                               ExpressionAttributeValues={":s": status, ":t": at_iso})
-
 
     def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
         from boto3.dynamodb.conditions import Key
@@ -793,9 +691,6 @@ class DynamoStore:
 
     def delete_team(self, team_id: str) -> bool:
         return "Attributes" in self.table.delete_item(Key=keys.team(team_id), ReturnValues="ALL_OLD")
-
-    def delete_agent(self, agent_id: str) -> bool:
-        return "Attributes" in self.table.delete_item(Key=keys.agent(agent_id), ReturnValues="ALL_OLD")
 
     def update_account(self, platform: str, account_id: str, changes: dict) -> None:
         expr, names, values = _changes(changes)

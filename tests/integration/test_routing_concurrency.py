@@ -50,7 +50,7 @@ def test_many_routers_never_overfill_an_agent_or_assign_a_ticket_twice(desk, ato
         results = list(pool.map(lambda r: routing.route(r, store, routing.DEFAULT_SETTINGS), requests))
 
     assigned = {t: store.get_ticket(t).get("assignee") for t in ids}
-    loads = {a["id"]: a["load"] for a in store.agents()}
+    loads = {a.id: a.load for a in store.agents.all()}
     for agent_id, capacity in capacities.items():
         assert loads[agent_id] <= capacity
         assert loads[agent_id] == sum(1 for who in assigned.values() if who == agent_id)  # no double count

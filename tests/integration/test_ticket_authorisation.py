@@ -28,7 +28,7 @@ def _call(desk, method, path, body, agent="ana", role="agent"):
 
 
 def _loads(desk) -> dict:
-    return {a["id"]: a["load"] for a in desk.store().agents()}
+    return {a.id: a.load for a in desk.store().agents.all()}
 
 
 def _version(desk, ticket_id) -> int:

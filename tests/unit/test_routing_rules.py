@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from chalicelib.aggregates.agent import Agent
 from chalicelib.routing import DEFAULT_SETTINGS, candidates, eligible, performance
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
@@ -10,8 +11,8 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 def agent(id, languages=("en",), skills=(), teams=(), status="online", load=0, capacity=5, frt=None, csat=None):
     perf = {k: v for k, v in (("first_response_seconds", frt), ("csat", csat)) if v is not None}
-    return {"id": id, "languages": list(languages), "skills": list(skills), "teams": list(teams), "status": status,
-            "load": load, "capacity": capacity, "performance": perf}
+    return Agent.from_item({"id": id, "languages": list(languages), "skills": list(skills), "teams": list(teams),
+                            "status": status, "load": load, "capacity": capacity, "performance": perf})
 
 
 def ticket(language="en", topic="delivery", team=None, priority=40, score=0.0, waited=0, previous=None):
@@ -21,7 +22,7 @@ def ticket(language="en", topic="delivery", team=None, priority=40, score=0.0, w
 
 
 def ids(t, agents, **settings):
-    return [a["id"] for a in candidates(t, agents, {**DEFAULT_SETTINGS, **settings}, NOW)]
+    return [a.id for a in candidates(t, agents, {**DEFAULT_SETTINGS, **settings}, NOW)]
 
 
 def test_only_online_agents_with_a_free_slot_language_skill_and_team():

@@ -10,8 +10,8 @@ def test_every_ticket_is_accounted_for_and_capacity_holds(monkeypatch):
 
     def watching(ticket, agents, settings, now):
         for agent in agents:
-            assert agent["load"] <= agent["capacity"]
-            peak[agent["id"]] = max(peak.get(agent["id"], 0), agent["load"])
+            assert agent.load <= agent.capacity
+            peak[agent.id] = max(peak.get(agent.id, 0), agent.load)
         return original(ticket, agents, settings, now)
 
     monkeypatch.setattr(routing_sim.routing, "candidates", watching)
