@@ -20,13 +20,17 @@ def _call(desk, method, path, body=None, role="admin", agent="root"):
     return answer.status_code, json.loads(answer.body or b"null")
 
 
-def test_agents_are_created_and_updated_keeping_presence_and_load(desk):
+def test_agents_are_created_updated_listed_and_removed_through_the_api(desk):
+    # The use cases (presence, load and performance kept on an edit) run on the in-memory store in
+    # tests/unit/test_agent_use_cases.py; this is the round trip on moto: routes, roles, answers.
     status, agent = _call(desk, "put", "/api/agents/eeva", {"name": "Eeva Laine", "languages": ["fi", "sv", "en"],
                                                             "skills": ["billing"], "teams": ["nordic"], "capacity": 6})
     assert status == 200 and agent["status"] == "offline" and agent["load"] == 0
     desk.store().set_agent_status("eeva", "online", "2026-11-23T10:00:00+00:00")
     status, agent = _call(desk, "put", "/api/agents/eeva", {"name": "Eeva Laine", "languages": ["fi"], "capacity": 9})
     assert status == 200 and agent["status"] == "online" and agent["capacity"] == 9
+    status, listed = _call(desk, "get", "/api/agents", role="supervisor")
+    assert status == 200 and [a["id"] for a in listed["items"]] == ["eeva"]
     assert _call(desk, "put", "/api/agents/eeva", {"name": "E", "languages": ["finnish"]})[0] == 400
     assert _call(desk, "put", "/api/agents/Bad Id", {"name": "E"})[0] == 400
     assert _call(desk, "delete", "/api/agents/eeva")[0] == 204 and _call(desk, "delete", "/api/agents/eeva")[0] == 404
