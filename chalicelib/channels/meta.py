@@ -93,22 +93,6 @@ class Change(_Loose):
     value: dict = {}
 
 
-class FeedComment(_Loose):
-    """Page `feed` change value for item=comment.
-
-    https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed
-    """
-
-    comment_id: str
-    post_id: str
-    parent_id: Optional[str] = None
-    sender: IdRef = Field(alias="from")
-    message: str = ""
-    created_time: Epoch = None
-    photo: Optional[str] = None
-    video: Optional[str] = None
-
-
 class FeedPost(_Loose):
     """Page `feed` change value for a visitor's post (item=post, status, photo or video)."""
 
@@ -118,6 +102,16 @@ class FeedPost(_Loose):
     created_time: Epoch = None
     photo: Optional[str] = None
     video: Optional[str] = None
+
+
+class FeedComment(FeedPost):
+    """Page `feed` change value for item=comment.
+
+    https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed
+    """
+
+    comment_id: str
+    parent_id: Optional[str] = None
 
 
 class PageMention(_Loose):

@@ -8,23 +8,12 @@ the API, the customer through `tickets.rate(..., by=None)` (a survey's answer).
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from chalicelib.auth import mint
 from infra.local import demo
-from tests.conftest import TEST_SECRETS
+from tests.integration import agent_http
 
-
-def _headers(agent="ana", role="agent"):
-    return {"Authorization": f"Bearer {mint(agent, role, TEST_SECRETS['LOCAL_JWT_SECRET'])}",
-            "Content-Type": "application/json"}
-
-
-def _call(desk, method, path, body, agent="ana", role="agent"):
-    answer = getattr(desk.client.http, method)(path, headers=_headers(agent, role), body=json.dumps(body))
-    return answer.status_code, json.loads(answer.body or b"null")
+_headers, _call = agent_http.headers, agent_http.call
 
 
 def _loads(desk) -> dict:
