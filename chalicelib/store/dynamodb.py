@@ -20,6 +20,7 @@ from chalicelib.store.agents import DynamoAgentStore
 from chalicelib.store.items import cancel_reasons as _cancel_reasons
 from chalicelib.store.items import conditional_failed as _conditional_failed
 from chalicelib.store.items import dynamo, plain
+from chalicelib.store.items import update_expression as _changes
 
 DEDUPE_RETENTION = timedelta(days=30)  # platforms retry for up to 7 days (WhatsApp); keep 30
 
@@ -56,18 +57,6 @@ def _inbox_filter(filters: dict, kwargs: dict) -> str:
     if names:
         kwargs["ExpressionAttributeNames"] = names
     return " AND ".join(parts)
-
-
-def _changes(changes: dict, *also_set: str) -> tuple[str, dict, dict]:
-    """An UpdateExpression that SETs each change (and the `also_set` clauses) and REMOVEs the ones
-    that are None, with its attribute names and values."""
-    setting = {k: v for k, v in changes.items() if v is not None}
-    clauses = [f"#{k} = :{k}" for k in setting] + list(also_set)
-    expression = ("SET " + ", ".join(clauses)) if clauses else ""
-    removing = [k for k, v in changes.items() if v is None]
-    if removing:
-        expression += " REMOVE " + ", ".join(f"#{k}" for k in removing)
-    return expression.strip(), {f"#{k}": k for k in changes}, {f":{k}": v for k, v in setting.items()}
 
 
 class DynamoStore:

@@ -17,6 +17,18 @@ def cancel_reasons(err: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in err.response.get("CancellationReasons", [])]
 
 
+def update_expression(changes: dict, *also_set: str) -> tuple[str, dict, dict]:
+    """An UpdateExpression that SETs each change (and the `also_set` clauses) and REMOVEs the ones
+    that are None, with its attribute names and values."""
+    setting = {k: v for k, v in changes.items() if v is not None}
+    clauses = [f"#{k} = :{k}" for k in setting] + list(also_set)
+    expression = ("SET " + ", ".join(clauses)) if clauses else ""
+    removing = [k for k, v in changes.items() if v is None]
+    if removing:
+        expression += " REMOVE " + ", ".join(f"#{k}" for k in removing)
+    return expression.strip(), {f"#{k}": k for k in changes}, {f":{k}": v for k, v in setting.items()}
+
+
 def plain(item: Optional[dict]) -> Optional[dict]:
     """DynamoDB's Decimals back to ints/floats, for JSON and pydantic."""
     if item is None:

@@ -7,8 +7,10 @@ docs/ARCHITECTURE.md, "Store ports"). Imports the aggregates only.
 """
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from datetime import datetime
+from typing import Any, Mapping, Optional, Protocol
 
+from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
 
 ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads them all)
@@ -44,3 +46,23 @@ class AgentStore(Protocol):
         """Take the ticket back from the agent at once: it must be theirs at `expected_version`
         and their load above zero (else TicketChanged); it keeps `previous_assignee` and waits
         from `since_iso`."""
+
+
+class AccountStore(Protocol):
+    def get(self, platform: str, account_id: str) -> Optional[Account]: ...
+
+    def put(self, account: Account) -> None:
+        """Create or replace the account (the local stack's seeding, tests)."""
+
+    def all(self, platform: Optional[str] = None) -> list[Account]:
+        """The accounts of one platform, or of every platform, in (platform, id) order."""
+
+    def discover(self, platform: str, account_id: str, at: datetime) -> bool:
+        """Record an account on first sight (`Account.discovered`), only if there is none yet: True
+        if this call made it, False (and nothing changed) if it was known, however it got there;
+        of racing workers exactly one is told True."""
+
+    def update(self, platform: str, account_id: str, changes: Mapping[str, Any]) -> Account:
+        """Set the attributes in `changes` (a None removes one), leaving the others as they are;
+        the account as it now is. NotFound for an account that does not exist (nothing written);
+        ValueError for the account's identity or an attribute it cannot have."""

@@ -58,3 +58,15 @@ def store(request) -> Harness:
         return None if item is None else {k: v for k, v in item.items() if k not in ("PK", "SK")}
 
     return Harness(DynamoAgentStore(table), lambda t: table.put_item(Item={**keys.ticket(t["id"]), **t}), ticket)
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def accounts(request):
+    """The AccountStore under test."""
+    if request.param == "memory":
+        from chalicelib.store.memory import MemoryAccountStore
+
+        return MemoryAccountStore()
+    from chalicelib.store.accounts import DynamoAccountStore
+
+    return DynamoAccountStore(request.getfixturevalue("dynamodb_table"))
