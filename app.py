@@ -448,9 +448,9 @@ def delete_team(team_id):
 
 @agent_api.get("/api/accounts", "Connected and discovered brand accounts", role="supervisor", answers="items")
 def list_accounts():
-    from chalicelib import views
+    from chalicelib import admin
 
-    return {"items": [views.account(a) for a in _store().accounts()]}
+    return {"items": admin.list_accounts(_store().accounts)}
 
 
 @agent_api.patch("/api/accounts/{platform}/{account_id}", "Connect or configure an account", role="admin",
@@ -458,7 +458,7 @@ def list_accounts():
 def patch_account(platform, account_id, body):
     from chalicelib import admin
 
-    return admin.patch_account(_store(), platform, account_id, body)
+    return admin.patch_account(_store().accounts, platform, account_id, body)
 
 
 @agent_api.get("/api/settings/{name}", "SLA policy, business hours or routing settings", role="supervisor",

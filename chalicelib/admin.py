@@ -16,11 +16,11 @@ from chalicelib.desk_settings import get_settings, put_settings
 from chalicelib.aggregates import agent as aggregate
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store.dynamodb import DynamoStore
-from chalicelib.store.ports import AgentStore
+from chalicelib.store.ports import AccountStore, AgentStore
 
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
-__all__ = ["AccountPatch", "Agent", "BulkRequest", "Team", "bulk", "get_settings", "list_agents",
-           "patch_account", "put_agent", "put_settings", "put_team"]
+__all__ = ["AccountPatch", "Agent", "BulkRequest", "Team", "bulk", "get_settings", "list_accounts",
+           "list_agents", "patch_account", "put_agent", "put_settings", "put_team"]
 
 
 class Agent(BaseModel):
@@ -85,10 +85,14 @@ def put_team(store: DynamoStore, team: Team) -> dict:
     return views.team(team.model_dump())
 
 
-def patch_account(store: DynamoStore, platform: str, account_id: str, patch: AccountPatch) -> dict:
+def list_accounts(accounts: AccountStore) -> list[dict]:
+    return [views.account(a.to_item()) for a in accounts.all()]
+
+
+def patch_account(accounts: AccountStore, platform: str, account_id: str, patch: AccountPatch) -> dict:
     if channel_registry.find(platform) is None:
         raise NotFound(f"platform {platform}")
-    if store.get_account(platform, account_id) is None:
+    if accounts.get(platform, account_id) is None:
         raise NotFound(f"account {platform}/{account_id}")
     changes = patch.model_dump(exclude_none=True)
     if not changes:
@@ -98,8 +102,7 @@ def patch_account(store: DynamoStore, platform: str, account_id: str, patch: Acc
             netguard.check(changes["callback_url"])
         except netguard.Refused as err:
             raise ValueError(f"callback_url: {err.reason}") from None
-    store.update_account(platform, account_id, changes)
-    return views.account(store.get_account(platform, account_id))
+    return views.account(accounts.update(platform, account_id, changes).to_item())
 
 
 # -- bulk actions on tickets -------------------------------------------------------------------

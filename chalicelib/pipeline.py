@@ -16,12 +16,14 @@ from typing import Callable, Optional
 from pydantic import TypeAdapter
 
 from chalicelib import queues
+from chalicelib.aggregates.account import Account
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, sortable, utcnow
 from chalicelib.observability import M, count, logger
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.store.ports import AccountStore
 
 _ingest_adapter = TypeAdapter(IngestMessage)
 MESSAGE_NAMESPACE = uuid.UUID("0b5d0c41-6a43-4bb5-9a36-6f1f0b7f3a10")
@@ -55,13 +57,13 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     if seen:
         return _duplicate(m, seen, store, send)
     now = utcnow()
-    account = _account(m, store, now)
+    account = _account(m, store.accounts, now)
     if m.kind == "mention":
         m = _with_author(m)
     from chalicelib.classify import classify
     from chalicelib.classify.priority import prioritise
 
-    brand = account.get("brand") or DEFAULT_BRAND
+    brand = account.brand or DEFAULT_BRAND
     rules = rules_for(brand, store)
     verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
     customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
@@ -81,7 +83,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     }
     try:
         ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now,
-                                               account.get("team"))
+                                               account.team)
     except DuplicateEvent:  # the same id raced us in another worker and won
         return _duplicate(m, store.get_dedupe(m.dedupe_key) or {}, store, send)
     if created:
@@ -97,18 +99,18 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
 
 DEFAULT_BRAND = "default"
 RULES_TTL_SECONDS = 60
-_known_accounts: dict[tuple[str, str], dict] = {}  # per container: one write or read per account
+_known_accounts: dict[tuple[str, str], Account] = {}  # per container: one write or read per account
 _rules_cache: dict[str, tuple[float, object]] = {}
 
 
-def _account(m: Mention, store: DynamoStore, now) -> dict:
+def _account(m: Mention, accounts: AccountStore, now) -> Account:
     """The brand account a mention reached; a signed event for an unknown one registers it."""
     key = (m.platform.value, m.brand_account_id)
     if key not in _known_accounts:
-        if store.register_account(*key, now):
+        if accounts.discover(*key, now):
             count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
             logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
-        _known_accounts[key] = store.get_account(*key) or {}
+        _known_accounts[key] = accounts.get(*key) or Account(platform=key[0], account_id=key[1])
     return _known_accounts[key]
 
 

@@ -26,10 +26,10 @@ def poll_x(store: DynamoStore, now: Callable[[], float] = time.time) -> dict:
     if not token:
         logger.info("X poller idle: no X_BEARER_TOKEN configured")
         return summary
-    for account in store.accounts("x"):
-        if not account.get("poll"):
+    for account in store.accounts.all("x"):
+        if not account.poll:
             continue
-        account_id = account["account_id"]
+        account_id = account.account_id
         cursor = store.get_cursor("x", account_id)
         if cursor.get("next_poll_after", 0) > now():
             summary["skipped"] += 1

@@ -21,7 +21,8 @@ IDENTITY = frozenset({"platform", "account_id"})  # what names the account: neve
 class Account(BaseModel):
     """An account as stored. `status: discovered` until an admin connects it (replies refused);
     `brand` picks the priority rules and model, `team` the team its tickets go to; `poll` marks an X
-    account the mentions poller reads; `human_agent_tag` and `callback_url` shape replies."""
+    account the mentions poller reads; `handle` and `display_phone_number` are how people know it;
+    `human_agent_tag` and `callback_url` shape replies."""
 
     model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
 
@@ -32,6 +33,7 @@ class Account(BaseModel):
     brand: Optional[str] = None
     name: Optional[str] = None
     handle: Optional[str] = None
+    display_phone_number: Optional[str] = None  # a WhatsApp number as people write it
     team: Optional[str] = None
     poll: Optional[bool] = None
     human_agent_tag: Optional[bool] = None

@@ -22,7 +22,7 @@ def _account(platform="x", account_id="1500", **fields) -> Account:
 # -- get, put, all -----------------------------------------------------------------------------
 def test_an_account_put_is_the_account_read_back(accounts):
     assert accounts.get("x", "1500") is None
-    full = _account(name="Nordlight (x)", handle="NordlightShop", team="nordic", poll=True, human_agent_tag=False,
+    full = _account(name="Nordlight (x)", handle="NordlightShop", display_phone_number="+358 40 000 0001", team="nordic", poll=True, human_agent_tag=False,
                     discovered_at=AT.isoformat())
     accounts.put(full)
     assert accounts.get("x", "1500") == full

@@ -109,8 +109,8 @@ def test_a_batched_meta_delivery_makes_one_ticket_per_conversation(desk):
 def test_an_event_for_an_unseen_brand_account_registers_it_as_discovered(desk):
     post_x(desk, p.x_tweet_event("1500000000000000999", "1850000000000000777", CUSTOMER, "hello?"))
     desk.drain(only=("ingest_worker",))
-    [account] = desk.store().accounts("x")
-    assert (account["account_id"], account["status"]) == ("1500000000000000999", "discovered")
+    [account] = desk.store().accounts.all("x")
+    assert (account.account_id, account.status) == ("1500000000000000999", "discovered")
     assert len(stack.ticket_lines(desk.store())) == 1
 
 
