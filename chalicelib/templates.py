@@ -81,8 +81,8 @@ def for_ticket(store: DynamoStore, ticket_id: str, agent_id: str) -> list[dict]:
         raise NotFound(ticket_id)
     customer = store.customer_history(ticket["customer_id"]) if ticket.get("customer_id") else None
     agent = store.get_agent(agent_id)
-    account = store.get_account(ticket["channel"], ticket["brand_account_id"]) or {}
-    brand = (account.get("name") or "").split(" (")[0] or account.get("brand")
+    account = store.accounts.get(ticket["channel"], ticket["brand_account_id"])
+    brand = ((account.name or "").split(" (")[0] or account.brand) if account else None
     return [render(t, ticket, customer, agent, brand) for t in store.templates()]
 
 

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from chalicelib import channel_registry
+from chalicelib.aggregates.account import Account
 from chalicelib.outbound.text import char_length, utf8_length, x_weighted_length
 
 STANDARD_WINDOW = timedelta(hours=24)
@@ -89,12 +90,12 @@ class Plan:
         return LIMITS[self.action]
 
 
-def plan(ticket: dict, messages: list[dict], account: Optional[dict], visibility: str, text: str,
+def plan(ticket: dict, messages: list[dict], account: Optional[Account], visibility: str, text: str,
          now: datetime) -> Plan:
     """The action that delivers `text`, or ReplyRefused with a reason an agent can act on."""
     if not text.strip():
         raise ReplyRefused("text", "the reply is empty")
-    chosen = _plan(ticket, messages, account or {}, visibility, now)
+    chosen = _plan(ticket, messages, account or _unknown(ticket), visibility, now)
     limit = chosen.limit
     length = limit.measure(text)
     if length > limit.maximum:
@@ -103,12 +104,12 @@ def plan(ticket: dict, messages: list[dict], account: Optional[dict], visibility
     return chosen
 
 
-def options(ticket: dict, messages: list[dict], account: Optional[dict], now: datetime) -> dict:
+def options(ticket: dict, messages: list[dict], account: Optional[Account], now: datetime) -> dict:
     """Per visibility: can the agent reply, how, how long may it be, and until when."""
     answer = {}
     for visibility in ("public", "private"):
         try:
-            chosen = _plan(ticket, messages, account or {}, visibility, now)
+            chosen = _plan(ticket, messages, account or _unknown(ticket), visibility, now)
         except ReplyRefused as refused:
             answer[visibility] = {"allowed": False, "reason": refused.reason}
             continue
@@ -131,11 +132,17 @@ _NAMES = {
 }
 
 
-def _plan(ticket: dict, messages: list[dict], account: dict, visibility: str, now: datetime) -> Plan:
+def _unknown(ticket: dict) -> Account:
+    """An account the desk has no record of: nothing set, so no tag and no callback, and not refused
+    as discovered."""
+    return Account(platform=ticket["channel"], account_id=ticket["brand_account_id"])
+
+
+def _plan(ticket: dict, messages: list[dict], account: Account, visibility: str, now: datetime) -> Plan:
     inbound = [m for m in messages if m.get("direction") == "in"]
     if not inbound:
         raise ReplyRefused("ticket", "the ticket has no customer message to answer")
-    if account.get("status") == "discovered":
+    if account.status == "discovered":
         raise ReplyRefused("ticket", "the brand account is not connected yet (discovered from a "
                                      "webhook); an admin must connect it before replies can be sent")
     latest = inbound[-1]
@@ -222,7 +229,7 @@ def _dm_window(action: str, name: str):
         closes = last + STANDARD_WINDOW
         if now < closes:
             return Plan(action, target, window_closes_at=closes)
-        if account.get("human_agent_tag") and now < last + HUMAN_AGENT_WINDOW:
+        if account.human_agent_tag and now < last + HUMAN_AGENT_WINDOW:
             return Plan(action, {**target, "tag": "HUMAN_AGENT"}, window_closes_at=last + HUMAN_AGENT_WINDOW,
                         notes=("sent with the HUMAN_AGENT tag: more than 24 hours since the customer wrote",))
         raise ReplyRefused("visibility", f"{name} allows a reply for 24 hours after the customer's last "
@@ -255,10 +262,10 @@ def _email(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
 
 
 def _api(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
-    if not account.get("callback_url"):
+    if not account.callback_url:
         raise ReplyRefused("ticket", "this API channel has no callback_url; set one on the account "
                                      "so replies can be delivered")
-    return Plan("api_callback", {"account_id": ticket["brand_account_id"], "url": account["callback_url"],
+    return Plan("api_callback", {"account_id": ticket["brand_account_id"], "url": account.callback_url,
                                  "to": latest["author"]["id"], "in_reply_to": latest["platform_message_id"],
                                  "thread_id": ticket["conversation_key"].split("#", 2)[2]})
 

@@ -51,7 +51,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
     if request.template_id:
         text = text or templates.rendered(store, ticket_id, request.template_id, agent_id)["text"]
     messages = store.messages(ticket_id)
-    account = store.get_account(ticket["channel"], ticket["brand_account_id"])
+    account = store.accounts.get(ticket["channel"], ticket["brand_account_id"])
     plan = policy.plan(ticket, messages, account, request.visibility, text, now)
     agent = store.get_agent(agent_id) or {}
     message_id = str(uuid.uuid5(REPLY_NAMESPACE, f"{ticket_id}:{idempotency_key}") if idempotency_key
@@ -84,7 +84,7 @@ def public_message(message: dict) -> dict:
 
 
 def reply_options(store: DynamoStore, ticket: dict, messages: list[dict]) -> dict:
-    account = store.get_account(ticket["channel"], ticket["brand_account_id"])
+    account = store.accounts.get(ticket["channel"], ticket["brand_account_id"])
     return policy.options(ticket, messages, account, utcnow())
 
 
