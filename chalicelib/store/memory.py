@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Performance, Status
+from chalicelib.aggregates.team import Team
 from chalicelib.errors import AgentUnavailable, NotFound, TicketChanged
 from chalicelib.store.ports import ROSTER_LIMIT
 
@@ -119,3 +120,28 @@ class MemoryAccountStore:
                 raise NotFound(f"account {platform}/{account_id}")
             self.accounts[(platform, account_id)] = account.patched(changes)
             return self.accounts[(platform, account_id)].model_copy(deep=True)
+
+
+class MemoryTeamStore:
+    """Teams in a dict keyed by id."""
+
+    def __init__(self):
+        self.teams: dict[str, Team] = {}
+        self._lock = threading.Lock()
+
+    def get(self, team_id: str) -> Optional[Team]:
+        with self._lock:
+            team = self.teams.get(team_id)
+            return None if team is None else team.model_copy(deep=True)
+
+    def put(self, team: Team) -> None:
+        with self._lock:
+            self.teams[team.id] = Team.from_item(team.to_item())
+
+    def delete(self, team_id: str) -> bool:
+        with self._lock:
+            return self.teams.pop(team_id, None) is not None
+
+    def all(self) -> list[Team]:
+        with self._lock:
+            return [self.teams[k].model_copy(deep=True) for k in sorted(self.teams)]

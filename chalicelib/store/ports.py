@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional, Protocol
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
+from chalicelib.aggregates.team import Team
 
 ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads them all)
 
@@ -66,3 +67,16 @@ class AccountStore(Protocol):
         """Set the attributes in `changes` (a None removes one), leaving the others as they are;
         the account as it now is. NotFound for an account that does not exist (nothing written);
         ValueError for the account's identity or an attribute it cannot have."""
+
+
+class TeamStore(Protocol):
+    def get(self, team_id: str) -> Optional[Team]: ...
+
+    def put(self, team: Team) -> None:
+        """Create or replace the team."""
+
+    def delete(self, team_id: str) -> bool:
+        """True if there was such a team."""
+
+    def all(self) -> list[Team]:
+        """Every team, in id order."""

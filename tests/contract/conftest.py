@@ -70,3 +70,15 @@ def accounts(request):
     from chalicelib.store.accounts import DynamoAccountStore
 
     return DynamoAccountStore(request.getfixturevalue("dynamodb_table"))
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def teams(request):
+    """The TeamStore under test."""
+    if request.param == "memory":
+        from chalicelib.store.memory import MemoryTeamStore
+
+        return MemoryTeamStore()
+    from chalicelib.store.teams import DynamoTeamStore
+
+    return DynamoTeamStore(request.getfixturevalue("dynamodb_table"))
