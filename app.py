@@ -428,9 +428,9 @@ def queue_counts():
 
 @agent_api.get("/api/teams", "Teams", answers="items")
 def list_teams():
-    from chalicelib import views
+    from chalicelib import admin
 
-    return {"items": [views.team(t) for t in _store().teams()]}
+    return {"items": admin.list_teams(_store().teams)}
 
 
 @agent_api.put("/api/teams/{team_id}", "Create or update a team", role="supervisor", body="chalicelib.admin:Team",
@@ -438,12 +438,12 @@ def list_teams():
 def put_team(team_id, body):
     from chalicelib import admin
 
-    return admin.put_team(_store(), body)
+    return admin.put_team(_store().teams, body)
 
 
 @agent_api.delete("/api/teams/{team_id}", "Remove a team", role="supervisor", status=204, answers=None, refusals="404")
 def delete_team(team_id):
-    _gone(_store().delete_team(team_id), f"team {team_id}")
+    _gone(_store().teams.delete(team_id), f"team {team_id}")
 
 
 @agent_api.get("/api/accounts", "Connected and discovered brand accounts", role="supervisor", answers="items")

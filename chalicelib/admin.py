@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from chalicelib import channel_registry, netguard, tickets, views
 from chalicelib.desk_settings import get_settings, put_settings
 from chalicelib.aggregates import agent as aggregate
+from chalicelib.aggregates import team as team_aggregate
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store.dynamodb import DynamoStore
-from chalicelib.store.ports import AccountStore, AgentStore
+from chalicelib.store.ports import AccountStore, AgentStore, TeamStore
 
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 __all__ = ["AccountPatch", "Agent", "BulkRequest", "Team", "bulk", "get_settings", "list_accounts",
-           "list_agents", "patch_account", "put_agent", "put_settings", "put_team"]
+           "list_agents", "list_teams", "patch_account", "put_agent", "put_settings", "put_team"]
 
 
 class Agent(BaseModel):
@@ -80,9 +81,14 @@ def list_agents(agents: AgentStore) -> list[dict]:
     return [views.agent(a.model_dump()) for a in agents.all()]
 
 
-def put_team(store: DynamoStore, team: Team) -> dict:
-    store.put_team(team.model_dump())
-    return views.team(team.model_dump())
+def put_team(teams: TeamStore, body: Team) -> dict:
+    team = team_aggregate.Team.from_item(body.model_dump())
+    teams.put(team)
+    return views.team(team.to_item())
+
+
+def list_teams(teams: TeamStore) -> list[dict]:
+    return [views.team(t.to_item()) for t in teams.all()]
 
 
 def list_accounts(accounts: AccountStore) -> list[dict]:

@@ -128,7 +128,7 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
     if patch.unassign:
         changes["assignee"] = None
     if patch.team is not None:
-        if not any(t["id"] == patch.team for t in store.teams()):
+        if store.teams.get(patch.team) is None:
             raise NotFound(f"team {patch.team}")
         changes["team"] = patch.team
         if patch.assignee is None:  # a transfer to a team goes to its queue, for its router

@@ -2,9 +2,9 @@
 
 Given its table (a boto3 Table resource), so tests hand it a moto table. Every write that can
 race is conditional; `ClientError` codes become the typed errors of chalicelib.errors.
-Keys come from keys.py only. Agents and accounts live behind their ports (`self.agents`,
-store/agents.py; `self.accounts`, store/accounts.py); the agent and account methods here only
-delegate to them, for callers not yet moved.
+Keys come from keys.py only. Agents, accounts and teams live behind their ports (`self.agents`,
+store/agents.py; `self.accounts`, store/accounts.py; `self.teams`, store/teams.py); their methods
+left here only delegate to them, for callers not yet moved.
 """
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from botocore.exceptions import ClientError
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import Agent
+from chalicelib.aggregates.team import Team
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent, NotFound
 from chalicelib.store import keys
 from chalicelib.store.accounts import DynamoAccountStore
 from chalicelib.store.agents import DynamoAgentStore
+from chalicelib.store.teams import DynamoTeamStore
 from chalicelib.store.items import cancel_reasons as _cancel_reasons
 from chalicelib.store.items import conditional_failed as _conditional_failed
 from chalicelib.store.items import dynamo, plain
@@ -70,6 +72,7 @@ class DynamoStore:
         self.name = table.name
         self.agents = DynamoAgentStore(table)  # the AgentStore port; the agent methods below delegate to it
         self.accounts = DynamoAccountStore(table)  # the AccountStore port; put/get_account delegate to it
+        self.teams = DynamoTeamStore(table)  # the TeamStore port; put_team delegates to it
 
     # -- dedupe ----------------------------------------------------------------------------
     def get_dedupe(self, dedupe_key: str) -> Optional[dict]:
@@ -662,14 +665,10 @@ class DynamoStore:
             raise
         return saved
 
-    def teams(self) -> list[dict]:
-        return [plain(i) for i in self._query(*keys.all_teams())]
-
+    # -- teams: a thin dict-shaped delegate to `self.teams` (store/teams.py) for the tests that
+    # seed a team; new code uses `store.teams`.
     def put_team(self, team: dict) -> None:
-        self.table.put_item(Item=dynamo({**keys.team(team["id"]), **team}))
-
-    def delete_team(self, team_id: str) -> bool:
-        return "Attributes" in self.table.delete_item(Key=keys.team(team_id), ReturnValues="ALL_OLD")
+        self.teams.put(Team.from_item({k: v for k, v in team.items() if v is not None}))
 
     # -- reply templates -------------------------------------------------------------------
     def templates(self) -> list[dict]:
