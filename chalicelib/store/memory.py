@@ -8,13 +8,15 @@ Values are copied in and out, as a table would, so a caller never holds the stor
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import datetime
 from typing import Any, Mapping, Optional
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Performance, Status
+from chalicelib.aggregates.customer import Customer, CustomerHistory, Identity, check_changes, refreshed_fields
 from chalicelib.aggregates.team import Team
-from chalicelib.errors import AgentUnavailable, NotFound, TicketChanged
+from chalicelib.errors import AgentUnavailable, ConcurrentUpdate, NotFound, TicketChanged
 from chalicelib.store.ports import ROSTER_LIMIT
 
 
@@ -145,3 +147,62 @@ class MemoryTeamStore:
     def all(self) -> list[Team]:
         with self._lock:
             return [self.teams[k].model_copy(deep=True) for k in sorted(self.teams)]
+
+
+class MemoryCustomerStore:
+    """Profiles by customer id; identity pointers and each customer's identities by (platform,
+    user id). Touchpoints are written by the ingest and outbound paths, still DynamoStore's, so a
+    test that needs them puts them in `touchpoints` itself (`{customer id: [stored dict]}`)."""
+
+    def __init__(self):
+        self.customers: dict[str, Customer] = {}
+        self.pointers: dict[tuple[str, str], Identity] = {}
+        self.identities: dict[str, dict[tuple[str, str], Identity]] = {}
+        self.touchpoints: dict[str, list[dict]] = {}
+        self._lock = threading.Lock()
+
+    def link(self, platform: str, author: Mapping[str, Any], now: datetime) -> str:
+        with self._lock:
+            name = (platform, author["id"])
+            found = self.pointers.get(name)
+            if found:
+                mine = self.identities.get(found.customer_id, {}).get(name)
+                if mine is not None:
+                    self.identities[found.customer_id][name] = mine.model_copy(update=refreshed_fields(author))
+                return found.customer_id
+            customer_id = str(uuid.uuid4())
+            identity = Identity.of_author(platform, author, customer_id)
+            self.pointers[name] = identity
+            self.customers[customer_id] = Customer.first_seen(customer_id, author, now)
+            self.identities.setdefault(customer_id, {})[name] = identity.model_copy(update={"linked_at": now.isoformat()})
+            return customer_id
+
+    def customer_of(self, platform: str, user_id: str) -> Optional[str]:
+        with self._lock:
+            found = self.pointers.get((platform, user_id))
+            return None if found is None else found.customer_id
+
+    def get(self, customer_id: str) -> Optional[Customer]:
+        with self._lock:
+            found = self.customers.get(customer_id)
+            return None if found is None else found.model_copy(deep=True)
+
+    def history(self, customer_id: str) -> CustomerHistory:
+        with self._lock:
+            found = self.customers.get(customer_id)
+            if found is None:
+                raise NotFound(customer_id)
+            mine = self.identities.get(customer_id, {})
+            # the table's order: by sort key, "IDENTITY#<platform>#<user id>", "TOUCH#<iso>#<id>"
+            return CustomerHistory(
+                customer=found, identities=[mine[k] for k in sorted(mine, key=lambda k: f"{k[0]}#{k[1]}")],
+                touchpoints=sorted(self.touchpoints.get(customer_id, []), key=lambda t: t["SK"])
+            ).model_copy(deep=True)
+
+    def update(self, customer_id: str, expected_version: int, changes: Mapping[str, Any]) -> None:
+        check_changes(changes)
+        with self._lock:
+            found = self.customers.get(customer_id)
+            if found is None or found.current_version != expected_version:
+                raise ConcurrentUpdate(customer_id)
+            self.customers[customer_id] = found.changed(changes)

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional, Protocol
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
+from chalicelib.aggregates.customer import Customer, CustomerHistory
 from chalicelib.aggregates.team import Team
 
 ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads them all)
@@ -80,3 +81,28 @@ class TeamStore(Protocol):
 
     def all(self) -> list[Team]:
         """Every team, in id order."""
+
+
+class CustomerStore(Protocol):
+    """Customer profiles and their platform identities (touchpoints, events, merges and erasure
+    are still DynamoStore's)."""
+
+    def link(self, platform: str, author: Mapping[str, Any], now: datetime) -> str:
+        """The customer of the author's platform identity, made on first sight (profile, identity
+        pointer and the identity in its partition at once, only if there is no pointer yet: of
+        racing workers linking the same identity all are told the one customer). A known identity
+        has its names and reach refreshed from what the author carries."""
+
+    def customer_of(self, platform: str, user_id: str) -> Optional[str]:
+        """The customer id an identity points at, if any."""
+
+    def get(self, customer_id: str) -> Optional[Customer]:
+        """The profile alone."""
+
+    def history(self, customer_id: str) -> CustomerHistory:
+        """The profile with its identities and touchpoints; NotFound for no profile."""
+
+    def update(self, customer_id: str, expected_version: int, changes: Mapping[str, Any]) -> None:
+        """Set what `changes` names (a None removes) and the version one up, only at
+        `expected_version` (a profile never edited is at 0): ConcurrentUpdate otherwise, or for no
+        profile. ValueError for the identity, the version or an attribute a profile cannot have."""

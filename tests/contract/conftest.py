@@ -82,3 +82,15 @@ def teams(request):
     from chalicelib.store.teams import DynamoTeamStore
 
     return DynamoTeamStore(request.getfixturevalue("dynamodb_table"))
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def customers(request):
+    """The CustomerStore under test."""
+    if request.param == "memory":
+        from chalicelib.store.memory import MemoryCustomerStore
+
+        return MemoryCustomerStore()
+    from chalicelib.store.customers import DynamoCustomerStore
+
+    return DynamoCustomerStore(request.getfixturevalue("dynamodb_table"))

@@ -1,0 +1,118 @@
+"""The Customer aggregate (its profile part): one person across channels, and each platform
+identity they wrote from.
+
+A customer is built in one place: `Customer.first_seen` (the ingest worker meets an identity the
+desk does not know), `Customer.from_item` (read back from the store); an identity likewise by
+`Identity.of_author` or `from_item`. The stored items are `to_item()` plus the keys of
+store/keys.py, the same shapes the desk has always stored, so existing items read as they are;
+what a profile never had stays absent (a profile never edited has no `version`: version 0).
+Touchpoints, imported events and merge records are still DynamoStore's plain dicts. Imports
+pydantic only.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NOT_CHANGED = frozenset({"customer_id", "version", "created_at", "identity_count"})  # the store's, never a change
+
+
+class Identity(BaseModel):
+    """A platform identity as the author arrived (name, handle, reach), pointing at its customer.
+    The pointer item (`IDENTITY#<platform>#<user id>`) has no `linked_at`; the copy in the
+    customer's partition has it."""
+
+    model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
+
+    platform: str
+    user_id: str
+    customer_id: str
+    name: Optional[str] = None
+    handle: Optional[str] = None
+    followers: Optional[int] = None
+    verified: Optional[bool] = None
+    linked_at: Optional[str] = None
+
+    @classmethod
+    def of_author(cls, platform: str, author: Mapping[str, Any], customer_id: str) -> "Identity":
+        """`author` is a mention's Author as a dict (`id` is the platform's user id)."""
+        return cls.model_validate({**{k: v for k, v in author.items() if k != "id" and v is not None},
+                                   "platform": platform, "user_id": author["id"], "customer_id": customer_id})
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "Identity":
+        return cls.model_validate(item)
+
+    def to_item(self) -> dict:
+        return self.model_dump(exclude_none=True)
+
+
+def refreshed_fields(author: Mapping[str, Any]) -> dict:
+    """What a later mention refreshes on a known identity: reach figures and names, only those the
+    payload has (followers change; a payload without a name keeps the one stored)."""
+    return {k: v for k, v in author.items() if k != "id" and v is not None}
+
+
+class Customer(BaseModel):
+    """A customer profile as stored: its name (first the author's name, handle or id; an agent may
+    edit it), tags, VIP flag and note (edited optimistically against `version`), who edited it
+    last, `merged_into` once merged into another profile, and `erased_*` once erased."""
+
+    model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
+
+    customer_id: str
+    name: Optional[str] = None
+    created_at: Optional[str] = None
+    identity_count: Optional[int] = None
+    version: Optional[int] = None
+    tags: Optional[list[str]] = None
+    vip: Optional[bool] = None
+    note: Optional[str] = None
+    updated_by: Optional[str] = None
+    updated_at: Optional[str] = None
+    merged_into: Optional[str] = None
+    erased_at: Optional[str] = None
+    erased_by: Optional[str] = None
+
+    @classmethod
+    def first_seen(cls, customer_id: str, author: Mapping[str, Any], at: datetime) -> "Customer":
+        return cls(customer_id=customer_id, name=author.get("name") or author.get("handle") or author["id"],
+                   created_at=at.isoformat(), identity_count=1)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "Customer":
+        return cls.model_validate(item)
+
+    @property
+    def current_version(self) -> int:
+        """The version an edit must name (a profile never edited is at 0)."""
+        return self.version or 0
+
+    def changed(self, changes: Mapping[str, Any]) -> "Customer":
+        """This profile with `changes` applied (a None removes) and its version one up; the
+        profile's identity and the store's own attributes are refused (ValueError)."""
+        check_changes(changes)
+        item = {k: v for k, v in {**self.to_item(), **changes}.items() if v is not None}
+        return type(self).from_item({**item, "version": self.current_version + 1})
+
+    def to_item(self) -> dict:
+        """The stored attributes (no keys); absent values are left out, as the desk always stored them."""
+        return self.model_dump(exclude_none=True)
+
+
+def check_changes(changes: Mapping[str, Any]) -> None:
+    """A profile change names only attributes a profile has, never its identity or version."""
+    wrong = sorted(set(changes) - (set(Customer.model_fields) - NOT_CHANGED))
+    if wrong:
+        raise ValueError(f"a customer change cannot set {', '.join(wrong)}")
+
+
+class CustomerHistory(BaseModel):
+    """What the customer view starts from: the profile, its identities, and its touchpoints (still
+    the stored dicts, keys included, which a merge moves by sort key)."""
+
+    customer: Customer
+    identities: list[Identity] = Field(default_factory=list)
+    touchpoints: list[dict] = Field(default_factory=list)
