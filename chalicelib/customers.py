@@ -22,6 +22,7 @@ from chalicelib.auth import Principal
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.models import utcnow
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.store.ports import CustomerStore
 from chalicelib.tickets import clean_tags
 
 ERASED = "[erased]"
@@ -74,30 +75,39 @@ class EventImport(BaseModel):
 
 
 def view(store: DynamoStore, customer_id: str) -> dict:
-    customer = store.customer_history(customer_id)
-    if customer.get("merged_into"):
-        return {**view(store, customer["merged_into"]), "redirected_from": customer_id}
-    records = [r for r in (store.get_crm(i["platform"], crm.author_keys(i["platform"], i["user_id"], i.get("handle")))
-                           for i in customer["identities"]) if r]
-    ticket_ids = sorted({t["ticket_id"] for t in customer["touchpoints"] if t.get("ticket_id")})
+    history = store.customers.history(customer_id)
+    customer = history.customer
+    if customer.merged_into:
+        return {**view(store, customer.merged_into), "redirected_from": customer_id}
+    records = [r for r in (store.get_crm(i.platform, crm.author_keys(i.platform, i.user_id, i.handle))
+                           for i in history.identities) if r]
+    ticket_ids = sorted({t["ticket_id"] for t in history.touchpoints if t.get("ticket_id")})
     tickets = [t for t in map(store.get_ticket, ticket_ids) if t]
     value = max([r.get("lifetime_value", 0) for r in records] + [0])
-    return views.customer({**customer, "version": customer.get("version", 0), "crm": records, "lifetime_value": value,
-                           "vip": bool(customer.get("vip")) or any(r.get("vip") for r in records),
+    return views.customer({**customer.to_item(), "identities": [i.to_item() for i in history.identities],
+                           "touchpoints": history.touchpoints, "version": customer.current_version,
+                           "crm": records, "lifetime_value": value,
+                           "vip": bool(customer.vip) or any(r.get("vip") for r in records),
                            "events": store.customer_events(customer_id),
                            "tickets": [views.ticket(t) for t in tickets]})
 
 
-def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, principal: Principal) -> dict:
+def edit_profile(customers: CustomerStore, customer_id: str, patch: CustomerPatch, principal: Principal) -> None:
     """Agents edit name, tags and note; VIP feeds every ticket's priority, so it is a supervisor's
-    (Forbidden, a 403, for an agent), as CSAT is."""
+    (Forbidden, a 403, for an agent), as CSAT is. NotFound for no profile, ConcurrentUpdate (a
+    409) when `patch.version` is not the profile's."""
     if patch.vip is not None:
         principal.require("supervisor")
-    agent_id = principal.agent_id
-    store.customer_history(customer_id)  # NotFound
+    if customers.get(customer_id) is None:
+        raise NotFound(customer_id)
     changes = patch.model_dump(exclude={"version"}, exclude_none=True)
-    store.update_customer(customer_id, patch.version, {**changes, "updated_by": agent_id,
-                                                       "updated_at": utcnow().isoformat()})
+    customers.update(customer_id, patch.version, {**changes, "updated_by": principal.agent_id,
+                                                  "updated_at": utcnow().isoformat()})
+
+
+def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, principal: Principal) -> dict:
+    """The profile edited (`edit_profile`), then viewed."""
+    edit_profile(store.customers, customer_id, patch, principal)
     return view(store, customer_id)
 
 

@@ -66,7 +66,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     brand = account.brand or DEFAULT_BRAND
     rules = rules_for(brand, store)
     verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
-    customer_id = store.link_customer(m.platform.value, m.author.model_dump(), now)
+    customer_id = store.customers.link(m.platform.value, m.author.model_dump(), now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
     priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
     message = {
@@ -148,7 +148,7 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
     customers = {customer_id}
     if record and record.get("crm_ref"):  # the same person on other channels, as the CRM knows them
         for linked in store.crm_linked(record["crm_ref"]):
-            other = store.customer_of(linked["platform"], linked["key"])
+            other = store.customers.customer_of(linked["platform"], linked["key"])
             if other:
                 customers.add(other)
     return PriorityContext(

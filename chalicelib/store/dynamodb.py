@@ -2,13 +2,13 @@
 
 Given its table (a boto3 Table resource), so tests hand it a moto table. Every write that can
 race is conditional; `ClientError` codes become the typed errors of chalicelib.errors.
-Keys come from keys.py only. Agents, accounts and teams live behind their ports (`self.agents`,
-store/agents.py; `self.accounts`, store/accounts.py; `self.teams`, store/teams.py); their methods
-left here only delegate to them, for callers not yet moved.
+Keys come from keys.py only. Agents, accounts, teams and customer profiles live behind their ports
+(`self.agents`, store/agents.py; `self.accounts`, store/accounts.py; `self.teams`, store/teams.py;
+`self.customers`, store/customers.py); their methods left here only delegate to them, for callers
+not yet moved.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any, Iterator, Optional
 
@@ -17,10 +17,11 @@ from botocore.exceptions import ClientError
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import Agent
 from chalicelib.aggregates.team import Team
-from chalicelib.errors import ConcurrentUpdate, DuplicateEvent, NotFound
+from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.store import keys
 from chalicelib.store.accounts import DynamoAccountStore
 from chalicelib.store.agents import DynamoAgentStore
+from chalicelib.store.customers import DynamoCustomerStore
 from chalicelib.store.teams import DynamoTeamStore
 from chalicelib.store.items import cancel_reasons as _cancel_reasons
 from chalicelib.store.items import conditional_failed as _conditional_failed
@@ -73,6 +74,7 @@ class DynamoStore:
         self.agents = DynamoAgentStore(table)  # the AgentStore port; the agent methods below delegate to it
         self.accounts = DynamoAccountStore(table)  # the AccountStore port; put/get_account delegate to it
         self.teams = DynamoTeamStore(table)  # the TeamStore port; put_team delegates to it
+        self.customers = DynamoCustomerStore(table)  # the CustomerStore port (profile, identities)
 
     # -- dedupe ----------------------------------------------------------------------------
     def get_dedupe(self, dedupe_key: str) -> Optional[dict]:
@@ -100,56 +102,21 @@ class DynamoStore:
     def save_cursor(self, platform: str, account_id: str, **attrs) -> None:
         self.table.put_item(Item=dynamo({**keys.poll_cursor(platform, account_id), **attrs}))
 
-    # -- customers -------------------------------------------------------------------------
+    # -- customers: the profile and identities are behind `self.customers` (store/customers.py);
+    # link_customer, customer_history, update_customer and customer_of are thin dict-shaped
+    # delegates for the callers not yet moved (merge, undo, erase, event import, off-hours,
+    # templates, tests). Touchpoints, events, merges and erasure are still here.
     def link_customer(self, platform: str, author: dict, now: datetime) -> str:
         """One customer per platform identity; returns its id, creating it on first sight."""
-        found = self.table.get_item(Key=keys.identity(platform, author["id"]), ConsistentRead=True).get("Item")
-        if found:
-            self._refresh_identity(found["customer_id"], platform, author, now)
-            return found["customer_id"]
-        customer_id = str(uuid.uuid4())
-        identity = {"platform": platform, "user_id": author["id"], "customer_id": customer_id,
-                    **{k: v for k, v in author.items() if k != "id"}}
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                         "Item": dynamo({**keys.identity(platform, author["id"]), **identity})}},
-                {"Put": {"TableName": self.name, "Item": dynamo({
-                    **keys.customer(customer_id), "customer_id": customer_id,
-                    "name": author.get("name") or author.get("handle") or author["id"],
-                    "created_at": now.isoformat(), "identity_count": 1})}},
-                {"Put": {"TableName": self.name, "Item": dynamo({
-                    **keys.customer_identity(customer_id, platform, author["id"]), **identity,
-                    "linked_at": now.isoformat()})}},
-            ])
-            return customer_id
-        except ClientError as err:
-            if not _conditional_failed(err):
-                raise
-        # Another worker linked the same identity a moment ago: use theirs.
-        found = self.table.get_item(Key=keys.identity(platform, author["id"]), ConsistentRead=True)["Item"]
-        return found["customer_id"]
-
-    def _refresh_identity(self, customer_id: str, platform: str, author: dict, now: datetime) -> None:
-        """Keep reach figures current (followers change); names only when the payload has them."""
-        fields = {k: v for k, v in author.items() if k != "id" and v is not None}
-        if not fields:
-            return
-        names = {f"#{k}": k for k in fields}
-        values = {f":{k}": v for k, v in dynamo(fields).items()}
-        expr = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
-        self.table.update_item(Key=keys.customer_identity(customer_id, platform, author["id"]),
-                               UpdateExpression=expr, ExpressionAttributeNames=names,
-                               ExpressionAttributeValues=values)
+        return self.customers.link(platform, author, now)
 
     def customer_history(self, customer_id: str) -> dict:
-        items = [plain(i) for i in self._query(*keys.customer_items(customer_id))]
-        profile = next((i for i in items if keys.customer_item_kind(i["SK"]) == "profile"), None)
-        if profile is None:
-            raise NotFound(customer_id)
-        return {**profile,
-                "identities": [i for i in items if keys.customer_item_kind(i["SK"]) == "identity"],
-                "touchpoints": [i for i in items if keys.customer_item_kind(i["SK"]) == "touchpoint"]}
+        """The profile item with its identities and touchpoints, keys included, as stored."""
+        history = self.customers.history(customer_id)
+        return {**keys.customer(customer_id), **history.customer.to_item(),
+                "identities": [{**keys.customer_identity(customer_id, i.platform, i.user_id), **i.to_item()}
+                               for i in history.identities],
+                "touchpoints": history.touchpoints}
 
     def customer_events(self, customer_id: str) -> list[dict]:
         return [plain(i) for i in self._query(*keys.customer_events(customer_id))]
@@ -159,18 +126,7 @@ class DynamoStore:
 
     def update_customer(self, customer_id: str, expected_version: int, changes: dict) -> None:
         """Optimistic profile change (a profile never edited is at version 0); None removes."""
-        expr, names, values = _changes(changes, "version = if_not_exists(version, :zero) + :one")
-        try:
-            self.table.update_item(
-                Key=keys.customer(customer_id), UpdateExpression=expr,
-                ConditionExpression="attribute_exists(PK) AND ((attribute_not_exists(version) AND :v = :zero) "
-                                    "OR version = :v)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=dynamo({**values, ":one": 1, ":zero": 0, ":v": expected_version}))
-        except ClientError as err:
-            if _conditional_failed(err):
-                raise ConcurrentUpdate(customer_id) from err
-            raise
+        self.customers.update(customer_id, expected_version, changes)
 
     def move_customer_items(self, from_id: str, to_id: str, moved: dict) -> None:
         """Identities, touchpoints and events from one profile partition to another; identity
@@ -604,8 +560,7 @@ class DynamoStore:
         return int(page["Count"])
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
-        item = self.table.get_item(Key=keys.identity(platform, user_id)).get("Item")
-        return item["customer_id"] if item else None
+        return self.customers.customer_of(platform, user_id)
 
     # -- priority rules --------------------------------------------------------------------
     def get_rules(self, brand: str) -> Optional[dict]:
