@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from chalicelib.aggregates.account import Account
 from chalicelib.errors import NotFound
 from chalicelib.store import keys
-from chalicelib.store.items import conditional_failed, dynamo, plain, update_expression
+from chalicelib.store.items import conditional_failed, dynamo, partition, plain, update_expression
 
 
 class DynamoAccountStore:
@@ -30,16 +30,7 @@ class DynamoAccountStore:
         self.table.put_item(Item=dynamo({**keys.account(account.platform, account.account_id), **account.to_item()}))
 
     def all(self, platform: Optional[str] = None) -> list[Account]:
-        pk, prefix = keys.accounts_of(platform)
-        kwargs: dict = {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
-                        "ExpressionAttributeValues": {":pk": pk, ":sk": prefix}}
-        found: list[Account] = []
-        while True:
-            page = self.table.query(**kwargs)
-            found += [Account.from_item(plain(i)) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [Account.from_item(plain(i)) for i in partition(self.table, *keys.accounts_of(platform))]
 
     def discover(self, platform: str, account_id: str, at: datetime) -> bool:
         account = Account.discovered(platform, account_id, at)

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from chalicelib.aggregates.customer import Customer, CustomerHistory, Identity, check_changes, refreshed_fields
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store import keys
-from chalicelib.store.items import conditional_failed, dynamo, plain, update_expression
+from chalicelib.store.items import conditional_failed, dynamo, partition, plain, update_expression
 
 
 class DynamoCustomerStore:
@@ -96,11 +96,4 @@ class DynamoCustomerStore:
             raise
 
     def _partition(self, customer_id: str) -> Iterator[dict]:
-        pk, _ = keys.customer_items(customer_id)
-        kwargs: dict = {"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": {":pk": pk}}
-        while True:
-            page = self.table.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return partition(self.table, keys.customer_items(customer_id)[0])

@@ -25,7 +25,7 @@ from chalicelib.store.customers import DynamoCustomerStore
 from chalicelib.store.teams import DynamoTeamStore
 from chalicelib.store.items import cancel_reasons as _cancel_reasons
 from chalicelib.store.items import conditional_failed as _conditional_failed
-from chalicelib.store.items import dynamo, plain
+from chalicelib.store.items import dynamo, partition, plain
 from chalicelib.store.items import update_expression as _changes
 
 DEDUPE_RETENTION = timedelta(days=30)  # platforms retry for up to 7 days (WhatsApp); keep 30
@@ -668,15 +668,4 @@ class DynamoStore:
 
     # -- helpers ---------------------------------------------------------------------------
     def _query(self, pk: str, sk_prefix: str) -> Iterator[dict]:
-        from boto3.dynamodb.conditions import Key
-
-        cond = Key("PK").eq(pk)
-        if sk_prefix:
-            cond = cond & Key("SK").begins_with(sk_prefix)
-        kwargs: dict = {"KeyConditionExpression": cond}
-        while True:
-            page = self.table.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return partition(self.table, pk, sk_prefix)

@@ -3,7 +3,7 @@ values, and reading a conditional write's refusal. Imports botocore's error type
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from botocore.exceptions import ClientError
 
@@ -55,3 +55,16 @@ def dynamo(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [dynamo(v) for v in value]
     return value
+
+
+def partition(table, pk: str, sk_prefix: str = "") -> Iterator[dict]:
+    """Every item of one partition (under an SK prefix, when given), as stored, page by page."""
+    condition = "PK = :pk" + (" AND begins_with(SK, :sk)" if sk_prefix else "")
+    values = {":pk": pk, **({":sk": sk_prefix} if sk_prefix else {})}
+    kwargs: dict = {"KeyConditionExpression": condition, "ExpressionAttributeValues": values}
+    while True:
+        page = table.query(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

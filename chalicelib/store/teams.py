@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from chalicelib.aggregates.team import Team
 from chalicelib.store import keys
-from chalicelib.store.items import dynamo, plain
+from chalicelib.store.items import dynamo, partition, plain
 
 
 class DynamoTeamStore:
@@ -26,13 +26,4 @@ class DynamoTeamStore:
         return "Attributes" in self.table.delete_item(Key=keys.team(team_id), ReturnValues="ALL_OLD")
 
     def all(self) -> list[Team]:
-        pk, prefix = keys.all_teams()
-        kwargs: dict = {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
-                        "ExpressionAttributeValues": {":pk": pk, ":sk": prefix}}
-        found: list[Team] = []
-        while True:
-            page = self.table.query(**kwargs)
-            found += [Team.from_item(plain(i)) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [Team.from_item(plain(i)) for i in partition(self.table, *keys.all_teams())]
