@@ -10,7 +10,7 @@ import math
 import re
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
@@ -40,6 +40,18 @@ def from_epoch(seconds: float) -> datetime:
     if not EARLIEST.timestamp() <= seconds <= (utcnow() + FUTURE_SKEW).timestamp():
         raise ValueError(f"timestamp {seconds!r} is outside {EARLIEST.year}..now")
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def iso_time(value: Any) -> Optional[datetime]:
+    """An ISO 8601 time a platform wrote ("Z", "+0000" and "+00:00" alike) as an aware datetime
+    (a naive one is taken as UTC); None for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def clamp_time(value: datetime) -> datetime:

@@ -50,5 +50,10 @@ def obj(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def array(value: Any) -> list:
+    """A field that should hold a JSON array: anything else reads as an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def url(value: Any) -> "str | None":
     return value if isinstance(value, str) and value else None

@@ -44,7 +44,7 @@ from pydantic import ValidationError
 
 from chalicelib.channels import describe
 from chalicelib.errors import UnknownPayload
-from chalicelib.models import Attachment, Author, Mention, ParseResult, Platform, Visibility, utcnow
+from chalicelib.models import Attachment, Author, Mention, ParseResult, Platform, Visibility, iso_time, utcnow
 
 THREAD_HEADERS = ("Message-ID", "In-Reply-To", "References")
 _MIME_ERRORS = (email.errors.MessageError, IndexError, KeyError, LookupError, ValueError, TypeError, AttributeError)
@@ -181,13 +181,7 @@ def _header_date(value: object) -> Optional[datetime]:
 
 
 def _iso_date(value: object) -> Optional[datetime]:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return iso_time(str(value)) if value else None
 
 
 # --- body and attachments ------------------------------------------------------------------

@@ -25,7 +25,7 @@ signing module only.
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any, Callable, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -42,6 +42,7 @@ from chalicelib.models import (
     Platform,
     Visibility,
     from_epoch,
+    iso_time,
     utcnow,
 )
 
@@ -358,8 +359,7 @@ def _validate(model: type[BaseModel], raw: Any, where: str):
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in err["loc"]) or "(root)" for err in exc.errors())
-        raise UnknownPayload(f"meta: invalid {where} ({fields})") from exc
+        raise UnknownPayload(f"meta: invalid {where} ({channels.describe(exc)})") from exc
 
 
 def _list(entry: dict, key: str) -> list:
@@ -383,11 +383,7 @@ def _read_time(candidate: Any) -> Optional[datetime]:
     try:
         number = float(text)
     except ValueError:
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return iso_time(text)
     try:
         return from_epoch(number / 1000 if number > 1e11 else number)
     except ValueError:
@@ -663,8 +659,8 @@ def _wa_content(kind: str, raw: dict) -> tuple[str, tuple[Attachment, ...]]:
     if kind == "button":
         return text(body.get("text")) or text(body.get("payload")), ()
     if kind == "contacts":
-        cards = raw.get("contacts") if isinstance(raw.get("contacts"), list) else []
-        names = [text(channels.obj(channels.obj(c).get("name")).get("formatted_name")) for c in cards]
+        names = [text(channels.obj(channels.obj(c).get("name")).get("formatted_name"))
+                 for c in channels.array(raw.get("contacts"))]
         return ", ".join(n for n in names if n), (Attachment(type="contacts"),)
     # unsupported, order, ...: keep the message so an agent sees something arrived.
     return text(body.get("text")), (Attachment(type=kind[:64]),)

@@ -58,9 +58,7 @@ def _mention(result: ParseResult, post: Any, data: dict, brand: str) -> None:
 
     if not isinstance(post, dict) or not channels.text(post.get("id")).strip():
         raise UnknownPayload("x activity: post.mention.create without a post id")
-    includes = channels.obj(data.get("includes"))
-    users = {channels.text(u.get("id")): u for u in map(_user, _list(includes.get("users"))) if u}
-    media = {channels.text(m.get("media_key")): m for m in _list(includes.get("media")) if isinstance(m, dict)}
+    users, media = x_api.expansions(data.get("includes"))
     mention = x_api.post_mention(post, users, media, brand, source="webhook")
     if mention is None:
         result.ignored += 1
@@ -98,7 +96,3 @@ def _v1_user(user: dict) -> dict:
             "screen_name": channels.text(user.get("username")) or None,
             "followers_count": followers if isinstance(followers, int) and not isinstance(followers, bool) else None,
             "verified": user.get("verified") if isinstance(user.get("verified"), bool) else None}
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []

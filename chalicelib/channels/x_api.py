@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib import channels
 from chalicelib.errors import PlatformError
-from chalicelib.models import Attachment, Author, Mention, Platform, Visibility, from_epoch
+from chalicelib.models import Attachment, Author, Mention, Platform, Visibility, from_epoch, iso_time
 
 MAX_RESULTS = 100  # per page; the endpoint accepts 5..100 (https://docs.x.com/x-api/posts/timelines/introduction)
 RATE_LIMIT_WINDOW = 15 * 60  # fallback when x-rate-limit-reset is missing (https://docs.x.com/fundamentals/rate-limits)
@@ -85,9 +85,7 @@ def parse_mentions_page(body: dict, brand_account_id: str) -> list[Mention]:
     data = body.get("data")
     if not isinstance(data, list):
         return []
-    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
-    users = {channels.text(u.get("id")): u for u in _list(includes.get("users")) if isinstance(u, dict)}
-    media = {channels.text(m.get("media_key")): m for m in _list(includes.get("media")) if isinstance(m, dict)}
+    users, media = expansions(body.get("includes"))
     brand = str(brand_account_id)
     mentions = []
     for tweet in data:
@@ -102,8 +100,14 @@ def parse_mentions_page(body: dict, brand_account_id: str) -> list[Mention]:
     return mentions
 
 
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
+def expansions(includes: Any) -> tuple[dict, dict]:
+    """A v2 answer's `includes` as users by id and media by media key; a user wrapped in `data`
+    (as the X Activity API sends some) is unwrapped."""
+    includes = channels.obj(includes)
+    users = [channels.obj(u) for u in channels.array(includes.get("users"))]
+    users = [channels.obj(u.get("data")) if "data" in u else u for u in users]
+    return ({channels.text(u.get("id")): u for u in users if u},
+            {channels.text(m.get("media_key")): m for m in channels.array(includes.get("media")) if isinstance(m, dict)})
 
 
 def post_mention(tweet: dict, users: dict, media: dict, brand: str, source: str = "poller") -> Optional[Mention]:
@@ -114,7 +118,8 @@ def post_mention(tweet: dict, users: dict, media: dict, brand: str, source: str 
     author_id = channels.text(tweet.get("author_id"))
     if not author_id or author_id == brand:
         return None  # the brand's own post (or one we cannot attribute)
-    references = {channels.text(r.get("type")): channels.text(r.get("id")) for r in _list(tweet.get("referenced_tweets"))
+    references = {channels.text(r.get("type")): channels.text(r.get("id"))
+                  for r in channels.array(tweet.get("referenced_tweets"))
                   if isinstance(r, dict) and channels.text(r.get("id")).strip()}
     if "retweeted" in references:
         return None  # a plain retweet says nothing new
@@ -177,13 +182,9 @@ def _attachments(tweet: dict, media: dict) -> tuple[Attachment, ...]:
 
 
 def _created_at(tweet: dict) -> datetime:
-    raw = tweet.get("created_at")
-    if isinstance(raw, str) and raw:
-        try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
+    parsed = iso_time(tweet.get("created_at"))
+    if parsed is not None:
+        return parsed
     # Without created_at, the snowflake id still tells when the post was made.
     tweet_id = str(tweet.get("id") or "")
     if tweet_id.isdigit() and len(tweet_id) <= 20:

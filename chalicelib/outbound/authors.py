@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 from chalicelib import channels
 from chalicelib.config import settings
 from chalicelib.errors import DeskError
-from chalicelib.models import Author, Mention, Platform, clamp_time
+from chalicelib.models import Author, Mention, Platform, clamp_time, iso_time
 from chalicelib.outbound import clients, credentials
 from chalicelib.outbound.errors import SendError
 
@@ -89,10 +89,5 @@ def _author(user_id: str, name: Optional[str], username: Optional[str]) -> Autho
 
 
 def _time(value) -> Optional[datetime]:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
-    except ValueError:
-        return None
-    return clamp_time(parsed)
+    parsed = iso_time(value)
+    return None if parsed is None else clamp_time(parsed)

@@ -47,6 +47,7 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 
 from chalicelib.config import settings
+from chalicelib.models import iso_time
 from chalicelib.outbound.errors import Ambiguous, AuthFailed, Permanent, Retry
 
 TIMEOUT_SECONDS = 8.0
@@ -461,13 +462,8 @@ def _same(found: Optional[str], sent: str) -> bool:
 
 def _after(stamp: Optional[str], since: datetime) -> bool:
     """Posted at or after our first attempt (a minute's slack for clocks); unknown times match."""
-    if not stamp:
-        return True
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("+0000", "+00:00"))
-    except ValueError:
-        return True
-    return moment.timestamp() >= since.timestamp() - 60
+    moment = iso_time(stamp)
+    return moment is None or moment.timestamp() >= since.timestamp() - 60
 
 
 def _number(headers: Any, name: str) -> Optional[float]:
