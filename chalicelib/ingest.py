@@ -108,8 +108,7 @@ def _parsed(channel: Channel, parse, payload) -> tuple[ParseResult, str]:
 
 def _kept(channel: Channel, body: bytes, headers: Mapping[str, str], result: ParseResult, reason: str) -> Answer:
     """Enqueue what was read, then quarantine the raw body if anything was kept back."""
-    answer = _enqueue(channel.metric_channel, result) if result.mentions or result.statuses or not reason \
-        else Answer(200, {"accepted": 0, "duplicates": 0, "ignored": result.ignored})
+    answer = _enqueue(channel.metric_channel, result)
     if answer.status != 200 or not reason:
         return answer
     try:

@@ -38,8 +38,8 @@ class Identity(BaseModel):
     @classmethod
     def of_author(cls, platform: str, author: Mapping[str, Any], customer_id: str) -> "Identity":
         """`author` is a mention's Author as a dict (`id` is the platform's user id)."""
-        return cls.model_validate({**{k: v for k, v in author.items() if k != "id" and v is not None},
-                                   "platform": platform, "user_id": author["id"], "customer_id": customer_id})
+        return cls.model_validate({**refreshed_fields(author), "platform": platform, "user_id": author["id"],
+                                   "customer_id": customer_id})
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> "Identity":

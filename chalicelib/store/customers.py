@@ -55,12 +55,10 @@ class DynamoCustomerStore:
         fields = refreshed_fields(author)
         if not fields:
             return
-        names = {f"#{k}": k for k in fields}
-        values = {f":{k}": v for k, v in dynamo(fields).items()}
-        expr = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
+        expr, names, values = update_expression(fields)
         self.table.update_item(Key=keys.customer_identity(customer_id, platform, author["id"]),
                                UpdateExpression=expr, ExpressionAttributeNames=names,
-                               ExpressionAttributeValues=values)
+                               ExpressionAttributeValues=dynamo(values))
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
         item = self.table.get_item(Key=keys.identity(platform, user_id)).get("Item")

@@ -1155,9 +1155,8 @@ class _Handler(BaseHTTPRequestHandler):
         match = GRAPH_VERSION.match(path)
         rest = (match.group(2) or "/").strip("/")
         parts = rest.split("/") if rest else []
-        if len(parts) == 1 and self.command == "GET" and "fields" in query:
-            return self._graph_object(parts[0], query)
-        if len(parts) != 2 or (self.command, parts[1]) not in GRAPH_ROUTES:
+        one_object = len(parts) == 1 and self.command == "GET" and "fields" in query
+        if not one_object and (len(parts) != 2 or (self.command, parts[1]) not in GRAPH_ROUTES):
             return self._send(200, {})
         body = self._form_or_json(text) if self.command == "POST" else {}
         authorization = _bearer(self.headers.get("Authorization") or "")
@@ -1173,6 +1172,8 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return self._send(400, _graph_error("(#100) The request body could not be parsed.",
                                                 100))
+        if one_object:
+            return self._graph_object(parts[0], query)
         node, edge = parts
         token_user = (token or {}).get("user_id")
         if self.command == "GET":
@@ -1283,10 +1284,6 @@ class _Handler(BaseHTTPRequestHandler):
         GET /{ig-user-id}?fields=mentioned_comment.comment_id(C){...} | mentioned_media.media_id(M){...}.
         https://developers.facebook.com/docs/graph-api/reference/post
         https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_comment"""
-        credential = query.get("access_token") or _bearer(self.headers.get("Authorization") or "")
-        verdict, _token = self.state.check_token("graph", str(credential or ""))
-        if not credential or verdict in ("unknown", "expired"):
-            return self._send(400, _graph_token_error(verdict if credential else "unknown"))
         fields = str(query.get("fields") or "")
         mentioned = re.match(r"^mentioned_(comment|media)\.(?:comment_id|media_id)\(([^)]+)\)\{([^}]*)\}$", fields)
         with self.state.lock:
