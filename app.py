@@ -59,7 +59,7 @@ def _error(status: int, message: str) -> Response:
 # -- webhooks: the platform's signature is the authentication ---------------------------------
 @app.route("/webhooks/x", methods=["GET"])
 def x_crc():
-    from chalicelib.channels import x
+    from chalicelib.channels.x import webhook as x
     from chalicelib.config import secrets
 
     token = (app.current_request.query_params or {}).get("crc_token")
@@ -80,7 +80,7 @@ def x_webhook():
 
 @app.route("/webhooks/meta", methods=["GET"])
 def meta_verify():
-    from chalicelib.channels import meta
+    from chalicelib.channels.meta import webhook as meta
     from chalicelib.config import secrets
 
     challenge = meta.verify_challenge(app.current_request.query_params or {},
@@ -214,7 +214,7 @@ def openapi_document():
 
 @agent_api.get("/api/channels", "The channels: name, icon, colour, reply visibilities and counters", answers="items")
 def list_channels():
-    from chalicelib import channel_registry
+    from chalicelib.channels import registry as channel_registry
 
     return channel_registry.ui()
 

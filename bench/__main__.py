@@ -14,10 +14,10 @@ import time
 
 COLD_STARTS = {
     "app.py only": "import app",
-    "webhook (meta)": "import app; import chalicelib.ingest, chalicelib.channels.meta, chalicelib.queues, boto3",
+    "webhook (meta)": "import app; import chalicelib.ingest, chalicelib.channels.meta.webhook, chalicelib.queues, boto3",
     "ingest worker": ("import app; import chalicelib.pipeline, chalicelib.classify, chalicelib.classify.priority, "
                       "aws_lambda_powertools.utilities.batch, boto3.dynamodb.types"),
-    "x poller": "import app; import chalicelib.poller, chalicelib.channels.x_api, boto3",
+    "x poller": "import app; import chalicelib.poller, chalicelib.channels.x.v2, boto3",
     "sla sweeper": "import app; import chalicelib.sweeper, chalicelib.sla, chalicelib.desk_settings, boto3",
     "outbound worker": ("import app; import chalicelib.outbound.worker, aws_lambda_powertools.utilities.batch, "
                         "boto3.dynamodb.types"),
@@ -42,7 +42,7 @@ def _timed(cmd) -> float:
 
 
 def parse_throughput(n_entries: int = 100, rounds: int = 20) -> float:
-    from chalicelib.channels import meta
+    from chalicelib.channels.meta import webhook as meta
     from infra.local import payloads as p
 
     payload = p.meta_payload("page", [p.meta_entry("104000000000001", messaging=[

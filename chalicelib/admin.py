@@ -11,7 +11,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib import channel_registry, netguard, tickets, views
+from chalicelib.channels import registry as channel_registry
+from chalicelib import netguard, tickets, views
 from chalicelib.desk_settings import get_settings, put_settings
 from chalicelib.aggregates import agent as aggregate
 from chalicelib.aggregates import team as team_aggregate

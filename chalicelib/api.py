@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import views
 from chalicelib.errors import Invalid, NotFound
-from chalicelib.models import ChannelId
+from chalicelib.channels.registry import ChannelId
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -39,7 +39,7 @@ class InboxQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["open", "pending", "on_hold", "closed"] = "open"
-    channel: Optional[ChannelId] = None  # a channel of chalicelib/channel_registry.py
+    channel: Optional[ChannelId] = None  # a channel of chalicelib/channels/registry.py
     assignee: Optional[str] = Field(default=None, min_length=1, max_length=64)  # "me", "none" or an id
     team: Optional[str] = Field(default=None, min_length=1, max_length=64)
     priority_min: Optional[int] = Field(default=None, ge=0, le=100)

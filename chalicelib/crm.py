@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from chalicelib import channel_registry
+from chalicelib.channels import registry as channel_registry
 
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib import channel_registry
+from chalicelib.channels import registry as channel_registry
 from chalicelib.errors import NotFound
 from chalicelib.store.dynamodb import DynamoStore
 

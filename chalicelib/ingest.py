@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Mapping, Optional
 
-from chalicelib import channel_registry, queues
+from chalicelib.channels import registry as channel_registry
+from chalicelib import queues
 from chalicelib.config import MAX_BODY_BYTES, secrets, settings
 from chalicelib.errors import EnqueueFailed, InvalidSignature, StoreUnavailable, UnknownPayload
 from chalicelib.models import MAX_TEXT_CHARS, MentionEnvelope, ParseResult, StatusEnvelope, utcnow
@@ -37,18 +38,18 @@ class Channel:
 
     route: str
     metric_channel: str
-    adapter: str  # module under chalicelib.channels
+    adapter: str  # the module that verifies and parses it (the channel package's webhook)
     secret_key: str
     signature_header: str
 
     def module(self) -> ModuleType:
         import importlib
 
-        return importlib.import_module(f"chalicelib.channels.{self.adapter}")
+        return importlib.import_module(self.adapter)
 
 
 # one per webhook route of the channel registry: "x", "meta" (Facebook, Instagram, WhatsApp), "api"
-CHANNELS = {key: Channel(hook.route, key, hook.adapter, hook.secret, hook.signature_header)
+CHANNELS = {key: Channel(hook.route, key, hook.module, hook.secret, hook.signature_header)
             for key, hook in channel_registry.webhooks().items()}
 
 
@@ -82,7 +83,7 @@ def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping
 
 def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> Answer:
     """SES ▸ SNS ▸ here. AWS invokes us, so there is no signature to check."""
-    from chalicelib.channels import email
+    from chalicelib.channels.email import inbound as email
 
     channel = Channel("sns:email", "email", "email", "", "")
     return _kept(channel, sns_message.encode("utf-8"), headers, *_parsed(channel, email.parse_sns, sns_message))
@@ -129,7 +130,7 @@ def _enqueue(metric_channel: str, result: ParseResult) -> Answer:
         logger.error("enqueue failed; answering 5xx so the platform retries", extra={"reason": str(err)})
         return Answer(503, {"error": "temporarily unable to accept events, retry later"})
     for mention in result.mentions:
-        count(M.MENTIONS_RECEIVED, mention.platform.value, kind=mention.kind)
+        count(M.MENTIONS_RECEIVED, mention.platform, kind=mention.kind)
     count(M.IGNORED_EVENTS, metric_channel, result.ignored)
     count(M.DELIVERY_STATUSES, metric_channel, len(result.statuses))
     logger.info("webhook accepted", extra={"accepted": len(result.mentions), "statuses": len(result.statuses),

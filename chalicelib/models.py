@@ -1,8 +1,9 @@
 """Boundary models shared by every part of the desk.
 
 A platform adapter turns whatever a platform sends into these; queues carry them as JSON;
-the pipeline and the store speak nothing else. Imports pydantic, the standard library and the
-channel registry only.
+the pipeline and the store speak nothing else. Imports pydantic and the standard library only:
+a channel's package imports this module, so this one knows no channel (the registry,
+`channels/registry.py`, sits above it).
 """
 from __future__ import annotations
 
@@ -13,9 +14,6 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from pydantic_core import PydanticCustomError
-
-from chalicelib import channel_registry
 
 # What a platform may say about when something happened. Outside this window a time is not
 # believed: a mention's time is clamped to when we received it (no year 1 waiting +20 points,
@@ -105,34 +103,10 @@ MAX_ATTACHMENTS = 50
 MAX_NAME_CHARS = 256
 
 
-# One member per channel of chalicelib/channel_registry.py (Platform.X, Platform.FACEBOOK, ...).
-Platform = Enum("Platform", [(c.id.upper(), c.id) for c in channel_registry.CHANNELS],  # type: ignore[misc]
-                type=str, module=__name__)
-
-
-def _expected_channels() -> str:
-    quoted = [repr(i) for i in channel_registry.ids()]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-
-
-def known_channel(value: str) -> str:
-    """A channel id the registry holds, read when called (refused in a Literal's words)."""
-    if channel_registry.find(value) is None:
-        raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": _expected_channels()})
-    return value
-
-
-class _ChannelEnum:
-    """The JSON schema of a channel id: its enum is the registry's ids when the schema is built."""
-
-    def __get_pydantic_json_schema__(self, core_schema, handler):
-        schema = handler(core_schema)
-        schema["enum"] = list(channel_registry.ids())
-        return schema
-
-
-# A channel id in a request (inbox filter, ...): validated against the registry, not a Literal copy.
-ChannelId = Annotated[str, AfterValidator(known_channel), _ChannelEnum()]
+# A channel's id as a parser writes it (its package's `ID`: "x", "facebook", ...). Which ids exist
+# is the registry's business (`channels/registry.py`, `ChannelId` for ids in requests); here only
+# its shape, so a queue message cannot smuggle a key separator or a long string into a key.
+Platform = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 
 
 class Visibility(str, Enum):
@@ -221,11 +195,11 @@ class Mention(BaseModel):
     @property
     def dedupe_key(self) -> str:
         """The same platform message seen twice (retry, webhook and poller) has one key."""
-        return f"{self.platform.value}#{self.external_id}"
+        return f"{self.platform}#{self.external_id}"
 
     @property
     def conversation_key(self) -> str:
-        return f"{self.platform.value}#{self.brand_account_id}#{self.conversation_id}"
+        return f"{self.platform}#{self.brand_account_id}#{self.conversation_id}"
 
 
 class DeliveryStatus(BaseModel):

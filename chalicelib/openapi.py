@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from chalicelib import channel_registry
+from chalicelib.channels import registry as channel_registry
 from chalicelib.routes import Route, model
 
 def _error() -> dict:

@@ -66,11 +66,11 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     brand = account.brand or DEFAULT_BRAND
     rules = rules_for(brand, store)
     verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
-    customer_id = store.customers.link(m.platform.value, m.author.model_dump(), now)
+    customer_id = store.customers.link(m.platform, m.author.model_dump(), now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
     priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
     message = {
-        "id": message_id, "direction": "in", "platform": m.platform.value, "kind": m.kind,
+        "id": message_id, "direction": "in", "platform": m.platform, "kind": m.kind,
         "platform_message_id": m.external_id, "reply_to_id": m.reply_to_id,
         "in_reply_to_id": m.in_reply_to_id, "text": m.text, "visibility": m.visibility.value,
         "author": m.author.model_dump(exclude_none=True), "customer_id": customer_id,
@@ -87,9 +87,9 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     except DuplicateEvent:  # the same id raced us in another worker and won
         return _duplicate(m, store.get_dedupe(m.dedupe_key) or {}, store, send)
     if created:
-        count(M.TICKETS_CREATED, m.platform.value, ticket_id=ticket_id)
+        count(M.TICKETS_CREATED, m.platform, ticket_id=ticket_id)
     else:
-        count(M.MESSAGES_THREADED, m.platform.value, ticket_id=ticket_id)
+        count(M.MESSAGES_THREADED, m.platform, ticket_id=ticket_id)
     _route(m, ticket_id, message_id, "new_ticket" if created else "new_message", priority.score,
            verdict.language, store, send)
     logger.info("mention stored", extra={"ticket_id": ticket_id, "message_id": message_id,
@@ -105,10 +105,10 @@ _rules_cache: dict[str, tuple[float, object]] = {}
 
 def _account(m: Mention, accounts: AccountStore, now) -> Account:
     """The brand account a mention reached; a signed event for an unknown one registers it."""
-    key = (m.platform.value, m.brand_account_id)
+    key = (m.platform, m.brand_account_id)
     if key not in _known_accounts:
         if accounts.discover(*key, now):
-            count(M.ACCOUNTS_DISCOVERED, m.platform.value, account_id=m.brand_account_id)
+            count(M.ACCOUNTS_DISCOVERED, m.platform, account_id=m.brand_account_id)
             logger.info("new brand account discovered", extra={"account_id": m.brand_account_id})
         _known_accounts[key] = accounts.get(*key) or Account(platform=key[0], account_id=key[1])
     return _known_accounts[key]
@@ -143,7 +143,7 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
     from chalicelib import crm
     from chalicelib.classify.priority import PriorityContext
 
-    record = store.get_crm(m.platform.value, crm.author_keys(m.platform.value, m.author.id, m.author.handle))
+    record = store.get_crm(m.platform, crm.author_keys(m.platform, m.author.id, m.author.handle))
     since = sortable(now - timedelta(hours=rules.repeat_window_hours))
     customers = {customer_id}
     if record and record.get("crm_ref"):  # the same person on other channels, as the CRM knows them
@@ -153,7 +153,7 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
                 customers.add(other)
     return PriorityContext(
         followers=m.author.followers, verified=m.author.verified, public=m.visibility.value == "public",
-        channel=m.platform.value, lifetime_value=(record or {}).get("lifetime_value", 0),
+        channel=m.platform, lifetime_value=(record or {}).get("lifetime_value", 0),
         recent_purchases=crm.recent_purchases(record, rules.recent_purchase_days, now),
         vip=bool((record or {}).get("vip")), advocate=bool((record or {}).get("advocate")),
         waiting_minutes=max((now - m.created_at).total_seconds() / 60, 0),
@@ -166,7 +166,7 @@ def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, prio
 
     hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), team)
     clocks = sla.clocks(desk_settings.cached_settings(store, "sla"), hours, priority=priority.score,
-                        channel=m.platform.value,
+                        channel=m.platform,
                         negative_public=m.visibility.value == "public" and verdict.sentiment == "negative",
                         start=m.created_at)
     conversation_key = _conversation_key(m, store)
@@ -207,7 +207,7 @@ def _conversation_key(m: Mention, store: DynamoStore) -> str:
     reply would otherwise start a thread keyed by that reply.
     """
     if m.in_reply_to_id:
-        parent = store.get_dedupe(f"{m.platform.value}#{m.in_reply_to_id}")
+        parent = store.get_dedupe(f"{m.platform}#{m.in_reply_to_id}")
         ticket = store.get_ticket(parent["ticket_id"]) if parent else None
         if ticket:
             return ticket["conversation_key"]
@@ -217,7 +217,7 @@ def _conversation_key(m: Mention, store: DynamoStore) -> str:
 def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, now, clocks: dict) -> dict:
     ticket_id = str(uuid.uuid4())
     return {
-        "id": ticket_id, "channel": m.platform.value, "kind": m.kind,
+        "id": ticket_id, "channel": m.platform, "kind": m.kind,
         "brand_account_id": m.brand_account_id, "conversation_key": conversation_key,
         "status": "open", "priority": 0, "version": 0, "message_count": 0, "opened_by": m.dedupe_key,
         "customer_id": customer_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
@@ -239,13 +239,13 @@ def _with_author(m: Mention) -> Mention:
     try:
         return authors.look_up(m)
     except authors.LookupFailed as err:
-        count(M.AUTHOR_LOOKUP_FAILURES, m.platform.value)
+        count(M.AUTHOR_LOOKUP_FAILURES, m.platform)
         logger.warning("author look-up failed; the author stays unknown", extra={"reason": err.reason[:300]})
         return m
 
 
 def _duplicate(m: Mention, seen: dict, store: DynamoStore, send) -> Outcome:
-    count(M.DUPLICATE_EVENTS, m.platform.value, source=m.source)
+    count(M.DUPLICATE_EVENTS, m.platform, source=m.source)
     logger.info("duplicate mention dropped", extra={"ticket_id": seen.get("ticket_id")})
     if not seen.get("routed"):
         ticket = store.get_ticket(seen["ticket_id"]) or {}

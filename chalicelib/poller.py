@@ -19,7 +19,7 @@ from chalicelib.store.dynamodb import DynamoStore
 
 
 def poll_x(store: DynamoStore, now: Callable[[], float] = time.time) -> dict:
-    from chalicelib.channels import x_api
+    from chalicelib.channels.x import v2 as x_api
 
     summary = {"accounts": 0, "mentions": 0, "skipped": 0, "errors": 0}
     token = secrets().get("X_BEARER_TOKEN")

@@ -112,7 +112,7 @@ ALARMS = (
 def desk_alarms() -> dict:
     """CloudWatch alarms on the desk's own EMF metrics (namespace SocialCare; every function
     emits them with the dimensions channel and service), to the alarm topic."""
-    from chalicelib import channel_registry
+    from chalicelib.channels import registry as channel_registry
     from chalicelib.observability import NAMESPACE
 
     service = json.loads((ROOT / ".chalice" / "config.json").read_text())["environment_variables"][

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 from chalicelib import channels
 from chalicelib.config import settings
 from chalicelib.errors import DeskError
-from chalicelib.models import Author, Mention, Platform, clamp_time, iso_time
+from chalicelib.models import Author, Mention, clamp_time, iso_time
 from chalicelib.outbound import clients, credentials
 from chalicelib.outbound.errors import SendError
 
@@ -37,7 +37,7 @@ class LookupFailed(DeskError):
 
 
 def needs_author(mention: Mention) -> bool:
-    return (mention.platform in (Platform.FACEBOOK, Platform.INSTAGRAM) and mention.kind == "mention"
+    return (mention.platform in ("facebook", "instagram") and mention.kind == "mention"
             and mention.author.id.startswith(UNKNOWN_PREFIX))
 
 
@@ -46,13 +46,13 @@ def look_up(mention: Mention) -> Mention:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        credential = credentials.get(mention.platform.value, mention.brand_account_id)
+        credential = credentials.get(mention.platform, mention.brand_account_id)
     except (credentials.MissingCredential, ClientError, BotoCoreError) as err:
         # no token stored, not allowed to read it, or Secrets Manager unreachable: the mention
         # is stored with its author unknown rather than held back
-        raise LookupFailed(f"no token for {mention.platform.value} account {mention.brand_account_id} "
+        raise LookupFailed(f"no token for {mention.platform} account {mention.brand_account_id} "
                            f"({type(err).__name__})") from err
-    if mention.platform == Platform.FACEBOOK:
+    if mention.platform == "facebook":
         found = _get(f"/{quote(mention.external_id, safe='')}", "from,message,created_time", credential)
         sender = channels.obj(found.get("from"))
         author = _author(channels.text(sender.get("id")), channels.text(sender.get("name")), None)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
-from chalicelib import channel_registry
+from chalicelib.channels import registry as channel_registry
 from chalicelib.aggregates.account import Account
 from chalicelib.outbound.text import char_length, utf8_length, x_weighted_length
 

@@ -23,7 +23,7 @@ CONFIRMING = ("sent", "delivered", "read")
 
 def record(status: DeliveryStatus, store: DynamoStore) -> int:
     """Store one receipt and apply it; returns how many of our messages it updated."""
-    platform = status.platform.value
+    platform = status.platform
     at = status.timestamp.isoformat()
     errors = [dict(e) for e in status.errors]
     if status.external_id is None:
@@ -56,7 +56,7 @@ def _watermark(status: DeliveryStatus, store: DynamoStore) -> int:
     """Messenger's read (and mid-less delivery): every reply to that person up to the watermark."""
     if not status.recipient_id or status.watermark is None:
         return 0
-    conversation = f"{status.platform.value}#{status.brand_account_id}#{status.recipient_id}"
+    conversation = f"{status.platform}#{status.brand_account_id}#{status.recipient_id}"
     ticket = store.ticket_by_conversation(conversation)
     if ticket is None:
         return 0

@@ -15,7 +15,11 @@ from typing import Any, Callable
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.channels import api, email, meta, x, x_api
+from chalicelib.channels.api import webhook as api
+from chalicelib.channels.email import inbound as email
+from chalicelib.channels.meta import webhook as meta
+from chalicelib.channels.x import v2 as x_api
+from chalicelib.channels.x import webhook as x
 from chalicelib.errors import UnknownPayload
 from chalicelib.models import EARLIEST, FUTURE_SKEW, MentionEnvelope, ParseResult, StatusEnvelope, utcnow
 from infra.local import payloads as p

@@ -12,7 +12,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from chalicelib.channels import api, meta, signing, x
+from chalicelib.channels import signing
+from chalicelib.channels.api import webhook as api
+from chalicelib.channels.meta import webhook as meta
+from chalicelib.channels.x import webhook as x
 from chalicelib.errors import InvalidSignature
 from tests.fuzz.strategies import raw_bodies
 from tests.fuzz.test_parsers import API_SEEDS, META_SEEDS, X_SEEDS

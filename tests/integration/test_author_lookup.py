@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.channels import meta
+from chalicelib.channels.meta import webhook as meta
 from infra.local import payloads as p
 from infra.local import sandbox as sb
 from tests.conftest import REGION

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from chalicelib import channel_registry
+from chalicelib.channels import registry as channel_registry
 from chalicelib.auth import mint
-from chalicelib.models import Platform
+from chalicelib.models import Mention
 from tests.conftest import TEST_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +42,23 @@ def with_mastodon(monkeypatch):
     document.cache_clear()
 
 
-def test_the_registry_holds_the_six_platforms_and_the_platform_enum_is_built_from_it():
+def test_the_registry_holds_the_six_platforms_each_from_its_own_package():
+    import importlib
+
     assert channel_registry.ids() == SIX
-    assert [p.value for p in Platform] == list(SIX) and Platform.WHATSAPP == "whatsapp"
+    for channel in channel_registry.CHANNELS:
+        package = importlib.import_module(f"chalicelib.channels.{channel.id}")
+        assert package.CHANNEL is channel and package.ID == channel.id
+
+
+def test_a_mention_names_its_channel_by_an_id_shaped_like_one_never_a_key_separator():
+    from pydantic import TypeAdapter
+
+    channel = TypeAdapter(Mention.model_fields["platform"].rebuild_annotation())
+    assert [channel.validate_python(i) for i in SIX] == list(SIX)
+    for bad in ("x#1", "", "X", "a" * 33, "face book"):
+        with pytest.raises(ValidationError):
+            channel.validate_python(bad)
 
 
 def test_every_reply_action_of_the_policy_is_counted_by_the_registry():
@@ -145,9 +159,9 @@ def test_no_module_but_the_registry_keeps_its_own_list_of_the_platforms():
                *ROOT.joinpath("chalicelib", "web").glob("*.css"), ROOT / "infra" / "package.py", ROOT / "app.py"]
     # Then none outside the registry lists the platforms
     found = {f"{path.relative_to(ROOT)}:{number}": line.strip()[:120]
-             for path in sources if path.name != "channel_registry.py"
+             for path in sources if path.name != "registry.py"
              for number, line in _lists(path.read_text()).items() if not _inside(path, number)}
-    assert found == {}, "a list of the platforms outside chalicelib/channel_registry.py"
+    assert found == {}, "a list of the platforms outside chalicelib/channels/registry.py"
 
 
 def test_the_search_for_lists_finds_the_ones_that_were_there():

@@ -15,7 +15,7 @@ def _send(desk, bodies):
 
 
 def _good_envelope():
-    from chalicelib.channels import x
+    from chalicelib.channels.x import webhook as x
 
     payload = p.x_tweet_event("1500000000000000001", "1850000000000000042",
                               {"id": "99", "name": "Li Wei", "handle": "liwei"}, "订单还没到，请帮忙")
@@ -54,7 +54,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(desk, monkeypatch):
 
 def test_the_same_tweet_from_webhook_and_poller_is_one_message(desk):
     # Given the same tweet delivered by the webhook and found by the poller
-    from chalicelib.channels import x
+    from chalicelib.channels.x import webhook as x
     from chalicelib.models import MentionEnvelope, utcnow
 
     payload = p.x_tweet_event("1500000000000000001", "1850000000000000050",
@@ -75,7 +75,7 @@ def test_the_same_tweet_from_webhook_and_poller_is_one_message(desk):
 def test_one_mention_delivered_by_both_x_apis_and_the_poller_is_one_message(desk):
     # Given one post delivered by the Account Activity API, by the X Activity API (its successor,
     # on the same route) and found by the poller in a v2 search page
-    from chalicelib.channels import x_api
+    from chalicelib.channels.x import v2 as x_api
     from chalicelib.models import MentionEnvelope, utcnow
 
     brand, post_id = "1500000000000000001", "1850000000000000060"

@@ -11,7 +11,8 @@ from typing import Any, Optional
 import pytest
 import requests
 
-from chalicelib.channels import meta, x
+from chalicelib.channels.meta import webhook as meta
+from chalicelib.channels.x import webhook as x
 from infra.local import sandbox as sb
 
 BRAND = "2244994945"

@@ -55,7 +55,7 @@ def test_a_forged_event_signed_through_the_crc_answer_is_refused(desk):
 
 
 def test_the_crc_signs_only_token_shaped_values(desk):
-    from chalicelib.channels import x
+    from chalicelib.channels.x import webhook as x
 
     # X's tokens are a short run of letters, digits and base64 punctuation
     assert desk.client.http.get("/webhooks/x?crc_token=ZmIyMjY0OTAtNjE3Yi00Y2NlLWE0MDM").status_code == 200
@@ -191,11 +191,11 @@ def test_many_large_mentions_in_one_delivery_are_all_enqueued(desk):
 
 def test_a_queue_message_over_the_inline_limit_travels_through_s3(desk):
     from chalicelib import aws, ingest, queues
-    from chalicelib.models import Attachment, Author, Mention, ParseResult, Platform, Visibility, utcnow
+    from chalicelib.models import Attachment, Author, Mention, ParseResult, Visibility, utcnow
 
     # Given a mention whose envelope is over 192 KiB once escaped (control characters are six
     # bytes each in JSON), with fifty long attachment links
-    mention = Mention(platform=Platform.API, kind="message", brand_account_id="default", external_id="big-1",
+    mention = Mention(platform="api", kind="message", brand_account_id="default", external_id="big-1",
                       conversation_id="t1", author=Author(id="u1", name="Ana"), text="\u0001" * 20_000,
                       attachments=tuple(Attachment(type="file", url="https://e.example/" + "a" * 2000)
                                         for _ in range(50)),

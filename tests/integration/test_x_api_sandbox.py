@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from chalicelib.channels.x_api import QUERY_FIELDS, fetch_mentions
+from chalicelib.channels.x.v2 import QUERY_FIELDS, fetch_mentions
 from chalicelib.errors import PlatformError
 from infra.local import sandbox as sb
 

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.channels import api
+from chalicelib.channels.api import webhook as api
 from chalicelib.errors import InvalidSignature, UnknownPayload
-from chalicelib.models import Author, Platform, Visibility
+from chalicelib.models import Author, Visibility
 from infra.local import payloads
 
 SECRET = "test-api-channel-secret"
@@ -63,7 +63,7 @@ def test_single_message_is_normalised():
     # When parsed
     [mention] = api.parse(payload).mentions
     # Then every field is normalised, time in UTC
-    assert (mention.platform, mention.kind, mention.brand_account_id) == (Platform.API, "message", "shop")
+    assert (mention.platform, mention.kind, mention.brand_account_id) == ("api", "message", "shop")
     assert mention.external_id == "ord-77"
     assert mention.conversation_id == "case-5"
     assert mention.author == Author(id="cust-9", name="Chlo\u00e9 Martin", handle="chloe")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.channels import email as email_channel
+from chalicelib.channels.email import inbound as email_channel
 from chalicelib.errors import UnknownPayload
-from chalicelib.models import Attachment, Author, Platform, Visibility
+from chalicelib.models import Attachment, Author, Visibility
 from infra.local import payloads
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ses_notification.json"
@@ -27,7 +27,7 @@ def test_ses_notification_is_normalised():
     # Given SES's notification for a multipart reply with a quoted history and a photo
     mention = parse_one(FIXTURE.read_text(encoding="utf-8"))
     # When parsed / Then the email is a private mention in the thread of its first message
-    assert (mention.platform, mention.kind, mention.source) == (Platform.EMAIL, "email", "email")
+    assert (mention.platform, mention.kind, mention.source) == ("email", "email", "email")
     assert mention.brand_account_id == SUPPORT
     assert mention.author == Author(id="jane.doe@example.com", name="Jane D\u00f6e")
     assert mention.external_id == "CAOa7w2Ls9pF3@mail.gmail.com"

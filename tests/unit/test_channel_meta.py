@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.channels import meta
+from chalicelib.channels.meta import webhook as meta
 from chalicelib.errors import InvalidSignature
-from chalicelib.models import Attachment, Author, Platform, Visibility
+from chalicelib.models import Attachment, Author, Visibility
 from infra.local import payloads
 from tests.unit.parsing import refused
 
@@ -125,7 +125,7 @@ def test_feed_comments_become_public_mentions():
     first, second = result.mentions
     # Then the two new customer comments are mentions, the rest ignored
     assert result.ignored == 3
-    assert first.platform == Platform.FACEBOOK and first.kind == "comment"
+    assert first.platform == "facebook" and first.kind == "comment"
     assert first.brand_account_id == PAGE
     assert first.external_id == "824951223025827_1441937766445932"
     assert first.conversation_id == "106540352242922_824951223025827"
@@ -194,7 +194,7 @@ def test_messenger_delivery_becomes_one_status_per_mid():
     # Then each message delivered is a status, none a mention, nothing ignored
     assert (result.mentions, result.ignored) == ([], 0)
     first, second = result.statuses
-    assert (first.platform, first.brand_account_id, first.status) == (Platform.FACEBOOK, PAGE, "delivered")
+    assert (first.platform, first.brand_account_id, first.status) == ("facebook", PAGE, "delivered")
     assert (first.external_id, second.external_id) == ("m_out1", "m_out2")
     assert first.recipient_id == "6912345678901234"
     assert first.timestamp == utc(2024, 6, 1, 13, 54, 40)
@@ -222,7 +222,7 @@ def test_messenger_read_becomes_a_status_by_watermark():
     # Then it is a read status naming no message, up to the watermark
     [status] = result.statuses
     assert (result.mentions, result.ignored) == ([], 0)
-    assert (status.platform, status.brand_account_id, status.status) == (Platform.FACEBOOK, PAGE, "read")
+    assert (status.platform, status.brand_account_id, status.status) == ("facebook", PAGE, "read")
     assert (status.external_id, status.recipient_id) == (None, "6912345678901234")
     assert status.timestamp == utc(2024, 6, 1, 13, 54, 40, 123000)
     assert status.watermark == utc(2024, 6, 1, 13, 54, 20)
@@ -282,7 +282,7 @@ def test_instagram_comments_mentions_and_dms():
     comment, mention, dm = result.mentions
     # Then the brand's own comment and the echo are ignored
     assert result.ignored == 2
-    assert (comment.platform, comment.kind, comment.brand_account_id) == (Platform.INSTAGRAM, "comment", IG)
+    assert (comment.platform, comment.kind, comment.brand_account_id) == ("instagram", "comment", IG)
     assert comment.external_id == comment.reply_to_id == "17865799348089039"
     assert comment.conversation_id == "18023345989012587"
     assert comment.author == Author(id="1789473212453210", handle="lena.k")
@@ -308,7 +308,7 @@ def test_instagram_read_names_the_message_read():
     # Then it is a read status of that message, with no watermark
     [status] = result.statuses
     assert (result.mentions, result.ignored) == ([], 0)
-    assert (status.platform, status.brand_account_id) == (Platform.INSTAGRAM, IG)
+    assert (status.platform, status.brand_account_id) == ("instagram", IG)
     assert (status.status, status.external_id, status.watermark) == ("read", "aWdfZAG1faXRlbTox", None)
     assert status.recipient_id == "1789473212453210"
     assert status.timestamp == utc(2024, 6, 1, 14, 13, 20)
@@ -320,7 +320,7 @@ def test_instagram_read_by_watermark_is_like_messengers():
     # When parsed
     [status] = parse_messaging("instagram", IG, event).statuses
     # Then it names no message and reads up to the watermark
-    assert (status.platform, status.status, status.external_id) == (Platform.INSTAGRAM, "read", None)
+    assert (status.platform, status.status, status.external_id) == ("instagram", "read", None)
     assert status.watermark == utc(2024, 6, 1, 14, 13, 10)
 
 
@@ -360,7 +360,7 @@ def test_whatsapp_messages_become_mentions():
     text, image, location, button = result.mentions
     # Then the reaction and the quality update are ignored
     assert result.ignored == 2
-    assert (text.platform, text.kind, text.brand_account_id) == (Platform.WHATSAPP, "message", WA_PHONE)
+    assert (text.platform, text.kind, text.brand_account_id) == ("whatsapp", "message", WA_PHONE)
     assert text.author == Author(id="16505551234", name="Sheena Nelson")
     assert text.conversation_id == "16505551234"
     assert text.reply_to_id == text.external_id == "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
@@ -384,7 +384,7 @@ def test_whatsapp_statuses_become_delivery_statuses():
     # Then each is a DeliveryStatus of our outbound message, and none is a mention
     assert result.mentions == []
     assert (sent.status, delivered.status, failed.status) == ("sent", "delivered", "failed")
-    assert sent.platform == Platform.WHATSAPP and sent.brand_account_id == WA_PHONE
+    assert sent.platform == "whatsapp" and sent.brand_account_id == WA_PHONE
     assert sent.external_id == "wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"
     assert sent.recipient_id == "16505551234"
     assert sent.timestamp == datetime(2025, 6, 18, 16, 22, 53, tzinfo=timezone.utc)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.channels import x
+from chalicelib.channels.x import webhook as x
 from chalicelib.errors import InvalidSignature, UnknownPayload
-from chalicelib.models import Attachment, Author, Platform, Visibility
+from chalicelib.models import Attachment, Author, Visibility
 from infra.local import payloads
 from tests.unit.parsing import refused
 
@@ -108,7 +108,7 @@ def test_truncated_tweet_is_normalised_with_full_text_author_and_media():
     # When the first customer tweet is looked at
     mention = result.mentions[0]
     # Then every field is normalised
-    assert mention.platform == Platform.X and mention.kind == "tweet"
+    assert mention.platform == "x" and mention.kind == "tweet"
     assert mention.brand_account_id == BRAND
     assert mention.external_id == "1050118621198921728"
     assert mention.reply_to_id == "1050118621198921728"

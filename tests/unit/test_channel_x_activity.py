@@ -9,8 +9,8 @@ import copy
 import json
 from pathlib import Path
 
-from chalicelib.channels import x
-from chalicelib.models import Platform, Visibility
+from chalicelib.channels.x import webhook as x
+from chalicelib.models import Visibility
 from infra.local import payloads as p
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -25,7 +25,7 @@ def test_a_documented_post_mention_becomes_a_public_tweet_mention_with_its_autho
     # Given the documented post.mention.create delivery / When parsed
     [mention] = x.parse(fixture("xaa_post_mention_create.json")).mentions
     # Then the post is a mention of the filtered brand, with the author from includes.users
-    assert (mention.platform, mention.kind, mention.visibility) == (Platform.X, "tweet", Visibility.PUBLIC)
+    assert (mention.platform, mention.kind, mention.visibility) == ("x", "tweet", Visibility.PUBLIC)
     assert (mention.brand_account_id, mention.external_id, mention.conversation_id) == (
         BRAND, "2080765813578191303", "2080765813578191303")
     assert mention.text == "hey @ExampleUser" and mention.reply_to_id == "2080765813578191303"

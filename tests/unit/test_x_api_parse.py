@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.channels.x_api import parse_mentions_page
-from chalicelib.models import Attachment, Author, Platform, Visibility
+from chalicelib.channels.x.v2 import parse_mentions_page
+from chalicelib.models import Attachment, Author, Visibility
 
 BRAND = "2244994945"
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "x_v2_mentions.json"
@@ -38,7 +38,7 @@ def test_reply_with_photo_is_fully_normalised(page):
     # When the page is parsed
     mention = by_id(parse_mentions_page(page, BRAND))["1786488762531467287"]
     # Then every field the pipeline relies on comes from the tweet and its expansions
-    assert mention.platform is Platform.X
+    assert mention.platform == "x"
     assert mention.kind == "tweet"
     assert mention.source == "poller"
     assert mention.visibility is Visibility.PUBLIC

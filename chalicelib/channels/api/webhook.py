@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWr
 
 from chalicelib import channels
 from chalicelib.channels import signing
+from chalicelib.channels.api import ID
 from chalicelib.errors import UnknownPayload
-from chalicelib.models import Author, Mention, ParseResult, Platform, Visibility, utcnow
+from chalicelib.models import Author, Mention, ParseResult, Visibility, utcnow
 
 SIGNATURE_HEADER = "X-Signature-256"
 DEFAULT_CHANNEL = "default"
@@ -96,7 +97,7 @@ def _location(err: dict) -> str:
 
 def _mention(message: ApiMessage) -> Mention:
     return Mention(
-        platform=Platform.API,
+        platform=ID,
         kind="message",
         brand_account_id=message.channel_id or DEFAULT_CHANNEL,
         external_id=message.external_id,

@@ -39,7 +39,6 @@ from chalicelib.models import (
     DeliveryStatus,
     Mention,
     ParseResult,
-    Platform,
     Visibility,
     from_epoch,
     iso_time,
@@ -299,7 +298,7 @@ def _page_entry(page_id: str, entry: dict, result: ParseResult) -> None:
 
     channels.each(result, _list(entry, "changes"), "changes", change)
     channels.each(result, _list(entry, "messaging"), "messaging",
-                  lambda raw: _messaging_event(result, Platform.FACEBOOK, page_id, raw))
+                  lambda raw: _messaging_event(result, "facebook", page_id, raw))
 
 
 def _instagram_entry(account_id: str, entry: dict, result: ParseResult) -> None:
@@ -314,7 +313,7 @@ def _instagram_entry(account_id: str, entry: dict, result: ParseResult) -> None:
 
     channels.each(result, _list(entry, "changes"), "changes", change)
     channels.each(result, _list(entry, "messaging"), "messaging",
-                  lambda raw: _messaging_event(result, Platform.INSTAGRAM, account_id, raw))
+                  lambda raw: _messaging_event(result, "instagram", account_id, raw))
 
 
 def _whatsapp_entry(_waba_id: str, entry: dict, result: ParseResult) -> None:
@@ -402,7 +401,7 @@ def _watermark(value: Optional[int]) -> Optional[datetime]:
 
 # --- Facebook Page feed and Messenger / Instagram messaging --------------------------------
 
-def _messaging_event(result: ParseResult, platform: Platform, account_id: str, raw: Any) -> None:
+def _messaging_event(result: ParseResult, platform: str, account_id: str, raw: Any) -> None:
     """One `messaging[]` item: a receipt of ours, a customer's message, or ignored."""
     if not isinstance(raw, dict):
         raise UnknownPayload("meta: messaging event is not an object")
@@ -430,7 +429,7 @@ def _visitor_post(page_id: str, value: dict) -> Optional[Mention]:
     if post.sender.id == page_id:
         return None  # the Page's own post: not a customer writing
     return Mention(
-        platform=Platform.FACEBOOK,
+        platform="facebook",
         kind="post",
         brand_account_id=page_id,
         external_id=post.post_id,
@@ -455,7 +454,7 @@ def _page_mention(page_id: str, value: dict, entry_time: Any) -> Optional[Mentio
     mention = _validate(PageMention, value, "page mention")
     external_id = mention.comment_id if mention.item == "comment" and mention.comment_id else mention.post_id
     return Mention(
-        platform=Platform.FACEBOOK,
+        platform="facebook",
         kind="mention",
         brand_account_id=page_id,
         external_id=external_id,
@@ -478,7 +477,7 @@ def _feed_comment(page_id: str, value: dict) -> Optional[Mention]:
         if url
     )
     return Mention(
-        platform=Platform.FACEBOOK,
+        platform="facebook",
         kind="comment",
         brand_account_id=page_id,
         external_id=comment.comment_id,
@@ -493,7 +492,7 @@ def _feed_comment(page_id: str, value: dict) -> Optional[Mention]:
     )
 
 
-def _message(platform: Platform, account_id: str, raw: dict) -> Optional[Mention]:
+def _message(platform: str, account_id: str, raw: dict) -> Optional[Mention]:
     """A Messenger or Instagram DM; reactions and echoes are not mentions."""
     if "message" not in raw and "postback" not in raw:
         return None  # reaction, optin, referral, message_edit, ...
@@ -517,7 +516,7 @@ def _message(platform: Platform, account_id: str, raw: dict) -> Optional[Mention
     return _dm(platform, account_id, event, mid, postback.title or postback.payload or "", (), None)
 
 
-def _dm(platform: Platform, account_id: str, event: MessagingEvent, mid: str, text: str,
+def _dm(platform: str, account_id: str, event: MessagingEvent, mid: str, text: str,
         attachments: tuple[Attachment, ...], in_reply_to: Optional[str]) -> Mention:
     return Mention(
         platform=platform,
@@ -535,7 +534,7 @@ def _dm(platform: Platform, account_id: str, event: MessagingEvent, mid: str, te
     )
 
 
-def _receipts(platform: Platform, account_id: str, raw: dict) -> list[DeliveryStatus]:
+def _receipts(platform: str, account_id: str, raw: dict) -> list[DeliveryStatus]:
     """A `delivery` (one status per mid, or one by watermark alone) or a `read`."""
     event = _validate(DeliveryEvent if "delivery" in raw else ReadEvent, raw, "messaging receipt")
     if event.sender.id == account_id:
@@ -546,7 +545,7 @@ def _receipts(platform: Platform, account_id: str, raw: dict) -> list[DeliverySt
     return [_receipt(platform, account_id, event, "read", event.read.mid, event.read.watermark)]
 
 
-def _receipt(platform: Platform, account_id: str, event: _Receipt, status: str,
+def _receipt(platform: str, account_id: str, event: _Receipt, status: str,
              mid: Optional[str], watermark: Optional[int]) -> DeliveryStatus:
     return DeliveryStatus(
         platform=platform,
@@ -577,7 +576,7 @@ def _ig_comment(account_id: str, value: dict, entry_time: Epoch) -> Optional[Men
     if comment.sender.id == account_id:
         return None  # the brand's own comment or reply
     return Mention(
-        platform=Platform.INSTAGRAM,
+        platform="instagram",
         kind="comment",
         brand_account_id=account_id,
         external_id=comment.id,
@@ -598,7 +597,7 @@ def _ig_mention(account_id: str, value: dict, entry_time: Epoch) -> Mention:
     # (GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)). Until then the author is a
     # placeholder unique to this mention, so unrelated mentions never merge into one customer.
     return Mention(
-        platform=Platform.INSTAGRAM,
+        platform="instagram",
         kind="mention",
         brand_account_id=account_id,
         external_id=external_id,
@@ -623,7 +622,7 @@ def _wa_message(value: WaValue, raw: Any) -> Optional[Mention]:
         return None
     text, attachments = _wa_content(message.type, raw)
     return Mention(
-        platform=Platform.WHATSAPP,
+        platform="whatsapp",
         kind="message",
         brand_account_id=value.metadata.phone_number_id,
         external_id=message.id,
@@ -676,7 +675,7 @@ def _wa_name(contacts: list, wa_id: str) -> Optional[str]:
 def _wa_status(value: WaValue, raw: Any) -> DeliveryStatus:
     status = _validate(WaStatus, raw, "whatsapp status")
     return DeliveryStatus(
-        platform=Platform.WHATSAPP,
+        platform="whatsapp",
         brand_account_id=value.metadata.phone_number_id,
         external_id=status.id,
         status=status.status,

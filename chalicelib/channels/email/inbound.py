@@ -43,8 +43,9 @@ from typing import Optional
 from pydantic import ValidationError
 
 from chalicelib.channels import describe
+from chalicelib.channels.email import ID
 from chalicelib.errors import UnknownPayload
-from chalicelib.models import Attachment, Author, Mention, ParseResult, Platform, Visibility, iso_time, utcnow
+from chalicelib.models import Attachment, Author, Mention, ParseResult, Visibility, iso_time, utcnow
 
 THREAD_HEADERS = ("Message-ID", "In-Reply-To", "References")
 _MIME_ERRORS = (email.errors.MessageError, IndexError, KeyError, LookupError, ValueError, TypeError, AttributeError)
@@ -112,7 +113,7 @@ def _mention(message: EmailMessage, mail: dict, receipt: dict) -> Mention:
     references = _ids(message.get("References"))
     in_reply_to = _first_id(message.get("In-Reply-To"))
     return Mention(
-        platform=Platform.EMAIL,
+        platform=ID,
         kind="email",
         brand_account_id=_recipient(message, sender, receipt, mail),
         external_id=message_id,

@@ -30,8 +30,9 @@ from urllib.parse import quote, urlencode
 from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib import channels
+from chalicelib.channels.x import ID
 from chalicelib.errors import PlatformError
-from chalicelib.models import Attachment, Author, Mention, Platform, Visibility, from_epoch, iso_time
+from chalicelib.models import Attachment, Author, Mention, Visibility, from_epoch, iso_time
 
 MAX_RESULTS = 100  # per page; the endpoint accepts 5..100 (https://docs.x.com/x-api/posts/timelines/introduction)
 RATE_LIMIT_WINDOW = 15 * 60  # fallback when x-rate-limit-reset is missing (https://docs.x.com/fundamentals/rate-limits)
@@ -124,7 +125,7 @@ def post_mention(tweet: dict, users: dict, media: dict, brand: str, source: str 
     if "retweeted" in references:
         return None  # a plain retweet says nothing new
     return Mention(
-        platform=Platform.X,
+        platform=ID,
         kind="tweet",
         brand_account_id=brand,
         external_id=tweet_id,

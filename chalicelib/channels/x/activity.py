@@ -52,14 +52,14 @@ def parse(payload: dict, account_activity: Callable[[dict], ParseResult]) -> Par
 
 
 def _mention(result: ParseResult, post: Any, data: dict, brand: str) -> None:
-    # Lazy for cold start: x_api brings urllib.request and ssl (~10 ms), which the Account
+    # Lazy for cold start: v2 brings urllib.request and ssl (~10 ms), which the Account
     # Activity webhook path does not need.
-    from chalicelib.channels import x_api
+    from chalicelib.channels.x import v2
 
     if not isinstance(post, dict) or not channels.text(post.get("id")).strip():
         raise UnknownPayload("x activity: post.mention.create without a post id")
-    users, media = x_api.expansions(data.get("includes"))
-    mention = x_api.post_mention(post, users, media, brand, source="webhook")
+    users, media = v2.expansions(data.get("includes"))
+    mention = v2.post_mention(post, users, media, brand, source="webhook")
     if mention is None:
         result.ignored += 1
     else:

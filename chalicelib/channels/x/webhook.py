@@ -1,5 +1,5 @@
 """X (Twitter) webhooks: CRC handshake, signature check, Account Activity API payload parsing
-(X Activity API deliveries to the same route are read by the sibling x_activity module).
+(X Activity API deliveries to the same route are read by the sibling module activity.py).
 
 Turns one Account Activity webhook delivery into `Mention`s (tweets that mention or answer the
 brand, direct messages sent to it). Everything else the API sends for a subscribed account
@@ -19,14 +19,14 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib import channels
-from chalicelib.channels import signing, x_activity
+from chalicelib.channels import signing
+from chalicelib.channels.x import ID, activity
 from chalicelib.errors import InvalidSignature, UnknownPayload
 from chalicelib.models import (
     Attachment,
     Author,
     Mention,
     ParseResult,
-    Platform,
     Visibility,
     from_epoch,
     utcnow,
@@ -148,13 +148,13 @@ class DirectMessageEvent(_Loose):
 # --- parsing ------------------------------------------------------------------------------
 
 def parse(payload: Any) -> ParseResult:
-    """Normalise one Account Activity delivery, or an X Activity API one (x_activity); raises
+    """Normalise one Account Activity delivery, or an X Activity API one (activity.py); raises
     UnknownPayload for shapes we don't know.
 
     Each event is read on its own: one that cannot be read is rejected (ParseResult.rejected)
     and its neighbours are still mentions."""
-    if x_activity.is_delivery(payload):
-        return x_activity.parse(payload, account_activity=parse)
+    if activity.is_delivery(payload):
+        return activity.parse(payload, account_activity=parse)
     if not isinstance(payload, dict):
         raise UnknownPayload("x: payload is not a JSON object")
     brand_id = payload.get("for_user_id")
@@ -215,7 +215,7 @@ def _tweet_mention(tweet: Tweet, brand_id: str) -> Optional[Mention]:
         or tweet.id_str
     )
     return Mention(
-        platform=Platform.X,
+        platform=ID,
         kind="tweet",
         brand_account_id=brand_id,
         external_id=tweet.id_str,
@@ -302,7 +302,7 @@ def _dm_mention(event: DirectMessageEvent, users: dict, brand_id: str) -> Option
     except ValueError:
         created = utcnow()
     return Mention(
-        platform=Platform.X,
+        platform=ID,
         kind="dm",
         brand_account_id=brand_id,
         external_id=event.id,

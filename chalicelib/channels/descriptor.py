@@ -1,0 +1,77 @@
+"""What the desk knows about a channel without importing its adapters: one frozen `ChannelInfo`.
+
+Each channel package (`chalicelib/channels/<id>/__init__.py`) builds its own `CHANNEL` from these
+dataclasses: its id and display name, the kinds of message it produces, the webhook route and
+secret it comes in on (none for email, which arrives through SES and SNS), how a reply on it is
+counted and how long it may be per visibility (the composer's counter and the outbound limit), and
+how the web UI draws it (icon path data on a 24×24 grid, drawn for this desk and not the
+platforms' trademarked artwork, and a colour contrast-checked on white). The registry
+(`channels/registry.py`) lists the packages.
+
+Standard library only: imported on the webhook path (cold start).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+VISIBILITIES = ("public", "private")
+COUNTINGS = ("x", "characters", "bytes")  # X weighted characters, code points, UTF-8 bytes
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of message a channel produces (`Mention.kind`) and how the UI names it."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Counter:
+    """How a reply of one visibility is counted and its limit; `actions` are the outbound
+    actions (outbound/policy.py) that deliver it, all sharing this limit."""
+
+    visibility: str
+    counting: str  # one of COUNTINGS
+    limit: int
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """The route a platform posts to, its key (`adapter`: the metric dimension and the key of
+    `ingest.CHANNELS`), the module that verifies and parses it (`verify`, `parse`, and `handshake`
+    for the route's GET), the secret that signs it and the header carrying the signature. Meta's
+    three platforms share one."""
+
+    route: str
+    adapter: str
+    module: str
+    secret: str
+    signature_header: str
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    name: str
+    kinds: tuple[Kind, ...]
+    counters: tuple[Counter, ...]  # one per visibility a reply may have
+    icon: tuple[str, ...]  # SVG path data, 24×24, even-odd fill
+    color: str
+    webhook: Optional[Webhook] = None
+
+    @property
+    def visibilities(self) -> tuple[str, ...]:
+        return tuple(c.visibility for c in self.counters)
+
+    def counter(self, visibility: str) -> Optional[Counter]:
+        return next((c for c in self.counters if c.visibility == visibility), None)
+
+    def ui(self) -> dict:
+        """What the web UI reads from GET /api/channels."""
+        return {"id": self.id, "name": self.name, "icon": list(self.icon), "color": self.color,
+                "kinds": [{"id": k.id, "name": k.name} for k in self.kinds],
+                "counter": {c.visibility: {"counting": c.counting, "limit": c.limit} for c in self.counters},
+                "visibilities": list(self.visibilities)}

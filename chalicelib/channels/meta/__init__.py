@@ -1,0 +1,6 @@
+"""Meta's webhook, shared by Facebook, Instagram and WhatsApp: one route, one app secret; the
+envelope's `object` says which platform an entry belongs to."""
+from chalicelib.channels.descriptor import Webhook
+
+WEBHOOK = Webhook("/webhooks/meta", "meta", "chalicelib.channels.meta.webhook", "META_APP_SECRET",
+                  "x-hub-signature-256")
