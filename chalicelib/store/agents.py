@@ -1,19 +1,22 @@
 """The AgentStore port on DynamoDB, given its table (a boto3 Table resource).
 
 Agents are items `AGENTS / AGENT#<id>` (keys.py). Assignment and release are one transaction
-with the ticket item, so the router can never push an agent past capacity or assign a ticket twice.
+with the ticket item, so the router can never push an agent past capacity or assign a ticket twice;
+so is an agent's change of who holds a ticket (`move_load`), so load always counts what they hold.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Performance, Status
-from chalicelib.errors import AgentUnavailable, NotFound, TicketChanged
+from chalicelib.aggregates.ticket import Ticket
+from chalicelib.errors import AgentUnavailable, ConcurrentUpdate, NotFound, TicketChanged
 from chalicelib.store import keys
-from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, plain
+from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, plain, update_expression
 from chalicelib.store.ports import ROSTER_LIMIT
+from chalicelib.store.tickets import DynamoTicketStore
 
 
 class DynamoAgentStore:
@@ -116,6 +119,39 @@ class DynamoAgentStore:
             if conditional_failed(err):
                 raise TicketChanged(f"ticket {ticket_id} changed") from err
             raise
+
+    def move_load(self, ticket_id: str, expected_version: int, changes: Mapping[str, Any],
+                  load: Mapping[str, int]) -> Ticket:
+        tickets = DynamoTicketStore(self.table)
+        if not load:
+            return tickets.update(ticket_id, expected_version, changes)
+        expr, names, values = update_expression(dict(changes), "version = version + :one")
+        moves = dict(load)
+        while True:
+            items = [{"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id), "UpdateExpression": expr,
+                                 "ConditionExpression": "version = :v", "ExpressionAttributeNames": names,
+                                 "ExpressionAttributeValues": dynamo({**values, ":one": 1, ":v": expected_version})}}]
+            for agent_id, delta in moves.items():
+                condition = "#load > :zero" if delta < 0 else "attribute_exists(PK)"
+                items.append({"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
+                                         "UpdateExpression": "ADD #load :d", "ConditionExpression": condition,
+                                         "ExpressionAttributeNames": {"#load": "load"},
+                                         "ExpressionAttributeValues": {":d": delta, **({":zero": 0} if delta < 0 else {})}}})
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return tickets.get(ticket_id)
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise
+                reasons = cancel_reasons(err)
+                if not reasons or reasons[0] == "ConditionalCheckFailed":
+                    raise ConcurrentUpdate(ticket_id) from err
+                failed = [a for a, r in zip(moves, reasons[1:]) if r == "ConditionalCheckFailed"]
+                if not failed:
+                    raise ConcurrentUpdate(ticket_id) from err
+                moves = {a: d for a, d in moves.items() if a not in failed}  # dropped: no agent, or no load
+                if not moves:
+                    return tickets.update(ticket_id, expected_version, changes)
 
     def _item(self, agent_id: str) -> Optional[dict]:
         return plain(self.table.get_item(Key=keys.agent(agent_id)).get("Item"))

@@ -8,12 +8,14 @@ docs/ARCHITECTURE.md, "Store ports"). Imports the aggregates only.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping, Optional, Protocol
+from typing import Any, Iterator, Mapping, Optional, Protocol
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
 from chalicelib.aggregates.customer import Customer, CustomerHistory
+from chalicelib.aggregates.message import Message, ReplyCondition
 from chalicelib.aggregates.team import Team
+from chalicelib.aggregates.ticket import Ticket
 
 ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads them all)
 
@@ -43,6 +45,13 @@ class AgentStore(Protocol):
         below capacity (else AgentUnavailable), the ticket takes them only if it has no assignee
         at `expected_version` (else TicketChanged, which wins when both fail). The ticket's
         version goes up and `waiting_since` goes."""
+
+    def move_load(self, ticket_id: str, expected_version: int, changes: Mapping[str, Any],
+                  load: Mapping[str, int]) -> Ticket:
+        """An agent's change of who holds a ticket: the ticket's `changes` (as TicketStore.update,
+        ConcurrentUpdate at another version) and each agent's load moved by `load` ({agent id: +1 |
+        -1}) at once. A move that would take a load below zero or land on no agent (a deleted
+        agent, a caller who is no agent) is dropped and the rest written. The ticket as it now is."""
 
     def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
         """Take the ticket back from the agent at once: it must be theirs at `expected_version`
@@ -106,3 +115,114 @@ class CustomerStore(Protocol):
         """Set what `changes` names (a None removes) and the version one up, only at
         `expected_version` (a profile never edited is at 0): ConcurrentUpdate otherwise, or for no
         profile. ValueError for the identity, the version or an attribute a profile cannot have."""
+
+
+INBOX_READS = 10  # a filtered inbox page reads at most this many index pages before it hands back a cursor
+
+
+class TicketStore(Protocol):
+    """Tickets: the conversation pointer that threads messages into one, the versioned changes
+    agents and workers make, and the inbox (index GSI1, one partition per status, ordered by
+    priority then SLA due). A ticket's messages are the MessageStore's."""
+
+    def open_for(self, conversation_key: str, new: Ticket) -> tuple[Ticket, bool]:
+        """The open ticket of a conversation, or `new` stored as it: (ticket, created). Racing
+        workers on one conversation make one ticket; a closed one is followed by `new`, which
+        keeps the closed one's assignee as `previous_assignee`."""
+
+    def get(self, ticket_id: str) -> Optional[Ticket]: ...
+
+    def by_conversation(self, conversation_key: str) -> Optional[Ticket]:
+        """The ticket the conversation points at now (open or not)."""
+
+    def update(self, ticket_id: str, expected_version: int, changes: Mapping[str, Any]) -> Ticket:
+        """Set what `changes` names (a None removes; the inbox index keys among them move the
+        ticket in the inbox) and the version one up, only at `expected_version`:
+        ConcurrentUpdate otherwise, or for no ticket. The ticket as it now is."""
+
+    def inbox(self, status: str, limit: int, cursor: Optional[dict] = None,
+              filters: Optional[Mapping[str, Any]] = None) -> tuple[list[Ticket], Optional[dict]]:
+        """One page of at most `limit` tickets of `status`, highest priority then soonest due
+        first, matching `filters` (channel, assignee or "none", team, topic, language,
+        priority_min, priority_max, sentiment, q); the position to go on from, or None at the end.
+        A filtered page reads at most INBOX_READS index pages, so it may come back short with a
+        cursor."""
+
+    def inbox_all(self, status: str, filters: Optional[Mapping[str, Any]] = None) -> Iterator[Ticket]:
+        """Every ticket of `status` matching `filters`, page after page."""
+
+    def inbox_count(self, status: str) -> int: ...
+
+    def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]: ...
+
+    def waiting(self, limit: int) -> list[Ticket]:
+        """Open tickets nobody holds, highest priority first (one page)."""
+
+    def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
+        """Move the ticket's next deadline (and its place in the inbox), its version untouched."""
+
+    def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
+        """The customer's rating, once: ValueError when it was rated already (or no ticket)."""
+
+    def claim_offhours_ack(self, ticket_id: str, at_iso: str) -> None:
+        """Claim the ticket's one off-hours acknowledgement: ConcurrentUpdate when it was claimed."""
+
+    def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
+        """Waiting for an agent since `since_iso`, unless it waits already."""
+
+    def set_customer(self, ticket_ids: list[str], customer_id: str) -> None:
+        """The tickets now belong to another customer (a merge, its undo)."""
+
+    def redact(self, ticket_id: str, erased: str) -> int:
+        """The customer's words and identity out of the ticket and its inbound messages (text,
+        author, attachments, headers, subject); times, channel and verdicts stay. How many
+        messages were redacted."""
+
+
+class MessageStore(Protocol):
+    """A ticket's timeline: inbound messages (recorded once per platform id, with their effect
+    on the ticket and the customer's touchpoint), replies and their delivery state, notes and
+    events. Messages come back oldest first."""
+
+    def seen(self, dedupe_key: str) -> Optional[dict]:
+        """The record of a platform id already stored (`ticket_id`, `message_id`, `routed`)."""
+
+    def mark_routed(self, dedupe_key: str) -> None: ...
+
+    def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
+                       ticket_changes: Mapping[str, Any], now: datetime) -> None:
+        """Store the message, claim its platform id, apply `ticket_changes` to the ticket (one
+        message more, the version one up) and touch the customer's history, at once and once:
+        DuplicateEvent when the id was recorded already, ConcurrentUpdate when the ticket is no
+        longer at the version read (nothing written either way)."""
+
+    def timeline(self, ticket_id: str) -> list[Message]:
+        """Every message, note and event of the ticket, oldest first."""
+
+    def get(self, ticket_id: str, message_id: str) -> Optional[Message]: ...
+
+    def put(self, message: Message) -> None:
+        """A note or an event on the ticket's timeline."""
+
+    def put_reply(self, reply: Message, idempotency_key: Optional[str] = None) -> tuple[Message, bool]:
+        """Store a queued reply (in flight until it is sent or fails): (reply, True). With an
+        idempotency key, a second reply under the same key stores nothing and returns the first:
+        (first, False)."""
+
+    def reply(self, ticket_id: str, message_sk: str) -> Optional[Message]:
+        """A reply by its place on the timeline (as the outbound queue names it)."""
+
+    def update_reply(self, reply: Message, changes: Mapping[str, Any], when: ReplyCondition) -> Message:
+        """Set what `changes` names (a None removes) only while `when` holds: ConcurrentUpdate
+        otherwise. The reply as it now is."""
+
+    def in_flight(self, created_before_iso: str) -> list[Message]:
+        """Replies queued before then and not yet sent or failed (one page, oldest first)."""
+
+    def by_platform_id(self, platform: str, platform_id: str) -> Optional[Message]:
+        """Our sent reply the platform knows by this id."""
+
+    def record_sent(self, reply: Message, customer_id: Optional[str]) -> bool:
+        """After a reply was sent: its platform id points back at it, the ticket notes its
+        responses (`first_response_at` unless automatic, `last_outbound_at`), the customer's
+        history gets a touchpoint. Idempotent. True when it was the ticket's first response."""

@@ -94,3 +94,38 @@ def customers(request):
     from chalicelib.store.customers import DynamoCustomerStore
 
     return DynamoCustomerStore(request.getfixturevalue("dynamodb_table"))
+
+
+@dataclass
+class Desk:
+    """A TicketStore, a MessageStore and an AgentStore over one state (one table, or one
+    MemoryStore), because an inbound message changes its ticket and a change of holder an agent."""
+
+    tickets: Any
+    messages: Any
+    agents: Any
+    touchpoints: Callable[[str], list[dict]]  # a customer's touchpoints, oldest first
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def desk(request) -> Desk:
+    if request.param == "memory":
+        from chalicelib.store.memory import MemoryStore
+
+        memory = MemoryStore()
+        return Desk(memory.tickets, memory.messages, memory.agents,
+                    lambda customer_id: sorted(memory.customers.touchpoints.get(customer_id, []),
+                                               key=lambda t: t["SK"]))
+    from chalicelib.store import keys
+    from chalicelib.store.agents import DynamoAgentStore
+    from chalicelib.store.items import partition, plain
+    from chalicelib.store.messages import DynamoMessageStore
+    from chalicelib.store.tickets import DynamoTicketStore
+
+    table = request.getfixturevalue("dynamodb_table")
+
+    def touchpoints(customer_id: str) -> list[dict]:
+        pk, low, _ = keys.touchpoints_between(customer_id, "")
+        return [plain(i) for i in partition(table, pk, low)]
+
+    return Desk(DynamoTicketStore(table), DynamoMessageStore(table), DynamoAgentStore(table), touchpoints)

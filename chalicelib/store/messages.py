@@ -1,0 +1,177 @@
+"""The MessageStore port on DynamoDB, given its table (a boto3 Table resource).
+
+A message is the item `TICKET#<ticket id> / MSG#<created>#<id>` in its ticket's partition, so
+a ticket's timeline is one query. An inbound message is recorded in one transaction with its
+dedupe claim `EXT#<platform>#<external id>` (conditional on there being none: a retry, or the
+same post seen by webhook and poller, is a DuplicateEvent), the ticket's update (conditional on
+the version read) and the customer's touchpoint. A queued reply sits in the in-flight index
+(GSI1 `OUTBOUND#inflight`) until it is sent or fails; an idempotency key is the item
+`REPLYKEY#<key>` beside it, written in the same transaction; a sent reply gets the pointer
+`OUTMSG#<platform>#<platform id>` for delivery receipts (keys.py).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Mapping, Optional
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aggregates.message import Message, ReplyCondition
+from chalicelib.aggregates.ticket import Ticket
+from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
+from chalicelib.store import keys
+from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, partition, plain, update_expression
+
+DEDUPE_RETENTION = timedelta(days=30)  # platforms retry for up to 7 days (WhatsApp); keep 30
+
+
+def reply_condition(when: ReplyCondition) -> tuple[str, dict, dict]:
+    """The ConditionExpression of a ReplyCondition, with its names and values."""
+    if when.rank_below is not None:
+        return ("attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)", {},
+                {":rank": when.rank_below})
+    statuses = {f":st{i}": s for i, s in enumerate(when.statuses)}
+    clause = f"#status IN ({', '.join(statuses)})" if statuses else ""
+    values: dict = dict(statuses)
+    if when.token is not None:
+        clause = f"{clause} AND attempt_token = :token"
+        values[":token"] = when.token
+    if when.lease_expired_at is not None:
+        clause = f"{clause} OR (#status = :sending AND lease_until < :now)"
+        values |= {":sending": "sending", ":now": when.lease_expired_at}
+    return f"attribute_exists(PK) AND ({clause})", {"#status": "status"}, values
+
+
+class DynamoMessageStore:
+    def __init__(self, table: Any):
+        self.table = table
+        self.client = table.meta.client  # transactions: the resource's client serialises plain values itself
+        self.name = table.name
+
+    # -- inbound ---------------------------------------------------------------------------
+    def seen(self, dedupe_key: str) -> Optional[dict]:
+        return plain(self.table.get_item(Key=keys.dedupe(dedupe_key), ConsistentRead=True).get("Item"))
+
+    def mark_routed(self, dedupe_key: str) -> None:
+        self.table.update_item(Key=keys.dedupe(dedupe_key), UpdateExpression="SET routed = :t",
+                               ExpressionAttributeValues={":t": True})
+
+    def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
+                       ticket_changes: Mapping[str, Any], now: datetime) -> None:
+        created_iso = message.created_at
+        changes = {**ticket_changes, "updated_at": now.isoformat()}
+        names = {f"#{k}": k for k in changes}
+        values = {f":{k}": v for k, v in changes.items()}
+        expr = ("SET " + ", ".join(f"#{k} = :{k}" for k in changes)
+                + ", version = version + :one ADD message_count :one")
+        items = [
+            {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                     "Item": dynamo({**keys.dedupe(dedupe_key), "ticket_id": ticket.id,
+                                     "message_id": message.id, "routed": False,
+                                     "expires_at": int((now + DEDUPE_RETENTION).timestamp())})}},
+            {"Put": {"TableName": self.name, "Item": dynamo({
+                **keys.message(ticket.id, created_iso, message.id), **message.to_item()})}},
+            {"Update": {"TableName": self.name, "Key": dynamo(keys.ticket(ticket.id)),
+                        "UpdateExpression": expr, "ConditionExpression": "version = :v",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": dynamo({**values, ":one": 1, ":v": ticket.version})}},
+            {"Put": {"TableName": self.name, "Item": dynamo({
+                **keys.touchpoint(customer_id, created_iso, message.id), "ticket_id": ticket.id,
+                "message_id": message.id, "channel": message.platform, "kind": message.kind,
+                "direction": "in", "at": created_iso})}},
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+            reasons = cancel_reasons(err)
+            if (reasons and reasons[0] == "ConditionalCheckFailed") or self.seen(dedupe_key):
+                raise DuplicateEvent(dedupe_key) from err
+            raise ConcurrentUpdate(ticket.id) from err
+
+    # -- the timeline ----------------------------------------------------------------------
+    def timeline(self, ticket_id: str) -> list[Message]:
+        return [Message.from_item(plain(i)) for i in partition(self.table, *keys.ticket_messages(ticket_id))]
+
+    def get(self, ticket_id: str, message_id: str) -> Optional[Message]:
+        return next((m for m in self.timeline(ticket_id) if m.id == message_id), None)
+
+    def put(self, message: Message) -> None:
+        self.table.put_item(Item=dynamo({**keys.message(message.ticket_id, message.created_at, message.id),
+                                         **message.to_item()}))
+
+    # -- replies ---------------------------------------------------------------------------
+    def put_reply(self, reply: Message, idempotency_key: Optional[str] = None) -> tuple[Message, bool]:
+        ticket_id = reply.ticket_id
+        items = [{"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                          "Item": dynamo({**keys.message(ticket_id, reply.created_at, reply.id), **reply.to_item(),
+                                          **keys.outbound_in_flight(reply.created_at, reply.id)})}}]
+        if idempotency_key:
+            items.append({"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
+                                  "Item": {**keys.reply_key(ticket_id, idempotency_key), "message_id": reply.id,
+                                           "message_sk": keys.message_sk(reply.created_at, reply.id)}}})
+        try:
+            self.client.transact_write_items(TransactItems=items)
+            return reply, True
+        except ClientError as err:
+            if not (conditional_failed(err) and idempotency_key):
+                raise
+        first = self.table.get_item(Key=keys.reply_key(ticket_id, idempotency_key), ConsistentRead=True)["Item"]
+        return self.reply(ticket_id, first["message_sk"]), False
+
+    def reply(self, ticket_id: str, message_sk: str) -> Optional[Message]:
+        item = self.table.get_item(Key=keys.message_by_sk(ticket_id, message_sk), ConsistentRead=True).get("Item")
+        return None if item is None else Message.from_item(plain(item))
+
+    def update_reply(self, reply: Message, changes: Mapping[str, Any], when: ReplyCondition) -> Message:
+        expr, names, setting = update_expression(dict(changes))
+        condition, condition_names, values = reply_condition(when)
+        try:
+            answer = self.table.update_item(
+                Key=keys.message(reply.ticket_id, reply.created_at, reply.id),
+                UpdateExpression=expr, ConditionExpression=condition,
+                ExpressionAttributeNames=names | condition_names,
+                ExpressionAttributeValues=dynamo({**setting, **values}),
+                ReturnValues="ALL_NEW")
+        except ClientError as err:
+            if conditional_failed(err):
+                raise ConcurrentUpdate(reply.id) from err
+            raise
+        return Message.from_item(plain(answer["Attributes"]))
+
+    def in_flight(self, created_before_iso: str) -> list[Message]:
+        page = self.table.query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p AND GSI1SK < :b",
+                                ExpressionAttributeValues={":p": keys.IN_FLIGHT_PK, ":b": created_before_iso})
+        return [Message.from_item(plain(i)) for i in page.get("Items", [])]
+
+    def by_platform_id(self, platform: str, platform_id: str) -> Optional[Message]:
+        pointer = self.table.get_item(Key=keys.outbound_pointer(platform, platform_id)).get("Item")
+        return self.reply(pointer["ticket_id"], pointer["message_sk"]) if pointer else None
+
+    def record_sent(self, reply: Message, customer_id: Optional[str]) -> bool:
+        self.table.put_item(Item=dynamo({**keys.outbound_pointer(reply.platform, reply.platform_message_id),
+                                         "ticket_id": reply.ticket_id, "message_id": reply.id,
+                                         "message_sk": keys.message_sk(reply.created_at, reply.id)}))
+        first = False if reply.automatic else self._set_if(  # an auto-acknowledgement is no response
+            reply.ticket_id, "SET first_response_at = :t, first_response_by = :a",
+            "attribute_not_exists(first_response_at)", {":t": reply.sent_at, ":a": reply.agent_id or ""})
+        self._set_if(reply.ticket_id, "SET last_outbound_at = :t",
+                     "attribute_not_exists(last_outbound_at) OR last_outbound_at < :t", {":t": reply.sent_at})
+        if customer_id:
+            self.table.put_item(Item=dynamo({
+                **keys.touchpoint(customer_id, reply.sent_at, reply.id), "ticket_id": reply.ticket_id,
+                "message_id": reply.id, "channel": reply.platform, "kind": reply.kind,
+                "direction": "out", "at": reply.sent_at, "agent_id": reply.agent_id}))
+        return first
+
+    def _set_if(self, ticket_id: str, expression: str, condition: str, values: dict) -> bool:
+        try:
+            self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression=expression,
+                                   ConditionExpression=f"attribute_exists(PK) AND ({condition})",
+                                   ExpressionAttributeValues=values)
+            return True
+        except ClientError as err:
+            if conditional_failed(err):
+                return False
+            raise

@@ -1,0 +1,241 @@
+"""The MessageStore contract, on DynamoDB (moto) and in memory alike: an inbound message is
+recorded once per platform id, with its effect on the ticket, or not at all; the timeline reads
+back oldest first; a reply is stored once per idempotency key and moves through its states only
+by the conditional transitions the outbound worker makes; a sent reply is a first response once."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import pytest
+
+from chalicelib.aggregates.message import Message, ReplyCondition
+from chalicelib.aggregates.ticket import Ticket
+from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
+from chalicelib.store import keys
+
+AT = "2026-11-24T10:00:00.000000+00:00"
+NOW = datetime.fromisoformat(AT)
+
+
+def _ticket(desk, ticket_id: str = "t1") -> Ticket:
+    ticket = Ticket.opened(ticket_id, channel="x", kind="mention", brand="acme", brand_account_id="brand",
+                           conversation_key=f"conv-{ticket_id}", opened_by="x#1", customer_id="c1", now_iso=AT,
+                           first_inbound_at=AT, clocks={}, visibility="public", language="en", topic=None,
+                           subject=None)
+    return desk.tickets.open_for(f"conv-{ticket_id}", ticket)[0]
+
+
+def _inbound(message_id: str = "m1", at: str = AT, text: str = "hello") -> Message:
+    return Message.inbound(message_id, mention={"platform": "x", "kind": "mention", "external_id": f"e-{message_id}",
+                                                "text": text, "visibility": "public",
+                                                "author": {"id": "u1", "name": "Mia"}, "source": "webhook"},
+                           customer_id="c1", created_at=at, received_at=at,
+                           classification={"sentiment": "neutral", "topic": None}, priority=40, priority_factors=[],
+                           priority_rules_version=0, brand="acme")
+
+
+def _reply(message_id: str = "r1", at: str = "2026-11-24T10:01:00.000000+00:00", **fields) -> Message:
+    reply = Message.reply(message_id, ticket_id="t1", platform="x", kind="x_reply", text="on it", visibility="public",
+                          target={"account_id": "brand"}, template_id=None, created_at=at, agent_id="ana",
+                          agent_name="Ana", brand="acme", notes=[], automatic=False)
+    return reply.model_copy(update=fields)
+
+
+# -- inbound -----------------------------------------------------------------------------------
+def test_an_inbound_message_is_stored_with_its_effect_on_the_ticket(desk):
+    ticket = _ticket(desk)
+    desk.messages.record_inbound(ticket, _inbound(), "x#e-m1", "c1", {"priority": 40, "last_inbound_at": AT}, NOW)
+    stored = _inbound().model_copy(update={"classification": {"sentiment": "neutral"}})  # a None is never stored
+    assert desk.messages.timeline("t1") == [stored] and desk.messages.get("t1", "m1") == stored
+    after = desk.tickets.get("t1")
+    assert (after.version, after.message_count, after.priority, after.updated_at) == (1, 1, 40, NOW.isoformat())
+    assert desk.messages.seen("x#e-m1") == {**desk.messages.seen("x#e-m1"), "ticket_id": "t1", "message_id": "m1",
+                                            "routed": False}
+    [touch] = desk.touchpoints("c1")
+    assert {k: touch[k] for k in ("ticket_id", "message_id", "channel", "direction", "at")} == {
+        "ticket_id": "t1", "message_id": "m1", "channel": "x", "direction": "in", "at": AT}
+    desk.messages.mark_routed("x#e-m1")
+    assert desk.messages.seen("x#e-m1")["routed"] is True
+
+
+def test_a_platform_id_seen_before_is_a_duplicate_and_nothing_is_written(desk):
+    ticket = _ticket(desk)
+    desk.messages.record_inbound(ticket, _inbound(), "x#e-m1", "c1", {"priority": 40}, NOW)
+    with pytest.raises(DuplicateEvent):
+        desk.messages.record_inbound(desk.tickets.get("t1"), _inbound("m2"), "x#e-m1", "c1", {"priority": 90}, NOW)
+    assert [m.id for m in desk.messages.timeline("t1")] == ["m1"] and desk.tickets.get("t1").priority == 40
+
+
+def test_a_ticket_changed_since_it_was_read_is_a_conflict_and_nothing_is_written(desk):
+    ticket = _ticket(desk)
+    desk.tickets.update("t1", 0, {"topic": "billing"})
+    with pytest.raises(ConcurrentUpdate):
+        desk.messages.record_inbound(ticket, _inbound(), "x#e-m1", "c1", {"priority": 40}, NOW)
+    assert desk.messages.timeline("t1") == [] and desk.messages.seen("x#e-m1") is None
+    assert desk.touchpoints("c1") == []
+
+
+def test_racing_workers_with_one_platform_id_store_it_once(desk):
+    _ticket(desk)
+
+    def attempt(i):
+        for _ in range(20):
+            try:
+                desk.messages.record_inbound(desk.tickets.get("t1"), _inbound(f"m{i}"), "x#same", "c1", {}, NOW)
+                return "stored"
+            except DuplicateEvent:
+                return "duplicate"
+            except ConcurrentUpdate:
+                continue
+        return "gave up"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    assert outcomes.count("stored") == 1 and outcomes.count("duplicate") == 7
+    assert len(desk.messages.timeline("t1")) == 1 and desk.tickets.get("t1").message_count == 1
+
+
+# -- the timeline ------------------------------------------------------------------------------
+def test_the_timeline_is_every_kind_of_message_oldest_first(desk):
+    ticket = _ticket(desk)
+    desk.messages.record_inbound(ticket, _inbound(at="2026-11-24T10:00:00.000000+00:00"), "x#1", "c1", {}, NOW)
+    desk.messages.put_reply(_reply(at="2026-11-24T10:03:00.000000+00:00"))
+    note = Message.note("n1", ticket_id="t1", created_at="2026-11-24T10:02:00.000000+00:00", agent_id="ana",
+                        agent_name=None, text="call them")
+    event = Message.event("e1", ticket_id="t1", created_at="2026-11-24T10:01:00.000000+00:00", agent_id="ana",
+                          agent_name="Ana", action="edited", changes={"status": "pending"})
+    desk.messages.put(note)
+    desk.messages.put(event)
+    timeline = desk.messages.timeline("t1")
+    assert [(m.id, m.direction) for m in timeline] == [("m1", "in"), ("e1", "event"), ("n1", "note"), ("r1", "out")]
+    assert timeline[2] == note and note.author == {"id": "ana", "name": "ana"}
+    assert desk.messages.get("t1", "e1") == event and desk.messages.get("t1", "nope") is None
+
+
+# -- replies -----------------------------------------------------------------------------------
+def test_a_reply_is_stored_once_per_idempotency_key(desk):
+    _ticket(desk)
+    first, new = desk.messages.put_reply(_reply("r1"), "click-1")
+    again, new_again = desk.messages.put_reply(_reply("r2", at="2026-11-24T10:02:00.000000+00:00"), "click-1")
+    assert (new, new_again) == (True, False) and again == first == _reply("r1")
+    other, new_other = desk.messages.put_reply(_reply("r3", at="2026-11-24T10:04:00.000000+00:00"), "click-2")
+    assert new_other and [m.id for m in desk.messages.timeline("t1")] == ["r1", "r3"]
+
+
+def test_a_reply_is_in_flight_until_it_is_done_with(desk):
+    _ticket(desk)
+    reply, _ = desk.messages.put_reply(_reply("r1", at="2026-11-24T10:01:00.000000+00:00"))
+    desk.messages.put_reply(_reply("r2", at="2026-11-24T10:09:00.000000+00:00"))
+    assert [m.id for m in desk.messages.in_flight("2026-11-24T10:05:00")] == ["r1"]
+    assert [m.id for m in desk.messages.in_flight("2026-11-24T11:00:00")] == ["r1", "r2"]
+    desk.messages.update_reply(reply, {"status": "failed", **keys.out_of_in_flight()}, ReplyCondition.status_in("queued"))
+    assert [m.id for m in desk.messages.in_flight("2026-11-24T11:00:00")] == ["r2"]
+
+
+def test_a_reply_moves_only_from_the_states_named(desk):
+    _ticket(desk)
+    reply, _ = desk.messages.put_reply(_reply())
+    claimed = desk.messages.update_reply(reply, {"status": "sending", "attempt_token": "a1", "lease_until": AT},
+                                         ReplyCondition.claimable(AT))
+    assert (claimed.status, claimed.attempt_token) == ("sending", "a1")
+    with pytest.raises(ConcurrentUpdate):  # under a live lease
+        desk.messages.update_reply(reply, {"attempt_token": "b2"}, ReplyCondition.claimable(AT))
+    with pytest.raises(ConcurrentUpdate):  # not the attempt that holds it
+        desk.messages.update_reply(reply, {"status": "sent"}, ReplyCondition.held("b2"))
+    reclaimed = desk.messages.update_reply(reply, {"attempt_token": "c3"},
+                                           ReplyCondition.claimable("2026-11-24T10:00:01.000000+00:00"))
+    assert reclaimed.attempt_token == "c3"  # the lease ran out: another worker may take it
+    sent = desk.messages.update_reply(reply, {"status": "sent", "lease_until": None, "platform_message_id": "p1"},
+                                      ReplyCondition.held("c3"))
+    assert (sent.status, sent.lease_until, sent.platform_message_id) == ("sent", None, "p1")
+    assert desk.messages.reply("t1", keys.message_sk(reply.created_at, reply.id)) == sent
+
+
+def test_delivery_receipts_only_move_forward(desk):
+    _ticket(desk)
+    reply, _ = desk.messages.put_reply(_reply())
+    desk.messages.update_reply(reply, {"delivery_status": "read", "delivery_rank": 3}, ReplyCondition.delivery_before(3))
+    with pytest.raises(ConcurrentUpdate):
+        desk.messages.update_reply(reply, {"delivery_status": "delivered", "delivery_rank": 2},
+                                   ReplyCondition.delivery_before(2))
+    assert desk.messages.get("t1", "r1").delivery_status == "read"
+
+
+def test_of_racing_claims_one_wins(desk):
+    _ticket(desk)
+    reply, _ = desk.messages.put_reply(_reply())
+
+    def attempt(i):
+        try:
+            desk.messages.update_reply(reply, {"status": "sending", "attempt_token": f"a{i}",
+                                               "lease_until": "2026-11-24T10:10:00.000000+00:00"},
+                                       ReplyCondition.claimable(AT))
+            return True
+        except ConcurrentUpdate:
+            return False
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sum(pool.map(attempt, range(8))) == 1
+
+
+def test_a_sent_reply_is_the_first_response_once_and_found_by_its_platform_id(desk):
+    _ticket(desk)
+    reply, _ = desk.messages.put_reply(_reply())
+    sent = reply.model_copy(update={"status": "sent", "platform_message_id": "p1",
+                                    "sent_at": "2026-11-24T10:02:00.000000+00:00"})
+    assert desk.messages.record_sent(sent, "c1") is True
+    assert desk.messages.record_sent(sent, "c1") is False  # idempotent
+    ticket = desk.tickets.get("t1")
+    assert (ticket.first_response_at, ticket.first_response_by, ticket.last_outbound_at) == (
+        sent.sent_at, "ana", sent.sent_at)
+    assert desk.messages.by_platform_id("x", "p1").id == "r1" and desk.messages.by_platform_id("x", "p2") is None
+    assert [(t["direction"], t["agent_id"]) for t in desk.touchpoints("c1")] == [("out", "ana")]
+
+
+def test_an_automatic_reply_is_no_first_response(desk):
+    _ticket(desk)
+    reply, _ = desk.messages.put_reply(_reply(automatic=True))
+    sent = reply.model_copy(update={"platform_message_id": "p1", "sent_at": "2026-11-24T10:02:00.000000+00:00"})
+    assert desk.messages.record_sent(sent, None) is False
+    ticket = desk.tickets.get("t1")
+    assert ticket.first_response_at is None and ticket.last_outbound_at == sent.sent_at
+
+
+# -- the stored shapes stay as they were -------------------------------------------------------
+def test_the_items_stored_are_the_shapes_the_desk_always_stored(dynamodb_table):
+    from chalicelib.store.messages import DynamoMessageStore
+    from chalicelib.store.tickets import DynamoTicketStore
+
+    tickets, messages = DynamoTicketStore(dynamodb_table), DynamoMessageStore(dynamodb_table)
+    ticket = Ticket.opened("t1", channel="x", kind="mention", brand="acme", brand_account_id="brand",
+                           conversation_key="conv-t1", opened_by="x#1", customer_id="c1", now_iso=AT,
+                           first_inbound_at=AT, clocks={}, visibility="public", language="en", topic=None,
+                           subject=None)
+    tickets.open_for("conv-t1", ticket)
+    messages.record_inbound(ticket, _inbound(), "x#e-m1", "c1", {}, NOW)
+    messages.put_reply(_reply(), "k1")
+
+    def item(key):
+        return dynamodb_table.get_item(Key=key)["Item"]
+
+    assert item(keys.message("t1", AT, "m1")) == {
+        **keys.message("t1", AT, "m1"), "id": "m1", "direction": "in", "platform": "x", "kind": "mention",
+        "platform_message_id": "e-m1", "text": "hello", "visibility": "public", "author": {"id": "u1", "name": "Mia"},
+        "customer_id": "c1", "attachments": [], "created_at": AT, "received_at": AT, "source": "webhook",
+        "classification": {"sentiment": "neutral"}, "priority": 40, "priority_factors": [],
+        "priority_rules_version": 0, "brand": "acme"}
+    at = "2026-11-24T10:01:00.000000+00:00"
+    assert item(keys.message("t1", at, "r1")) == {
+        **keys.message("t1", at, "r1"), **keys.outbound_in_flight(at, "r1"), "id": "r1", "ticket_id": "t1",
+        "direction": "out", "platform": "x", "kind": "x_reply", "text": "on it", "visibility": "public",
+        "target": {"account_id": "brand"}, "status": "queued", "attempts": 0, "created_at": at, "agent_id": "ana",
+        "author": {"id": "ana", "name": "Ana"}, "brand": "acme"}
+    assert item(keys.reply_key("t1", "k1")) == {**keys.reply_key("t1", "k1"), "message_id": "r1",
+                                                "message_sk": keys.message_sk(at, "r1")}
+    assert item(keys.ticket("t1")) == {**keys.ticket("t1"), "id": "t1", "channel": "x", "kind": "mention",
+                                       "brand": "acme", "brand_account_id": "brand", "conversation_key": "conv-t1",
+                                       "opened_by": "x#1", "customer_id": "c1", "status": "open", "priority": 0,
+                                       "version": 1, "message_count": 1, "created_at": AT,
+                                       "updated_at": NOW.isoformat(), "first_inbound_at": AT,
+                                       "visibility": "public", "language": "en"}
