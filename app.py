@@ -56,53 +56,22 @@ def _error(status: int, message: str) -> Response:
                     headers={"Content-Type": "application/json"})
 
 
-# -- webhooks: the platform's signature is the authentication ---------------------------------
-@app.route("/webhooks/x", methods=["GET"])
-def x_crc():
-    from chalicelib.channels.x import webhook as x
-    from chalicelib.config import secrets
+# -- webhooks: the platform's signature is the authentication. One pair of routes for every
+# channel of the registry (/webhooks/x, /webhooks/meta, /webhooks/api, ...): the channel's own
+# module answers its handshake and verifies and parses its posts; an unknown one is a 404 ------
+@app.route("/webhooks/{channel}", methods=["GET"])
+def webhook_handshake(channel):
+    from chalicelib.ingest import handshake
 
-    token = (app.current_request.query_params or {}).get("crc_token")
-    if not token:
-        return _error(400, "crc_token is required")
-    if not x.is_crc_token(token):  # checked before any HMAC: the answer must not sign a body
-        return _error(400, "crc_token: not a token X sends (8 to 128 letters, digits, + / = _ -)")
-    secret = secrets().get("X_CONSUMER_SECRET")
-    if not secret:  # no consumer secret configured: X must not get a wrong token
-        return _error(503, "the X channel is not configured")
-    return x.crc_response(token, secret)
+    answer = handshake(channel, app.current_request.query_params or {})
+    if isinstance(answer.body, str):  # a challenge echoed as text, never sniffed as HTML
+        return Response(body=answer.body, status_code=answer.status,
+                        headers={"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"})
+    return _answer(answer)
 
 
-@app.route("/webhooks/x", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
-def x_webhook():
-    return _webhook("x")
-
-
-@app.route("/webhooks/meta", methods=["GET"])
-def meta_verify():
-    from chalicelib.channels.meta import webhook as meta
-    from chalicelib.config import secrets
-
-    challenge = meta.verify_challenge(app.current_request.query_params or {},
-                                      secrets().get("META_VERIFY_TOKEN"))
-    if challenge is None:
-        return Response(body="forbidden", status_code=403, headers={"Content-Type": "text/plain"})
-    # Echoed as text and never sniffed as HTML: the challenge is whatever the caller sent
-    return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8",
-                                                              "X-Content-Type-Options": "nosniff"})
-
-
-@app.route("/webhooks/meta", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
-def meta_webhook():
-    return _webhook("meta")
-
-
-@app.route("/webhooks/api", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
-def api_channel_webhook():
-    return _webhook("api")
-
-
-def _webhook(channel: str) -> Response:
+@app.route("/webhooks/{channel}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+def webhook(channel):
     from chalicelib.ingest import handle_webhook
 
     request = app.current_request
@@ -423,7 +392,8 @@ def delete_agent(agent_id):
 @agent_api.get("/api/queues", "How many tickets each status holds", role="supervisor")
 def queue_counts():
     store = _store()
-    return {"statuses": {status: store.inbox_count(status) for status in ("open", "pending", "on_hold", "closed")}}
+    return {"statuses": {status: store.tickets.inbox_count(status)
+                         for status in ("open", "pending", "on_hold", "closed")}}
 
 
 @agent_api.get("/api/teams", "Teams", answers="items")

@@ -14,7 +14,8 @@ import time
 
 COLD_STARTS = {
     "app.py only": "import app",
-    "webhook (meta)": "import app; import chalicelib.ingest, chalicelib.channels.meta.webhook, chalicelib.queues, boto3",
+    "webhook (meta)": ("import app; import chalicelib.ingest, chalicelib.channels.registry, chalicelib.channels.meta.webhook, "
+                       "chalicelib.channels.facebook.webhook, chalicelib.queues, boto3"),
     "ingest worker": ("import app; import chalicelib.pipeline, chalicelib.classify, chalicelib.classify.priority, "
                       "aws_lambda_powertools.utilities.batch, boto3.dynamodb.types"),
     "x poller": "import app; import chalicelib.poller, chalicelib.channels.x.v2, boto3",
@@ -42,8 +43,12 @@ def _timed(cmd) -> float:
 
 
 def parse_throughput(n_entries: int = 100, rounds: int = 20) -> float:
+    from chalicelib.channels import registry
+    from chalicelib.channels.meta import WEBHOOK
     from chalicelib.channels.meta import webhook as meta
     from infra.local import payloads as p
+
+    parts = registry.parts(WEBHOOK)
 
     payload = p.meta_payload("page", [p.meta_entry("104000000000001", messaging=[
         p.messenger_event("104000000000001", str(6000000000 + i), f"m_{i}", text="Hei, tilaukseni on myöhässä?")])
@@ -55,7 +60,7 @@ def parse_throughput(n_entries: int = 100, rounds: int = 20) -> float:
     started = time.perf_counter()
     for _ in range(rounds):
         meta.verify(body, header, "bench-secret")
-        meta.parse(json.loads(body))
+        meta.parse(json.loads(body), parts)
     return n_entries * rounds / (time.perf_counter() - started)
 
 

@@ -27,7 +27,9 @@ class Secrets:
     values: dict = field(repr=False)
 
     def get(self, key: str) -> str:
-        return self.values.get(key) or ""
+        """A channel's secret: SECRET_KEYS are read once; another channel's key (a channel added to
+        the registry names its own) is read from the stored secret or the environment."""
+        return self.values.get(key) or (os.environ.get(key, "") if key not in SECRET_KEYS else "")
 
     def __repr__(self) -> str:  # never print a secret, even by accident
         return f"Secrets(keys={sorted(k for k, v in self.values.items() if v)})"
@@ -40,7 +42,8 @@ def secrets() -> Secrets:
     if cfg.platform_secret_id and len(from_env) < len(SECRET_KEYS):
         raw = aws.client("secretsmanager").get_secret_value(SecretId=cfg.platform_secret_id)
         stored = json.loads(raw["SecretString"])
-        return Secrets({**{k: stored.get(k, "") for k in SECRET_KEYS}, **from_env})
+        return Secrets({**{k: stored.get(k, "") for k in SECRET_KEYS},
+                        **{k: v for k, v in stored.items() if isinstance(v, str)}, **from_env})
     return Secrets(from_env)
 
 

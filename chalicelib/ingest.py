@@ -14,11 +14,12 @@ retries; a retried delivery never makes a second ticket (dedupe at ingest).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import uuid
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 from chalicelib.channels import registry as channel_registry
 from chalicelib import queues
@@ -28,8 +29,7 @@ from chalicelib.models import MAX_TEXT_CHARS, MentionEnvelope, ParseResult, Stat
 from chalicelib.observability import M, count, logger
 
 QUARANTINE_INLINE_LIMIT = 300 * 1024  # a DynamoDB item holds 400 KB; bigger bodies go to S3
-QUARANTINE_HEADERS = ("content-type", "user-agent", "x-twitter-webhooks-signature",
-                      "x-hub-signature-256", "x-signature-256", "x-request-id")
+QUARANTINE_HEADERS = ("content-type", "user-agent", "x-request-id")  # and the route's signature header
 
 
 @dataclass(frozen=True)
@@ -41,26 +41,56 @@ class Channel:
     adapter: str  # the module that verifies and parses it (the channel package's webhook)
     secret_key: str
     signature_header: str
+    handshake_secret_key: str = ""
+    parts: tuple[tuple[str, str], ...] = ()  # a shared webhook's parts: (envelope name, module)
 
     def module(self) -> ModuleType:
         import importlib
 
         return importlib.import_module(self.adapter)
 
+    def parser(self, adapter: ModuleType):
+        """The adapter's parse; a shared webhook's is handed every registered part."""
+        if not self.parts:
+            return adapter.parse
+        return functools.partial(adapter.parse, parts=dict(self.parts))
 
-# one per webhook route of the channel registry: "x", "meta" (Facebook, Instagram, WhatsApp), "api"
-CHANNELS = {key: Channel(hook.route, key, hook.module, hook.secret, hook.signature_header)
-            for key, hook in channel_registry.webhooks().items()}
+
+def webhook(key: str) -> Optional[Channel]:
+    """The webhook at `/webhooks/<key>` as the registry says when called (a test may add one)."""
+    hook = channel_registry.webhook(key)
+    if hook is None:
+        return None
+    return Channel(hook.route, key, hook.module, hook.secret, hook.signature_header,
+                   hook.handshake_secret or hook.secret, tuple(channel_registry.parts(hook).items()))
 
 
 @dataclass(frozen=True)
 class Answer:
     status: int
-    body: dict
+    body: Union[dict, str]
+
+
+NO_SUCH_WEBHOOK = Answer(404, {"error": "no such webhook"})
+
+
+def handshake(channel_key: str, query: Mapping[str, str]) -> Answer:
+    """A webhook route's GET (X's CRC, Meta's verify token), answered by the channel's own module;
+    a body of text is the echo of a challenge. 405 for a webhook that has no handshake."""
+    found = webhook(channel_key)
+    if found is None:
+        return NO_SUCH_WEBHOOK
+    adapter = found.module()
+    if not hasattr(adapter, "handshake"):
+        return Answer(405, {"error": "this webhook answers POST only"})
+    status, body = adapter.handshake(query, secrets().get(found.handshake_secret_key))
+    return Answer(status, body)
 
 
 def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping[str, str]) -> Answer:
-    channel = CHANNELS[channel_key]
+    channel = webhook(channel_key)
+    if channel is None:
+        return NO_SUCH_WEBHOOK
     body = raw_body or b""
     if len(body) > MAX_BODY_BYTES:
         return Answer(413, {"error": f"body over {MAX_BODY_BYTES} bytes"})
@@ -78,7 +108,7 @@ def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping
         return Answer(400, {"error": "body is not JSON"})
     except RecursionError:  # valid JSON, maybe, but nested deeper than any platform sends
         return _kept(channel, body, headers, ParseResult(), "JSON nested too deep to parse")
-    return _kept(channel, body, headers, *_parsed(channel, adapter.parse, payload))
+    return _kept(channel, body, headers, *_parsed(channel, channel.parser(adapter), payload))
 
 
 def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> Answer:
@@ -150,7 +180,8 @@ def _quarantine(channel: Channel, body: bytes, headers: Mapping[str, str], reaso
     item_id = str(uuid.uuid4())
     received = utcnow().isoformat()
     record: dict = {"route": channel.route, "reason": reason[:1000], "size": len(body),
-                    "headers": {h: v[:1000] for h in QUARANTINE_HEADERS if (v := _header(headers, h))}}
+                    "headers": {h: v[:1000] for h in (*QUARANTINE_HEADERS, channel.signature_header)
+                                if h and (v := _header(headers, h))}}
     try:
         if len(body) <= QUARANTINE_INLINE_LIMIT:
             try:

@@ -40,16 +40,34 @@ class Counter:
 
 @dataclass(frozen=True)
 class Webhook:
-    """The route a platform posts to, its key (`adapter`: the metric dimension and the key of
-    `ingest.CHANNELS`), the module that verifies and parses it (`verify`, `parse`, and `handshake`
-    for the route's GET), the secret that signs it and the header carrying the signature. Meta's
-    three platforms share one."""
+    """The route a platform posts to (`/webhooks/<adapter>`), its key (`adapter`: the route's last
+    segment and the metric dimension), the module that verifies and parses it (`verify`, `parse`,
+    and `handshake` when the route answers a GET), the secret that signs it, the header carrying
+    the signature, and the secret the GET handshake uses when it is not the signing one (Meta's
+    verify token). Meta's three platforms share one, each reading its own part of it (`Part`)."""
 
     route: str
     adapter: str
     module: str
     secret: str
     signature_header: str
+    handshake_secret: str = ""  # "": the signing secret
+
+    def __post_init__(self) -> None:
+        if self.route != f"/webhooks/{self.adapter}":
+            raise ValueError(f"a webhook's route is /webhooks/<its key>: {self.route!r}, {self.adapter!r}")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A channel's part of a webhook it shares with others: the name the shared envelope gives its
+    deliveries (Meta's `object`: page, instagram, whatsapp_business_account) and the module that
+    reads them (`parse_entry(entry_id, entry, result)`). The shared webhook module is handed every
+    registered part by the caller (ingest), so it names none of them and a new product of the same
+    platform needs no edit there."""
+
+    name: str
+    module: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,7 @@ class ChannelInfo:
     icon: tuple[str, ...]  # SVG path data, 24×24, even-odd fill
     color: str
     webhook: Optional[Webhook] = None
+    part: Optional[Part] = None  # this channel's part of a shared webhook (Meta's products)
 
     @property
     def visibilities(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.channels import api, email, facebook, instagram, whatsapp, x
-from chalicelib.channels.descriptor import ChannelInfo, Counter, Kind, Webhook  # noqa: F401  (Kind: for callers)
+from chalicelib.channels.descriptor import ChannelInfo, Counter, Kind, Part, Webhook  # noqa: F401  (Kind, Part: for callers)
 
 CHANNELS: tuple[ChannelInfo, ...] = (
     x.CHANNEL,
@@ -59,6 +59,17 @@ def ui() -> dict:
 def webhooks() -> dict[str, Webhook]:
     """Each webhook route once, by its key ("x", "meta", "api")."""
     return {c.webhook.adapter: c.webhook for c in CHANNELS if c.webhook is not None}
+
+
+def webhook(key: str) -> Optional[Webhook]:
+    """The webhook served at `/webhooks/<key>`, or None."""
+    return webhooks().get(key)
+
+
+def parts(hook: Webhook) -> dict[str, str]:
+    """The channels sharing this webhook, each as its part: the envelope's name for it (Meta's
+    `object`) and the module reading it. Empty for a webhook only one channel comes in on."""
+    return {c.part.name: c.part.module for c in CHANNELS if c.webhook == hook and c.part is not None}
 
 
 def counter_for_action(action: str) -> Counter:

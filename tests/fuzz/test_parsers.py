@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 
 from chalicelib.channels.api import webhook as api
 from chalicelib.channels.email import inbound as email
-from chalicelib.channels.meta import webhook as meta
 from chalicelib.channels.x import v2 as x_api
 from chalicelib.channels.x import webhook as x
 from chalicelib.errors import UnknownPayload
 from chalicelib.models import EARLIEST, FUTURE_SKEW, MentionEnvelope, ParseResult, StatusEnvelope, utcnow
 from infra.local import payloads as p
 from tests.fuzz.strategies import HOSTILE, ODD_STRINGS, fixture, mutated
+from tests.unit.parsing import meta_parse
 
 BRAND = "1500000000000000001"
 CUSTOMER = {"id": "2244994945", "name": "Aino", "handle": "ainok", "followers": 12, "verified": False}
@@ -109,7 +109,7 @@ def test_x_account_activity_parser(payload):
 
 @given(st.sampled_from(META_SEEDS).flatmap(mutated))
 def test_meta_parser(payload):
-    check(meta.parse, payload, meta_events(payload))
+    check(meta_parse, payload, meta_events(payload))
 
 
 @given(st.sampled_from(API_SEEDS).flatmap(mutated))

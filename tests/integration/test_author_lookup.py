@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from chalicelib.channels.meta import webhook as meta
 from infra.local import payloads as p
 from infra.local import sandbox as sb
 from tests.conftest import REGION
+from tests.unit.parsing import meta_parse
 
 PAGE, IG = "104000000000001", "17841400000000001"
 
@@ -35,7 +35,7 @@ def graph(desk, aws_env):
 
 
 def page_mention(post_id: str, comment_id=None):
-    [mention] = meta.parse(p.meta_payload("page", [p.meta_entry(PAGE, changes=[
+    [mention] = meta_parse(p.meta_payload("page", [p.meta_entry(PAGE, changes=[
         p.fb_mention_change(post_id, comment_id)])])).mentions
     return mention
 
@@ -63,7 +63,7 @@ def test_an_instagram_comment_mention_gets_its_author_from_mentioned_comment(gra
 
     graph.seed_graph_objects([{"id": "1790", "text": "@acme the zipper broke", "username": "lena.k",
                                "timestamp": "2026-11-02T10:00:00+0000"}])
-    [mention] = meta.parse(p.meta_payload("instagram", [p.meta_entry(IG, changes=[
+    [mention] = meta_parse(p.meta_payload("instagram", [p.meta_entry(IG, changes=[
         p.ig_mention_change("18023345989012587", "1790")])])).mentions
     found = authors.look_up(mention)
     assert (found.author.id, found.author.handle, found.text) == ("username:lena.k", "lena.k", "@acme the zipper broke")

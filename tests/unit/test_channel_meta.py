@@ -11,7 +11,7 @@ from chalicelib.channels.meta import webhook as meta
 from chalicelib.errors import InvalidSignature
 from chalicelib.models import Attachment, Author, Visibility
 from infra.local import payloads
-from tests.unit.parsing import refused
+from tests.unit.parsing import meta_parse, refused
 
 SECRET = "test-meta-app-secret"
 VERIFY_TOKEN = "test-meta-verify-token"
@@ -46,7 +46,7 @@ def receipt_event(account_id: str, customer_id: str, timestamp_ms=None, **receip
 
 
 def parse_messaging(object: str, account_id: str, *events: dict):
-    return meta.parse(payloads.meta_payload(object, [payloads.meta_entry(account_id, messaging=events)]))
+    return meta_parse(payloads.meta_payload(object, [payloads.meta_entry(account_id, messaging=events)]))
 
 
 # --- hub challenge -------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_reserialised_body_does_not_verify():
 def test_feed_comments_become_public_mentions():
     # Given two entries: a customer comment with a photo, a reaction, the page's own reply,
     # a second customer's reply and an edit
-    result = meta.parse(fixture("meta_page_feed.json"))
+    result = meta_parse(fixture("meta_page_feed.json"))
     # When parsed
     first, second = result.mentions
     # Then the two new customer comments are mentions, the rest ignored
@@ -148,7 +148,7 @@ def test_page_own_comment_is_ignored():
     change = payloads.fb_comment_change(PAGE, "555", "555_1", {"id": PAGE, "name": "Acme"}, "Thanks!")
     payload = payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=[change])])
     # When parsed / Then it is ignored
-    result = meta.parse(payload)
+    result = meta_parse(payload)
     assert result.mentions == [] and result.ignored == 1
 
 
@@ -156,7 +156,7 @@ def test_page_own_comment_is_ignored():
 
 def test_messenger_messages_and_postbacks_become_private_mentions():
     # Given messages, an image, an echo, a delivery, a read and a postback over two entries
-    result = meta.parse(fixture("meta_messenger.json"))
+    result = meta_parse(fixture("meta_messenger.json"))
     # When parsed
     text, image, postback = result.mentions
     # Then the customer's messages are mentions; the echo is ignored; delivery and read are statuses
@@ -181,7 +181,7 @@ def test_messenger_echo_of_the_brand_is_ignored():
     event = payloads.messenger_event(PAGE, "6912345678901234", "m_echo", text="We're on it", is_echo=True)
     payload = payloads.meta_payload("page", [payloads.meta_entry(PAGE, messaging=[event])])
     # When parsed / Then it is not a mention
-    result = meta.parse(payload)
+    result = meta_parse(payload)
     assert result.mentions == [] and result.ignored == 1
 
 
@@ -265,7 +265,7 @@ def test_batched_entries_with_comments_and_messages_all_become_mentions():
     # When the encoded body is verified and parsed
     body = payloads.encode(payload)
     meta.verify(body, payloads.sign_meta(body, SECRET)["X-Hub-Signature-256"], SECRET)
-    result = meta.parse(json.loads(body))
+    result = meta_parse(json.loads(body))
     # Then four mentions come out in order
     assert [(m.kind, m.text) for m in result.mentions] == [
         ("comment", "c1"), ("comment", "c2"), ("message", "m1"), ("message", "m2"),
@@ -277,7 +277,7 @@ def test_batched_entries_with_comments_and_messages_all_become_mentions():
 
 def test_instagram_comments_mentions_and_dms():
     # Given a comment, the brand's own reply, a mention, a DM with an image and an echo
-    result = meta.parse(fixture("meta_instagram.json"))
+    result = meta_parse(fixture("meta_instagram.json"))
     # When parsed
     comment, mention, dm = result.mentions
     # Then the brand's own comment and the echo are ignored
@@ -330,7 +330,7 @@ def test_instagram_caption_mention_uses_the_media_id():
         payloads.meta_entry(IG, changes=[payloads.ig_mention_change("1790000000000001")]),
     ])
     # When parsed
-    [mention] = meta.parse(payload).mentions
+    [mention] = meta_parse(payload).mentions
     # Then the media id identifies it
     assert mention.external_id == mention.conversation_id == "1790000000000001"
 
@@ -344,7 +344,7 @@ def test_instagram_builders_round_trip():
                    payloads.ig_dm_event(IG, "u1", "mid2", text="echo", is_echo=True)],
     )
     # When parsed
-    result = meta.parse(payloads.meta_payload("instagram", [entry]))
+    result = meta_parse(payloads.meta_payload("instagram", [entry]))
     # Then the comment and the DM come out, the echo is ignored
     assert [(m.kind, m.in_reply_to_id) for m in result.mentions] == [("comment", "c0"), ("message", None)]
     assert result.ignored == 1
@@ -355,7 +355,7 @@ def test_instagram_builders_round_trip():
 def test_whatsapp_messages_become_mentions():
     # Given two entries: text, captioned image (a reply), reaction, location, button reply,
     # plus a phone_number_quality_update change
-    result = meta.parse(fixture("whatsapp_messages.json"))
+    result = meta_parse(fixture("whatsapp_messages.json"))
     # When parsed
     text, image, location, button = result.mentions
     # Then the reaction and the quality update are ignored
@@ -378,7 +378,7 @@ def test_whatsapp_messages_become_mentions():
 
 def test_whatsapp_statuses_become_delivery_statuses():
     # Given sent, delivered and failed statuses in two changes
-    result = meta.parse(fixture("whatsapp_statuses.json"))
+    result = meta_parse(fixture("whatsapp_statuses.json"))
     # When parsed
     sent, delivered, failed = result.statuses
     # Then each is a DeliveryStatus of our outbound message, and none is a mention
@@ -399,7 +399,7 @@ def test_whatsapp_status_carries_our_callback_data():
     payload = payloads.meta_payload("whatsapp_business_account",
                                     [payloads.meta_entry("waba", changes=[tagged, plain])])
     # When parsed
-    first, second = meta.parse(payload).statuses
+    first, second = meta_parse(payload).statuses
     # Then the callback data comes back on the status that had it
     assert (first.external_id, first.callback_data) == ("wamid.OUT1", "outbound:01J2ZQ4")
     assert (second.external_id, second.callback_data) == ("wamid.OUT2", None)
@@ -412,7 +412,7 @@ def test_whatsapp_builder_media_without_caption():
         payloads.wa_status_change(WA_PHONE, "wamid.OUT", "read", "4915112345678"),
     ])])
     # When parsed
-    result = meta.parse(payload)
+    result = meta_parse(payload)
     # Then the document is an attachment with empty text, and the status is reported
     [doc] = result.mentions
     assert (doc.text, doc.attachments) == ("", (Attachment(type="document", url="whatsapp-media:777"),))
@@ -430,7 +430,7 @@ def test_whatsapp_builder_media_without_caption():
 ])
 def test_unknown_shapes_raise_unknown_payload(payload, reason):
     # Given a signed body of a shape we do not know / When parsed / Then it is quarantined
-    assert reason in " ".join(refused(meta.parse, payload))
+    assert reason in " ".join(refused(meta_parse, payload))
 
 
 def test_whatsapp_message_without_id_raises_unknown_payload():
@@ -439,7 +439,7 @@ def test_whatsapp_message_without_id_raises_unknown_payload():
                                         extra_messages=[{"from": "1", "timestamp": "1", "type": "text"}])
     payload = payloads.meta_payload("whatsapp_business_account", [payloads.meta_entry("waba", changes=[change])])
     # When parsed / Then the event is refused, naming the field (the caller quarantines the body)
-    assert "id" in " ".join(refused(meta.parse, payload))
+    assert "id" in " ".join(refused(meta_parse, payload))
 
 
 def test_feed_comment_without_comment_id_raises_unknown_payload():
@@ -448,7 +448,7 @@ def test_feed_comment_without_comment_id_raises_unknown_payload():
     del change["value"]["comment_id"]
     payload = payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=[change])])
     # When parsed / Then it is quarantined
-    assert "comment_id" in " ".join(refused(meta.parse, payload))
+    assert "comment_id" in " ".join(refused(meta_parse, payload))
 
 
 def test_messenger_message_without_mid_raises_unknown_payload():
@@ -457,7 +457,7 @@ def test_messenger_message_without_mid_raises_unknown_payload():
     del event["message"]["mid"]
     payload = payloads.meta_payload("page", [payloads.meta_entry(PAGE, messaging=[event])])
     # When parsed / Then it is quarantined
-    assert "mid" in " ".join(refused(meta.parse, payload))
+    assert "mid" in " ".join(refused(meta_parse, payload))
 
 
 @pytest.mark.parametrize("receipt", [
@@ -486,7 +486,7 @@ def test_a_visitors_post_on_the_page_is_a_public_post_mention_and_the_pages_own_
                                       photo="https://scontent.example/p.jpg")
     own = payloads.fb_post_change(PAGE, "778", {"id": PAGE, "name": "Nordlight"}, "New opening hours")
     # When parsed
-    result = meta.parse(payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=[visitor, own])]))
+    result = meta_parse(payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=[visitor, own])]))
     # Then the visitor's post is a mention answered under the post; the Page's own is ignored
     [post] = result.mentions
     assert (post.kind, post.visibility, post.external_id, post.conversation_id, post.reply_to_id) == (
@@ -499,7 +499,7 @@ def test_a_visitors_post_on_the_page_is_a_public_post_mention_and_the_pages_own_
 def test_a_page_mention_in_a_post_or_a_comment_is_a_mention_with_an_author_to_look_up():
     changes = [payloads.fb_mention_change("99_123"), payloads.fb_mention_change("99_124", "99_124_5"),
                {"field": "mention", "value": {"post_id": "99_125", "item": "post", "verb": "remove"}}]
-    result = meta.parse(payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=changes)]))
+    result = meta_parse(payloads.meta_payload("page", [payloads.meta_entry(PAGE, changes=changes)]))
     in_post, in_comment = result.mentions
     assert (in_post.kind, in_post.external_id, in_post.conversation_id) == ("mention", "99_123", "99_123")
     assert (in_comment.external_id, in_comment.conversation_id) == ("99_124_5", "99_124")
@@ -510,5 +510,5 @@ def test_a_page_mention_in_a_post_or_a_comment_is_a_mention_with_an_author_to_lo
 
 def test_a_page_mention_without_a_post_id_is_refused_for_quarantine():
     change = {"field": "mention", "value": {"item": "post", "verb": "add"}}
-    assert "post_id" in " ".join(refused(meta.parse, payloads.meta_payload("page", [payloads.meta_entry(
+    assert "post_id" in " ".join(refused(meta_parse, payloads.meta_payload("page", [payloads.meta_entry(
         PAGE, changes=[change])])))

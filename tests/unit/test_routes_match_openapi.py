@@ -12,8 +12,8 @@ import app
 from chalicelib.openapi import document
 
 # Not the agent API: signed by the platforms, or the UI's static files and sign-in settings.
-OUTSIDE_THE_DOCUMENT = {("GET", "/webhooks/x"), ("POST", "/webhooks/x"), ("GET", "/webhooks/meta"),
-                        ("POST", "/webhooks/meta"), ("POST", "/webhooks/api"), ("GET", "/"),
+# The webhooks are one pair for every channel of the registry (/webhooks/x, /webhooks/meta, ...).
+OUTSIDE_THE_DOCUMENT = {("GET", "/webhooks/{channel}"), ("POST", "/webhooks/{channel}"), ("GET", "/"),
                         ("GET", "/ui/{name}"), ("GET", "/auth/config")}
 
 

@@ -14,7 +14,7 @@ import base64
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -89,6 +89,19 @@ def crc_response(crc_token: str, secret: str) -> dict:
         raise InvalidSignature("no consumer secret configured for X")
     digest = signing.hmac_sha256(secret, crc_token.encode("utf-8"))
     return {"response_token": "sha256=" + base64.b64encode(digest).decode("ascii")}
+
+
+def handshake(query: Mapping[str, Any], secret: str) -> tuple[int, dict]:
+    """The route's GET (X's CRC): the token's shape is checked before any HMAC, so the answer
+    never signs a body; with no consumer secret configured X must not get a wrong token (503)."""
+    token = query.get("crc_token")
+    if not token:
+        return 400, {"error": "crc_token is required"}
+    if not is_crc_token(token):
+        return 400, {"error": "crc_token: not a token X sends (8 to 128 letters, digits, + / = _ -)"}
+    if not secret:
+        return 503, {"error": "the X channel is not configured"}
+    return 200, crc_response(token, secret)
 
 
 def verify(raw_body: bytes, signature_header: Optional[str], secret: str) -> None:
