@@ -58,7 +58,8 @@ class CrmRecord(BaseModel):
 
 def identity_key(platform: str, raw: str) -> str:
     raw = raw.strip()
-    if platform == "whatsapp":  # wa_id is digits only: "+358 40 123" is "35840123"
+    channel = channel_registry.find(platform)
+    if channel is not None and channel.digit_ids:  # e.g. WhatsApp's wa_id: "+358 40 123" is "35840123"
         return "".join(ch for ch in raw if ch.isdigit())
     return raw.lower() if "@" in raw else raw  # @handles and email addresses are case-blind
 

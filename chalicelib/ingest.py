@@ -113,10 +113,10 @@ def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping
 
 def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> Answer:
     """SES ▸ SNS ▸ here. AWS invokes us, so there is no signature to check."""
-    from chalicelib.channels.email import inbound as email
+    from chalicelib.channels.email import ID, inbound
 
-    channel = Channel("sns:email", "email", "email", "", "")
-    return _kept(channel, sns_message.encode("utf-8"), headers, *_parsed(channel, email.parse_sns, sns_message))
+    channel = Channel("sns:email", ID, ID, "", "")
+    return _kept(channel, sns_message.encode("utf-8"), headers, *_parsed(channel, inbound.parse_sns, sns_message))
 
 
 def _parsed(channel: Channel, parse, payload) -> tuple[ParseResult, str]:

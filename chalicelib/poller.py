@@ -11,6 +11,7 @@ import time
 from typing import Callable
 
 from chalicelib import queues
+from chalicelib.channels.x import ID as X
 from chalicelib.config import secrets, settings
 from chalicelib.errors import PlatformError
 from chalicelib.models import MentionEnvelope, utcnow
@@ -26,11 +27,11 @@ def poll_x(store: DynamoStore, now: Callable[[], float] = time.time) -> dict:
     if not token:
         logger.info("X poller idle: no X_BEARER_TOKEN configured")
         return summary
-    for account in store.accounts.all("x"):
+    for account in store.accounts.all(X):
         if not account.poll:
             continue
         account_id = account.account_id
-        cursor = store.get_cursor("x", account_id)
+        cursor = store.get_cursor(X, account_id)
         if cursor.get("next_poll_after", 0) > now():
             summary["skipped"] += 1
             continue
@@ -45,8 +46,8 @@ def poll_x(store: DynamoStore, now: Callable[[], float] = time.time) -> dict:
                         [MentionEnvelope(mention=m, received_at=received).model_dump_json()
                          for m in outcome.mentions])
         if outcome.rate_limited_until:
-            count(M.POLLER_RATE_LIMITED, "x", account_id=account_id)
-        store.save_cursor("x", account_id,
+            count(M.POLLER_RATE_LIMITED, X, account_id=account_id)
+        store.save_cursor(X, account_id,
                           since_id=outcome.newest_id or cursor.get("since_id"),
                           next_poll_after=int(outcome.rate_limited_until or 0),
                           rate_limit_remaining=outcome.rate_limit_remaining,

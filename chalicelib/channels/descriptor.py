@@ -80,6 +80,7 @@ class ChannelInfo:
     color: str
     webhook: Optional[Webhook] = None
     part: Optional[Part] = None  # this channel's part of a shared webhook (Meta's products)
+    digit_ids: bool = False  # its user ids are digits only (WhatsApp's wa_id): "+358 40 123" names 35840123
 
     @property
     def visibilities(self) -> tuple[str, ...]:
