@@ -51,12 +51,20 @@ def remember_region(name: str) -> None:
     (state_dir() / "region").write_text(name)
 
 
+def channel_secrets() -> list[str]:
+    """The secrets every registered channel's webhook names (a new channel's among them)."""
+    from chalicelib.channels import registry
+
+    names = [n for hook in registry.webhooks().values() for n in (hook.secret, hook.handshake_secret) if n]
+    return [n for n in dict.fromkeys(names) if n not in SECRET_NAMES]
+
+
 def local_secrets() -> dict[str, str]:
     """Secrets from the environment, else from the state file, else newly generated."""
     path = state_dir() / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
     values = {}
-    for name in SECRET_NAMES:
+    for name in (*SECRET_NAMES, *channel_secrets()):
         values[name] = os.environ.get(name) or stored.get(name) or random_secrets.token_urlsafe(32)
     if values != stored:
         state_dir().mkdir(parents=True, exist_ok=True)
