@@ -59,3 +59,46 @@ class PlatformError(DeskError):
         super().__init__(f"platform answered {status}")
         self.status = status
         self.body = body
+
+
+# How a send to a platform ended, when it did not end with the platform's id: raised by the channel
+# packages' senders (and channels/http.py), decided on by the outbound worker from the type alone.
+# Retry waits (`after` seconds) and tries again; Permanent marks the reply failed with the platform's
+# reason for the agent; AuthFailed refreshes the account's credential once; Ambiguous means the
+# request may have been accepted (a timeout after sending, X's duplicate-content refusal), so the
+# platform is asked before any resend.
+class SendError(Exception):
+    def __init__(self, reason: str, code: "str | None" = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class Retry(SendError):
+    def __init__(self, reason: str, after: float = 0.0, code: "str | None" = None):
+        super().__init__(reason, code)
+        self.after = max(float(after), 0.0)
+
+
+class Permanent(SendError):
+    pass
+
+
+class AuthFailed(SendError):
+    pass
+
+
+class Ambiguous(SendError):
+    pass
+
+
+class MissingCredential(DeskError):
+    """The account has no usable secret: a permanent failure until an admin connects it."""
+
+
+class LookupFailed(DeskError):
+    """A mention's author could not be found; `reason` says why (never a token)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -2,7 +2,7 @@
 the public internet only, never the desk's own network (SSRF).
 
 `check(url)` is called when the URL is saved (PATCH /api/accounts → 400 naming the field) and
-again at send time (outbound/clients.py), because DNS can change between the two. It refuses:
+again at send time (channels/api/send.py), because DNS can change between the two. It refuses:
 
 * any scheme but `https`; plain `http` only when the desk runs locally, and then only to a
   loopback address (the local stack's platform sandbox);

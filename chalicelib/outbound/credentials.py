@@ -6,30 +6,29 @@ account adds `refresh_token` and `client_id` (and `client_secret` for a confiden
 API channel may hold its own `callback_secret`. Read once per container and kept; never logged
 (`Credential.__repr__` hides the values).
 
-On an auth error the sender calls `refresh` once: the secret is read again (an admin may have
+On an auth error the worker calls `refresh` once: the secret is read again (an admin may have
 reconnected the account, or another container refreshed it), and if it still holds the token
-that failed and has a refresh token, X's OAuth 2.0 refresh grant makes a new pair, which is
+that failed and has a refresh token, the channel's refresh grant (`refresh_grant` of its
+send.py: X's OAuth 2.0 grant, chalicelib/channels/x/credentials.py) makes a new pair, which is
 written back so every container uses it (X refresh tokens are single-use).
+
+`for_sender` gives a channel's sender what its `Sender.credential` names (chalicelib/channels/
+reply.py): the channel packages never read Secrets Manager or make AWS clients themselves.
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Callable, Optional
 
-from chalicelib.errors import DeskError
+from chalicelib.channels.reply import ACCOUNT
+from chalicelib.errors import MissingCredential
+
+__all__ = ["Credential", "MissingCredential", "for_sender", "get", "refresh", "reset", "secret_id"]
 
 DEFAULT_PREFIX = "social-care/accounts"
 _cache: dict[tuple[str, str], "Credential"] = {}
-
-
-class MissingCredential(DeskError):
-    """The account has no usable secret: a permanent failure until an admin connects it."""
 
 
 @dataclass(frozen=True)
@@ -61,14 +60,31 @@ def get(platform: str, account_id: str) -> Credential:
     return _cache[key]
 
 
-def refresh(failed: Credential, token_url: Optional[str] = None) -> Credential:
-    """A fresh credential after `failed` was refused; MissingCredential if there is none."""
+def for_sender(spec: Optional[str], platform: str, account_id: str) -> Any:
+    """What a sender is given: the account's Credential (ACCOUNT), one of the desk's platform
+    secrets ("secret:<KEY>"), a boto3 client ("aws:<service>"), or None."""
+    if spec == ACCOUNT:
+        return get(platform, account_id)
+    kind, _, name = (spec or "").partition(":")
+    if kind == "secret":
+        from chalicelib.config import secrets
+
+        return secrets().get(name)
+    if kind == "aws":
+        from chalicelib import aws
+
+        return aws.client(name)
+    return None
+
+
+def refresh(failed: Credential, grant: Optional[Callable[[Credential], dict]] = None) -> Credential:
+    """A fresh credential after `failed` was refused; MissingCredential if there is none. `grant`
+    (the channel's refresh grant) makes new values from a refresh token."""
     current = _read(failed.platform, failed.account_id)
-    if current.token != failed.token or not current.get("refresh_token") or not token_url:
+    if current.token != failed.token or not current.get("refresh_token") or grant is None:
         _cache[(failed.platform, failed.account_id)] = current
         return current
-    renewed = Credential(current.platform, current.account_id,
-                         {**current.values, **_refresh_grant(current, token_url)})
+    renewed = Credential(current.platform, current.account_id, {**current.values, **grant(current)})
     from chalicelib import aws
 
     aws.client("secretsmanager").put_secret_value(SecretId=secret_id(current.platform, current.account_id),
@@ -99,30 +115,3 @@ def _read(platform: str, account_id: str) -> Credential:
     except ValueError:
         raise MissingCredential(f"the secret of the {platform} account {account_id} is not JSON") from None
     return Credential(platform, account_id, values if isinstance(values, dict) else {})
-
-
-def _refresh_grant(current: Credential, token_url: str) -> dict:
-    """X OAuth 2.0: POST /2/oauth2/token grant_type=refresh_token (a new access and refresh token)."""
-    form = {"grant_type": "refresh_token", "refresh_token": current.get("refresh_token"),
-            "client_id": current.get("client_id")}
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "social-care-desk/1.0"}
-    if current.get("client_secret"):
-        pair = f"{current.get('client_id')}:{current.get('client_secret')}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-    request = urllib.request.Request(token_url, data=urllib.parse.urlencode(form).encode(), method="POST",
-                                     headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            body = json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        err.close()
-        raise MissingCredential(f"X refused to refresh the token of account {current.account_id} "
-                                f"(HTTP {err.code}); reconnect the account") from None
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        from chalicelib.outbound.errors import Retry
-
-        raise Retry(f"X token refresh did not answer: {type(err).__name__}", after=5) from None
-    if not body.get("access_token"):
-        raise MissingCredential("token refresh answered without an access token")
-    return {"access_token": body["access_token"], "refresh_token": body.get("refresh_token")
-            or current.get("refresh_token")}

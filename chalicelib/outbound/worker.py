@@ -7,19 +7,25 @@ every step a conditional write on the message item:
   (a worker that died mid-send). The claim stamps an attempt token; only its holder may finish.
   A redelivered queue message that finds `sending` under a live lease, or `sent`/`failed`,
   does nothing more.
+* **the channel's sender** (`SENDERS[action]` of `chalicelib/channels/<platform>/send.py`, imported
+  on that channel's first reply; the interface: chalicelib/channels/reply.py) sends, given what its
+  `Sender.credential` names (the account's credential, a platform secret, an AWS client), which this
+  worker fetches.
 * **before a resend** after an attempt whose outcome is unknown (a timeout after sending, a
   crash, X's "duplicate content"), the platform is asked whether it has our post
-  (`clients.CLIENTS[action].find`): X user timeline and DM events, Facebook and Instagram
-  comment replies, the Messenger/Instagram conversation. WhatsApp has no such read: its
-  status webhooks carry our `biz_opaque_callback_data`, and the ingest worker confirms the
-  message from them; a resend waits `UNCONFIRMED_GRACE` for that. Email (our own Message-ID)
-  and the API channel (Idempotency-Key) are safe to resend. A private reply refused as "already
-  sent" after an unknown attempt counts as sent.
+  (`Sender.find`): X user timeline and DM events, Facebook and Instagram comment replies, the
+  Messenger/Instagram conversation. A channel with no such read may be confirmed by its status
+  webhooks (`Sender.awaits_receipt`: WhatsApp's carry our `biz_opaque_callback_data`, and the
+  ingest worker confirms the message from them); a resend waits that long for it. Email (our own
+  Message-ID) and the API channel (Idempotency-Key) are safe to resend (`Sender.resend_safe`). A
+  refusal the sender says proves the earlier attempt landed (`Sender.landed`: Meta's "already
+  replied privately") after an unknown attempt counts as sent.
 * **429 and 5xx** retry in the same invocation when the wait is short, otherwise the message is
   parked as `retrying` and made visible again after the platform's wait (`x-rate-limit-reset`,
   Meta's usage headers) by changing its SQS visibility. On the queue's last receive it is
   marked failed (`RepliesFailed`, `OutboundGaveUp`) and raised, so SQS moves it to the DLQ.
-* **auth errors** refresh the account credential once (credentials.refresh).
+* **auth errors** refresh the account credential once (credentials.refresh, with the channel's
+  `refresh_grant` when its send.py has one).
 * **permanent errors** mark it failed with the platform's reason, for the agent.
 
 After `sent` (sent.after_sent): the platform id points back at the message (for receipts), the ticket
@@ -34,11 +40,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
-from chalicelib.errors import ConcurrentUpdate
+from chalicelib.channels import http
+from chalicelib.channels import registry as channel_registry
+from chalicelib.channels.reply import Sender, part
+from chalicelib.errors import Ambiguous, AuthFailed, ConcurrentUpdate, MissingCredential, Permanent, Retry
 from chalicelib.models import OutboundRequest, utcnow
 from chalicelib.observability import M, count, logger
-from chalicelib.outbound import clients, credentials
-from chalicelib.outbound.errors import Ambiguous, AuthFailed, Permanent, Retry
+from chalicelib.outbound import credentials
 from chalicelib.outbound.sent import DONE_WITH, after_sent, confirm
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
@@ -46,9 +54,7 @@ from chalicelib.store.dynamodb import DynamoStore
 LEASE = timedelta(seconds=120)  # longer than a Lambda invocation can run (60 s)
 IN_PROCESS_WAIT = 2.0  # waits up to this long happen in the invocation; longer ones via SQS
 IN_PROCESS_ATTEMPTS = 3
-UNCONFIRMED_GRACE = timedelta(seconds=30)
 DEFAULT_MAX_RECEIVES = 8  # infra/resources.py gives the outbound queue the same maxReceiveCount
-ALREADY_PRIVATE_REPLIED = "10/2018278"
 RESUMABLE = ("queued", "retrying", "unconfirmed")
 
 
@@ -84,9 +90,10 @@ def deliver(request: OutboundRequest, store: DynamoStore, *, receive_count: int 
     if message["status"] == "sending" and _time(message.get("lease_until")) > moment:
         raise Deferred("another worker is sending it", after=(_time(message["lease_until"]) - moment).total_seconds() + 1)
     uncertain = message["status"] in ("sending", "unconfirmed")
-    if message["status"] == "unconfirmed" and message["kind"] == "whatsapp" \
-            and moment - _time(message["last_attempt_at"]) < UNCONFIRMED_GRACE:
-        raise Deferred("waiting for WhatsApp's status webhook", after=UNCONFIRMED_GRACE.total_seconds())
+    grace = sender_of(message).awaits_receipt
+    if message["status"] == "unconfirmed" and grace and moment - _time(message["last_attempt_at"]) < grace:
+        raise Deferred(f"waiting for {channel_registry.get(message['platform']).name}'s status webhook",
+                       after=grace.total_seconds())
     message = _claim(message, store, moment)
     return _Attempt(message, store, uncertain, receive_count, max_receives, now, sleep).run()
 
@@ -96,20 +103,20 @@ class _Attempt:
                  max_receives: int, now, sleep):
         self.message, self.store, self.uncertain = message, store, uncertain
         self.receive_count, self.max_receives, self.now, self.sleep = receive_count, max_receives, now, sleep
-        self.client = clients.CLIENTS[message["kind"]]
+        self.sender = sender_of(message)
         self.credential = None
         self.since = _time(message["first_attempt_at"])
 
     def run(self) -> str:
         try:
-            if self.client.credential:
-                self.credential = credentials.get(self.message["platform"], self.message["target"]["account_id"])
-            if self.uncertain and self.client.find:
+            self.credential = credentials.for_sender(self.sender.credential, self.message["platform"],
+                                                     self.message["target"]["account_id"])
+            if self.uncertain and self.sender.find:
                 found = self._find()
                 if found:
                     return self._sent(found, confirmed_by="lookup")
             return self._send()
-        except credentials.MissingCredential as err:
+        except MissingCredential as err:
             return self._failed(str(err), "credentials")
         except _Unverifiable as err:
             return self._failed(f"an earlier attempt may have been posted and the platform would not say "
@@ -125,7 +132,7 @@ class _Attempt:
         """Is our earlier attempt on the platform? A lookup the platform refuses cannot tell, and
         a blind resend could post twice: the agent decides."""
         try:
-            return self.client.find(self.message, self.credential, self.since)
+            return self.sender.find(self.message, self.credential, self.since)
         except (Permanent, AuthFailed) as err:
             raise _Unverifiable(err.reason, err.code) from None
 
@@ -134,14 +141,14 @@ class _Attempt:
         while True:
             tries += 1
             try:
-                platform_id = self.client.send(self.message, self.credential, int(self.message["attempts"]))
+                platform_id = self.sender.send(self.message, self.credential, int(self.message["attempts"]))
                 return self._sent(platform_id, confirmed_by="answer")
             except AuthFailed as err:
                 if refreshed:
                     return self._failed(f"{err.reason}; refreshing the credential did not help: reconnect "
                                         "the account", err.code)
-                token_url = clients.x_token_url() if self.message["platform"] == "x" else None
-                self.credential = credentials.refresh(self.credential, token_url)
+                grant = getattr(part(self.message["platform"], "send"), "refresh_grant", None)
+                self.credential = credentials.refresh(self.credential, grant)
                 refreshed = True
             except Ambiguous as err:
                 return self._ambiguous(err)
@@ -152,19 +159,19 @@ class _Attempt:
                     continue
                 return self._retry_later(err)
             except Permanent as err:
-                if self.uncertain and err.code == ALREADY_PRIVATE_REPLIED and "private_reply" in self.message["kind"]:
+                if self.uncertain and self.sender.landed and self.sender.landed(err):
                     return self._sent(None, confirmed_by="platform refused a second private reply")
                 return self._failed(err.reason, err.code)
 
     def _ambiguous(self, err: Ambiguous) -> str:
-        if self.client.find:
+        if self.sender.find:
             found = self._find()
             if found:
                 return self._sent(found, confirmed_by="lookup")
-        if self.client.resend_safe:
+        if self.sender.resend_safe:
             return self._retry_later(Retry(err.reason, after=2))
         self._park("unconfirmed", err.reason, err.code)
-        wait = UNCONFIRMED_GRACE.total_seconds() if self.message["kind"] == "whatsapp" else 2.0
+        wait = self.sender.awaits_receipt.total_seconds() if self.sender.awaits_receipt else 2.0
         raise Deferred(err.reason, after=wait)
 
     # -- endings ---------------------------------------------------------------------------
@@ -204,6 +211,11 @@ class _Attempt:
                            "lease_until": None},
             "#status = :sending AND attempt_token = :token",
             {":sending": "sending", ":token": self.message["attempt_token"]})
+
+
+def sender_of(message: dict) -> Sender:
+    """The sender of the reply's action, from its channel's package (loaded on first use)."""
+    return part(message["platform"], "send").SENDERS[message["kind"]]
 
 
 def _claim(message: dict, store: DynamoStore, moment: datetime) -> dict:
@@ -249,7 +261,7 @@ def process_sqs_event(event: dict, context) -> dict:
             _delay(record.receipt_handle, 0)  # back at once, past maxReceiveCount: SQS moves it to the DLQ
             raise
         except Exception:
-            _delay(record.receipt_handle, clients.backoff(receives))
+            _delay(record.receipt_handle, http.backoff(receives))
             raise
 
     def _delay(receipt_handle: str, seconds: float) -> None:

@@ -148,11 +148,6 @@ def _lists(text: str) -> dict[int, str]:
             if named[number - 1] and (len(named[number - 1]) >= 3 or len(set().union(*named[number - 1:number - 1 + WINDOW])) >= 4)}
 
 
-# Not a list but a table of per-platform behaviour, left for the slice that moves each channel into its
-# own package (issue 12, point 1): the reply planner per (platform, kind).
-NOT_YET_IN_A_CHANNEL_PACKAGE = {"chalicelib/outbound/policy.py": "_PLANNERS"}
-
-
 def test_no_module_but_the_registry_keeps_its_own_list_of_the_platforms():
     # Given every source Lambda ships (the web UI's included) and the package step's alarms
     sources = [*ROOT.joinpath("chalicelib").rglob("*.py"), *ROOT.joinpath("chalicelib", "web").glob("*.js"),
@@ -160,7 +155,7 @@ def test_no_module_but_the_registry_keeps_its_own_list_of_the_platforms():
     # Then none outside the registry lists the platforms
     found = {f"{path.relative_to(ROOT)}:{number}": line.strip()[:120]
              for path in sources if path.name != "registry.py"
-             for number, line in _lists(path.read_text()).items() if not _inside(path, number)}
+             for number, line in _lists(path.read_text()).items()}
     assert found == {}, "a list of the platforms outside chalicelib/channels/registry.py"
 
 
@@ -176,17 +171,6 @@ def test_the_search_for_lists_finds_the_ones_that_were_there():
                  'const PATHS = {\n  x: ["M4"],\n  facebook: ["M13"],\n  instagram: ["M8"],\n  whatsapp: ["M12"],\n};'):
         assert _lists(text), text
     assert not _lists('s("rect", { x: labelW, y: y + 5, width: w })\nconst api = call("/x");')
-
-
-def _inside(path: Path, number: int) -> bool:
-    """Is line `number` inside the table NOT_YET_IN_A_CHANNEL_PACKAGE names for this file?"""
-    name = NOT_YET_IN_A_CHANNEL_PACKAGE.get(str(path.relative_to(ROOT)))
-    if name is None:
-        return False
-    lines = path.read_text().splitlines()
-    start = next(i for i, line in enumerate(lines, 1) if line.startswith(f"{name} = "))
-    end = next(i for i, line in enumerate(lines, 1) if i > start and line == "}")
-    return start < number < end
 
 
 def test_the_search_for_lists_finds_the_ones_that_were_there():

@@ -107,7 +107,7 @@ def day(tmp_path_factory):
                            "X_API_BASE": sandbox.url, "GRAPH_API_BASE": sandbox.graph_url,
                            "DESK_LOCAL": "1"}.items():  # the callback goes to the sandbox on loopback
             mp.setenv(key, value)
-        from chalicelib.outbound import clients
+        from chalicelib.channels import http as clients
 
         mp.setattr(clients, "TIMEOUT_SECONDS", 0.6)
         iam.cold_container()

@@ -84,7 +84,8 @@ def out(desk, aws_env):
     import boto3
 
     from chalicelib import config
-    from chalicelib.outbound import clients, credentials
+    from chalicelib.channels import http as clients
+    from chalicelib.outbound import credentials
 
     with sb.start() as sandbox:
         aws_env.setenv("X_API_BASE", sandbox.url)
@@ -420,7 +421,8 @@ def test_a_permanent_refusal_marks_the_reply_failed_with_the_platforms_reason(ou
 
 
 def test_a_reply_that_keeps_failing_ends_in_the_dlq_with_a_metric(out, aws_env, capsys):
-    from chalicelib.outbound import clients, worker
+    from chalicelib.channels import http as clients
+    from chalicelib.outbound import worker
 
     aws_env.setattr(clients, "backoff", lambda attempt: 0.0)
     aws_env.setattr(worker, "IN_PROCESS_ATTEMPTS", 1)

@@ -1,4 +1,5 @@
-"""How platform answers are read: what is retried and when, what is final, what is an auth error."""
+"""How platform answers are read: what is retried and when, what is final, what is an auth error
+(the HTTP helper, chalicelib/channels/http.py, and each platform's answers in its channel package)."""
 from __future__ import annotations
 
 import json
@@ -6,8 +7,10 @@ import time
 
 import pytest
 
-from chalicelib.outbound import clients
-from chalicelib.outbound.errors import Ambiguous, AuthFailed, Permanent, Retry
+from chalicelib.channels import http as clients
+from chalicelib.channels.meta import graph
+from chalicelib.channels.x import send as x
+from chalicelib.errors import Ambiguous, AuthFailed, Permanent, Retry
 
 
 def _reply(status: int, body=None, **headers) -> clients.Reply:
@@ -16,39 +19,39 @@ def _reply(status: int, body=None, **headers) -> clients.Reply:
 
 def test_x_429_waits_until_the_window_resets():
     with pytest.raises(Retry) as err:
-        clients._x_check(_reply(429, {"title": "Too Many Requests"}, x_rate_limit_reset=str(int(time.time()) + 300)), 1)
+        x.check(_reply(429, {"title": "Too Many Requests"}, x_rate_limit_reset=str(int(time.time()) + 300)), 1)
     assert 295 <= err.value.after <= 300 and err.value.code == "429"
 
 
 def test_x_5xx_backs_off_by_attempt_and_401_is_an_auth_failure():
     with pytest.raises(Retry) as err:
-        clients._x_check(_reply(503, {"title": "Service Unavailable"}), 3)
+        x.check(_reply(503, {"title": "Service Unavailable"}), 3)
     assert err.value.after == 4
     with pytest.raises(AuthFailed):
-        clients._x_check(_reply(401, {"title": "Unauthorized", "detail": "Unauthorized"}), 1)
+        x.check(_reply(401, {"title": "Unauthorized", "detail": "Unauthorized"}), 1)
 
 
 def test_x_duplicate_content_means_an_earlier_attempt_landed():
     body = {"detail": "You are not allowed to create a Tweet with duplicate content.", "status": 403}
     with pytest.raises(Ambiguous):
-        clients._x_check(_reply(403, body), 2)
+        x.check(_reply(403, body), 2)
     with pytest.raises(Permanent) as err:
-        clients._x_check(_reply(403, {"detail": "You are not permitted to reply to this conversation."}), 1)
+        x.check(_reply(403, {"detail": "You are not permitted to reply to this conversation."}), 1)
     assert "not permitted" in err.value.reason
 
 
 def test_meta_rate_limit_waits_for_the_business_use_case_estimate():
     usage = json.dumps({"104": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 7}]})
     with pytest.raises(Retry) as err:
-        clients._graph_check(_reply(400, {"error": {"code": 80001, "message": "(#80001) too many calls"}},
+        graph.check(_reply(400, {"error": {"code": 80001, "message": "(#80001) too many calls"}},
                                     **{"X-Business-Use-Case-Usage": usage}), 1)
     assert err.value.after == 420 and err.value.code == "80001"
 
 
 def test_meta_app_usage_at_its_limit_waits_a_minute_and_otherwise_a_second():
-    assert clients.meta_wait({"X-App-Usage": json.dumps({"call_count": 100, "total_time": 12})}) == 60
-    assert clients.meta_wait({"X-App-Usage": json.dumps({"call_count": 40})}) == 1
-    assert clients.meta_wait({"X-Business-Use-Case-Usage": "not json"}) == 1
+    assert graph.wait({"X-App-Usage": json.dumps({"call_count": 100, "total_time": 12})}) == 60
+    assert graph.wait({"X-App-Usage": json.dumps({"call_count": 40})}) == 1
+    assert graph.wait({"X-Business-Use-Case-Usage": "not json"}) == 1
 
 
 @pytest.mark.parametrize("error, expected", [
@@ -60,12 +63,12 @@ def test_meta_app_usage_at_its_limit_waits_a_minute_and_otherwise_a_second():
 ])
 def test_graph_errors_by_code(error, expected):
     with pytest.raises(expected):
-        clients._graph_check(_reply(400, {"error": error}), 1)
+        graph.check(_reply(400, {"error": error}), 1)
 
 
 def test_graph_permanent_reasons_speak_to_the_agent():
     with pytest.raises(Permanent) as err:
-        clients._graph_check(_reply(400, {"error": {"code": 131047, "message": "(#131047) Re-engagement message"}}), 1)
+        graph.check(_reply(400, {"error": {"code": 131047, "message": "(#131047) Re-engagement message"}}), 1)
     assert "24 hours" in err.value.reason and "template" in err.value.reason
 
 

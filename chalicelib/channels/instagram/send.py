@@ -1,0 +1,42 @@
+"""Sending a reply on Instagram (Graph API, the account's token), and finding it again.
+
+| action           | request (base GRAPH_API_BASE)                                          |
+| ig_comment_reply | POST /{ig-comment-id}/replies {message}; find: GET the same edge       |
+| ig_private_reply | POST /{ig-user-id}/messages {recipient.comment_id, message.text}       |
+| ig_mention_reply | POST /{ig-user-id}/mentions {media_id, comment_id?, message}           |
+| ig_dm            | POST /{ig-user-id}/messages {recipient.id, messaging_type, message}    |
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from chalicelib.channels.meta import graph
+from chalicelib.channels.meta.messaging import already_replied, find_comment, private_reply, send_api, send_api_find
+from chalicelib.channels.reply import Sender
+
+
+def comment_reply(message: dict, credential, attempt: int = 1) -> str:
+    path = f"/{graph.seg(message['target']['comment_id'])}/replies"
+    return str(graph.post(path, {"message": message["text"]}, credential, attempt)["id"])
+
+
+def comment_reply_find(message: dict, credential, since: datetime) -> Optional[str]:
+    return find_comment(f"/{graph.seg(message['target']['comment_id'])}/replies", "text", message,
+                        credential, since)
+
+
+def mention_reply(message: dict, credential, attempt: int = 1) -> str:
+    target = message["target"]
+    body = {"media_id": target["media_id"], "message": message["text"]}
+    if target.get("comment_id"):
+        body["comment_id"] = target["comment_id"]
+    return str(graph.post(f"/{graph.seg(target['account_id'])}/mentions", body, credential, attempt)["id"])
+
+
+SENDERS = {
+    "ig_comment_reply": Sender(comment_reply, comment_reply_find),
+    "ig_private_reply": Sender(private_reply, landed=already_replied),
+    "ig_mention_reply": Sender(mention_reply),
+    "ig_dm": Sender(send_api, send_api_find),
+}

@@ -1,0 +1,35 @@
+"""Sending a reply on WhatsApp (Cloud API, the number's token).
+
+POST /{phone-number-id}/messages {messaging_product, to, type text, context, biz_opaque_callback_data}
+(https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages). WhatsApp has no read of
+our own messages to find a send whose answer was lost; its status webhooks carry our
+`biz_opaque_callback_data`, and the ingest worker confirms the reply from them (outbound/receipts.py):
+an unconfirmed reply waits `RECEIPT_GRACE` for that before the worker sends again.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.channels.meta import graph
+from chalicelib.channels.reply import Sender
+
+RECEIPT_GRACE = timedelta(seconds=30)
+
+
+def text(message: dict, credential, attempt: int = 1) -> str:
+    target = message["target"]
+    body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": target["to"], "type": "text",
+            "text": {"preview_url": False, "body": message["text"]},
+            "biz_opaque_callback_data": callback_data(message)}
+    if target.get("context_message_id"):
+        body["context"] = {"message_id": target["context_message_id"]}
+    answer = graph.post(f"/{graph.seg(target['account_id'])}/messages", body, credential, attempt)
+    return str(answer["messages"][0]["id"])
+
+
+def callback_data(message: dict) -> str:
+    """What WhatsApp echoes in every status of the message: enough to find it again."""
+    return f"desk:{message['ticket_id']}:{message['id']}"
+
+
+SENDERS = {"whatsapp": Sender(text, awaits_receipt=RECEIPT_GRACE)}
