@@ -512,3 +512,17 @@ def test_a_page_mention_without_a_post_id_is_refused_for_quarantine():
     change = {"field": "mention", "value": {"item": "post", "verb": "add"}}
     assert "post_id" in " ".join(refused(meta_parse, payloads.meta_payload("page", [payloads.meta_entry(
         PAGE, changes=[change])])))
+
+
+def test_the_envelope_reads_the_products_it_is_handed_and_names_none_itself():
+    # Given a Page delivery, and the parts ingest hands in (each product's `object` and module)
+    payload = payloads.meta_payload("page", [payloads.meta_entry(PAGE, messaging=[
+        payloads.messenger_event(PAGE, "6912345678901234", "m_1", text="Hi")])])
+    # When the same body is read with the parts the registry holds, with none, and as another product
+    registered = meta_parse(payload)
+    threads = dict(payload, object="threads")
+    # Then only a product it was handed is read: a new Meta product is its descriptor's Part
+    assert [m.external_id for m in registered.mentions] == ["m_1"]
+    assert refused(lambda p: meta.parse(p, {}), payload) == ["meta: unknown object 'page'"]
+    assert [m.platform for m in meta.parse(threads, {"threads": "chalicelib.channels.facebook.webhook"}).mentions] == [
+        "facebook"]
