@@ -81,6 +81,11 @@ class ChannelInfo:
     webhook: Optional[Webhook] = None
     part: Optional[Part] = None  # this channel's part of a shared webhook (Meta's products)
     digit_ids: bool = False  # its user ids are digits only (WhatsApp's wa_id): "+358 40 123" names 35840123
+    package: str = ""  # where its reply modules live (replies, send, authors); "": chalicelib.channels.<id>
+
+    def module(self, name: str) -> str:
+        """The dotted name of one module of the channel's package, e.g. "chalicelib.channels.x.send"."""
+        return f"{self.package or 'chalicelib.channels.' + self.id}.{name}"
 
     @property
     def visibilities(self) -> tuple[str, ...]:

@@ -1,8 +1,9 @@
 """What a channel package provides for replies: the interface the outbound side finds it by.
 
-A channel `<id>` answers its customers through two modules of its package, found by name
-(`part(id, "replies")`, `part(id, "send")`) and imported only when used, so the outbound worker
-loads one channel's sender on that channel's first reply and no other:
+A channel `<id>` answers its customers through modules of its package (`chalicelib/channels/<id>/`,
+or the descriptor's `package`), found by name (`module(channel, "replies")`, `module(channel,
+"send")`) and imported only when used, so the outbound worker loads one channel's sender on that
+channel's first reply and no other:
 
 `chalicelib/channels/<id>/replies.py` (read by outbound/policy.py, before anything is queued)
     ACTIONS: dict[str, str]        each reply action of the channel, named as the agent reads it
@@ -93,11 +94,14 @@ class Sender:
     landed: Optional[Callable[[Exception], bool]] = None
 
 
+def module(channel: Any, name: str) -> Optional[ModuleType]:
+    """The module `name` of the channel's package (`ChannelInfo.module(name)`), or None when the
+    package has none (or `channel` is None: no such channel)."""
+    return None if channel is None else _import(channel.module(name))
+
+
 @lru_cache(maxsize=None)
-def part(channel_id: str, name: str) -> Optional[ModuleType]:
-    """The module `name` of the channel's package (`chalicelib.channels.<id>.<name>`), or None when
-    the package has none."""
-    module = f"chalicelib.channels.{channel_id}.{name}"
+def _import(module: str) -> Optional[ModuleType]:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as err:

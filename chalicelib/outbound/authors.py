@@ -9,7 +9,8 @@ mention all the same, so a look-up never holds a mention back.
 """
 from __future__ import annotations
 
-from chalicelib.channels.reply import part
+from chalicelib.channels import registry as channel_registry
+from chalicelib.channels.reply import module
 from chalicelib.errors import LookupFailed
 from chalicelib.models import Mention
 from chalicelib.outbound import credentials
@@ -22,7 +23,7 @@ TIMEOUT_SECONDS = 3.0  # the worker must not wait long on a look-up it can do wi
 
 def needs_author(mention: Mention) -> bool:
     return (mention.kind == "mention" and mention.author.id.startswith(UNKNOWN_PREFIX)
-            and part(mention.platform, "authors") is not None)
+            and _authors(mention.platform) is not None)
 
 
 def look_up(mention: Mention) -> Mention:
@@ -36,4 +37,9 @@ def look_up(mention: Mention) -> Mention:
         # is stored with its author unknown rather than held back
         raise LookupFailed(f"no token for {mention.platform} account {mention.brand_account_id} "
                            f"({type(err).__name__})") from err
-    return part(mention.platform, "authors").author(mention, credential, TIMEOUT_SECONDS)
+    return _authors(mention.platform).author(mention, credential, TIMEOUT_SECONDS)
+
+
+def _authors(channel_id: str):
+    """The channel package's `authors.py`, or None (chalicelib/channels/reply.py)."""
+    return module(channel_registry.find(channel_id), "authors")

@@ -33,12 +33,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from types import ModuleType
 from typing import Callable, Optional
 
 from chalicelib.aggregates.account import Account
 from chalicelib.channels import registry as channel_registry
-from chalicelib.channels.reply import Plan, ReplyRefused, part
+from chalicelib.channels.reply import Plan, ReplyRefused, module
 from chalicelib.outbound.text import char_length, utf8_length, x_weighted_length
 
 __all__ = ["LIMITS", "Limit", "Plan", "ReplyRefused", "options", "plan"]
@@ -66,9 +65,17 @@ def _limit(action: str) -> Limit:
     return Limit(counter.limit, unit, measure)
 
 
-# every reply action a channel of the registry names, e.g. "x_reply": 280 weighted characters
-LIMITS = {action: _limit(action) for channel in channel_registry.CHANNELS for counter in channel.counters
-          for action in counter.actions}
+def __getattr__(name: str):
+    """`LIMITS` (every reply action a channel of the registry names, e.g. "x_reply": 280 weighted
+    characters) and `_NAMES` (each as the agent reads it, e.g. "a reply on X"), read from the registry
+    when asked, never copied at import, so a channel added to the registry is planned like the others."""
+    if name == "LIMITS":
+        return {action: _limit(action) for channel in channel_registry.CHANNELS for counter in channel.counters
+                for action in counter.actions}
+    if name == "_NAMES":
+        return {action: named for channel in channel_registry.CHANNELS
+                for action, named in getattr(module(channel, "replies"), "ACTIONS", {}).items()}
+    raise AttributeError(name)
 
 
 def plan(ticket: dict, messages: list[dict], account: Optional[Account], visibility: str, text: str,
@@ -76,11 +83,11 @@ def plan(ticket: dict, messages: list[dict], account: Optional[Account], visibil
     """The action that delivers `text`, or ReplyRefused with a reason an agent can act on."""
     if not text.strip():
         raise ReplyRefused("text", "the reply is empty")
-    chosen = _plan(ticket, messages, account or _unknown(ticket), visibility, now)
-    limit = LIMITS[chosen.action]
+    chosen, names = _plan(ticket, messages, account or _unknown(ticket), visibility, now)
+    limit = _limit(chosen.action)
     length = limit.measure(text)
     if length > limit.maximum:
-        raise ReplyRefused("text", f"too long for {_NAMES[chosen.action]}: {length} of at most "
+        raise ReplyRefused("text", f"too long for {names[chosen.action]}: {length} of at most "
                                    f"{limit.maximum} {limit.unit}; shorten it")
     return chosen
 
@@ -90,28 +97,18 @@ def options(ticket: dict, messages: list[dict], account: Optional[Account], now:
     answer = {}
     for visibility in ("public", "private"):
         try:
-            chosen = _plan(ticket, messages, account or _unknown(ticket), visibility, now)
+            chosen, names = _plan(ticket, messages, account or _unknown(ticket), visibility, now)
         except ReplyRefused as refused:
             answer[visibility] = {"allowed": False, "reason": refused.reason}
             continue
-        limit = LIMITS[chosen.action]
+        limit = _limit(chosen.action)
         answer[visibility] = {
-            "allowed": True, "action": chosen.action, "via": _NAMES[chosen.action],
+            "allowed": True, "action": chosen.action, "via": names[chosen.action],
             "max_length": limit.maximum, "unit": limit.unit,
             "counting": channel_registry.counter_for_action(chosen.action).counting,
             "window_closes_at": chosen.window_closes_at.isoformat() if chosen.window_closes_at else None,
             "notes": list(chosen.notes)}
     return answer
-
-
-def _replies(channel_id: str) -> Optional[ModuleType]:
-    """The channel package's `replies.py` (chalicelib/channels/reply.py says what it holds)."""
-    return part(channel_id, "replies")
-
-
-# every reply action, as the agent reads it ("a reply on X"): each channel package names its own
-_NAMES = {action: name for channel in channel_registry.CHANNELS
-          for action, name in getattr(_replies(channel.id), "ACTIONS", {}).items()}
 
 
 def _unknown(ticket: dict) -> Account:
@@ -120,7 +117,10 @@ def _unknown(ticket: dict) -> Account:
     return Account(platform=ticket["channel"], account_id=ticket["brand_account_id"])
 
 
-def _plan(ticket: dict, messages: list[dict], account: Account, visibility: str, now: datetime) -> Plan:
+def _plan(ticket: dict, messages: list[dict], account: Account, visibility: str,
+          now: datetime) -> tuple[Plan, dict[str, str]]:
+    """The plan, by the planner of the channel's package (its replies.py), and that package's
+    names of its actions."""
     inbound = [m for m in messages if m.get("direction") == "in"]
     if not inbound:
         raise ReplyRefused("ticket", "the ticket has no customer message to answer")
@@ -129,7 +129,8 @@ def _plan(ticket: dict, messages: list[dict], account: Account, visibility: str,
                                      "webhook); an admin must connect it before replies can be sent")
     latest = inbound[-1]
     platform, kind = latest["platform"], latest["kind"]
-    handler = getattr(_replies(platform), "PLANNERS", {}).get(kind)
+    replies = module(channel_registry.find(platform), "replies")
+    handler = getattr(replies, "PLANNERS", {}).get(kind)
     if handler is None:
         raise ReplyRefused("ticket", f"replies to {platform} {kind}s are not supported")
-    return handler(ticket, latest, inbound, messages, account, visibility, now)
+    return handler(ticket, latest, inbound, messages, account, visibility, now), replies.ACTIONS

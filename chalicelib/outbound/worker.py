@@ -42,7 +42,7 @@ from typing import Callable, Optional
 
 from chalicelib.channels import http
 from chalicelib.channels import registry as channel_registry
-from chalicelib.channels.reply import Sender, part
+from chalicelib.channels.reply import Sender, module
 from chalicelib.errors import Ambiguous, AuthFailed, ConcurrentUpdate, MissingCredential, Permanent, Retry
 from chalicelib.models import OutboundRequest, utcnow
 from chalicelib.observability import M, count, logger
@@ -147,7 +147,7 @@ class _Attempt:
                 if refreshed:
                     return self._failed(f"{err.reason}; refreshing the credential did not help: reconnect "
                                         "the account", err.code)
-                grant = getattr(part(self.message["platform"], "send"), "refresh_grant", None)
+                grant = getattr(_send_module(self.message), "refresh_grant", None)
                 self.credential = credentials.refresh(self.credential, grant)
                 refreshed = True
             except Ambiguous as err:
@@ -215,7 +215,11 @@ class _Attempt:
 
 def sender_of(message: dict) -> Sender:
     """The sender of the reply's action, from its channel's package (loaded on first use)."""
-    return part(message["platform"], "send").SENDERS[message["kind"]]
+    return _send_module(message).SENDERS[message["kind"]]
+
+
+def _send_module(message: dict):
+    return module(channel_registry.get(message["platform"]), "send")
 
 
 def _claim(message: dict, store: DynamoStore, moment: datetime) -> dict:
