@@ -38,5 +38,5 @@ def test_a_lazy_upward_import_breaks_the_layers_and_makes_a_cycle(tmp_path):
     broken = [line.removesuffix(" BROKEN") for line in result.stdout.splitlines() if line.endswith(" BROKEN")]
     assert broken == ["No import cycles in chalicelib (modules and packages, any depth)",
                       "Layers: use cases ▸ domain ▸ adapters ▸ foundation",
-                      "channels/* parse only: no store, queues or AWS clients",
+                      "channels/* are pure: no outbound, store, queues or AWS clients",
                       "Webhook path (cold start) never reaches the classifier"], result.stdout
