@@ -22,6 +22,29 @@ TEST_SECRETS = {
 REGION = "eu-west-1"
 
 
+def _share_botocore_data() -> None:
+    """One botocore data loader for the whole test process.
+
+    moto's `mock_aws` gives every test a new boto3 default session, and every new session read and
+    parsed botocore's JSON (the endpoints, each service's model) again: a third of the suite's time.
+    The files do not change during a run and botocore never changes what it loaded (one session
+    already shares it between all its clients), so all sessions share one loader.
+    """
+    from botocore import loaders, session
+
+    made: dict = {}
+
+    def create_loader(search_path_string=None):
+        if search_path_string not in made:
+            made[search_path_string] = loaders.create_loader(search_path_string)
+        return made[search_path_string]
+
+    session.create_loader = create_loader
+
+
+_share_botocore_data()
+
+
 @pytest.fixture(autouse=True)
 def _local_state(tmp_path, monkeypatch):
     """Nothing a test does may write into the checkout's .local-stack (the developer's secrets)."""
