@@ -2,9 +2,8 @@
 
 Each connected account has a Secrets Manager secret `<ACCOUNT_SECRET_PREFIX>/<platform>/<account id>`
 (prefix default `social-care/accounts`), a JSON object with at least `access_token`; an X
-account adds `refresh_token` and `client_id` (and `client_secret` for a confidential app), an
-API channel may hold its own `callback_secret`. Read once per container and kept; never logged
-(`Credential.__repr__` hides the values).
+account adds `refresh_token` and `client_id` (and `client_secret` for a confidential app). Read
+once per container and kept; never logged (`Credential.__repr__` hides the values).
 
 On an auth error the worker calls `refresh` once: the secret is read again (an admin may have
 reconnected the account, or another container refreshed it), and if it still holds the token

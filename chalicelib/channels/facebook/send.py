@@ -28,5 +28,5 @@ def comment_reply_find(message: dict, credential, since: datetime) -> Optional[s
 SENDERS = {
     "fb_comment_reply": Sender(comment_reply, comment_reply_find),
     "fb_private_reply": Sender(private_reply, landed=already_replied),
-    "messenger": Sender(send_api, send_api_find),
+    "messenger": Sender(send_api, send_api_find("messenger")),
 }

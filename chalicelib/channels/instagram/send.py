@@ -38,5 +38,5 @@ SENDERS = {
     "ig_comment_reply": Sender(comment_reply, comment_reply_find),
     "ig_private_reply": Sender(private_reply, landed=already_replied),
     "ig_mention_reply": Sender(mention_reply),
-    "ig_dm": Sender(send_api, send_api_find),
+    "ig_dm": Sender(send_api, send_api_find("instagram")),
 }

@@ -49,14 +49,17 @@ def send_api(message: dict, credential, attempt: int = 1) -> str:
     return str(graph.post(f"/{graph.seg(target['account_id'])}/messages", body, credential, attempt)["message_id"])
 
 
-def send_api_find(message: dict, credential, since: datetime) -> Optional[str]:
-    target = message["target"]
-    page = graph.get(f"/{graph.seg(target['account_id'])}/conversations", credential,
-                     platform="instagram" if message["platform"] == "instagram" else "messenger",
-                     user_id=target["recipient_id"], fields="messages{id,message,from,created_time}")
-    for conversation in page.get("data") or []:
-        for item in (conversation.get("messages") or {}).get("data") or []:
-            if (str((item.get("from") or {}).get("id")) == target["account_id"]
-                    and same(item.get("message"), message["text"]) and after(item.get("created_time"), since)):
-                return str(item["id"])
-    return None
+def send_api_find(product: str):
+    """The look-up of a Send API message in the conversation with the customer; `product` is the
+    conversations edge's `platform` ("messenger", "instagram")."""
+    def find(message: dict, credential, since: datetime) -> Optional[str]:
+        target = message["target"]
+        page = graph.get(f"/{graph.seg(target['account_id'])}/conversations", credential, platform=product,
+                         user_id=target["recipient_id"], fields="messages{id,message,from,created_time}")
+        for conversation in page.get("data") or []:
+            for item in (conversation.get("messages") or {}).get("data") or []:
+                if (str((item.get("from") or {}).get("id")) == target["account_id"]
+                        and same(item.get("message"), message["text"]) and after(item.get("created_time"), since)):
+                    return str(item["id"])
+        return None
+    return find
