@@ -135,16 +135,16 @@ def bulk(store: DynamoStore, request: BulkRequest, principal) -> dict:
         raise NotFound(f"agent {request.assignee}")
     results = {}
     for ticket_id in dict.fromkeys(request.ticket_ids):
-        ticket = store.get_ticket(ticket_id)
+        ticket = store.tickets.get(ticket_id)
         if ticket is None:
             results[ticket_id] = "not_found"
             continue
         try:
             if request.action == "close":
-                tickets.done(store, ticket_id, tickets.DoneRequest(reason=request.reason, version=ticket["version"]),
+                tickets.done(store, ticket_id, tickets.DoneRequest(reason=request.reason, version=ticket.version),
                              principal.agent_id)
             else:
-                patch = tickets.TicketPatch(version=ticket["version"], assignee=request.assignee,
+                patch = tickets.TicketPatch(version=ticket.version, assignee=request.assignee,
                                             unassign=request.action == "unassign")
                 tickets.edit(store, ticket_id, patch, principal)
             results[ticket_id] = "ok"

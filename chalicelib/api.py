@@ -68,7 +68,7 @@ class SummaryQuery(BaseModel):
 def list_tickets(store: DynamoStore, query: Optional[InboxQuery] = None, agent_id: str = "") -> dict:
     query = query or InboxQuery()
     start = _decode_cursor(query.cursor, query.status) if query.cursor else None
-    items, last = store.inbox(query.status, query.limit, start, query.filters(agent_id))
+    items, last = store.tickets.inbox(query.status, query.limit, start, query.filters(agent_id))
     next_cursor = keys.inbox_cursor(last) if last else None
     return {"items": [public_ticket(i) for i in items], "next_cursor": next_cursor}
 
@@ -82,16 +82,16 @@ def _decode_cursor(cursor: str, status: str) -> dict:
 
 
 def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
-    ticket = store.get_ticket(ticket_id)
+    ticket = store.tickets.get(ticket_id)
     if ticket is None:
         raise NotFound(ticket_id)
     from chalicelib.customers import view
 
-    customer = view(store, ticket["customer_id"])  # reads the customer's tickets on every channel once
+    customer = view(store, ticket.customer_id)  # reads the customer's tickets on every channel once
     others = [t for t in customer["tickets"] if t["id"] != ticket_id]
     from chalicelib.outbound.replies import reply_options
 
-    messages = store.messages(ticket_id)
+    messages = store.messages.timeline(ticket_id)
     return {**views.ticket(ticket), "messages": [views.message(m) for m in messages], "customer": customer,
             "other_tickets": others, "reply_options": reply_options(store, ticket, messages)}
 
@@ -100,15 +100,16 @@ def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agen
     """Store a correction for the brand's next adapted model (`python -m chalicelib.classify adapt`)."""
     from chalicelib.models import utcnow
 
-    ticket = store.get_ticket(ticket_id)
-    message = store.get_message(ticket_id, request.message_id) if ticket else None
-    if message is None or message.get("direction") != "in":
+    ticket = store.tickets.get(ticket_id)
+    message = store.messages.get(ticket_id, request.message_id) if ticket else None
+    if message is None or message.direction != "in":
         raise NotFound(f"{ticket_id}/{request.message_id}")
     now = utcnow().isoformat()
-    brand = ticket.get("brand") or "default"
-    record = {"message_id": message["id"], "ticket_id": ticket_id, "brand": brand, "text": message.get("text", ""),
-              "language": (message.get("classification") or {}).get("language"),
-              "original": {k: (message.get("classification") or {}).get(k) for k in ("sentiment", "topic", "actionable")},
+    brand = ticket.brand or "default"
+    verdict = message.classification or {}
+    record = {"message_id": message.id, "ticket_id": ticket_id, "brand": brand, "text": message.text or "",
+              "language": verdict.get("language"),
+              "original": {k: verdict.get(k) for k in ("sentiment", "topic", "actionable")},
               **request.model_dump(exclude={"message_id"}, exclude_none=True), "agent_id": agent_id, "at": now}
     store.put_correction(brand, now, record)
     return record

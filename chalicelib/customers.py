@@ -82,7 +82,7 @@ def view(store: DynamoStore, customer_id: str) -> dict:
     records = [r for r in (store.get_crm(i.platform, crm.author_keys(i.platform, i.user_id, i.handle))
                            for i in history.identities) if r]
     ticket_ids = sorted({t["ticket_id"] for t in history.touchpoints if t.get("ticket_id")})
-    tickets = [t for t in map(store.get_ticket, ticket_ids) if t]
+    tickets = [t for t in map(store.tickets.get, ticket_ids) if t]
     value = max([r.get("lifetime_value", 0) for r in records] + [0])
     return views.customer({**customer.to_item(), "identities": [i.to_item() for i in history.identities],
                            "touchpoints": history.touchpoints, "version": customer.current_version,
@@ -131,8 +131,8 @@ def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) ->
              "tickets": sorted({t["ticket_id"] for t in other["touchpoints"] if t.get("ticket_id")})}
     merge_id = str(uuid.uuid4())
     store.move_customer_items(other_id, survivor_id, moved)
-    store.set_ticket_customers(moved["tickets"], survivor_id)
-    store.update_customer(other_id, other.get("version", 0), {"merged_into": survivor_id})
+    store.tickets.set_customer(moved["tickets"], survivor_id)
+    store.customers.update(other_id, other.get("version", 0), {"merged_into": survivor_id})
     record = {"id": merge_id, "survivor_id": survivor_id, "other_id": other_id, "moved": moved,
               "by": agent_id, "at": utcnow().isoformat()}
     store.put_merge(record)
@@ -145,9 +145,9 @@ def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, agent_id: st
         raise NotFound(f"merge {merge_id}")
     moved, other_id = record["moved"], record["other_id"]
     store.move_customer_items(survivor_id, other_id, moved)
-    store.set_ticket_customers(moved["tickets"], other_id)
+    store.tickets.set_customer(moved["tickets"], other_id)
     other = store.customer_history(other_id)
-    store.update_customer(other_id, other.get("version", 0), {"merged_into": None})
+    store.customers.update(other_id, other.get("version", 0), {"merged_into": None})
     store.mark_merge_undone(survivor_id, merge_id, agent_id, utcnow().isoformat())
     return {"survivor": view(store, survivor_id), "restored": view(store, other_id)}
 
@@ -158,7 +158,7 @@ def erase(store: DynamoStore, customer_id: str, agent_id: str) -> dict:
     tickets = sorted({t["ticket_id"] for t in customer["touchpoints"] if t.get("ticket_id")})
     redacted = 0
     for ticket_id in tickets:
-        redacted += store.redact_ticket(ticket_id, ERASED)
+        redacted += store.tickets.redact(ticket_id, ERASED)
     for identity in customer["identities"]:
         for key in crm.author_keys(identity["platform"], identity["user_id"], identity.get("handle")):
             store.delete_crm(identity["platform"], key)

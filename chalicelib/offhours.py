@@ -15,6 +15,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from chalicelib import desk_settings, sla, templates
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.observability import logger
 from chalicelib.outbound.policy import ReplyRefused
@@ -32,42 +33,43 @@ SHIPPED = {
 SYSTEM_AGENT = "desk"
 
 
-def acknowledge_if_closed(store: DynamoStore, ticket: dict, now: datetime) -> Optional[dict]:
+def acknowledge_if_closed(store: DynamoStore, ticket: Ticket, now: datetime) -> Optional[dict]:
     """Queue the acknowledgement when the ticket's team is closed now; None when not needed."""
-    hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), ticket.get("team"))
-    if not hours or sla.is_open(hours, now) or ticket.get("offhours_ack_at"):
+    hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), ticket.team)
+    if not hours or sla.is_open(hours, now) or ticket.offhours_ack_at:
         return None
     try:
-        store.claim_offhours_ack(ticket["id"], now.isoformat())
+        store.tickets.claim_offhours_ack(ticket.id, now.isoformat())
     except ConcurrentUpdate:
         return None  # a redelivered routing message: already acknowledged
-    due = datetime.fromisoformat(ticket.get("first_response_due_at") or sla.next_open(hours, now).isoformat())
+    due = datetime.fromisoformat(ticket.first_response_due_at or sla.next_open(hours, now).isoformat())
     when = due.astimezone(ZoneInfo(hours["timezone"])).strftime("%a %d %b %H:%M") + f" ({hours['timezone']})"
     return _queue(store, ticket, when)
 
 
-def _queue(store: DynamoStore, ticket: dict, when: str) -> Optional[dict]:
-    visibility = "public" if ticket.get("visibility") == "public" else "private"
+def _queue(store: DynamoStore, ticket: Ticket, when: str) -> Optional[dict]:
+    visibility = "public" if ticket.visibility == "public" else "private"
     mine = {t["id"]: t for t in store.templates()}
-    own = mine.get(f"offhours-{ticket.get('channel')}") or mine.get("offhours")  # per channel, then for all
+    own = mine.get(f"offhours-{ticket.channel}") or mine.get("offhours")  # per channel, then for all
     if own:
-        customer = store.customer_history(ticket["customer_id"]) if ticket.get("customer_id") else None
-        text = templates.render(own, {**ticket, "reply_time_text": when}, customer, {"name": "Care team"})["text"]
+        customer = store.customer_history(ticket.customer_id) if ticket.customer_id else None
+        text = templates.render(own, {**ticket.to_item(), "reply_time_text": when}, customer,
+                                {"name": "Care team"})["text"]
     else:
         name = _customer_name(store, ticket)
-        text = SHIPPED.get(ticket.get("language") or "en", SHIPPED["en"]).format(name=name, time=when)
+        text = SHIPPED.get(ticket.language or "en", SHIPPED["en"]).format(name=name, time=when)
     try:
-        message, _ = queue_reply(store, ticket["id"], ReplyRequest(text=text, visibility=visibility), SYSTEM_AGENT,
+        message, _ = queue_reply(store, ticket.id, ReplyRequest(text=text, visibility=visibility), SYSTEM_AGENT,
                                  idempotency_key="offhours", automatic=True)
     except ReplyRefused as refused:
-        logger.info("off-hours acknowledgement not possible", extra={"ticket_id": ticket["id"], "why": refused.reason})
+        logger.info("off-hours acknowledgement not possible", extra={"ticket_id": ticket.id, "why": refused.reason})
         return None
     return message
 
 
-def _customer_name(store: DynamoStore, ticket: dict) -> str:
+def _customer_name(store: DynamoStore, ticket: Ticket) -> str:
     try:
-        name = store.customer_history(ticket["customer_id"]).get("name") if ticket.get("customer_id") else None
+        name = store.customer_history(ticket.customer_id).get("name") if ticket.customer_id else None
     except Exception:  # noqa: BLE001 - a missing profile only costs the greeting its name
         name = None
     return (name or "").split(" ")[0] or "there"

@@ -17,6 +17,8 @@ from pydantic import TypeAdapter
 
 from chalicelib import queues
 from chalicelib.aggregates.account import Account
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, sortable, utcnow
@@ -53,7 +55,7 @@ def record_status(envelope: StatusEnvelope, store: DynamoStore) -> Outcome:
 def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable[[str, str], None]) -> Outcome:
     m = envelope.mention
     logger.append_keys(correlation_id=m.dedupe_key)
-    seen = store.get_dedupe(m.dedupe_key)
+    seen = store.messages.seen(m.dedupe_key)
     if seen:
         return _duplicate(m, seen, store, send)
     now = utcnow()
@@ -69,23 +71,17 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     customer_id = store.customers.link(m.platform, m.author.model_dump(), now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
     priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
-    message = {
-        "id": message_id, "direction": "in", "platform": m.platform, "kind": m.kind,
-        "platform_message_id": m.external_id, "reply_to_id": m.reply_to_id,
-        "in_reply_to_id": m.in_reply_to_id, "text": m.text, "visibility": m.visibility.value,
-        "author": m.author.model_dump(exclude_none=True), "customer_id": customer_id,
-        "attachments": [a.model_dump(exclude_none=True) for a in m.attachments],
-        "created_at": sortable(m.created_at), "received_at": sortable(envelope.received_at),
-        "source": m.source, "subject": m.subject, "headers": m.headers or None,
-        "classification": verdict.model_dump(),
-        "priority": priority.score, "priority_factors": [f.model_dump() for f in priority.factors],
-        "priority_rules_version": priority.rules_version, "brand": brand,
-    }
+    message = Message.inbound(
+        message_id, mention=m.model_dump(mode="json", exclude_none=True), customer_id=customer_id,
+        created_at=sortable(m.created_at), received_at=sortable(envelope.received_at),
+        classification=verdict.model_dump(), priority=priority.score,
+        priority_factors=[f.model_dump() for f in priority.factors], priority_rules_version=priority.rules_version,
+        brand=brand)
     try:
         ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now,
                                                account.team)
     except DuplicateEvent:  # the same id raced us in another worker and won
-        return _duplicate(m, store.get_dedupe(m.dedupe_key) or {}, store, send)
+        return _duplicate(m, store.messages.seen(m.dedupe_key) or {}, store, send)
     if created:
         count(M.TICKETS_CREATED, m.platform, ticket_id=ticket_id)
     else:
@@ -160,7 +156,7 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
         repeat_contacts=sum(store.count_touchpoints(c, since) for c in customers))
 
 
-def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, priority, store: DynamoStore,
+def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, priority, store: DynamoStore,
                       now, team: Optional[str] = None) -> tuple[str, bool]:
     from chalicelib import desk_settings, sla
 
@@ -171,30 +167,34 @@ def _store_with_retry(m: Mention, message: dict, customer_id: str, verdict, prio
                         start=m.created_at)
     conversation_key = _conversation_key(m, store)
     for _ in range(5):
-        new = {**_new_ticket(m, conversation_key, customer_id, verdict, now, clocks), "brand": message["brand"],
-               **({"team": team} if team else {})}
-        ticket, _ = store.open_ticket_for(conversation_key, new)
-        created = ticket.get("opened_by") == m.dedupe_key  # also true when retrying after a crash
-        new_priority = max(priority.score, ticket.get("priority", 0) if not created else 0)
-        status = "open" if ticket["status"] in ("open", "pending") else ticket["status"]  # a reply reopens
-        clock = {} if created else sla.after_customer_wrote(ticket, hours, m.created_at)
+        new = Ticket.opened(
+            str(uuid.uuid4()), channel=m.platform, kind=m.kind, brand=message.brand,
+            brand_account_id=m.brand_account_id, conversation_key=conversation_key, opened_by=m.dedupe_key,
+            customer_id=customer_id, now_iso=now.isoformat(), first_inbound_at=sortable(m.created_at), clocks=clocks,
+            visibility=m.visibility.value, language=verdict.language, topic=verdict.topic, subject=m.subject,
+            team=team)
+        ticket, _ = store.tickets.open_for(conversation_key, new)
+        created = ticket.opened_by == m.dedupe_key  # also true when retrying after a crash
+        new_priority = max(priority.score, ticket.priority if not created else 0)
+        status = "open" if ticket.status in ("open", "pending") else ticket.status  # a reply reopens
+        clock = {} if created else sla.after_customer_wrote(ticket.to_item(), hours, m.created_at)
         changes = {
             "priority": new_priority,
-            "last_inbound_at": message["created_at"],
+            "last_inbound_at": message.created_at,
             "last_message_preview": m.text[:200],
             # what the inbox's text search reads: the latest words and who wrote them, case-blind
             "search_text": " ".join(filter(None, [m.text[:500], m.author.name, m.author.handle,
                                                   m.subject])).lower(),
             "status": status,
             **{k: v for k, v in clock.items() if v is not None},
-            **keys.inbox_index(status, new_priority, clock.get("sla_due_at") or ticket["sla_due_at"], ticket["id"]),
+            **keys.inbox_index(status, new_priority, clock.get("sla_due_at") or ticket.sla_due_at, ticket.id),
         }
-        if new_priority > ticket.get("priority", 0) or created:
-            changes["priority_factors"] = message["priority_factors"]
-            changes["classification"] = message["classification"]
+        if new_priority > ticket.priority or created:
+            changes["priority_factors"] = message.priority_factors
+            changes["classification"] = message.classification
         try:
-            store.record_inbound(ticket, message, m.dedupe_key, customer_id, changes, now)
-            return ticket["id"], created
+            store.messages.record_inbound(ticket, message, m.dedupe_key, customer_id, changes, now)
+            return ticket.id, created
         except ConcurrentUpdate:
             continue  # the ticket moved under us: read it again
     raise ConcurrentUpdate(f"ticket of {conversation_key} kept changing")
@@ -207,24 +207,11 @@ def _conversation_key(m: Mention, store: DynamoStore) -> str:
     reply would otherwise start a thread keyed by that reply.
     """
     if m.in_reply_to_id:
-        parent = store.get_dedupe(f"{m.platform}#{m.in_reply_to_id}")
-        ticket = store.get_ticket(parent["ticket_id"]) if parent else None
+        parent = store.messages.seen(f"{m.platform}#{m.in_reply_to_id}")
+        ticket = store.tickets.get(parent["ticket_id"]) if parent else None
         if ticket:
-            return ticket["conversation_key"]
+            return ticket.conversation_key
     return m.conversation_key
-
-
-def _new_ticket(m: Mention, conversation_key: str, customer_id: str, verdict, now, clocks: dict) -> dict:
-    ticket_id = str(uuid.uuid4())
-    return {
-        "id": ticket_id, "channel": m.platform, "kind": m.kind,
-        "brand_account_id": m.brand_account_id, "conversation_key": conversation_key,
-        "status": "open", "priority": 0, "version": 0, "message_count": 0, "opened_by": m.dedupe_key,
-        "customer_id": customer_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
-        "first_inbound_at": sortable(m.created_at), **clocks,
-        "visibility": m.visibility.value, "language": verdict.language, "topic": verdict.topic,
-        "subject": m.subject,
-    }
 
 
 def _with_author(m: Mention) -> Mention:
@@ -248,9 +235,9 @@ def _duplicate(m: Mention, seen: dict, store: DynamoStore, send) -> Outcome:
     count(M.DUPLICATE_EVENTS, m.platform, source=m.source)
     logger.info("duplicate mention dropped", extra={"ticket_id": seen.get("ticket_id")})
     if not seen.get("routed"):
-        ticket = store.get_ticket(seen["ticket_id"]) or {}
-        _route(m, seen["ticket_id"], seen["message_id"], "new_message", ticket.get("priority", 0),
-               ticket.get("language"), store, send)
+        ticket = store.tickets.get(seen["ticket_id"])
+        _route(m, seen["ticket_id"], seen["message_id"], "new_message", ticket.priority if ticket else 0,
+               ticket and ticket.language, store, send)
     return Outcome("duplicate", seen.get("ticket_id"), seen.get("message_id"))
 
 
@@ -259,7 +246,7 @@ def _route(m: Mention, ticket_id: str, message_id: str, reason: str, priority: i
     request = RoutingRequest(ticket_id=ticket_id, message_id=message_id, reason=reason,
                              priority=priority, language=language)
     send(settings().routing_queue_url, request.model_dump_json())
-    store.mark_routed(m.dedupe_key)
+    store.messages.mark_routed(m.dedupe_key)
 
 
 def process_sqs_event(event: dict, context) -> dict:

@@ -20,6 +20,7 @@ from typing import Optional
 
 from chalicelib import aws, offhours
 from chalicelib.aggregates.agent import Agent
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.desk_settings import get_settings
 from chalicelib.errors import AgentUnavailable, TicketChanged
 from chalicelib.models import RoutingRequest, utcnow
@@ -81,26 +82,26 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
     settings = {**DEFAULT_SETTINGS, **(settings or _settings(store))}
     acknowledge = request.reason == "new_ticket"  # a new conversation may need the off-hours reply
     for _ in range(ATTEMPTS):
-        ticket = store.get_ticket(request.ticket_id)
-        if not ticket or ticket.get("status") == "closed":
+        ticket = store.tickets.get(request.ticket_id)
+        if not ticket or ticket.status == "closed":
             return None
         moment = now or utcnow()
         if acknowledge:
             offhours.acknowledge_if_closed(store, ticket, moment)
             acknowledge = False
-        if ticket.get("assignee"):
-            holder = store.agents.get(ticket["assignee"])
+        if ticket.assignee:
+            holder = store.agents.get(ticket.assignee)
             if (holder is not None and holder.status == "online") or request.reason == "new_ticket":
-                return ticket["assignee"]  # a redelivered request, or another router won
+                return ticket.assignee  # a redelivered request, or another router won
             try:  # the customer wrote again and their agent is away: never leave it with them
-                store.agents.release(ticket["id"], ticket["version"], ticket["assignee"], moment.isoformat())
+                store.agents.release(ticket.id, ticket.version, ticket.assignee, moment.isoformat())
             except TicketChanged:
                 pass
             continue
         lost_ticket = False
-        for agent in candidates(ticket, store.agents.all(), settings, moment):
+        for agent in candidates(ticket.to_item(), store.agents.all(), settings, moment):
             try:
-                store.agents.assign_within_capacity(ticket["id"], ticket["version"], agent.id)
+                store.agents.assign_within_capacity(ticket.id, ticket.version, agent.id)
             except TicketChanged:
                 lost_ticket = True
                 break  # the ticket changed: read it again
@@ -120,38 +121,38 @@ def on_presence(store: DynamoStore, agent_id: str, status: str, send, now: Optio
     moment = now or utcnow()
     released, offered = [], []
     if status in ("away", "offline"):
-        for ticket in store.assigned_to(agent_id):
-            if ticket.get("first_response_at"):
+        for ticket in store.tickets.assigned_to(agent_id):
+            if ticket.first_response_at:
                 continue  # answered: the conversation stays with them
             try:
-                store.agents.release(ticket["id"], ticket["version"], agent_id, moment.isoformat())
+                store.agents.release(ticket.id, ticket.version, agent_id, moment.isoformat())
             except TicketChanged:
                 continue
-            released.append(ticket["id"])
+            released.append(ticket.id)
     if status == "online":
         agent = store.agents.get(agent_id)
         room = max(agent.spare, 0) if agent else 0
-        offered = [t["id"] for t in store.waiting(room * 3)] if room else []
+        offered = [t.id for t in store.tickets.waiting(room * 3)] if room else []
     for ticket_id in released + offered:
         send(RoutingRequest(ticket_id=ticket_id, message_id="", reason="new_message", priority=0).model_dump_json())
     return {"released": released, "offered": offered}
 
 
-def _routed(ticket: dict, agent: Agent, moment: datetime) -> None:
-    channel = ticket.get("channel", "unknown")
-    count(M.TICKETS_ROUTED, channel, ticket_id=ticket["id"], agent_id=agent.id)
-    since = ticket.get("waiting_since") or ticket.get("created_at")
+def _routed(ticket: Ticket, agent: Agent, moment: datetime) -> None:
+    channel = ticket.channel or "unknown"
+    count(M.TICKETS_ROUTED, channel, ticket_id=ticket.id, agent_id=agent.id)
+    since = ticket.waiting_since or ticket.created_at
     if since:
         measure(M.ROUTING_LATENCY, channel, max((moment - datetime.fromisoformat(since)).total_seconds(), 0),
-                unit="Seconds", ticket_id=ticket["id"])
-    logger.info("ticket assigned", extra={"ticket_id": ticket["id"], "agent_id": agent.id})
+                unit="Seconds", ticket_id=ticket.id)
+    logger.info("ticket assigned", extra={"ticket_id": ticket.id, "agent_id": agent.id})
 
 
-def _waiting(ticket: dict, store: DynamoStore, moment: datetime) -> None:
-    if not ticket.get("waiting_since"):
-        store.mark_waiting(ticket["id"], moment.isoformat())
-    count(M.UNASSIGNED, ticket.get("channel", "unknown"), ticket_id=ticket["id"])
-    logger.info("no eligible agent; the ticket waits in its queue", extra={"ticket_id": ticket["id"]})
+def _waiting(ticket: Ticket, store: DynamoStore, moment: datetime) -> None:
+    if not ticket.waiting_since:
+        store.tickets.mark_waiting(ticket.id, moment.isoformat())
+    count(M.UNASSIGNED, ticket.channel or "unknown", ticket_id=ticket.id)
+    logger.info("no eligible agent; the ticket waits in its queue", extra={"ticket_id": ticket.id})
 
 
 def _settings(store: DynamoStore) -> dict:

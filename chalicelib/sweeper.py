@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from chalicelib import desk_settings, queues, sla
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.models import RoutingRequest, utcnow
@@ -42,72 +43,72 @@ def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetim
     summary = {"warned": 0, "breached": 0, "rerouted": 0, "tickets": 0}
     backlog: dict = defaultdict(list)
     for status in SWEPT:
-        for ticket in store.inbox_all(status):
+        for ticket in store.tickets.inbox_all(status):
             summary["tickets"] += 1
-            if not ticket.get("assignee"):
-                backlog[ticket.get("team") or "default"].append(ticket)
+            if not ticket.assignee:
+                backlog[ticket.team or "default"].append(ticket)
             outcome = _check(store, ticket, policy, moment, online, send, sla)
             for key in outcome:
                 summary[key] += 1
     for team, waiting in backlog.items():
-        oldest = min(datetime.fromisoformat(t.get("waiting_since") or t["created_at"]) for t in waiting)
+        oldest = min(datetime.fromisoformat(t.waiting_since or t.created_at) for t in waiting)
         gauge(M.QUEUE_BACKLOG, len(waiting), team=team)
         gauge(M.OLDEST_WAITING, max((moment - oldest).total_seconds(), 0), unit="Seconds", team=team)
     return summary
 
 
-def _check(store: DynamoStore, ticket: dict, policy: dict, moment: datetime, online: set, send, sla) -> list[str]:
+def _check(store: DynamoStore, ticket: Ticket, policy: dict, moment: datetime, online: set, send, sla) -> list[str]:
     done: list[str] = []
-    due_text = ticket.get("sla_due_at")
+    due_text = ticket.sla_due_at
     if due_text:
         due = datetime.fromisoformat(due_text)
-        band = next((b for b in policy["bands"] if b["name"] == ticket.get("sla_band")), None)
+        band = next((b for b in policy["bands"] if b["name"] == ticket.sla_band), None)
         target = timedelta(minutes=band["first_response_minutes"]) if band else timedelta(hours=1)
         warn_from = due - max(target * WARN_SHARE, WARN_AT_LEAST)
-        if moment >= due and ticket.get("sla_breached_for") != due_text:
+        if moment >= due and ticket.sla_breached_for != due_text:
             if _breach(store, ticket, due_text, moment):
                 done.append("breached")
-                if ticket.get("assignee") not in online:
+                if ticket.assignee not in online:
                     _reroute(ticket, send)
                     done.append("rerouted")
                 return done
-        elif warn_from <= moment < due and ticket.get("sla_warned_for") != due_text:
+        elif warn_from <= moment < due and ticket.sla_warned_for != due_text:
             if _mark(store, ticket, {"sla_warned_for": due_text}):
-                count(M.SLA_WARNINGS, ticket.get("channel", "unknown"), ticket_id=ticket["id"], due=due_text)
+                count(M.SLA_WARNINGS, (ticket.channel or "unknown"), ticket_id=ticket.id, due=due_text)
                 done.append("warned")
-    since = ticket.get("waiting_since") or ticket.get("created_at")
-    if not ticket.get("assignee") and since and moment - datetime.fromisoformat(since) > STUCK_AFTER \
+    since = ticket.waiting_since or ticket.created_at
+    if not ticket.assignee and since and moment - datetime.fromisoformat(since) > STUCK_AFTER \
             and "rerouted" not in done:
         _reroute(ticket, send)
         done.append("rerouted")
     return done
 
 
-def _breach(store: DynamoStore, ticket: dict, due_text: str, moment: datetime) -> bool:
-    priority = min(ticket.get("priority", 0) + BREACH_BUMP, 100)
-    tags = sorted(set(ticket.get("tags") or []) | {"sla-breached"})
+def _breach(store: DynamoStore, ticket: Ticket, due_text: str, moment: datetime) -> bool:
+    priority = min(ticket.priority + BREACH_BUMP, 100)
+    tags = sorted(set(ticket.tags or []) | {"sla-breached"})
     changes = {"sla_breached_for": due_text, "priority": priority, "tags": tags, "escalated_at": moment.isoformat(),
-               **keys.inbox_index(ticket["status"], priority, due_text, ticket["id"])}
+               **keys.inbox_index(ticket.status, priority, due_text, ticket.id)}
     if not _mark(store, ticket, changes):
         return False
-    count(M.SLA_BREACHES, ticket.get("channel", "unknown"), ticket_id=ticket["id"], due=due_text,
-          band=ticket.get("sla_band") or "")
-    logger.warning("SLA breached", extra={"ticket_id": ticket["id"], "due": due_text,
-                                          "assignee": ticket.get("assignee")})
+    count(M.SLA_BREACHES, (ticket.channel or "unknown"), ticket_id=ticket.id, due=due_text,
+          band=ticket.sla_band or "")
+    logger.warning("SLA breached", extra={"ticket_id": ticket.id, "due": due_text,
+                                          "assignee": ticket.assignee})
     return True
 
 
-def _mark(store: DynamoStore, ticket: dict, changes: dict) -> bool:
+def _mark(store: DynamoStore, ticket: Ticket, changes: dict) -> bool:
     try:
-        store.update_ticket(ticket["id"], ticket["version"], changes)
+        store.tickets.update(ticket.id, ticket.version, changes)
         return True
     except ConcurrentUpdate:
         return False  # an agent changed it: the next sweep looks again
 
 
-def _reroute(ticket: dict, send) -> None:
-    send(RoutingRequest(ticket_id=ticket["id"], message_id="", reason="new_message",
-                        priority=ticket.get("priority", 0), language=ticket.get("language")).model_dump_json())
+def _reroute(ticket: Ticket, send) -> None:
+    send(RoutingRequest(ticket_id=ticket.id, message_id="", reason="new_message",
+                        priority=ticket.priority, language=ticket.language).model_dump_json())
 
 
 def run(store: DynamoStore) -> dict:

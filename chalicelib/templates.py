@@ -76,11 +76,13 @@ def _handle(customer: Optional[dict]) -> Optional[str]:
 
 
 def for_ticket(store: DynamoStore, ticket_id: str, agent_id: str) -> list[dict]:
-    ticket = store.get_ticket(ticket_id)
-    if ticket is None:
+    found = store.tickets.get(ticket_id)
+    if found is None:
         raise NotFound(ticket_id)
+    ticket = found.to_item()  # the variables read the ticket's attributes by name
     customer = store.customer_history(ticket["customer_id"]) if ticket.get("customer_id") else None
-    agent = store.get_agent(agent_id)
+    agent = store.agents.get(agent_id)
+    agent = agent.to_item() if agent else None
     account = store.accounts.get(ticket["channel"], ticket["brand_account_id"])
     brand = ((account.name or "").split(" (")[0] or account.brand) if account else None
     return [render(t, ticket, customer, agent, brand) for t in store.templates()]

@@ -7,7 +7,9 @@ the ticket's timeline as an event (`MSG#...`, `direction: "event"`), notes as `d
 
 An agent's `load` counts the tickets they hold that are not closed. Every change of holder here
 (claim, assign, unassign, transfer, close, reopen) moves it in the same transaction as the
-ticket (see `_load_moves`); the router's assign and release do the same in store/dynamodb.py.
+ticket (see `_load_moves`, written by `AgentStore.move_load`); the router's assign and release do
+the same (store/agents.py). Reads and writes go through the ports only (`store.tickets`,
+`store.messages`, `store.agents`, `store.teams`), so tests run these on the in-memory store.
 An agent claims a ticket nobody holds (or one they hold already); taking one from another
 agent is a supervisor's reassignment through PATCH (HeldByAnother, 409 on claim). The CSAT
 that feeds routing comes from the customer (`rate(..., by=None)`, for a survey) or a
@@ -22,12 +24,13 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib import queues, routing, views
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.config import settings
 from chalicelib.errors import DeskError, NotFound
 from chalicelib.models import sortable, utcnow
 from chalicelib.store import keys
-from chalicelib.store.dynamodb import DynamoStore
-from chalicelib.store.ports import AgentStore
+from chalicelib.store.ports import AgentStore, Stores
 
 STATUSES = ("open", "pending", "on_hold", "closed")
 
@@ -98,14 +101,14 @@ class DoneRequest(BaseModel):
     version: int = Field(ge=0)
 
 
-def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> dict:
+def edit(store: Stores, ticket_id: str, patch: TicketPatch, principal) -> dict:
     """Agents change status, tags and topic and take tickets; giving a ticket to someone else,
     taking it from someone, or overriding its priority is a supervisor's call (Forbidden)."""
     ticket = _ticket(store, ticket_id)
     agent_id = principal.agent_id
     reassigning = ((patch.assignee is not None and patch.assignee != agent_id)
-                   or ((patch.unassign or patch.team) and ticket.get("assignee") not in (None, agent_id))
-                   or (patch.assignee is not None and ticket.get("assignee") not in (None, agent_id)))
+                   or ((patch.unassign or patch.team) and ticket.assignee not in (None, agent_id))
+                   or (patch.assignee is not None and ticket.assignee not in (None, agent_id)))
     if reassigning or patch.priority is not None:
         principal.require("supervisor")
     changes: dict = {}
@@ -113,7 +116,7 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
         changes["status"] = patch.status
         if patch.status == "closed":
             changes["closed_at"] = utcnow().isoformat()
-        if patch.status == "pending" and ticket["status"] != "pending":
+        if patch.status == "pending" and ticket.status != "pending":
             changes["paused_at"] = utcnow().isoformat()  # waiting on the customer: the SLA clock stops
     if patch.priority is not None:
         changes.update(priority=patch.priority, priority_overridden_by=agent_id)
@@ -134,17 +137,17 @@ def edit(store: DynamoStore, ticket_id: str, patch: TicketPatch, principal) -> d
         if patch.assignee is None:  # a transfer to a team goes to its queue, for its router
             changes["assignee"] = None
     updated = _apply(store, ticket, patch.version, changes, agent_id, "edited")
-    if patch.status == "closed" and ticket["status"] != "closed":
+    if patch.status == "closed" and ticket.status != "closed":
         _resolved(store, updated)
     return views.ticket(updated)
 
 
-def claim(store: DynamoStore, ticket_id: str, request: ClaimRequest, agent_id: str) -> dict:
+def claim(store: Stores, ticket_id: str, request: ClaimRequest, agent_id: str) -> dict:
     """Take a ticket nobody holds (or one already yours). Whoever's role: taking another agent's
     ticket is a reassignment, which a supervisor makes through PATCH. The write is conditional on
     the version read, so a ticket someone claims or the router assigns meanwhile is a 409 too."""
     ticket = _ticket(store, ticket_id)
-    holder = ticket.get("assignee")
+    holder = ticket.assignee
     if holder not in (None, agent_id):
         raise HeldByAnother(f"{holder} holds this ticket; a supervisor can reassign it")
     if store.agents.get(agent_id) is None:
@@ -162,16 +165,16 @@ class CsatRequest(BaseModel):
     comment: Optional[str] = Field(default=None, max_length=2000)
 
 
-def rate(store: DynamoStore, ticket_id: str, request: CsatRequest, by: Optional[str] = None) -> dict:
+def rate(store: Stores, ticket_id: str, request: CsatRequest, by: Optional[str] = None) -> dict:
     """Record the ticket's CSAT once and fold it into the rolling performance of who answered.
 
     `by` is the supervisor who entered it (the API allows supervisors only, and the timeline says
     who); None is the customer's own answer, for a survey handler to call."""
     ticket = _ticket(store, ticket_id)
-    if ticket.get("csat") is not None:
+    if ticket.csat is not None:
         raise ValueError("this ticket was rated already")
-    store.set_csat(ticket_id, request.score, request.comment, utcnow().isoformat())
-    holder = ticket.get("first_response_by") or ticket.get("assignee")
+    store.tickets.rate(ticket_id, request.score, request.comment, utcnow().isoformat())
+    holder = ticket.first_response_by or ticket.assignee
     if holder:
         store.agents.record_performance(holder, "csat", request.score)
     if by:
@@ -179,14 +182,14 @@ def rate(store: DynamoStore, ticket_id: str, request: CsatRequest, by: Optional[
     return {"ticket_id": ticket_id, "csat": request.score, "agent_id": holder, "source": "supervisor" if by else "customer"}
 
 
-def _resolved(store: DynamoStore, ticket: dict) -> None:
+def _resolved(store: Stores, ticket: Ticket) -> None:
     """Resolution time into the rolling performance of whoever held the ticket."""
-    if ticket.get("assignee") and ticket.get("created_at"):
-        spent = (utcnow() - datetime.fromisoformat(ticket["created_at"])).total_seconds()
-        store.agents.record_performance(ticket["assignee"], "resolution_seconds", max(spent, 0))
+    if ticket.assignee and ticket.created_at:
+        spent = (utcnow() - datetime.fromisoformat(ticket.created_at)).total_seconds()
+        store.agents.record_performance(ticket.assignee, "resolution_seconds", max(spent, 0))
 
 
-def done(store: DynamoStore, ticket_id: str, request: DoneRequest, agent_id: str) -> dict:
+def done(store: Stores, ticket_id: str, request: DoneRequest, agent_id: str) -> dict:
     ticket = _ticket(store, ticket_id)
     changes = {"status": "closed", "closed_at": utcnow().isoformat(), "done_without_reply": True,
                "done_reason": request.reason}
@@ -197,48 +200,52 @@ def done(store: DynamoStore, ticket_id: str, request: DoneRequest, agent_id: str
     return views.ticket(updated)
 
 
-def add_note(store: DynamoStore, ticket_id: str, request: NoteRequest, agent_id: str) -> dict:
+def add_note(store: Stores, ticket_id: str, request: NoteRequest, agent_id: str) -> dict:
     _ticket(store, ticket_id)
     return views.message(_event(store, ticket_id, "note", agent_id, {"text": request.text}))
 
 
-def _apply(store: DynamoStore, ticket: dict, version: int, changes: dict, agent_id: str, what: str) -> dict:
-    """One conditional write (version must match), the inbox index moved along, an event kept."""
-    status = changes.get("status", ticket["status"])
-    priority = changes.get("priority", ticket.get("priority", 0))
+def _apply(store: Stores, ticket: Ticket, version: int, changes: dict, agent_id: str, what: str) -> Ticket:
+    """One conditional write (version must match), the inbox index moved along, an event kept;
+    when the ticket changes hands, the agents' load moves in the same write."""
+    status = changes.get("status", ticket.status)
+    priority = changes.get("priority", ticket.priority)
     if "status" in changes or "priority" in changes:
-        changes.update(keys.inbox_index(status, priority, ticket.get("sla_due_at") or "", ticket["id"]))
+        changes.update(keys.inbox_index(status, priority, ticket.sla_due_at or "", ticket.id))
     changes["updated_at"] = utcnow().isoformat()
-    updated = store.update_ticket(ticket["id"], version, changes, _load_moves(ticket, changes))
+    moves = _load_moves(ticket, changes)
+    updated = (store.agents.move_load(ticket.id, version, changes, moves) if moves
+               else store.tickets.update(ticket.id, version, changes))
     shown = {k: v for k, v in changes.items() if not k.startswith("GSI1") and k not in ("updated_at", "waiting_since")}
-    _event(store, ticket["id"], "event", agent_id, {"action": what, "changes": shown})
+    _event(store, ticket.id, "event", agent_id, {"action": what, "changes": shown})
     return updated
 
 
-def _load_moves(ticket: dict, changes: dict) -> dict[str, int]:
+def _load_moves(ticket: Ticket, changes: dict) -> dict[str, int]:
     """Who holds the ticket (not closed) before and after the change: one off the first, one on
     the second, when they differ."""
     def holder(status: str, assignee: Optional[str]) -> Optional[str]:
         return assignee if assignee and status != "closed" else None
 
-    before = holder(ticket["status"], ticket.get("assignee"))
-    after = holder(changes.get("status", ticket["status"]), changes.get("assignee", ticket.get("assignee")))
+    before = ticket.holder
+    after = holder(changes.get("status", ticket.status), changes.get("assignee", ticket.assignee))
     if before == after:
         return {}
     return {**({before: -1} if before else {}), **({after: 1} if after else {})}
 
 
-def _event(store: DynamoStore, ticket_id: str, direction: str, agent_id: str, fields: dict) -> dict:
+def _event(store: Stores, ticket_id: str, direction: str, agent_id: str, fields: dict) -> Message:
     agent = store.agents.get(agent_id)
-    item = {"id": str(uuid.uuid4()), "ticket_id": ticket_id, "direction": direction,
-            "created_at": sortable(utcnow()), "agent_id": agent_id,
-            "author": {"id": agent_id, "name": (agent and agent.name) or agent_id}, **fields}
-    store.put_ticket_event(item)
-    return item
+    name = agent.name if agent else None
+    stamp = {"ticket_id": ticket_id, "created_at": sortable(utcnow()), "agent_id": agent_id, "agent_name": name}
+    entry = (Message.note(str(uuid.uuid4()), **stamp, text=fields["text"]) if direction == "note"
+             else Message.event(str(uuid.uuid4()), **stamp, action=fields["action"], changes=fields["changes"]))
+    store.messages.put(entry)
+    return entry
 
 
-def _ticket(store: DynamoStore, ticket_id: str) -> dict:
-    ticket = store.get_ticket(ticket_id)
+def _ticket(store: Stores, ticket_id: str) -> Ticket:
+    ticket = store.tickets.get(ticket_id)
     if ticket is None:
         raise NotFound(ticket_id)
     return ticket
@@ -259,7 +266,7 @@ def get_presence(agents: AgentStore, agent_id: str) -> dict:
             "status_changed_at": agent.status_changed_at}
 
 
-def set_presence(store: DynamoStore, agent_id: str, request: PresenceRequest) -> dict:
+def set_presence(store: Stores, agent_id: str, request: PresenceRequest) -> dict:
     store.agents.set_status(agent_id, request.status, utcnow().isoformat())  # NotFound for no agent
     moved = routing.on_presence(store, agent_id, request.status,
                                 lambda body: queues.send(settings().routing_queue_url, body))

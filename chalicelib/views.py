@@ -6,11 +6,15 @@ business. Flat aggregates whose fields we know (ticket, agent, team, template, a
 whitelisted, so a field added to the item later stays private until it is listed here; nested
 documents (a customer's identities, touchpoints, CRM records and events; a ticket's messages)
 have their internal keys removed at every depth. `tests/integration/test_api_views.py` walks
-every route's answer for them. Imports nothing of the desk.
+every route's answer for them. Tickets and messages come as their aggregates. Imports the
+aggregates only.
 """
 from __future__ import annotations
 
 from typing import Any, Optional
+
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
 
 INTERNAL_KEYS = frozenset({"PK", "SK", "search_text", "ttl", "TTL", "expires_at", "attempt_token",
                            "callback_secret"})
@@ -46,13 +50,13 @@ def _pick(item: dict, fields: tuple[str, ...], keep_missing: bool = False) -> di
     return {k: item.get(k) for k in fields if keep_missing or k in item}
 
 
-def ticket(item: dict) -> dict:
-    return _pick(item, TICKET_FIELDS, keep_missing=True)
+def ticket(shown: Ticket) -> dict:
+    return _pick(shown.to_item(), TICKET_FIELDS, keep_missing=True)
 
 
-def message(item: dict) -> dict:
+def message(shown: Message) -> dict:
     """A message, note or event on a ticket's timeline (inbound, reply, note, action)."""
-    return without_internal(item)
+    return without_internal(shown.to_item())
 
 
 def agent(item: dict) -> dict:

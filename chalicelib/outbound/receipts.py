@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Optional
 
 from chalicelib.models import DeliveryStatus
-from chalicelib.outbound.sent import apply, confirm
+from chalicelib.outbound.sent import apply, confirm, item_of
 from chalicelib.store.dynamodb import DynamoStore
 
 CONFIRMING = ("sent", "delivered", "read")
@@ -32,7 +32,7 @@ def record(status: DeliveryStatus, store: DynamoStore) -> int:
                                  {"recipient_id": status.recipient_id, "errors": errors,
                                   "brand_account_id": status.brand_account_id,
                                   "callback_data": status.callback_data})
-    message = store.outbound_by_platform_id(platform, status.external_id)
+    message = item_of(store.messages.by_platform_id(platform, status.external_id))
     if message is None and status.callback_data:
         message = _confirm_from_callback(status, store)
     if message is None:
@@ -44,7 +44,7 @@ def _confirm_from_callback(status: DeliveryStatus, store: DynamoStore) -> Option
     parts = (status.callback_data or "").split(":")
     if len(parts) != 3 or parts[0] != "desk":
         return None
-    message = store.get_message(parts[1], parts[2])
+    message = item_of(store.messages.get(parts[1], parts[2]))
     if message is None or message.get("direction") != "out":
         return None
     if message["status"] in ("sending", "unconfirmed", "retrying") and status.status in CONFIRMING:
@@ -57,12 +57,12 @@ def _watermark(status: DeliveryStatus, store: DynamoStore) -> int:
     if not status.recipient_id or status.watermark is None:
         return 0
     conversation = f"{status.platform}#{status.brand_account_id}#{status.recipient_id}"
-    ticket = store.ticket_by_conversation(conversation)
+    ticket = store.tickets.by_conversation(conversation)
     if ticket is None:
         return 0
     limit = status.watermark.timestamp()
     updated = 0
-    for message in store.messages(ticket["id"]):
+    for message in map(item_of, store.messages.timeline(ticket.id)):
         if (message.get("direction") == "out" and message.get("status") == "sent"
                 and _epoch(message.get("sent_at")) <= limit + 1):
             updated += apply(store, message, status.status, status.timestamp.isoformat())

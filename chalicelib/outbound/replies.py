@@ -13,6 +13,8 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import queues, templates, views
+from chalicelib.aggregates.message import Message, ReplyCondition
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.config import settings
 from chalicelib.errors import EnqueueFailed, NotFound
 from chalicelib.models import OutboundRequest, sortable, utcnow
@@ -43,49 +45,40 @@ class ReplyRequest(BaseModel):
 def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent_id: str,
                 idempotency_key: Optional[str] = None, automatic: bool = False) -> tuple[dict, bool]:
     """(the reply as the API shows it, whether it is new). Raises NotFound, ReplyRefused, EnqueueFailed."""
-    ticket = store.get_ticket(ticket_id)
+    ticket = store.tickets.get(ticket_id)
     if ticket is None:
         raise NotFound(ticket_id)
     now = utcnow()
     text = request.text
     if request.template_id:
         text = text or templates.rendered(store, ticket_id, request.template_id, agent_id)["text"]
-    messages = store.messages(ticket_id)
-    account = store.accounts.get(ticket["channel"], ticket["brand_account_id"])
-    plan = policy.plan(ticket, messages, account, request.visibility, text, now)
-    agent = store.get_agent(agent_id) or {}
+    messages = store.messages.timeline(ticket_id)
+    account = store.accounts.get(ticket.channel, ticket.brand_account_id)
+    plan = policy.plan(ticket.to_item(), [m.to_item() for m in messages], account, request.visibility, text, now)
+    agent = store.agents.get(agent_id)
     message_id = str(uuid.uuid5(REPLY_NAMESPACE, f"{ticket_id}:{idempotency_key}") if idempotency_key
                      else uuid.uuid4())
-    message = {
-        "id": message_id, "ticket_id": ticket_id, "direction": "out", "platform": ticket["channel"],
-        "kind": plan.action, "text": text, "visibility": request.visibility, "target": plan.target,
-        "template_id": request.template_id,
-        "status": "queued", "attempts": 0, "created_at": sortable(now), "agent_id": agent_id,
-        "author": {"id": agent_id, "name": agent.get("name") or agent_id}, "brand": ticket.get("brand"),
-        "notes": list(plan.notes) or None, "automatic": automatic or None,
-        **keys.outbound_in_flight(sortable(now), message_id),
-    }
-    stored, new = store.put_outbound(message, idempotency_key)
+    reply = Message.reply(message_id, ticket_id=ticket_id, platform=ticket.channel, kind=plan.action, text=text,
+                          visibility=request.visibility, target=plan.target, template_id=request.template_id,
+                          created_at=sortable(now), agent_id=agent_id, agent_name=agent.name if agent else None,
+                          brand=ticket.brand, notes=list(plan.notes), automatic=automatic)
+    stored, new = store.messages.put_reply(reply, idempotency_key)
     if new:
         body = OutboundRequest(ticket_id=ticket_id, message_id=message_id,
-                               message_sk=keys.message_sk(message["created_at"], message_id)).model_dump_json()
+                               message_sk=keys.message_sk(reply.created_at, message_id)).model_dump_json()
         try:
             queues.send(settings().outbound_queue_url, body)
         except EnqueueFailed:
-            store.update_outbound(stored, {"status": "failed", "error": {
+            store.messages.update_reply(stored, {"status": "failed", "error": {
                 "reason": "the reply could not be queued; nothing was sent, send it again", "code": "enqueue"},
-                **keys.out_of_in_flight()}, "#status = :q", {":q": "queued"})
+                **keys.out_of_in_flight()}, ReplyCondition.status_in("queued"))
             raise
-    return public_message(stored), new
+    return views.message(stored), new
 
 
-def public_message(message: dict) -> dict:
-    return views.message(message)
-
-
-def reply_options(store: DynamoStore, ticket: dict, messages: list[dict]) -> dict:
-    account = store.accounts.get(ticket["channel"], ticket["brand_account_id"])
-    return policy.options(ticket, messages, account, utcnow())
+def reply_options(store: DynamoStore, ticket: Ticket, messages: list[Message]) -> dict:
+    account = store.accounts.get(ticket.channel, ticket.brand_account_id)
+    return policy.options(ticket.to_item(), [m.to_item() for m in messages], account, utcnow())
 
 
 def redrive(store: DynamoStore, send, now) -> int:
@@ -94,12 +87,12 @@ def redrive(store: DynamoStore, send, now) -> int:
     delivery harmless."""
     before = (now - timedelta(seconds=REDRIVE_AFTER_SECONDS)).isoformat()
     moved = 0
-    for message in store.outbound_in_flight(before):
-        stale = message["status"] == "queued" or (
-            message["status"] == "retrying" and message.get("next_attempt_at")
-            and datetime.fromisoformat(message["next_attempt_at"]) < now - timedelta(seconds=REDRIVE_AFTER_SECONDS))
+    for message in store.messages.in_flight(before):
+        stale = message.status == "queued" or (
+            message.status == "retrying" and message.next_attempt_at
+            and datetime.fromisoformat(message.next_attempt_at) < now - timedelta(seconds=REDRIVE_AFTER_SECONDS))
         if stale:
-            send(OutboundRequest(ticket_id=message["ticket_id"], message_id=message["id"],
-                                 message_sk=keys.message_sk(message["created_at"], message["id"])).model_dump_json())
+            send(OutboundRequest(ticket_id=message.ticket_id, message_id=message.id,
+                                 message_sk=keys.message_sk(message.created_at, message.id)).model_dump_json())
             moved += 1
     return moved

@@ -7,12 +7,16 @@ that arrived before `sent` wait in the table until `after_sent` applies them).
 
 `delivery_status` moves forward only (sent < delivered < read; failed wins), with a
 conditional write, so receipts arriving out of order or twice change nothing.
+
+The worker and the receipts still hold a reply as its item (a dict); `item_of` and `transition`
+are where they cross to the MessageStore port, which takes and returns `Message`s.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Optional
 
+from chalicelib.aggregates.message import Message, ReplyCondition
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.models import sortable, utcnow
 from chalicelib.observability import M, count, logger, measure
@@ -23,30 +27,41 @@ RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 DONE_WITH = keys.out_of_in_flight()  # out of the in-flight index the sweeper re-drives from
 
 
+def item_of(message: Optional[Message]) -> Optional[dict]:
+    """A reply as the worker and the receipts hold it: its stored attributes."""
+    return None if message is None else message.to_item()
+
+
+def transition(store: DynamoStore, message: dict, changes: dict, when: ReplyCondition) -> dict:
+    """Change a reply while `when` holds (ConcurrentUpdate otherwise); the reply as it now is."""
+    return store.messages.update_reply(Message.from_item(message), changes, when).to_item()
+
+
 def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: str) -> Optional[dict]:
     """A reply whose send we never heard back from, proven sent by the platform (a receipt)."""
     try:
-        message = store.update_outbound(
-            message, {"status": "sent", "platform_message_id": platform_id, "sent_at": sortable(utcnow()),
-                      "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
-            "#status IN (:s, :u, :r)", {":s": "sending", ":u": "unconfirmed", ":r": "retrying"})
+        message = transition(
+            store, message, {"status": "sent", "platform_message_id": platform_id, "sent_at": sortable(utcnow()),
+                             "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
+            ReplyCondition.status_in("sending", "unconfirmed", "retrying"))
     except ConcurrentUpdate:
-        return store.get_outbound(message["ticket_id"], keys.message_sk(message["created_at"], message["id"]))
+        return item_of(store.messages.reply(message["ticket_id"], keys.message_sk(message["created_at"],
+                                                                                 message["id"])))
     after_sent(message, store)
     return message
 
 
 def after_sent(message: dict, store: DynamoStore) -> None:
     """Pointer, ticket response times, history and metrics for a sent reply. Idempotent."""
-    ticket = store.get_ticket(message["ticket_id"]) or {}
-    first = store.record_sent(message, ticket.get("customer_id"))
+    ticket = store.tickets.get(message["ticket_id"])
+    first = store.messages.record_sent(Message.from_item(message), ticket.customer_id if ticket else None)
     apply_stored(store, message)
-    if first and ticket.get("resolution_due_at") and ticket.get("status") != "closed":
-        store.set_sla_due(ticket, ticket["resolution_due_at"])  # first response met: resolution is next
+    if first and ticket and ticket.resolution_due_at and ticket.status != "closed":
+        store.tickets.set_sla_due(ticket, ticket.resolution_due_at)  # first response met: resolution is next
     channel = message["platform"]
     count(M.REPLIES_SENT, channel, message_id=message["id"], ticket_id=message["ticket_id"])
-    if first and ticket.get("first_inbound_at"):
-        waited = (_time(message["sent_at"]) - _time(ticket["first_inbound_at"])).total_seconds()
+    if first and ticket and ticket.first_inbound_at:
+        waited = (_time(message["sent_at"]) - _time(ticket.first_inbound_at)).total_seconds()
         measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message["ticket_id"])
         if message.get("agent_id"):  # the router prefers agents who answer quickly
             store.agents.record_performance(message["agent_id"], "first_response_seconds", max(waited, 0))
@@ -62,8 +77,7 @@ def apply(store: DynamoStore, message: dict, status: str, at: str, errors: Optio
     if errors:
         changes["delivery_errors"] = errors
     try:
-        store.update_outbound(message, changes, "attribute_not_exists(delivery_rank) OR delivery_rank < :rank",
-                              {":rank": rank})
+        transition(store, message, changes, ReplyCondition.delivery_before(rank))
     except ConcurrentUpdate:
         return False  # an equal or later receipt is already applied
     if status == "failed":

@@ -47,7 +47,8 @@ from chalicelib.errors import Ambiguous, AuthFailed, ConcurrentUpdate, MissingCr
 from chalicelib.models import OutboundRequest, utcnow
 from chalicelib.observability import M, count, logger
 from chalicelib.outbound import credentials
-from chalicelib.outbound.sent import DONE_WITH, after_sent, confirm
+from chalicelib.aggregates.message import ReplyCondition
+from chalicelib.outbound.sent import DONE_WITH, after_sent, confirm, item_of, transition
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -79,7 +80,7 @@ def deliver(request: OutboundRequest, store: DynamoStore, *, receive_count: int 
             sleep: Callable[[float], None] = time.sleep) -> str:
     """Deliver one reply; returns its final state, or raises Deferred / GaveUp."""
     max_receives = max_receives or int(os.environ.get("OUTBOUND_MAX_RECEIVES") or DEFAULT_MAX_RECEIVES)
-    message = store.get_outbound(request.ticket_id, request.message_sk)
+    message = item_of(store.messages.reply(request.ticket_id, request.message_sk))
     if message is None:
         logger.warning("outbound message not found", extra={"ticket_id": request.ticket_id})
         return "missing"
@@ -124,8 +125,8 @@ class _Attempt:
         except Retry as err:  # a lookup or a refresh that could not be made now
             return self._retry_later(err)
         except ConcurrentUpdate:  # a receipt confirmed it meanwhile (WhatsApp): nothing more to do
-            current = self.store.get_outbound(self.message["ticket_id"],
-                                              keys.message_sk(self.message["created_at"], self.message["id"]))
+            current = item_of(self.store.messages.reply(self.message["ticket_id"],
+                                                        keys.message_sk(self.message["created_at"], self.message["id"])))
             return (current or {}).get("status", "missing")
 
     def _find(self) -> Optional[str]:
@@ -177,21 +178,19 @@ class _Attempt:
     # -- endings ---------------------------------------------------------------------------
     def _sent(self, platform_id: Optional[str], confirmed_by: str) -> str:
         sent_at = _iso(self.now())
-        message = self.store.update_outbound(
-            self.message, {"status": "sent", "platform_message_id": platform_id or f"unknown:{self.message['id']}",
-                           "sent_at": sent_at, "confirmed_by": confirmed_by, "error": None, "lease_until": None,
-                           **DONE_WITH},
-            "#status = :sending AND attempt_token = :token",
-            {":sending": "sending", ":token": self.message["attempt_token"]})
+        message = transition(
+            self.store, self.message,
+            {"status": "sent", "platform_message_id": platform_id or f"unknown:{self.message['id']}",
+             "sent_at": sent_at, "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
+            ReplyCondition.held(self.message["attempt_token"]))
         after_sent(message, self.store)
         return "sent"
 
     def _failed(self, reason: str, code: Optional[str]) -> str:
-        self.store.update_outbound(
-            self.message, {"status": "failed", "error": {"reason": reason, "code": code},
-                           "failed_at": _iso(self.now()), "lease_until": None, **DONE_WITH},
-            "#status = :sending AND attempt_token = :token",
-            {":sending": "sending", ":token": self.message["attempt_token"]})
+        transition(
+            self.store, self.message, {"status": "failed", "error": {"reason": reason, "code": code},
+                                       "failed_at": _iso(self.now()), "lease_until": None, **DONE_WITH},
+            ReplyCondition.held(self.message["attempt_token"]))
         count(M.REPLIES_FAILED, self.message["platform"], message_id=self.message["id"], code=code or "")
         logger.warning("reply failed", extra={"ticket_id": self.message["ticket_id"], "reason": reason, "code": code})
         return "failed"
@@ -205,12 +204,11 @@ class _Attempt:
         raise Deferred(err.reason, after=err.after)
 
     def _park(self, status: str, reason: str, code: Optional[str], next_attempt: float = 0) -> None:
-        self.store.update_outbound(
-            self.message, {"status": status, "error": {"reason": reason, "code": code, "retrying": True},
-                           "next_attempt_at": _iso(self.now() + timedelta(seconds=next_attempt)),
-                           "lease_until": None},
-            "#status = :sending AND attempt_token = :token",
-            {":sending": "sending", ":token": self.message["attempt_token"]})
+        transition(
+            self.store, self.message, {"status": status, "error": {"reason": reason, "code": code, "retrying": True},
+                                       "next_attempt_at": _iso(self.now() + timedelta(seconds=next_attempt)),
+                                       "lease_until": None},
+            ReplyCondition.held(self.message["attempt_token"]))
 
 
 def sender_of(message: dict) -> Sender:
@@ -228,9 +226,7 @@ def _claim(message: dict, store: DynamoStore, moment: datetime) -> dict:
                "attempts": int(message.get("attempts") or 0) + 1,
                "first_attempt_at": message.get("first_attempt_at") or _iso(moment)}
     try:
-        return store.update_outbound(
-            message, changes, "#status IN (:q, :r, :u) OR (#status = :s AND lease_until < :now)",
-            {":q": "queued", ":r": "retrying", ":u": "unconfirmed", ":s": "sending", ":now": _iso(moment)})
+        return transition(store, message, changes, ReplyCondition.claimable(_iso(moment)))
     except ConcurrentUpdate:
         raise Deferred("another worker claimed it", after=5) from None
 

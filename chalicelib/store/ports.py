@@ -226,3 +226,15 @@ class MessageStore(Protocol):
         """After a reply was sent: its platform id points back at it, the ticket notes its
         responses (`first_response_at` unless automatic, `last_outbound_at`), the customer's
         history gets a touchpoint. Idempotent. True when it was the ticket's first response."""
+
+
+class Stores(Protocol):
+    """The ports of one desk together, as a use case that needs several is given them
+    (DynamoStore on the table, MemoryStore in use-case tests)."""
+
+    agents: AgentStore
+    accounts: AccountStore
+    teams: TeamStore
+    customers: CustomerStore
+    tickets: TicketStore
+    messages: MessageStore

@@ -360,7 +360,7 @@ def ticket_lines(store) -> list[dict]:
                      "priority": t.get("priority", 0), "customer_id": t.get("customer_id"),
                      "messages": [{"direction": m["direction"], "text": m.get("text", ""),
                                    "platform_message_id": m.get("platform_message_id")}
-                                  for m in store.messages(t["id"])]})
+                                  for m in (m.to_item() for m in store.messages.timeline(t["id"]))]})
     return rows
 
 

@@ -9,6 +9,7 @@ from chalicelib.auth import mint
 from infra.local import demo
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 
@@ -26,7 +27,7 @@ def test_agents_are_created_updated_listed_and_removed_through_the_api(desk):
     status, agent = _call(desk, "put", "/api/agents/eeva", {"name": "Eeva Laine", "languages": ["fi", "sv", "en"],
                                                             "skills": ["billing"], "teams": ["nordic"], "capacity": 6})
     assert status == 200 and agent["status"] == "offline" and agent["load"] == 0
-    desk.store().set_agent_status("eeva", "online", "2026-11-23T10:00:00+00:00")
+    desk.store().agents.set_status("eeva", "online", "2026-11-23T10:00:00+00:00")
     status, agent = _call(desk, "put", "/api/agents/eeva", {"name": "Eeva Laine", "languages": ["fi"], "capacity": 9})
     assert status == 200 and agent["status"] == "online" and agent["capacity"] == 9
     status, listed = _call(desk, "get", "/api/agents", role="supervisor")
@@ -98,11 +99,11 @@ def test_bulk_close_and_assign_report_each_ticket(desk):
     status, result = _call(desk, "post", "/api/tickets/bulk", {"ticket_ids": ids[:2] + ["missing"], "action": "assign",
                                                                "assignee": "wei"}, role="supervisor", agent="sam")
     assert status == 200 and result["ok"] == 2 and result["results"]["missing"] == "not_found"
-    assert {store.get_ticket(i).get("assignee") for i in ids[:2]} == {"wei"}
+    assert {stored.ticket(store, i).get("assignee") for i in ids[:2]} == {"wei"}
     status, result = _call(desk, "post", "/api/tickets/bulk", {"ticket_ids": ids, "action": "close", "reason": "spam"},
                            role="supervisor", agent="sam")
-    assert result["ok"] == 3 and {store.get_ticket(i)["status"] for i in ids} == {"closed"}
-    assert {store.get_ticket(i)["done_reason"] for i in ids} == {"spam"}
+    assert result["ok"] == 3 and {stored.ticket(store, i)["status"] for i in ids} == {"closed"}
+    assert {stored.ticket(store, i)["done_reason"] for i in ids} == {"spam"}
     assert _call(desk, "get", "/api/queues", role="supervisor")[1]["statuses"] == {
         "open": 0, "pending": 0, "on_hold": 0, "closed": 3}
     assert _call(desk, "post", "/api/tickets/bulk", {"ticket_ids": ids, "action": "assign"}, role="supervisor")[0] == 400

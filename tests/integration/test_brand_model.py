@@ -7,6 +7,7 @@ from chalicelib import aws
 from chalicelib.classify import registry
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000002"
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc).isoformat()
@@ -36,7 +37,7 @@ def test_a_published_brand_model_is_used_for_that_brands_mentions(desk):
 
     assert classify("gate change again for flight 88").sentiment != "negative"  # the base model's view
     [ticket] = list(store.all_tickets())
-    [message] = store.messages(ticket["id"])
+    [message] = stored.messages(store, ticket["id"])
     assert message["classification"]["sentiment"] == "negative"
     assert any(e.startswith("sentiment:model:") for e in message["classification"]["evidence"])
 

@@ -69,10 +69,10 @@ def test_an_internal_or_plain_http_callback_url_is_refused_when_saved(out, remot
     monkeypatch.setattr(netguard, "resolver", resolving({"metadata.internal.example": "169.254.169.254",
                                                          "localhost": "127.0.0.1",
                                                          "hooks.nordlight.example": PUBLIC}))
-    before = out.store.get_account("api", API_CHANNEL)["callback_url"]
+    before = out.store.accounts.get("api", API_CHANNEL).callback_url
     status, answer = _admin(out.desk, "patch", f"/api/accounts/api/{API_CHANNEL}", {"callback_url": url})
     assert status == 400 and answer["error"].startswith("callback_url: ")
-    assert out.store.get_account("api", API_CHANNEL)["callback_url"] == before
+    assert out.store.accounts.get("api", API_CHANNEL).callback_url == before
 
 
 def test_a_public_https_callback_url_is_saved(out, remote, monkeypatch):

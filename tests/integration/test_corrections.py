@@ -6,6 +6,7 @@ import json
 from chalicelib.auth import mint
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000002"
 AUTH = {"Authorization": "Bearer " + mint("ana", "agent", TEST_SECRETS["LOCAL_JWT_SECRET"]),
@@ -20,7 +21,7 @@ def _ticket(desk):
         "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
     desk.drain(only=("ingest_worker",))
     [ticket] = list(desk.store().all_tickets())
-    [message] = desk.store().messages(ticket["id"])
+    [message] = stored.messages(desk.store(), ticket["id"])
     return ticket, message
 
 

@@ -8,6 +8,7 @@ import pytest
 from chalicelib.auth import mint
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X, WA = "1500000000000000001", "109000000000001"
 
@@ -84,8 +85,8 @@ def test_merge_brings_every_channel_together_and_undo_restores_both(two_profiles
     customer = merged["customer"]
     assert sorted(i["platform"] for i in customer["identities"]) == ["whatsapp", "x"]
     assert sorted(t["id"] for t in customer["tickets"]) == sorted([x["id"], wa["id"]])
-    assert desk.store().get_ticket(wa["id"])["customer_id"] == survivor
-    assert desk.store().customer_of("whatsapp", "306900000001") == survivor
+    assert stored.ticket(desk.store(), wa["id"])["customer_id"] == survivor
+    assert desk.store().customers.customer_of("whatsapp", "306900000001") == survivor
     # the next WhatsApp message links to the merged profile
     assert _call(desk, "get", f"/api/customers/{other}")[1]["customer_id"] == survivor
     # undo puts everything back where it was
@@ -94,8 +95,8 @@ def test_merge_brings_every_channel_together_and_undo_restores_both(two_profiles
     assert status == 200
     assert [i["platform"] for i in undone["survivor"]["identities"]] == ["x"]
     assert [i["platform"] for i in undone["restored"]["identities"]] == ["whatsapp"]
-    assert desk.store().get_ticket(wa["id"])["customer_id"] == other
-    assert desk.store().customer_of("whatsapp", "306900000001") == other
+    assert stored.ticket(desk.store(), wa["id"])["customer_id"] == other
+    assert desk.store().customers.customer_of("whatsapp", "306900000001") == other
     again = _call(desk, "post", f"/api/customers/{survivor}/merges/{merged['merge']['id']}/undo", role="supervisor")
     assert again[0] == 404
     assert _call(desk, "post", f"/api/customers/{survivor}/merge", {"other_id": survivor}, role="supervisor")[0] == 400
@@ -123,12 +124,12 @@ def test_erasure_removes_the_person_and_keeps_anonymous_statistics(two_profiles)
     status, report = _call(desk, "post", path, role="admin")
     assert status == 200 and report["messages_redacted"] == 1 and report["identities_removed"] == 1
     store = desk.store()
-    ticket = store.get_ticket(x["id"])
+    ticket = stored.ticket(store, x["id"])
     assert ticket["last_message_preview"] == "[erased]" and ticket["channel"] == "x"
     assert ticket["classification"]["sentiment"]  # the statistics stay
-    [message] = store.messages(x["id"])
+    [message] = stored.messages(store, x["id"])
     assert message["text"] == "[erased]" and message["author"] == {"id": "[erased]"}
-    assert store.customer_of("x", "77") is None
+    assert store.customers.customer_of("x", "77") is None
     assert store.get_crm("x", ["@mayatravels"]) is None
     customer = _call(desk, "get", f"/api/customers/{x['customer_id']}")[1]
     assert customer["name"] == "[erased]" and customer["identities"] == [] and customer["erased_at"]

@@ -164,9 +164,12 @@ def test_reports_summarise_volume_sentiment_topics_and_first_response(desk_with_
     store = desk.store()
     _, everything = _get(desk, "/api/tickets")
     answered = everything["items"][0]
-    store.record_sent({"platform": "x", "platform_message_id": "999", "ticket_id": answered["id"], "id": "m1",
-                       "created_at": utcnow().isoformat(), "sent_at": utcnow().isoformat(), "agent_id": "ana",
-                       "kind": "x_reply"}, None)
+    from chalicelib.aggregates.message import Message
+
+    store.messages.record_sent(Message.from_item({
+        "platform": "x", "platform_message_id": "999", "ticket_id": answered["id"], "id": "m1", "direction": "out",
+        "created_at": utcnow().isoformat(), "sent_at": utcnow().isoformat(), "agent_id": "ana",
+        "kind": "x_reply"}), None)
     status, report = _get(desk, "/api/reports/summary?days=7")
     assert status == 200 and report["tickets"] == 4
     assert report["volume_by_channel"] == {"facebook": 1, "x": 3}

@@ -29,6 +29,7 @@ from infra.local import sandbox as sb
 from infra.local import stack
 from tests import iam
 from tests.conftest import REGION, TEST_SECRETS
+from tests import stored
 
 BRAND_X, PAGE, WA, IG = "1500000000000000001", "104000000000001", "109000000000001", "17841400000000001"
 EMAIL, API_CHANNEL = "care@nordlight.example", "nordlight-web"
@@ -241,7 +242,7 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
                                                    reverse=True)}  # the first of each channel
     day.outcomes["tickets"] = tickets
     with e.paused():
-        found = [m for t in _store().all_tickets() for m in _store().messages(t["id"])]
+        found = [m for t in _store().all_tickets() for m in stored.messages(_store(), t["id"])]
         authors = {m.get("platform_message_id"): m["author"]["id"] for m in found if m.get("author")}
     day.outcomes["mention_author"] = authors.get("42_900_7")
     day.outcomes["ig_mention_author"] = authors.get("1790")
@@ -279,7 +280,7 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
                                                             "visibility": "private"})).status_code
     _drain(day, handlers, urls, "outbound_worker")
     with e.paused():
-        day.outcomes["replies"] = {m["text"]: m for t in tickets.values() for m in _store().messages(t["id"])
+        day.outcomes["replies"] = {m["text"]: m for t in tickets.values() for m in stored.messages(_store(), t["id"])
                                    if m["direction"] == "out"}
 
     # -- what the platforms echo back (receipts) goes through webhook and ingest again ------------

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from chalicelib.models import RoutingRequest
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -36,7 +37,7 @@ def _setup(desk, open_today):
 def test_a_closed_team_acknowledges_once_in_the_customers_language(desk):
     _setup(desk, open_today=False)
     ticket = _tweet(desk, "Tilaukseni ei ole vieläkään saapunut, missä se on?")
-    [ack] = [m for m in desk.store().messages(ticket["id"]) if m["direction"] == "out"]
+    [ack] = [m for m in stored.messages(desk.store(), ticket["id"]) if m["direction"] == "out"]
     assert ack["automatic"] is True and ack["visibility"] == "public" and ack["kind"] == "x_reply"
     assert ack["text"].startswith("Kiitos viestistäsi, Aino!") and "(UTC)" in ack["text"]
     due = datetime.fromisoformat(ticket["first_response_due_at"])
@@ -48,22 +49,25 @@ def test_a_closed_team_acknowledges_once_in_the_customers_language(desk):
 
     routing.route(RoutingRequest(ticket_id=ticket["id"], message_id="m", reason="new_ticket", priority=1),
                   desk.store(), routing.DEFAULT_SETTINGS)
-    assert len([m for m in desk.store().messages(ticket["id"]) if m["direction"] == "out"]) == 1
+    assert len([m for m in stored.messages(desk.store(), ticket["id"]) if m["direction"] == "out"]) == 1
 
 
 def test_an_open_team_sends_no_acknowledgement(desk):
     _setup(desk, open_today=True)
     ticket = _tweet(desk, "Which lamp fits a reading corner?")
-    assert [m for m in desk.store().messages(ticket["id"]) if m["direction"] == "out"] == []
+    assert [m for m in stored.messages(desk.store(), ticket["id"]) if m["direction"] == "out"] == []
 
 
 def test_the_acknowledgement_is_not_a_first_response(desk):
     _setup(desk, open_today=False)
     ticket = _tweet(desk, "Hello? Anyone there?")
-    [ack] = [m for m in desk.store().messages(ticket["id"]) if m["direction"] == "out"]
+    [ack] = [m for m in stored.messages(desk.store(), ticket["id"]) if m["direction"] == "out"]
     store = desk.store()
-    assert store.record_sent({**ack, "platform_message_id": "77", "sent_at": ack["created_at"]}, None) is False
-    assert "first_response_at" not in store.get_ticket(ticket["id"])
+    from chalicelib.aggregates.message import Message
+
+    sent = Message.from_item({**ack, "platform_message_id": "77", "sent_at": ack["created_at"]})
+    assert store.messages.record_sent(sent, None) is False
+    assert "first_response_at" not in stored.ticket(store, ticket["id"])
 
 
 def test_a_brands_own_wording_per_channel_wins(desk):
@@ -72,5 +76,5 @@ def test_a_brands_own_wording_per_channel_wins(desk):
         "en": "Hi {{customer.name}}, we are offline; a person replies by {{reply.time}}.",
         "fi": "Hei {{customer.name}}, olemme poissa; vastaamme {{reply.time}} mennessä."}}, expected_version=0)
     ticket = _tweet(desk, "Tilaukseni ei ole vieläkään saapunut, missä se on?")
-    [ack] = [m for m in desk.store().messages(ticket["id"]) if m["direction"] == "out"]
+    [ack] = [m for m in stored.messages(desk.store(), ticket["id"]) if m["direction"] == "out"]
     assert ack["text"].startswith("Hei Aino Virtanen, olemme poissa; vastaamme ") and "(UTC) mennessä" in ack["text"]

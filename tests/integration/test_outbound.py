@@ -16,6 +16,7 @@ from chalicelib.auth import mint
 from infra.local import payloads as p
 from infra.local import sandbox as sb
 from tests.conftest import REGION, TEST_SECRETS
+from tests import stored
 
 BRAND_X, PAGE, IG, WA = "1500000000000000001", "104000000000001", "17841400000000001", "109000000000001"
 EMAIL, API_CHANNEL = "care@nordlight.example", "nordlight-web"
@@ -66,7 +67,7 @@ class Outbound:
         return self.outbound(ticket_id)
 
     def outbound(self, ticket_id: str) -> dict:
-        [message] = [m for m in self.store.messages(ticket_id) if m["direction"] == "out"]
+        [message] = [m for m in stored.messages(self.store, ticket_id) if m["direction"] == "out"]
         return message
 
     def deliver_echoes(self) -> int:
@@ -384,9 +385,12 @@ def test_a_worker_that_died_mid_send_is_followed_by_a_lookup_not_a_second_post(o
 
     requests.post(f"{out.sandbox.url}/2/tweets", headers={"Authorization": "Bearer x-user-token-1"},
                   json={"text": message["text"], "reply": {"in_reply_to_tweet_id": "1850000000000000001"}})
-    out.store.update_outbound(message, {"status": "sending", "lease_until": "2000-01-01T00:00:00.000000+00:00",
-                                        "attempt_token": "dead", "first_attempt_at": message["created_at"],
-                                        "attempts": 1}, "#status = :q", {":q": "queued"})
+    from chalicelib.aggregates.message import Message, ReplyCondition
+
+    out.store.messages.update_reply(
+        Message.from_item(message), {"status": "sending", "lease_until": "2000-01-01T00:00:00.000000+00:00",
+                                     "attempt_token": "dead", "first_attempt_at": message["created_at"],
+                                     "attempts": 1}, ReplyCondition.status_in("queued"))
     assert worker.deliver(OutboundRequest.model_validate(request), out.store) == "sent"
     assert out.outbound(ticket["id"])["confirmed_by"] == "lookup"
     assert len(out.sandbox.posts("x")) == 1
@@ -491,7 +495,7 @@ def test_the_brands_own_reply_echoed_back_is_not_a_mention(out):
     ticket = _tweet(out)
     out.send(ticket["id"], "We are on it!", "public")
     assert out.deliver_echoes() == 1
-    messages = out.store.messages(ticket["id"])
+    messages = stored.messages(out.store, ticket["id"])
     assert [m["direction"] for m in messages] == ["in", "out"]
     assert len(list(out.store.all_tickets())) == 1
 
@@ -505,7 +509,7 @@ def test_messenger_delivery_and_read_receipts_show_on_the_reply(out):
     assert out.deliver_echoes() == 3  # echo, delivery, read
     message = out.outbound(ticket["id"])
     assert message["delivery_status"] == "read" and message.get("delivered_at") and message.get("read_at")
-    assert [m["direction"] for m in out.store.messages(ticket["id"])] == ["in", "out"]
+    assert [m["direction"] for m in stored.messages(out.store, ticket["id"])] == ["in", "out"]
 
 
 def test_first_response_time_is_set_once_and_measured(out, capsys):
@@ -513,8 +517,8 @@ def test_first_response_time_is_set_once_and_measured(out, capsys):
     first = out.send(ticket["id"], "First answer", "public")
     out.reply(ticket["id"], "Second answer", "private")
     out.desk.drain(only=("outbound_worker",))
-    stored = out.store.get_ticket(ticket["id"])
-    assert stored["first_response_at"] == first["sent_at"] and stored["first_response_by"] == "ana"
+    after = stored.ticket(out.store, ticket["id"])
+    assert after["first_response_at"] == first["sent_at"] and after["first_response_by"] == "ana"
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     frt = [d for d in emitted if "FirstResponseTime" in d]
     assert len(frt) == 1 and frt[0]["channel"] == "x" and frt[0]["FirstResponseTime"][0] >= 0

@@ -12,6 +12,7 @@ from chalicelib.classify.priority import DEFAULT_RULES
 from chalicelib.errors import ConcurrentUpdate
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 NOW = datetime.now(timezone.utc)
@@ -26,7 +27,7 @@ def _tweet(desk, tweet_id, user, text):
 
 def _ticket_of(desk, platform_message_id):
     for ticket in desk.store().all_tickets():
-        if any(m["platform_message_id"] == platform_message_id for m in desk.store().messages(ticket["id"])):
+        if any(m["platform_message_id"] == platform_message_id for m in stored.messages(desk.store(), ticket["id"])):
             return ticket
     raise AssertionError(platform_message_id)
 
@@ -65,7 +66,7 @@ def test_a_brands_stored_rules_are_used_and_their_version_recorded(desk):
     _tweet(desk, "1890000000000000003", {"id": "63", "name": "Li"}, "@NordlightShop where is my parcel? delivery late")
     ticket = _ticket_of(desk, "1890000000000000003")
     assert _factors(ticket)["topic:delivery"] == 30
-    [message] = store.messages(ticket["id"])
+    [message] = stored.messages(store, ticket["id"])
     assert message["priority_rules_version"] == 1
 
 

@@ -9,6 +9,7 @@ import pytest
 from chalicelib.auth import mint
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 PAGE = "104000000000001"
 
@@ -54,8 +55,8 @@ def test_going_away_releases_unanswered_tickets_to_someone_online(team):
     assert ticket["assignee"] == "mikko"  # most spare capacity
     moved = _presence(team, "mikko", "away")
     assert moved["released"] == [ticket["id"]]
-    assert team.store().get_ticket(ticket["id"])["assignee"] == "eeva"
-    assert team.store().get_agent("mikko")["load"] == 0 and team.store().get_agent("eeva")["load"] == 3
+    assert stored.ticket(team.store(), ticket["id"])["assignee"] == "eeva"
+    assert team.store().agents.get("mikko").load == 0 and team.store().agents.get("eeva").load == 3
 
 
 def test_an_answered_ticket_stays_with_its_agent(team):
@@ -65,21 +66,21 @@ def test_an_answered_ticket_stays_with_its_agent(team):
                                    UpdateExpression="SET first_response_at = :t",
                                    ExpressionAttributeValues={":t": "2026-11-24T10:00:00+00:00"})
     assert _presence(team, "mikko", "offline")["released"] == []
-    assert team.store().get_ticket(ticket["id"])["assignee"] == "mikko"
+    assert stored.ticket(team.store(), ticket["id"])["assignee"] == "mikko"
 
 
 def test_coming_online_pulls_waiting_tickets_in_priority_order(team):
     for agent in ("mikko", "eeva"):
-        team.store().set_agent_status(agent, "offline", "2026-11-24T08:00:00+00:00")
+        team.store().agents.set_status(agent, "offline", "2026-11-24T08:00:00+00:00")
     _message(team, "6001", "m_1")
     _message(team, "6002", "m_2", text="Laturi kuumenee ja savuaa, vaarallista!")
     waiting = [t for t in team.store().all_tickets() if not t.get("assignee")]
     assert len(waiting) == 2 and all(t.get("waiting_since") for t in waiting)
     moved = _presence(team, "mikko", "online")
     assert len(moved["offered"]) == 2
-    priorities = [team.store().get_ticket(t)["priority"] for t in moved["offered"]]
+    priorities = [stored.ticket(team.store(), t)["priority"] for t in moved["offered"]]
     assert priorities == sorted(priorities, reverse=True)
-    assert {team.store().get_ticket(t["id"]).get("assignee") for t in waiting} == {"mikko"}
+    assert {stored.ticket(team.store(), t["id"]).get("assignee") for t in waiting} == {"mikko"}
 
 
 def test_a_returning_customer_goes_back_to_their_agent(team):
@@ -87,9 +88,9 @@ def test_a_returning_customer_goes_back_to_their_agent(team):
     first = _ticket_of(team, "6001")
     assert first["assignee"] == "mikko"
     team.client.http.post(f"/api/tickets/{first['id']}/done", headers=_auth("mikko"),
-                          body=json.dumps({"version": team.store().get_ticket(first["id"])["version"],
+                          body=json.dumps({"version": stored.ticket(team.store(), first["id"])["version"],
                                            "reason": "resolved_elsewhere"}))
-    team.store().put_agent({**team.store().get_agent("eeva"), "load": 0})  # eeva now has more room
+    team.store().agents.put(team.store().agents.get("eeva").model_copy(update={"load": 0}))  # eeva has more room
     _message(team, "6001", "m_2", text="Vielä yksi kysymys")
     second = _ticket_of(team, "6001")
     assert second["id"] != first["id"] and second["previous_assignee"] == "mikko"
@@ -100,8 +101,8 @@ def test_a_reopened_conversation_never_lands_on_an_offline_agent(team):
     _message(team, "6001", "m_1")
     ticket = _ticket_of(team, "6001")
     assert ticket["assignee"] == "mikko"
-    team.store().set_agent_status("mikko", "offline", "2026-11-24T08:00:00+00:00")  # left without a handover
+    team.store().agents.set_status("mikko", "offline", "2026-11-24T08:00:00+00:00")  # left without a handover
     _message(team, "6001", "m_2", text="Haloo? Onko siellä ketään?")
-    now = team.store().get_ticket(ticket["id"])
+    now = stored.ticket(team.store(), ticket["id"])
     assert now["assignee"] == "eeva" and now["previous_assignee"] == "mikko"
-    assert team.store().get_agent("mikko")["load"] == 0
+    assert team.store().agents.get("mikko").load == 0

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.models import RoutingRequest
+from tests import stored
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_many_routers_never_overfill_an_agent_or_assign_a_ticket_twice(desk, ato
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda r: routing.route(r, store, routing.DEFAULT_SETTINGS), requests))
 
-    assigned = {t: store.get_ticket(t).get("assignee") for t in ids}
+    assigned = {t: stored.ticket(store, t).get("assignee") for t in ids}
     loads = {a.id: a.load for a in store.agents.all()}
     for agent_id, capacity in capacities.items():
         assert loads[agent_id] <= capacity
@@ -57,5 +58,5 @@ def test_many_routers_never_overfill_an_agent_or_assign_a_ticket_twice(desk, ato
     assert sum(1 for who in assigned.values() if who) == sum(capacities.values())  # every slot used
     assert sum(1 for who in assigned.values() if who is None) == 24 - sum(capacities.values())
     waiting = [t for t, who in assigned.items() if who is None]
-    assert all(store.get_ticket(t).get("waiting_since") for t in waiting)
+    assert all(stored.ticket(store, t).get("waiting_since") for t in waiting)
     assert all(r in (None, assigned[req.ticket_id]) for r, req in zip(results, requests))

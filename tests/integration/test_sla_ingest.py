@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.auth import mint
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 HEL = ZoneInfo("Europe/Helsinki")
@@ -59,15 +60,18 @@ def test_after_the_first_reply_resolution_is_next_and_a_customer_reply_restarts_
     ticket = _only(desk)
     store = desk.store()
     sent_at = (at + timedelta(minutes=10)).isoformat()
-    store.record_sent({"platform": "x", "platform_message_id": "900", "ticket_id": ticket["id"], "id": "r1",
-                       "created_at": sent_at, "sent_at": sent_at, "agent_id": "ana", "kind": "x_reply"}, None)
+    from chalicelib.aggregates.message import Message
+
+    store.messages.record_sent(Message.from_item({
+        "platform": "x", "platform_message_id": "900", "ticket_id": ticket["id"], "id": "r1", "direction": "out",
+        "created_at": sent_at, "sent_at": sent_at, "agent_id": "ana", "kind": "x_reply"}), None)
     from chalicelib.outbound.worker import after_sent  # noqa: F401  (the worker does both steps)
 
-    store.set_sla_due(store.get_ticket(ticket["id"]), ticket["resolution_due_at"])
-    assert store.get_ticket(ticket["id"])["sla_due_at"] == ticket["resolution_due_at"]
+    store.tickets.set_sla_due(store.tickets.get(ticket["id"]), ticket["resolution_due_at"])
+    assert stored.ticket(store, ticket["id"])["sla_due_at"] == ticket["resolution_due_at"]
     again = at + timedelta(minutes=20)
     _tweet(desk, "1850000000000000504", "@NordlightShop any news?", again, in_reply_to="1850000000000000503")
-    now = store.get_ticket(ticket["id"])
+    now = stored.ticket(store, ticket["id"])
     expected = again + timedelta(minutes=now["next_response_minutes"])
     assert datetime.fromisoformat(now["next_response_due_at"]) == expected
     assert now["sla_due_at"] == min(now["next_response_due_at"], now["resolution_due_at"])
@@ -83,13 +87,13 @@ def test_waiting_on_the_customer_pauses_the_resolution_clock(desk):
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     assert answer.status_code == 200
     store = desk.store()
-    paused_at = datetime.fromisoformat(store.get_ticket(ticket["id"])["paused_at"])
+    paused_at = datetime.fromisoformat(stored.ticket(store, ticket["id"])["paused_at"])
     store.table.update_item(Key={"PK": f"TICKET#{ticket['id']}", "SK": "TICKET"},  # paused two hours ago
                             UpdateExpression="SET paused_at = :p",
                             ExpressionAttributeValues={":p": (paused_at - timedelta(hours=2)).isoformat()})
     reply_at = paused_at
     _tweet(desk, "1850000000000000506", "@NordlightShop here is the screenshot", reply_at,
            in_reply_to="1850000000000000505")
-    resumed = store.get_ticket(ticket["id"])
+    resumed = stored.ticket(store, ticket["id"])
     shift = datetime.fromisoformat(resumed["resolution_due_at"]) - datetime.fromisoformat(ticket["resolution_due_at"])
     assert resumed["status"] == "open" and abs(shift - timedelta(hours=2)) < timedelta(seconds=5)

@@ -11,6 +11,7 @@ from chalicelib import sweeper
 from chalicelib.models import RoutingRequest
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 T0 = datetime.now(timezone.utc).replace(microsecond=0)  # the tweet arrives as it is written
@@ -45,7 +46,7 @@ def test_warning_once_then_one_breach_with_escalation(desk, ticket, capsys):
     assert _sweep(desk, due - timedelta(minutes=3))[0]["warned"] == 0  # once per deadline
     summary, rerouted = _sweep(desk, due + timedelta(seconds=1))
     assert summary["breached"] == 1 and rerouted == [ticket["id"]]  # nobody holds it: back to the router
-    after = desk.store().get_ticket(ticket["id"])
+    after = stored.ticket(desk.store(), ticket["id"])
     assert after["priority"] == min(ticket["priority"] + sweeper.BREACH_BUMP, 100)
     assert "sla-breached" in after["tags"] and after["GSI1SK"].startswith(f"{100 - after['priority']:03d}#")
     assert _sweep(desk, due + timedelta(minutes=5))[0]["breached"] == 0  # once
@@ -57,8 +58,8 @@ def test_warning_once_then_one_breach_with_escalation(desk, ticket, capsys):
 
 def test_a_ticket_waiting_on_the_customer_does_not_breach(desk, ticket):
     store = desk.store()
-    store.update_ticket(ticket["id"], ticket["version"], {"status": "pending",
-                                                          "GSI1PK": "INBOX#pending", "paused_at": T0.isoformat()})
+    store.tickets.update(ticket["id"], ticket["version"], {"status": "pending",
+                                                           "GSI1PK": "INBOX#pending", "paused_at": T0.isoformat()})
     summary, rerouted = _sweep(desk, datetime.fromisoformat(ticket["sla_due_at"]) + timedelta(hours=5))
     assert summary["breached"] == 0 and summary["tickets"] == 0 and rerouted == []
 
@@ -73,8 +74,8 @@ def test_a_stuck_unassigned_ticket_goes_back_to_the_router(desk, ticket):
 
 def test_a_breach_on_a_ticket_held_by_an_online_agent_stays_with_them(desk, ticket):
     store = desk.store()
-    store.set_agent_status("mikko", "online", T0.isoformat())
-    store.update_ticket(ticket["id"], ticket["version"], {"assignee": "mikko"})
+    store.agents.set_status("mikko", "online", T0.isoformat())
+    store.tickets.update(ticket["id"], ticket["version"], {"assignee": "mikko"})
     summary, rerouted = _sweep(desk, datetime.fromisoformat(ticket["sla_due_at"]) + timedelta(minutes=1))
     assert summary["breached"] == 1 and rerouted == []
-    assert desk.store().get_ticket(ticket["id"])["assignee"] == "mikko"
+    assert stored.ticket(desk.store(), ticket["id"])["assignee"] == "mikko"

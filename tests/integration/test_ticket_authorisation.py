@@ -12,6 +12,9 @@ import pytest
 
 from infra.local import demo
 from tests.integration import agent_http
+from chalicelib.aggregates.agent import Performance
+from chalicelib.aggregates.team import Team
+from tests import stored
 
 _headers, _call = agent_http.headers, agent_http.call
 
@@ -21,7 +24,7 @@ def _loads(desk) -> dict:
 
 
 def _version(desk, ticket_id) -> int:
-    return desk.store().get_ticket(ticket_id)["version"]
+    return stored.ticket(desk.store(), ticket_id)["version"]
 
 
 # --- claim ------------------------------------------------------------------------------------
@@ -45,8 +48,8 @@ def test_claiming_another_agents_ticket_is_409_naming_the_holder_and_changes_not
                            agent="mikko" if role == "agent" else "sam", role=role)
     # Then it is refused, and the ticket and every load are as they were
     assert status == 409 and "ana holds this ticket" in answer["error"] and "supervisor" in answer["error"]
-    assert desk.store().get_ticket(ticket["id"])["assignee"] == "ana"
-    assert desk.store().get_ticket(ticket["id"])["version"] == mine["version"]
+    assert stored.ticket(desk.store(), ticket["id"])["assignee"] == "ana"
+    assert stored.ticket(desk.store(), ticket["id"])["version"] == mine["version"]
     assert _loads(desk) == {**{a["id"]: 0 for a in demo.AGENTS}, "ana": 1}
 
 
@@ -55,7 +58,7 @@ def test_a_claim_at_a_stale_version_after_someone_else_took_it_is_409(desk, tick
                  agent="wei")[0] == 200
     status, _ = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]},
                       agent="mikko")
-    assert status == 409 and desk.store().get_ticket(ticket["id"])["assignee"] == "wei"
+    assert status == 409 and stored.ticket(desk.store(), ticket["id"])["assignee"] == "wei"
     assert _loads(desk)["wei"] == 1 and _loads(desk)["mikko"] == 0
 
 
@@ -63,7 +66,7 @@ def test_someone_who_is_no_agent_cannot_claim(desk, ticket):
     status, answer = _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]},
                            agent="stranger")
     assert status == 404 and "agent stranger" in answer["error"]
-    assert not desk.store().get_ticket(ticket["id"]).get("assignee")
+    assert not stored.ticket(desk.store(), ticket["id"]).get("assignee")
 
 
 # --- load follows every change of holder -------------------------------------------------------
@@ -96,7 +99,7 @@ def test_load_follows_assign_reassign_unassign_close_and_reopen(desk, ticket):
 
 
 def test_a_team_transfer_and_bulk_actions_move_load_too(desk, ticket):
-    desk.store().put_team({"id": "nordic", "name": "Nordic care"})
+    desk.store().teams.put(Team(id="nordic", name="Nordic care"))
     path, tid = f"/api/tickets/{ticket['id']}", ticket["id"]
     sup = dict(agent="sam", role="supervisor")
     _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
@@ -113,14 +116,14 @@ def test_a_drifted_zero_load_or_a_deleted_holder_never_blocks_a_change(desk, tic
     # Given ana holds the ticket but her load says 0 (drifted), and wei's record is gone
     path, tid = f"/api/tickets/{ticket['id']}", ticket["id"]
     _call(desk, "post", f"{path}/claim", {"version": ticket["version"]})
-    desk.store().put_agent({**desk.store().get_agent("ana"), "load": 0})
+    desk.store().agents.put(desk.store().agents.get("ana").model_copy(update={"load": 0}))
     sup = dict(agent="sam", role="supervisor")
     # When a supervisor reassigns it, Then it moves; ana stays at 0 and never goes negative
     assert _call(desk, "patch", path, {"version": _version(desk, tid), "assignee": "wei"}, **sup)[0] == 200
     assert (_loads(desk)["ana"], _loads(desk)["wei"]) == (0, 1)
-    desk.store().delete_agent("wei")
+    desk.store().agents.delete("wei")
     assert _call(desk, "patch", path, {"version": _version(desk, tid), "unassign": True}, **sup)[0] == 200
-    assert desk.store().get_agent("wei") is None  # no ghost agent record made by the load move
+    assert desk.store().agents.get("wei") is None  # no ghost agent record made by the load move
 
 
 # --- CSAT ---------------------------------------------------------------------------------------
@@ -131,13 +134,13 @@ def test_an_agent_cannot_set_csat_a_supervisor_can_and_it_feeds_routing(desk, ti
     # When the agent who holds it rates it, Then 403 and nothing recorded
     status, answer = _call(desk, "post", f"{path}/csat", {"score": 5})
     assert status == 403 and "supervisor" in answer["error"]
-    assert desk.store().get_ticket(ticket["id"]).get("csat") is None
-    assert "csat" not in (desk.store().get_agent("ana").get("performance") or {})
+    assert stored.ticket(desk.store(), ticket["id"]).get("csat") is None
+    assert (desk.store().agents.get("ana").performance or Performance()).csat is None
     # When a supervisor enters the customer's rating, Then it counts for ana and the timeline says who
     status, rated = _call(desk, "post", f"{path}/csat", {"score": 2}, agent="sam", role="supervisor")
     assert status == 201 and rated == {"ticket_id": ticket["id"], "csat": 2, "agent_id": "ana", "source": "supervisor"}
-    assert desk.store().get_agent("ana")["performance"]["csat"] == 2
-    [event] = [m for m in desk.store().messages(ticket["id"]) if m.get("action") == "csat_recorded"]
+    assert desk.store().agents.get("ana").performance.csat == 2
+    [event] = [m for m in stored.messages(desk.store(), ticket["id"]) if m.get("action") == "csat_recorded"]
     assert event["agent_id"] == "sam"
 
 
@@ -147,4 +150,4 @@ def test_the_customers_own_answer_still_feeds_routing(desk, ticket):
 
     _call(desk, "post", f"/api/tickets/{ticket['id']}/claim", {"version": ticket["version"]})
     rated = tickets.rate(desk.store(), ticket["id"], tickets.CsatRequest(score=4))
-    assert rated["source"] == "customer" and desk.store().get_agent("ana")["performance"]["csat"] == 4
+    assert rated["source"] == "customer" and desk.store().agents.get("ana").performance.csat == 4

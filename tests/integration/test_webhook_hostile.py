@@ -11,6 +11,7 @@ import json
 from infra.local import payloads as p
 from infra.local import stack
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 PAGE = "104000000000001"
@@ -125,7 +126,7 @@ def test_an_out_of_range_timestamp_is_clamped_and_earns_no_waiting_points(desk):
     tickets = stack.ticket_lines(desk.store())
     assert len(tickets) == 2
     for line in tickets:
-        ticket = desk.store().get_ticket(line["id"])
+        ticket = stored.ticket(desk.store(), line["id"])
         assert ticket["created_at"] >= "2026"
         assert "waiting" not in {f["rule"] for f in ticket["priority_factors"]}, ticket["priority_factors"]
 

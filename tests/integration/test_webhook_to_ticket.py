@@ -10,6 +10,7 @@ import json
 from infra.local import payloads as p
 from infra.local import stack
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 PAGE = "104000000000001"
@@ -46,9 +47,9 @@ def test_a_tweet_becomes_a_ticket_with_its_message_and_a_routing_message(desk):
     assert ticket["channel"] == "x" and ticket["status"] == "open"
     assert ticket["messages"] == [{"direction": "in", "platform_message_id": "1850000000000000001",
                                    "text": "@NordlightShop my order #4411 never arrived, help?"}]
-    stored = desk.store().get_ticket(ticket["id"])
-    assert stored["classification"]["actionable"] is True
-    assert stored["priority"] > 0 and stored["priority_factors"]
+    item = stored.ticket(desk.store(), ticket["id"])
+    assert item["classification"]["actionable"] is True
+    assert item["priority"] > 0 and item["priority_factors"]
     [routing] = desk.queued("ROUTING_QUEUE_URL")
     assert routing["ticket_id"] == ticket["id"] and routing["reason"] == "new_ticket"
 
@@ -224,7 +225,7 @@ def test_the_routing_worker_assigns_an_online_agent_who_speaks_the_language(desk
         p.messenger_event(PAGE, "6000000000000003", "m_31", text="Hei, laskussa on virhe, apua?")])]))
     desk.drain()
     [ticket] = stack.ticket_lines(desk.store())
-    assert desk.store().get_ticket(ticket["id"])["assignee"] == "mikko"
+    assert stored.ticket(desk.store(), ticket["id"])["assignee"] == "mikko"
 
 
 def test_the_x_crc_answers_with_the_hmac_of_the_token(desk):
