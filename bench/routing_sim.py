@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 from chalicelib import routing, sla
 from chalicelib.aggregates.agent import Agent
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.desk_settings import DEFAULTS
 
 LANGUAGES = {"en": 0.40, "fi": 0.15, "el": 0.12, "zh": 0.10, "ar": 0.10, "pl": 0.13}
@@ -57,6 +58,7 @@ def make_tickets(rng: random.Random, n: int = 2000) -> list[dict]:
                         "priority": max(priority, 0), "created_at": t.isoformat(), "channel": "x",
                         "classification": {"sentiment_score": score},
                         "public_negative": negative and rng.random() < 0.5})
+        tickets[-1]["ticket"] = Ticket.from_item(tickets[-1])  # what the router reads
     return tickets
 
 
@@ -90,7 +92,7 @@ def simulate(seed: int = 7, n_tickets: int = 2000, n_agents: int = 25) -> dict:
 
     def try_assign(ticket: dict, now: datetime) -> bool:
         started = time.perf_counter()
-        ranked = routing.candidates(ticket, agents, settings, now)
+        ranked = routing.candidates(ticket["ticket"], agents, settings, now)
         decision_seconds.append(time.perf_counter() - started)
         if not ranked:
             return False

@@ -112,7 +112,8 @@ def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, principal: 
 
 
 def import_events(store: DynamoStore, customer_id: str, request: EventImport) -> dict:
-    store.customer_history(customer_id)
+    if store.customers.get(customer_id) is None:
+        raise NotFound(customer_id)
     for event in request.events:
         store.put_customer_event(customer_id, {**event.model_dump(exclude_none=True),
                                                "id": event.external_id or str(uuid.uuid4())})
@@ -122,17 +123,17 @@ def import_events(store: DynamoStore, customer_id: str, request: EventImport) ->
 def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) -> dict:
     if survivor_id == other_id:
         raise ValueError("a customer cannot be merged into themself")
-    survivor, other = store.customer_history(survivor_id), store.customer_history(other_id)
-    if survivor.get("merged_into") or other.get("merged_into"):
+    survivor, other = store.customers.history(survivor_id), store.customers.history(other_id)
+    if survivor.customer.merged_into or other.customer.merged_into:
         raise ConcurrentUpdate("one of the two was merged already")
-    moved = {"identities": [(i["platform"], i["user_id"]) for i in other["identities"]],
-             "touchpoints": [i["SK"] for i in other["touchpoints"]],
+    moved = {"identities": [(i.platform, i.user_id) for i in other.identities],
+             "touchpoints": [t["SK"] for t in other.touchpoints],
              "events": [e["SK"] for e in store.customer_events(other_id)],
-             "tickets": sorted({t["ticket_id"] for t in other["touchpoints"] if t.get("ticket_id")})}
+             "tickets": sorted({t["ticket_id"] for t in other.touchpoints if t.get("ticket_id")})}
     merge_id = str(uuid.uuid4())
     store.move_customer_items(other_id, survivor_id, moved)
     store.tickets.set_customer(moved["tickets"], survivor_id)
-    store.customers.update(other_id, other.get("version", 0), {"merged_into": survivor_id})
+    store.customers.update(other_id, other.customer.current_version, {"merged_into": survivor_id})
     record = {"id": merge_id, "survivor_id": survivor_id, "other_id": other_id, "moved": moved,
               "by": agent_id, "at": utcnow().isoformat()}
     store.put_merge(record)
@@ -146,23 +147,25 @@ def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, agent_id: st
     moved, other_id = record["moved"], record["other_id"]
     store.move_customer_items(survivor_id, other_id, moved)
     store.tickets.set_customer(moved["tickets"], other_id)
-    other = store.customer_history(other_id)
-    store.customers.update(other_id, other.get("version", 0), {"merged_into": None})
+    other = store.customers.get(other_id)
+    if other is None:
+        raise NotFound(other_id)
+    store.customers.update(other_id, other.current_version, {"merged_into": None})
     store.mark_merge_undone(survivor_id, merge_id, agent_id, utcnow().isoformat())
     return {"survivor": view(store, survivor_id), "restored": view(store, other_id)}
 
 
 def erase(store: DynamoStore, customer_id: str, agent_id: str) -> dict:
     """Remove the person, keep the statistics. Idempotent."""
-    customer = store.customer_history(customer_id)
-    tickets = sorted({t["ticket_id"] for t in customer["touchpoints"] if t.get("ticket_id")})
+    customer = store.customers.history(customer_id)
+    tickets = sorted({t["ticket_id"] for t in customer.touchpoints if t.get("ticket_id")})
     redacted = 0
     for ticket_id in tickets:
         redacted += store.tickets.redact(ticket_id, ERASED)
-    for identity in customer["identities"]:
-        for key in crm.author_keys(identity["platform"], identity["user_id"], identity.get("handle")):
-            store.delete_crm(identity["platform"], key)
-    store.erase_customer(customer_id, [(i["platform"], i["user_id"]) for i in customer["identities"]],
+    for identity in customer.identities:
+        for key in crm.author_keys(identity.platform, identity.user_id, identity.handle):
+            store.delete_crm(identity.platform, key)
+    store.erase_customer(customer_id, [(i.platform, i.user_id) for i in customer.identities],
                          {"erased_at": utcnow().isoformat(), "erased_by": agent_id})
     return {"customer_id": customer_id, "tickets_kept_anonymised": len(tickets), "messages_redacted": redacted,
-            "identities_removed": len(customer["identities"])}
+            "identities_removed": len(customer.identities)}

@@ -15,6 +15,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from chalicelib import desk_settings, sla, templates
+from chalicelib.aggregates.agent import Agent
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.observability import logger
@@ -52,9 +53,9 @@ def _queue(store: DynamoStore, ticket: Ticket, when: str) -> Optional[dict]:
     mine = {t["id"]: t for t in store.templates()}
     own = mine.get(f"offhours-{ticket.channel}") or mine.get("offhours")  # per channel, then for all
     if own:
-        customer = store.customer_history(ticket.customer_id) if ticket.customer_id else None
-        text = templates.render(own, {**ticket.to_item(), "reply_time_text": when}, customer,
-                                {"name": "Care team"})["text"]
+        customer = store.customers.history(ticket.customer_id) if ticket.customer_id else None
+        text = templates.render(own, ticket, customer, Agent(id=SYSTEM_AGENT, name="Care team"),
+                                reply_time=when)["text"]
     else:
         name = _customer_name(store, ticket)
         text = SHIPPED.get(ticket.language or "en", SHIPPED["en"]).format(name=name, time=when)
@@ -69,7 +70,8 @@ def _queue(store: DynamoStore, ticket: Ticket, when: str) -> Optional[dict]:
 
 def _customer_name(store: DynamoStore, ticket: Ticket) -> str:
     try:
-        name = store.customer_history(ticket.customer_id).get("name") if ticket.customer_id else None
+        profile = store.customers.get(ticket.customer_id) if ticket.customer_id else None
+        name = profile.name if profile else None
     except Exception:  # noqa: BLE001 - a missing profile only costs the greeting its name
         name = None
     return (name or "").split(" ")[0] or "there"

@@ -177,7 +177,7 @@ def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, p
         created = ticket.opened_by == m.dedupe_key  # also true when retrying after a crash
         new_priority = max(priority.score, ticket.priority if not created else 0)
         status = "open" if ticket.status in ("open", "pending") else ticket.status  # a reply reopens
-        clock = {} if created else sla.after_customer_wrote(ticket.to_item(), hours, m.created_at)
+        clock = {} if created else sla.after_customer_wrote(ticket, hours, m.created_at)
         changes = {
             "priority": new_priority,
             "last_inbound_at": message.created_at,

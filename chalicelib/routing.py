@@ -37,34 +37,34 @@ def performance(agent: Agent) -> float:
     return agent.performance.score() if agent.performance else 0.5
 
 
-def waited_minutes(ticket: dict, now: datetime) -> float:
-    since = ticket.get("waiting_since") or ticket.get("created_at")
+def waited_minutes(ticket: Ticket, now: datetime) -> float:
+    since = ticket.waiting_since or ticket.created_at
     return max((now - datetime.fromisoformat(since)).total_seconds() / 60, 0) if since else 0.0
 
 
-def eligible(agent: Agent, ticket: dict, settings: dict, waited: float) -> bool:
+def eligible(agent: Agent, ticket: Ticket, settings: dict, waited: float) -> bool:
     if not agent.takes_work():
         return False
-    language = ticket.get("language")
+    language = ticket.language
     relax_language = settings.get("relax_language_after_minutes")
     if language and language not in agent.languages and not (
             relax_language is not None and waited >= relax_language):
         return False
-    topic, skills = ticket.get("topic"), agent.skills
+    topic, skills = ticket.topic, agent.skills
     relax_skill = settings.get("relax_skill_after_minutes")
     if skills and topic and topic not in skills and not (relax_skill is not None and waited >= relax_skill):
         return False
-    team = ticket.get("team")
+    team = ticket.team
     return not team or team in agent.teams
 
 
-def candidates(ticket: dict, agents: list[Agent], settings: dict, now: datetime) -> list[Agent]:
+def candidates(ticket: Ticket, agents: list[Agent], settings: dict, now: datetime) -> list[Agent]:
     """Eligible agents, best first."""
     waited = waited_minutes(ticket, now)
     pool = [a for a in agents if eligible(a, ticket, settings, waited)]
-    sticky = ticket.get("previous_assignee") if settings.get("sticky", True) else None
-    score = (ticket.get("classification") or {}).get("sentiment_score") or 0
-    hardest = (ticket.get("priority", 0) >= settings["strongest_agent_priority"]
+    sticky = ticket.previous_assignee if settings.get("sticky", True) else None
+    score = (ticket.classification or {}).get("sentiment_score") or 0
+    hardest = (ticket.priority >= settings["strongest_agent_priority"]
                or score <= settings["strongly_negative_score"])
 
     def rank(agent: Agent) -> tuple:
@@ -99,7 +99,7 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
                 pass
             continue
         lost_ticket = False
-        for agent in candidates(ticket.to_item(), store.agents.all(), settings, moment):
+        for agent in candidates(ticket, store.agents.all(), settings, moment):
             try:
                 store.agents.assign_within_capacity(ticket.id, ticket.version, agent.id)
             except TicketChanged:

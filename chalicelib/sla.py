@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from chalicelib.aggregates.ticket import Ticket
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS_AHEAD = 370  # a week with no open hours at all must not loop forever
 
@@ -120,17 +122,17 @@ def clocks(policy: dict, hours: Optional[dict], *, priority: int, negative_publi
             "next_response_minutes": wanted["next_response_minutes"], "sla_due_at": _iso(first)}
 
 
-def after_customer_wrote(ticket: dict, hours: Optional[dict], at: datetime) -> dict:
+def after_customer_wrote(ticket: Ticket, hours: Optional[dict], at: datetime) -> dict:
     """A customer message on an answered ticket starts the next-response clock; one on a ticket
     waiting for the customer (pending) resumes the paused resolution clock."""
     changes: dict = {}
-    resolution = ticket.get("resolution_due_at")
-    if ticket.get("status") == "pending" and ticket.get("paused_at") and resolution:
-        paused = business_minutes_between(hours, datetime.fromisoformat(ticket["paused_at"]), at)
+    resolution = ticket.resolution_due_at
+    if ticket.status == "pending" and ticket.paused_at and resolution:
+        paused = business_minutes_between(hours, datetime.fromisoformat(ticket.paused_at), at)
         resolution = _iso(add_business_minutes(hours, datetime.fromisoformat(resolution), paused))
         changes.update(resolution_due_at=resolution, paused_at=None)
-    if ticket.get("first_response_at") and ticket.get("next_response_minutes"):
-        due = _iso(add_business_minutes(hours, at, ticket["next_response_minutes"]))
+    if ticket.first_response_at and ticket.next_response_minutes:
+        due = _iso(add_business_minutes(hours, at, ticket.next_response_minutes))
         changes.update(next_response_due_at=due, sla_due_at=min(due, resolution) if resolution else due)
     return changes
 

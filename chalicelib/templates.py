@@ -14,6 +14,9 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.aggregates.agent import Agent
+from chalicelib.aggregates.customer import CustomerHistory
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import NotFound
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -52,38 +55,36 @@ class Template(BaseModel):
         return self
 
 
-def render(template: dict, ticket: dict, customer: Optional[dict], agent: Optional[dict],
-           brand_name: Optional[str] = None) -> dict:
+def render(template: dict, ticket: Ticket, customer: Optional[CustomerHistory], agent: Optional[Agent],
+           brand_name: Optional[str] = None, reply_time: Optional[str] = None) -> dict:
     variants = template["variants"]
-    language = ticket.get("language") if ticket.get("language") in variants else template["default_language"]
+    language = ticket.language if ticket.language in variants else template["default_language"]
     values = {
-        "customer.name": (customer or {}).get("name"),
+        "customer.name": customer.customer.name if customer else None,
         "customer.handle": _handle(customer),
-        "agent.name": ((agent or {}).get("name") or "").split(" ")[0] or None,
+        "agent.name": ((agent.name if agent else None) or "").split(" ")[0] or None,
         "brand.name": brand_name,
-        "ticket.id": ticket.get("id"),
-        "reply.time": ticket.get("reply_time_text"),
+        "ticket.id": ticket.id,
+        "reply.time": reply_time,
     }
     text = VARIABLE.sub(lambda m: str(values.get(m.group(1)) or FALLBACK.get(m.group(1), "")), variants[language])
     return {"id": template["id"], "name": template["name"], "language": language, "text": text}
 
 
-def _handle(customer: Optional[dict]) -> Optional[str]:
-    for identity in (customer or {}).get("identities", []):
-        if identity.get("handle"):
-            return "@" + identity["handle"].lstrip("@")
+def _handle(customer: Optional[CustomerHistory]) -> Optional[str]:
+    for identity in customer.identities if customer else []:
+        if identity.handle:
+            return "@" + identity.handle.lstrip("@")
     return None
 
 
 def for_ticket(store: DynamoStore, ticket_id: str, agent_id: str) -> list[dict]:
-    found = store.tickets.get(ticket_id)
-    if found is None:
+    ticket = store.tickets.get(ticket_id)
+    if ticket is None:
         raise NotFound(ticket_id)
-    ticket = found.to_item()  # the variables read the ticket's attributes by name
-    customer = store.customer_history(ticket["customer_id"]) if ticket.get("customer_id") else None
+    customer = store.customers.history(ticket.customer_id) if ticket.customer_id else None
     agent = store.agents.get(agent_id)
-    agent = agent.to_item() if agent else None
-    account = store.accounts.get(ticket["channel"], ticket["brand_account_id"])
+    account = store.accounts.get(ticket.channel, ticket.brand_account_id)
     brand = ((account.name or "").split(" (")[0] or account.brand) if account else None
     return [render(t, ticket, customer, agent, brand) for t in store.templates()]
 

@@ -59,17 +59,7 @@ class DynamoStore:
         self.table.put_item(Item=dynamo({**keys.poll_cursor(platform, account_id), **attrs}))
 
     # -- customers: the profile and identities are behind `self.customers` (store/customers.py);
-    # customer_history is a thin dict-shaped delegate for the callers not yet moved (merge, undo,
-    # erase, event import, off-hours, templates, tests). Touchpoints, events, merges and erasure
-    # are still here.
-    def customer_history(self, customer_id: str) -> dict:
-        """The profile item with its identities and touchpoints, keys included, as stored."""
-        history = self.customers.history(customer_id)
-        return {**keys.customer(customer_id), **history.customer.to_item(),
-                "identities": [{**keys.customer_identity(customer_id, i.platform, i.user_id), **i.to_item()}
-                               for i in history.identities],
-                "touchpoints": history.touchpoints}
-
+    # touchpoints, events, merges and erasure are still here.
     def customer_events(self, customer_id: str) -> list[dict]:
         return [plain(i) for i in self._query(*keys.customer_events(customer_id))]
 

@@ -103,8 +103,8 @@ def test_a_page_mention_through_the_webhook_becomes_a_ticket_of_its_real_author(
     # Then the known one is a ticket of Jonas with his text; the unknown one is kept, author unknown
     tickets = {t["messages"][0]["platform_message_id"]: t for t in stack.ticket_lines(desk.store())}
     assert set(tickets) == {"42_900_7", "43_100"}
-    jonas = desk.store().customer_history(tickets["42_900_7"]["customer_id"])
-    assert [(i["platform"], i["user_id"]) for i in jonas["identities"]] == [("facebook", "5151")]
+    jonas = desk.store().customers.history(tickets["42_900_7"]["customer_id"])
+    assert [(i.platform, i.user_id) for i in jonas.identities] == [("facebook", "5151")]
     assert tickets["42_900_7"]["messages"][0]["text"] == "@Nordlight my lamp flickers"
-    unknown = desk.store().customer_history(tickets["43_100"]["customer_id"])
-    assert [i["user_id"] for i in unknown["identities"]] == ["unknown:43_100"]
+    unknown = desk.store().customers.history(tickets["43_100"]["customer_id"])
+    assert [i.user_id for i in unknown.identities] == ["unknown:43_100"]

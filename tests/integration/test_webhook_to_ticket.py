@@ -59,11 +59,11 @@ def test_the_customer_profile_keeps_identity_reach_and_touchpoint(desk):
     desk.drain(only=("ingest_worker",))
 
     [ticket] = stack.ticket_lines(desk.store())
-    profile = desk.store().customer_history(ticket["customer_id"])
-    [identity] = profile["identities"]
-    assert (identity["platform"], identity["user_id"], identity["followers"], identity["verified"]) == (
+    profile = desk.store().customers.history(ticket["customer_id"])
+    [identity] = profile.identities
+    assert (identity.platform, identity.user_id, identity.followers, identity.verified) == (
         "x", "2244994945", 120_000, True)
-    assert [t["ticket_id"] for t in profile["touchpoints"]] == [ticket["id"]]
+    assert [t["ticket_id"] for t in profile.touchpoints] == [ticket["id"]]
 
 
 def test_a_platform_retry_never_makes_a_second_ticket_or_message(desk):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.aggregates.agent import Agent
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.routing import DEFAULT_SETTINGS, candidates, eligible, performance
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
@@ -16,9 +17,9 @@ def agent(id, languages=("en",), skills=(), teams=(), status="online", load=0, c
 
 
 def ticket(language="en", topic="delivery", team=None, priority=40, score=0.0, waited=0, previous=None):
-    return {"id": "t", "language": language, "topic": topic, "team": team, "priority": priority,
-            "classification": {"sentiment_score": score}, "previous_assignee": previous,
-            "created_at": (NOW - timedelta(minutes=waited)).isoformat()}
+    return Ticket.from_item({"id": "t", "language": language, "topic": topic, "team": team, "priority": priority,
+                             "classification": {"sentiment_score": score}, "previous_assignee": previous,
+                             "created_at": (NOW - timedelta(minutes=waited)).isoformat()})
 
 
 def ids(t, agents, **settings):
