@@ -17,3 +17,18 @@ def ticket(store, ticket_id: str) -> Optional[dict]:
 def messages(store, ticket_id: str) -> list[dict]:
     """The ticket's messages, notes and events as stored, oldest first."""
     return [plain(i) for i in partition(store.table, *keys.ticket_messages(ticket_id))]
+
+
+def put_agent(store, agent: dict) -> None:
+    """Seed an agent from its item's attributes, through the AgentStore port."""
+    from chalicelib.aggregates.agent import Agent
+
+    store.agents.put(Agent.from_item(agent))
+
+
+def put_account(store, platform: str, account_id: str, **attrs) -> None:
+    """Seed a brand account (what is None is left out), through the AccountStore port."""
+    from chalicelib.aggregates.account import Account
+
+    store.accounts.put(Account.from_item({k: v for k, v in attrs.items() if v is not None}
+                                         | {"platform": platform, "account_id": account_id}))

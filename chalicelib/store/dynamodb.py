@@ -5,10 +5,10 @@ race is conditional; `ClientError` codes become the typed errors of chalicelib.e
 Keys come from keys.py only. Agents, accounts, teams, customer profiles, tickets and messages live
 behind their ports (`self.agents`, store/agents.py; `self.accounts`, store/accounts.py;
 `self.teams`, store/teams.py; `self.customers`, store/customers.py; `self.tickets`,
-store/tickets.py; `self.messages`, store/messages.py); the few methods left here for them only
-delegate, for callers not yet moved (see docs/ARCHITECTURE.md, "Store ports"). Still here:
-customers' touchpoints, events, merges and erasure, delivery statuses, quarantine, poller
-cursors, rules, corrections, settings, templates and CRM records.
+store/tickets.py; `self.messages`, store/messages.py; see docs/ARCHITECTURE.md, "Store ports").
+Still here, as plain dicts: customers' touchpoints, events, merges and erasure, delivery statuses,
+quarantine, poller cursors, rules, corrections, settings, templates, CRM records, and the local
+stack's scan of every ticket.
 """
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from typing import Any, Iterator, Optional
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aggregates.account import Account
-from chalicelib.aggregates.agent import Agent
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.store import keys
 from chalicelib.store.accounts import DynamoAccountStore
@@ -37,20 +35,14 @@ class DynamoStore:
         # The resource's client serialises plain Python values itself, transactions included.
         self.client = table.meta.client
         self.name = table.name
-        self.agents = DynamoAgentStore(table)  # the AgentStore port; put_agent delegates to it
-        self.accounts = DynamoAccountStore(table)  # the AccountStore port; put_account delegates to it
+        self.agents = DynamoAgentStore(table)  # the AgentStore port
+        self.accounts = DynamoAccountStore(table)  # the AccountStore port
         self.teams = DynamoTeamStore(table)  # the TeamStore port
         self.customers = DynamoCustomerStore(table)  # the CustomerStore port (profile, identities)
         self.tickets = DynamoTicketStore(table)  # the TicketStore port
         self.messages = DynamoMessageStore(table)  # the MessageStore port (inbound, replies, notes, events)
 
-    # -- brand accounts: a thin dict-shaped delegate to `self.accounts` (store/accounts.py) for
-    # seeding (tests, the local stack); new code uses `store.accounts`. The poller's cursors share
-    # the accounts' partition.
-    def put_account(self, platform: str, account_id: str, **attrs) -> None:
-        self.accounts.put(Account.from_item({k: v for k, v in attrs.items() if v is not None}
-                                            | {"platform": platform, "account_id": account_id}))
-
+    # -- the X poller's cursors (in the brand accounts' partition) ------------------------------
     def get_cursor(self, platform: str, account_id: str) -> dict:
         return plain(self.table.get_item(Key=keys.poll_cursor(platform, account_id),
                                          ConsistentRead=True).get("Item")) or {}
@@ -141,11 +133,7 @@ class DynamoStore:
     def quarantined(self) -> list[dict]:
         return [plain(i) for i in self._query(keys.QUARANTINE_PK, "")]
 
-    # -- agents: a thin dict-shaped delegate to `self.agents` (store/agents.py) for seeding (tests,
-    # the local stack); new code uses `store.agents`.
-    def put_agent(self, agent: dict) -> None:
-        self.agents.put(Agent.from_item(agent))
-
+    # -- touchpoints -----------------------------------------------------------------------
     def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
         from boto3.dynamodb.conditions import Key
 

@@ -77,21 +77,25 @@ def crm_rows(now) -> list[dict]:
 
 
 def seed(store) -> dict:
+    from chalicelib.aggregates.account import Account
+    from chalicelib.aggregates.agent import Agent
+
     accounts = 0
     for brand_key, brand in BRANDS.items():
         for platform, account in brand.items():
             if platform == "name":
                 continue
             extra = {"callback_url": api_callback_url(account["id"])} if platform == "api" else {}
-            store.put_account(platform, account["id"], brand=brand_key, name=f"{brand['name']} ({platform})",
-                              status="active", **extra, **{k: v for k, v in account.items() if k != "id"})
+            store.accounts.put(Account.from_item({
+                "brand": brand_key, "name": f"{brand['name']} ({platform})", "status": "active", **extra,
+                **{k: v for k, v in account.items() if k != "id"}, "platform": platform, "account_id": account["id"]}))
             accounts += 1
     connect_accounts()
     for template in TEMPLATES:
         if not any(t["id"] == template["id"] for t in store.templates()):
             store.put_template(template, expected_version=0)
     for agent in AGENTS:
-        store.put_agent({**agent, "status": "online", "capacity": 10, "load": 0})
+        store.agents.put(Agent.from_item({**agent, "status": "online", "capacity": 10, "load": 0}))
     from chalicelib import crm
     from chalicelib.classify.priority import DEFAULT_RULES
     from chalicelib.models import utcnow

@@ -6,6 +6,7 @@ import pytest
 from infra.local import demo
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X = "1500000000000000001"
 
@@ -14,8 +15,8 @@ BRAND_X = "1500000000000000001"
 def ticket(desk):
     """One open ticket nobody holds, from a signed tweet; every demo agent offline with load 0."""
     for agent in demo.AGENTS:
-        desk.store().put_agent({**agent, "status": "offline", "capacity": 10, "load": 0})
-    desk.store().put_account("x", BRAND_X, status="active", brand="nordlight")
+        stored.put_agent(desk.store(), {**agent, "status": "offline", "capacity": 10, "load": 0})
+    stored.put_account(desk.store(), "x", BRAND_X, status="active", brand="nordlight")
     body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
                                     "@NordlightShop my lamp arrived broken"))
     desk.client.http.post("/webhooks/x", body=body, headers={

@@ -18,6 +18,7 @@ from chalicelib.channels import registry, signing
 from tests.channels import toy
 from tests.channels.toy import send as toy_platform
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 SECRET = "toy-channel-secret"
 ACCOUNT = "toy-brand-1"
@@ -34,7 +35,7 @@ def with_toy(monkeypatch, desk):
     monkeypatch.setenv("TOY_CHANNEL_SECRET", SECRET)
     document.cache_clear()
     toy_platform.POSTED.clear()
-    desk.store().put_account(toy.ID, ACCOUNT, status="active")
+    stored.put_account(desk.store(), toy.ID, ACCOUNT, status="active")
     yield
     document.cache_clear()
 

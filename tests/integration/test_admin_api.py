@@ -88,7 +88,7 @@ def test_a_discovered_account_is_connected_by_an_admin(desk):
 def test_bulk_close_and_assign_report_each_ticket(desk):
     store = desk.store()
     for agent in demo.AGENTS:
-        store.put_agent({**agent, "status": "online", "capacity": 10, "load": 0})
+        stored.put_agent(store, {**agent, "status": "online", "capacity": 10, "load": 0})
     for i in range(3):
         body = p.encode(p.x_tweet_event(BRAND_X, f"18500000000000004{i}", {"id": f"6{i}", "name": "C", "handle": f"c{i}"},
                                         f"spam spam {i}"))

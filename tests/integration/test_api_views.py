@@ -70,13 +70,13 @@ def seeded(desk):
 
     store = desk.store()
     for agent in demo.AGENTS:
-        store.put_agent({**agent, "status": "offline", "capacity": 10, "load": 0})
+        stored.put_agent(store, {**agent, "status": "offline", "capacity": 10, "load": 0})
     store.teams.put(Team(id="care", name="Care"))
     store.put_template({"id": "greet", "name": "Greeting", "variants": {"en": "Hi {{customer.name}}"},
                         "default_language": "en"}, expected_version=0)
-    store.put_account("x", BRAND_X, status="active", brand="nordlight")
-    store.put_account("whatsapp", WA, status="active", brand="nordlight")
-    store.put_account("api", API_CHANNEL, status="active", brand="nordlight",
+    stored.put_account(store, "x", BRAND_X, status="active", brand="nordlight")
+    stored.put_account(store, "whatsapp", WA, status="active", brand="nordlight")
+    stored.put_account(store, "api", API_CHANNEL, status="active", brand="nordlight",
                       callback_url="https://hooks.nordlight.example/replies")
     tweet = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000201", {"id": "77", "name": "Maya",
                                                                        "handle": "mayatravels", "followers": 52000},

@@ -18,7 +18,7 @@ BASE = [("what a lovely day", "positive", "en"), ("thanks, great help", "positiv
 
 def test_a_published_brand_model_is_used_for_that_brands_mentions(desk):
     store = desk.store()
-    store.put_account("x", BRAND_X, brand="aegean", status="active")
+    stored.put_account(store, "x", BRAND_X, brand="aegean", status="active")
     # Given agents taught that, for this airline, "gate change" talk is bad news
     for i in range(12):
         store.put_correction("aegean", f"{NOW}{i:02d}", {

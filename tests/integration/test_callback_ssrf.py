@@ -18,6 +18,7 @@ from chalicelib.auth import mint
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
 from tests.integration.test_outbound import API_CHANNEL, out  # noqa: F401 - the fixture
+from tests import stored
 
 PUBLIC = "93.184.215.14"
 
@@ -102,7 +103,7 @@ def test_a_host_that_now_resolves_inside_is_refused_at_send_time_and_nothing_is_
 
 def test_a_stored_metadata_url_is_refused_before_any_connection(out, remote, monkeypatch):
     # Given a metadata URL that reached the table without the API's check (an old item, an import)
-    out.store.put_account("api", API_CHANNEL, status="active", brand="nordlight",
+    stored.put_account(out.store, "api", API_CHANNEL, status="active", brand="nordlight",
                           callback_url="http://169.254.169.254/latest/meta-data/iam/security-credentials/")
     connections = []
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connections.append(a) or 1 / 0)
@@ -116,7 +117,7 @@ def test_locally_the_worker_connects_to_the_address_it_checked(out, monkeypatch)
     # Given the local stack (DESK_LOCAL=1) and a host name only our checked lookup knows
     port = out.sandbox.url.rsplit(":", 1)[1]
     monkeypatch.setattr(netguard, "resolver", resolving({"hooks.desk.test": "127.0.0.1"}))
-    out.store.put_account("api", API_CHANNEL, status="active", brand="nordlight",
+    stored.put_account(out.store, "api", API_CHANNEL, status="active", brand="nordlight",
                           callback_url=f"http://hooks.desk.test:{port}/hooks/nordlight/replies")
     ticket = _api_ticket(out)
     message = out.send(ticket["id"], "Pinned.", "private")

@@ -14,7 +14,7 @@ AUTH = {"Authorization": "Bearer " + mint("ana", "agent", TEST_SECRETS["LOCAL_JW
 
 
 def _ticket(desk):
-    desk.store().put_account("x", BRAND_X, brand="aegean", status="active")
+    stored.put_account(desk.store(), "x", BRAND_X, brand="aegean", status="active")
     body = p.encode(p.x_tweet_event(BRAND_X, "1891000000000000001", {"id": "7", "name": "K"},
                                     "@AegeanSkies flight A3 602 delayed again"))
     desk.client.http.post("/webhooks/x", body=body, headers={

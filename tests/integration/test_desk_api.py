@@ -9,6 +9,7 @@ from chalicelib.auth import mint
 from infra.local import demo
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 BRAND_X, PAGE = "1500000000000000001", "104000000000001"
 
@@ -27,11 +28,11 @@ def _auth(agent="ana", role="agent"):
 def desk_with_tickets(desk):
     store = desk.store()
     for agent in demo.AGENTS:
-        store.put_agent({**agent, "status": "online", "capacity": 10, "load": 0})
+        stored.put_agent(store, {**agent, "status": "online", "capacity": 10, "load": 0})
     for template in demo.TEMPLATES:
         store.put_template(template, expected_version=0)
-    store.put_account("x", BRAND_X, status="active", brand="nordlight", name="Nordlight Electronics (x)")
-    store.put_account("facebook", PAGE, status="active", brand="nordlight", name="Nordlight Electronics (facebook)")
+    stored.put_account(store, "x", BRAND_X, status="active", brand="nordlight", name="Nordlight Electronics (x)")
+    stored.put_account(store, "facebook", PAGE, status="active", brand="nordlight", name="Nordlight Electronics (facebook)")
     tweets = [("1850000000000000101", {"id": "1", "name": "Aino", "handle": "aino"}, "Tilaukseni ei ole saapunut, olen todella vihainen!"),
               ("1850000000000000102", {"id": "2", "name": "Sam", "handle": "sam_k"}, "Love the new lamp, thank you!"),
               ("1850000000000000103", {"id": "3", "name": "Lee", "handle": "lee"}, "my laptop will not boot after the update, help")]

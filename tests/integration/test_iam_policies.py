@@ -147,19 +147,19 @@ def _provision(sandbox) -> dict:
               ("instagram", IG): {"access_token": "ig-token-1"},
               ("whatsapp", WA): {"access_token": "wa-token-1"}}
     for (platform, account), values in tokens.items():
-        store.put_account(platform, account, status="active", brand="nordlight",
+        stored.put_account(store, platform, account, status="active", brand="nordlight",
                           **({"team": "night"} if platform == "whatsapp" else {}))
         sm.create_secret(Name=credentials.secret_id(platform, account), SecretString=json.dumps(values))
     sandbox.add_token("x-old", "x", user_id=BRAND_X, refresh_token="r-1", client_id="client-1", expired=True)
     sandbox.add_token("page-token-1", "graph", user_id=PAGE)
     sandbox.add_token("wa-token-1", "graph", user_id=WA)
     sandbox.add_token("ig-token-1", "graph", user_id=IG)
-    store.put_account("x", BRAND_X, status="active", brand="nordlight", poll=True, handle="NordlightShop")
-    store.put_account("email", EMAIL, status="active", brand="nordlight")
+    stored.put_account(store, "x", BRAND_X, status="active", brand="nordlight", poll=True, handle="NordlightShop")
+    stored.put_account(store, "email", EMAIL, status="active", brand="nordlight")
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=EMAIL)
-    store.put_account("api", API_CHANNEL, status="active", brand="nordlight",
+    stored.put_account(store, "api", API_CHANNEL, status="active", brand="nordlight",
                       callback_url=f"{sandbox.url}/hooks/nordlight/replies")
-    store.put_agent({"id": "ana", "name": "Ana", "status": "online", "capacity": 5, "load": 0,
+    stored.put_agent(store, {"id": "ana", "name": "Ana", "status": "online", "capacity": 5, "load": 0,
                      "languages": ["en"], "brands": ["nordlight"], "teams": ["default"]})
     today = time.gmtime().tm_wday
     closed_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(today + 2) % 7]

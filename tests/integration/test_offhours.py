@@ -30,7 +30,7 @@ def _tweet(desk, text, tweet_id="1850000000000000701"):
 
 def _setup(desk, open_today):
     store = desk.store()
-    store.put_account("x", BRAND_X, status="active", brand="nordlight", team="nordic")
+    stored.put_account(store, "x", BRAND_X, status="active", brand="nordlight", team="nordic")
     store.put_settings("hours", _hours(open_today), "test")
 
 

@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 import app as desk_app
 from chalicelib.openapi import document
 from tests.conftest import REGION, TEST_SECRETS
+from tests import stored
 
 schema = schemathesis.openapi.from_dict(document(tuple(desk_app.agent_api.declared)))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -59,7 +60,7 @@ def served():
 
         store = DynamoStore(aws.table())
         for agent in demo.AGENTS:
-            store.put_agent({**agent, "status": "online", "capacity": 10, "load": 0})
+            stored.put_agent(store, {**agent, "status": "online", "capacity": 10, "load": 0})
         for template in demo.TEMPLATES:
             store.put_template(template, expected_version=0)
         import app as handlers

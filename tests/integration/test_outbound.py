@@ -97,13 +97,13 @@ def out(desk, aws_env):
         store = desk.store()
         secrets = boto3.client("secretsmanager", region_name=REGION)
         for (platform, account), token in TOKENS.items():
-            store.put_account(platform, account, status="active", brand="nordlight")
+            stored.put_account(store, platform, account, status="active", brand="nordlight")
             secrets.create_secret(Name=credentials.secret_id(platform, account),
                                   SecretString=json.dumps({"access_token": token}))
             sandbox.add_token(token, "x" if platform == "x" else "graph", user_id=account)
-        store.put_account("email", EMAIL, status="active", brand="nordlight")
+        stored.put_account(store, "email", EMAIL, status="active", brand="nordlight")
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=EMAIL)
-        store.put_account("api", API_CHANNEL, status="active", brand="nordlight",
+        stored.put_account(store, "api", API_CHANNEL, status="active", brand="nordlight",
                           callback_url=f"{sandbox.url}/hooks/nordlight/replies")
         sandbox.configure_echoes(TEST_SECRETS["X_CONSUMER_SECRET"], TEST_SECRETS["META_APP_SECRET"])
         yield Outbound(desk, sandbox)

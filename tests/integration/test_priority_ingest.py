@@ -60,7 +60,7 @@ def test_the_influencer_who_just_bought_ten_laptops_tops_the_inbox(desk, tmp_pat
 
 def test_a_brands_stored_rules_are_used_and_their_version_recorded(desk):
     store = desk.store()
-    store.put_account("x", BRAND_X, brand="nordlight", status="active")
+    stored.put_account(store, "x", BRAND_X, brand="nordlight", status="active")
     rules = {**DEFAULT_RULES.model_dump(), "topic": {**DEFAULT_RULES.topic, "delivery": 30}}
     assert store.put_rules("nordlight", rules, expected_version=0, author="sam", now=NOW) == 1
     _tweet(desk, "1890000000000000003", {"id": "63", "name": "Li"}, "@NordlightShop where is my parcel? delivery late")

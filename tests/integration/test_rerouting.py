@@ -37,9 +37,9 @@ def _presence(desk, agent, status):
 @pytest.fixture
 def team(desk):
     store = desk.store()
-    store.put_account("facebook", PAGE, status="active", brand="nordlight")
+    stored.put_account(store, "facebook", PAGE, status="active", brand="nordlight")
     for agent_id, load in (("mikko", 0), ("eeva", 2)):
-        store.put_agent({"id": agent_id, "name": agent_id.title(), "languages": ["fi", "en"], "status": "online",
+        stored.put_agent(store, {"id": agent_id, "name": agent_id.title(), "languages": ["fi", "en"], "status": "online",
                          "capacity": 3, "load": load})
     return desk
 

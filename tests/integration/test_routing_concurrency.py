@@ -42,7 +42,7 @@ def test_many_routers_never_overfill_an_agent_or_assign_a_ticket_twice(desk, ato
     store = desk.store()
     capacities = {"a": 3, "b": 5, "c": 2, "d": 4}
     for agent_id, capacity in capacities.items():
-        store.put_agent({"id": agent_id, "languages": ["en"], "status": "online", "capacity": capacity, "load": 0})
+        stored.put_agent(store, {"id": agent_id, "languages": ["en"], "status": "online", "capacity": capacity, "load": 0})
     ids = _tickets(store, 24)
     requests = [RoutingRequest(ticket_id=t, message_id="m", reason="new_ticket", priority=50) for t in ids]
     requests += requests[:8]  # SQS delivers some twice

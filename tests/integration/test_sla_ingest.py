@@ -40,7 +40,7 @@ def test_a_public_complaint_is_due_in_15_minutes_around_the_clock(desk):
 
 def test_a_team_with_business_hours_counts_only_open_time(desk):
     store = desk.store()
-    store.put_account("x", BRAND_X, status="active", brand="nordlight", team="nordic")
+    stored.put_account(store, "x", BRAND_X, status="active", brand="nordlight", team="nordic")
     store.put_settings("hours", {"version": 0, "teams": {"nordic": {
         "timezone": "Europe/Helsinki", "days": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
         "holidays": []}}}, "test")

@@ -21,7 +21,7 @@ T0 = datetime.now(timezone.utc).replace(microsecond=0)  # the tweet arrives as i
 def ticket(desk):
     """A normal-band tweet at T0 (first response due T0 + 60 min), nobody online."""
     store = desk.store()
-    store.put_agent({"id": "mikko", "languages": ["en"], "status": "offline", "capacity": 3, "load": 0})
+    stored.put_agent(store, {"id": "mikko", "languages": ["en"], "status": "offline", "capacity": 3, "load": 0})
     body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000601", {"id": "42", "name": "Kim", "handle": "kim"},
                                     "@NordlightShop which lamp fits a reading corner?", created_at=T0))
     desk.client.http.post("/webhooks/x", body=body, headers={

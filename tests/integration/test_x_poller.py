@@ -7,6 +7,7 @@ import pytest
 
 from infra.local import sandbox as sb
 from infra.local import stack
+from tests import stored
 
 BRAND = "1500000000000000001"
 
@@ -18,7 +19,7 @@ def polled(desk, aws_env):
     with sb.start() as sandbox:
         aws_env.setenv("X_API_BASE", sandbox.url)
         config.reset()
-        desk.store().put_account("x", BRAND, status="active", poll=True, handle="NordlightShop")
+        stored.put_account(desk.store(), "x", BRAND, status="active", poll=True, handle="NordlightShop")
         yield desk, sandbox
 
 
