@@ -224,3 +224,43 @@ def test_going_away_releases_what_is_unanswered(desk):
     moved = routing.on_presence(desk, "ana", "away", lambda body: None)
     assert moved["released"] == ["t1"] and desk.tickets.get("t1").previous_assignee == "ana"
     assert desk.tickets.get("t2").assignee == "ana" and desk.agents.get("ana").load == 1
+
+
+def test_reopening_gives_the_load_back_and_pending_keeps_it(desk):
+    _ticket(desk)
+    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), "ana")
+    tickets.edit(desk, "t1", tickets.TicketPatch(version=2, status="closed"), ANA)
+    assert desk.agents.get("ana").load == 0
+    tickets.edit(desk, "t1", tickets.TicketPatch(version=3, status="open"), ANA)
+    assert desk.agents.get("ana").load == 1
+    tickets.edit(desk, "t1", tickets.TicketPatch(version=4, status="pending"), ANA)
+    assert desk.agents.get("ana").load == 1
+    tickets.done(desk, "t1", tickets.DoneRequest(reason="other", version=5), "ana")
+    assert desk.agents.get("ana").load == 0
+
+
+def test_bulk_actions_move_load_and_report_each_ticket(desk):
+    from chalicelib import admin
+
+    _ticket(desk, "t1")
+    _ticket(desk, "t2")
+    answer = admin.bulk(desk, admin.BulkRequest(ticket_ids=["t1", "t2", "ghost"], action="assign", assignee="wei"),
+                        SAM)
+    assert answer == {"results": {"t1": "ok", "t2": "ok", "ghost": "not_found"}, "ok": 2}
+    assert desk.agents.get("wei").load == 2
+    admin.bulk(desk, admin.BulkRequest(ticket_ids=["t1", "t2"], action="close"), SAM)
+    assert desk.agents.get("wei").load == 0 and {desk.tickets.get(t).status for t in ("t1", "t2")} == {"closed"}
+
+
+def test_a_drifted_zero_load_or_a_deleted_holder_never_blocks_a_change(desk):
+    # Given ana holds the ticket but her load says 0 (drifted)
+    _ticket(desk)
+    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), "ana")
+    desk.agents.put(desk.agents.get("ana").model_copy(update={"load": 0}))
+    # When a supervisor reassigns it, Then it moves; ana stays at 0, never below
+    tickets.edit(desk, "t1", tickets.TicketPatch(version=2, assignee="wei"), SAM)
+    assert (desk.agents.get("ana").load, desk.agents.get("wei").load) == (0, 1)
+    # and when wei's record is gone, unassigning still works and makes no ghost agent
+    desk.agents.delete("wei")
+    shown = tickets.edit(desk, "t1", tickets.TicketPatch(version=3, unassign=True), SAM)
+    assert shown["assignee"] is None and desk.agents.get("wei") is None
