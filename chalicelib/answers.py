@@ -30,7 +30,7 @@ TABLE: tuple[tuple[str, str, Callable[[BaseException], Answer]], ...] = (
      lambda e: (409, {"error": "it changed since you loaded it; reload and try again"})),
     ("chalicelib.tickets", "HeldByAnother", lambda e: (409, {"error": str(e)})),
     ("chalicelib.auth", "Forbidden", lambda e: (403, {"error": str(e)})),
-    ("chalicelib.outbound.policy", "ReplyRefused", lambda e: (422, {"error": e.reason, "field": e.field})),
+    ("chalicelib.channels.reply", "ReplyRefused", lambda e: (422, {"error": e.reason, "field": e.field})),
     ("chalicelib.errors", "EnqueueFailed",
      lambda e: (503, {"error": "it could not be queued; nothing was sent, send it again"})),
     # a use case's own refusal whose message names the field (new code raises errors.Invalid)
