@@ -26,7 +26,10 @@ A sender raises the errors of chalicelib/errors.py (Retry, Permanent, AuthFailed
 given what it needs (`Sender.credential`); a channel package never reads Secrets Manager, the table
 or a queue itself (`channels-are-pure` in .importlinter). HTTP goes through channels/http.py.
 
-Standard library, chalicelib.errors and chalicelib.models only.
+A planner is given the ticket and its messages as the aggregates (`Ticket`, `Message`), a sender the
+reply as its `Message`; attributes are read, never a stored item's keys.
+
+Standard library, chalicelib.errors, chalicelib.models and chalicelib.aggregates only.
 """
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any, Callable, Optional, Protocol
 
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.models import iso_time
 
 ACCOUNT = "account"  # Sender.credential: the brand account's secret (outbound/credentials.py)
@@ -63,8 +68,8 @@ class Plan:
 
 
 class Planner(Protocol):
-    def __call__(self, ticket: dict, latest: dict, inbound: list[dict], messages: list[dict], account: Any,
-                 visibility: str, now: datetime) -> Plan:
+    def __call__(self, ticket: Ticket, latest: Message, inbound: list[Message], messages: list[Message],
+                 account: Any, visibility: str, now: datetime) -> Plan:
         """`latest` is the newest of `inbound`, the ticket's customer messages (`messages` holds the
         replies too); `account` the brand's Account (human_agent_tag, callback_url)."""
 
@@ -73,8 +78,8 @@ class Planner(Protocol):
 class Sender:
     """How one action is sent, and found again after an attempt whose outcome is unknown.
 
-    send(message, credential, attempt) -> the platform's id of what was posted
-    find(message, credential, since) -> that id, or None: is our earlier attempt there? (None here:
+    send(message: Message, credential, attempt) -> the platform's id of what was posted
+    find(message: Message, credential, since) -> that id, or None: is our earlier attempt there? (None here:
         the platform has no such read)
     credential: what the worker hands to both: ACCOUNT (the account's Credential, refreshed once on
         AuthFailed), "secret:<KEY>" (that platform secret of the desk, a str), "aws:<service>" (a

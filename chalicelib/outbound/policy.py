@@ -36,6 +36,8 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from chalicelib.aggregates.account import Account
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.channels import registry as channel_registry
 from chalicelib.channels.reply import Plan, ReplyRefused, module
 from chalicelib.outbound.text import char_length, utf8_length, x_weighted_length
@@ -78,7 +80,7 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-def plan(ticket: dict, messages: list[dict], account: Optional[Account], visibility: str, text: str,
+def plan(ticket: Ticket, messages: list[Message], account: Optional[Account], visibility: str, text: str,
          now: datetime) -> Plan:
     """The action that delivers `text`, or ReplyRefused with a reason an agent can act on."""
     if not text.strip():
@@ -92,7 +94,7 @@ def plan(ticket: dict, messages: list[dict], account: Optional[Account], visibil
     return chosen
 
 
-def options(ticket: dict, messages: list[dict], account: Optional[Account], now: datetime) -> dict:
+def options(ticket: Ticket, messages: list[Message], account: Optional[Account], now: datetime) -> dict:
     """Per visibility: can the agent reply, how, how long may it be, and until when."""
     answer = {}
     for visibility in ("public", "private"):
@@ -111,24 +113,24 @@ def options(ticket: dict, messages: list[dict], account: Optional[Account], now:
     return answer
 
 
-def _unknown(ticket: dict) -> Account:
+def _unknown(ticket: Ticket) -> Account:
     """An account the desk has no record of: nothing set, so no tag and no callback, and not refused
     as discovered."""
-    return Account(platform=ticket["channel"], account_id=ticket["brand_account_id"])
+    return Account(platform=ticket.channel, account_id=ticket.brand_account_id)
 
 
-def _plan(ticket: dict, messages: list[dict], account: Account, visibility: str,
+def _plan(ticket: Ticket, messages: list[Message], account: Account, visibility: str,
           now: datetime) -> tuple[Plan, dict[str, str]]:
     """The plan, by the planner of the channel's package (its replies.py), and that package's
     names of its actions."""
-    inbound = [m for m in messages if m.get("direction") == "in"]
+    inbound = [m for m in messages if m.direction == "in"]
     if not inbound:
         raise ReplyRefused("ticket", "the ticket has no customer message to answer")
     if account.status == "discovered":
         raise ReplyRefused("ticket", "the brand account is not connected yet (discovered from a "
                                      "webhook); an admin must connect it before replies can be sent")
     latest = inbound[-1]
-    platform, kind = latest["platform"], latest["kind"]
+    platform, kind = latest.platform, latest.kind
     replies = module(channel_registry.find(platform), "replies")
     handler = getattr(replies, "PLANNERS", {}).get(kind)
     if handler is None:

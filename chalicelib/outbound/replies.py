@@ -54,7 +54,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
         text = text or templates.rendered(store, ticket_id, request.template_id, agent_id)["text"]
     messages = store.messages.timeline(ticket_id)
     account = store.accounts.get(ticket.channel, ticket.brand_account_id)
-    plan = policy.plan(ticket.to_item(), [m.to_item() for m in messages], account, request.visibility, text, now)
+    plan = policy.plan(ticket, messages, account, request.visibility, text, now)
     agent = store.agents.get(agent_id)
     message_id = str(uuid.uuid5(REPLY_NAMESPACE, f"{ticket_id}:{idempotency_key}") if idempotency_key
                      else uuid.uuid4())
@@ -78,7 +78,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
 
 def reply_options(store: DynamoStore, ticket: Ticket, messages: list[Message]) -> dict:
     account = store.accounts.get(ticket.channel, ticket.brand_account_id)
-    return policy.options(ticket.to_item(), [m.to_item() for m in messages], account, utcnow())
+    return policy.options(ticket, messages, account, utcnow())
 
 
 def redrive(store: DynamoStore, send, now) -> int:

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.aggregates.account import Account
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.outbound import policy
 from chalicelib.outbound.policy import ReplyRefused
 from chalicelib.outbound.text import x_weighted_length
@@ -13,20 +15,21 @@ from chalicelib.outbound.text import x_weighted_length
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
-def _ticket(channel: str, account: str, conversation: str, **extra) -> dict:
-    return {"id": "t1", "channel": channel, "brand_account_id": account,
-            "conversation_key": f"{channel}#{account}#{conversation}", **extra}
+def _ticket(channel: str, account: str, conversation: str, **extra) -> Ticket:
+    return Ticket.from_item({"id": "t1", "channel": channel, "brand_account_id": account,
+                             "conversation_key": f"{channel}#{account}#{conversation}", **extra})
 
 
-def _account(ticket: dict, **fields) -> Account:
-    return Account(platform=ticket["channel"], account_id=ticket["brand_account_id"], **fields)
+def _account(ticket: Ticket, **fields) -> Account:
+    return Account(platform=ticket.channel, account_id=ticket.brand_account_id, **fields)
 
 
 def _inbound(platform: str, kind: str, platform_id: str, author: str = "cust", ago: timedelta = timedelta(minutes=5),
-             **extra) -> dict:
-    return {"id": f"m-{platform_id}", "direction": "in", "platform": platform, "kind": kind,
-            "platform_message_id": platform_id, "reply_to_id": extra.pop("reply_to_id", platform_id),
-            "author": {"id": author, "name": "Customer"}, "created_at": (NOW - ago).isoformat(), **extra}
+             **extra) -> Message:
+    return Message.from_item({"id": f"m-{platform_id}", "direction": "in", "platform": platform, "kind": kind,
+                              "platform_message_id": platform_id, "reply_to_id": extra.pop("reply_to_id", platform_id),
+                              "author": {"id": author, "name": "Customer"}, "created_at": (NOW - ago).isoformat(),
+                              **extra})
 
 
 def test_x_tweet_public_is_a_reply_to_the_latest_tweet_and_private_a_dm():
@@ -117,10 +120,11 @@ def test_private_reply_to_a_comment_is_once_and_within_seven_days():
     comment = _inbound("facebook", "comment", "post_c1", ago=timedelta(days=2))
     plan = policy.plan(ticket, [comment], None, "private", "hi", NOW)
     assert plan.action == "fb_private_reply" and plan.target["comment_id"] == "post_c1"
-    sent = {"direction": "out", "kind": "fb_private_reply", "status": "sent", "target": {"comment_id": "post_c1"}}
+    sent = Message.from_item({"id": "r1", "ticket_id": "t1", "direction": "out", "kind": "fb_private_reply",
+                              "status": "sent", "target": {"comment_id": "post_c1"}, "created_at": NOW.isoformat()})
     with pytest.raises(ReplyRefused, match="one private reply"):
         policy.plan(ticket, [comment, sent], None, "private", "hi", NOW)
-    failed = {**sent, "status": "failed"}
+    failed = sent.changed({"status": "failed"})
     assert policy.plan(ticket, [comment, failed], None, "private", "hi", NOW).action == "fb_private_reply"
     with pytest.raises(ReplyRefused, match="7 days"):
         policy.plan(ticket, [_inbound("facebook", "comment", "post_c1", ago=timedelta(days=8))], None, "private", "hi", NOW)

@@ -10,9 +10,9 @@ def _message(ticket, latest, inbound, messages, account, visibility, now) -> Pla
     if not account.callback_url:
         raise ReplyRefused("ticket", "this API channel has no callback_url; set one on the account "
                                      "so replies can be delivered")
-    return Plan("api_callback", {"account_id": ticket["brand_account_id"], "url": account.callback_url,
-                                 "to": latest["author"]["id"], "in_reply_to": latest["platform_message_id"],
-                                 "thread_id": ticket["conversation_key"].split("#", 2)[2]})
+    return Plan("api_callback", {"account_id": ticket.brand_account_id, "url": account.callback_url,
+                                 "to": latest.author["id"], "in_reply_to": latest.platform_message_id,
+                                 "thread_id": ticket.conversation_key.split("#", 2)[2]})
 
 
 PLANNERS = {"message": _message}

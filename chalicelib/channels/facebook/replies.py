@@ -11,12 +11,12 @@ ACTIONS = {"fb_comment_reply": "a Facebook comment reply", "fb_private_reply": "
 
 
 def _comment(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
-    comment_id = latest["reply_to_id"] or latest["platform_message_id"]
-    page_id = ticket["brand_account_id"]
+    comment_id = latest.reply_to_id or latest.platform_message_id
+    page_id = ticket.brand_account_id
     if visibility == "public":
         # Facebook threads one level deep: an answer to a reply goes under its top comment.
-        post_id = ticket["conversation_key"].split("#", 2)[2]
-        parent = latest.get("in_reply_to_id")
+        post_id = ticket.conversation_key.split("#", 2)[2]
+        parent = latest.in_reply_to_id
         top = comment_id if parent in (None, "", post_id) else parent
         return Plan("fb_comment_reply", {"comment_id": top, "account_id": page_id})
     return private_reply("fb_private_reply", latest, messages, page_id, now)
@@ -26,10 +26,10 @@ def _post(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
     """A visitor's post on the Page, or a post or comment that mentions the Page: answered by a
     comment under it (POST /{object-id}/comments)."""
     if visibility != "public":
-        raise ReplyRefused("visibility", f"a Facebook {latest['kind']} is answered publicly, with a comment "
+        raise ReplyRefused("visibility", f"a Facebook {latest.kind} is answered publicly, with a comment "
                                          "under it; a private answer goes through Messenger once they write there")
-    return Plan("fb_comment_reply", {"comment_id": latest["reply_to_id"] or latest["platform_message_id"],
-                                     "account_id": ticket["brand_account_id"]})
+    return Plan("fb_comment_reply", {"comment_id": latest.reply_to_id or latest.platform_message_id,
+                                     "account_id": ticket.brand_account_id})
 
 
 PLANNERS = {"comment": _comment, "message": dm_window("messenger", "Messenger"), "post": _post, "mention": _post}

@@ -11,21 +11,21 @@ ACTIONS = {"ig_comment_reply": "an Instagram comment reply", "ig_mention_reply":
 
 
 def _comment(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
-    comment_id = latest["reply_to_id"] or latest["platform_message_id"]
+    comment_id = latest.reply_to_id or latest.platform_message_id
     if visibility == "public":
-        return Plan("ig_comment_reply", {"comment_id": latest.get("in_reply_to_id") or comment_id,
-                                         "account_id": ticket["brand_account_id"]})
-    return private_reply("ig_private_reply", latest, messages, ticket["brand_account_id"], now)
+        return Plan("ig_comment_reply", {"comment_id": latest.in_reply_to_id or comment_id,
+                                         "account_id": ticket.brand_account_id})
+    return private_reply("ig_private_reply", latest, messages, ticket.brand_account_id, now)
 
 
 def _mention(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
     if visibility != "public":
         raise ReplyRefused("visibility", "an Instagram mention can only be answered publicly, on the "
                                          "post or comment that mentioned the brand")
-    media_id = ticket["conversation_key"].split("#", 2)[2]
-    target = {"account_id": ticket["brand_account_id"], "media_id": media_id}
-    if latest["platform_message_id"] != media_id:
-        target["comment_id"] = latest["platform_message_id"]
+    media_id = ticket.conversation_key.split("#", 2)[2]
+    target = {"account_id": ticket.brand_account_id, "media_id": media_id}
+    if latest.platform_message_id != media_id:
+        target["comment_id"] = latest.platform_message_id
     return Plan("ig_mention_reply", target)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from chalicelib.aggregates.message import Message
 from chalicelib.channels.reply import Plan, ReplyRefused, private_only, time
 
 STANDARD_WINDOW = timedelta(hours=24)
@@ -15,15 +16,15 @@ HUMAN_AGENT_WINDOW = timedelta(days=7)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 
 
-def private_reply(action: str, latest: dict, messages: list[dict], account_id: str, now: datetime) -> Plan:
-    comment_id = latest["reply_to_id"] or latest["platform_message_id"]
-    closes = time(latest["created_at"]) + PRIVATE_REPLY_WINDOW
+def private_reply(action: str, latest: Message, messages: list[Message], account_id: str, now: datetime) -> Plan:
+    comment_id = latest.reply_to_id or latest.platform_message_id
+    closes = time(latest.created_at) + PRIVATE_REPLY_WINDOW
     if now >= closes:
         raise ReplyRefused("visibility", f"a private reply to a comment is possible for 7 days; "
                                          f"this one closed at {closes.isoformat()}; answer publicly")
     for m in messages:
-        if (m.get("direction") == "out" and m.get("kind") == action and m.get("status") != "failed"
-                and (m.get("target") or {}).get("comment_id") == comment_id):
+        if (m.direction == "out" and m.kind == action and m.status != "failed"
+                and (m.target or {}).get("comment_id") == comment_id):
             raise ReplyRefused("visibility", "this comment already has its one private reply; "
                                              "answer publicly, or in the conversation it started")
     return Plan(action, {"comment_id": comment_id, "account_id": account_id}, window_closes_at=closes)
@@ -34,8 +35,8 @@ def dm_window(action: str, name: str):
     the HUMAN_AGENT tag when the brand account has it (Meta grants it per app)."""
     def planner(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
         private_only(visibility, name)
-        target = {"recipient_id": latest["author"]["id"], "account_id": ticket["brand_account_id"]}
-        last = max(time(m["created_at"]) for m in inbound if m["kind"] == "message")
+        target = {"recipient_id": latest.author["id"], "account_id": ticket.brand_account_id}
+        last = max(time(m.created_at) for m in inbound if m.kind == "message")
         closes = last + STANDARD_WINDOW
         if now < closes:
             return Plan(action, target, window_closes_at=closes)

@@ -9,15 +9,15 @@ ACTIONS = {"x_reply": "a reply on X", "x_dm": "an X direct message"}
 
 def _tweet(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
     if visibility == "public":
-        return Plan("x_reply", {"in_reply_to_tweet_id": latest["reply_to_id"] or latest["platform_message_id"],
-                                "account_id": ticket["brand_account_id"]})
-    return Plan("x_dm", {"participant_id": latest["author"]["id"], "account_id": ticket["brand_account_id"]},
+        return Plan("x_reply", {"in_reply_to_tweet_id": latest.reply_to_id or latest.platform_message_id,
+                                "account_id": ticket.brand_account_id})
+    return Plan("x_dm", {"participant_id": latest.author["id"], "account_id": ticket.brand_account_id},
                 notes=("X delivers the DM only if the customer accepts messages from the brand",))
 
 
 def _dm(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
     private_only(visibility, "X direct message")
-    return Plan("x_dm", {"participant_id": latest["author"]["id"], "account_id": ticket["brand_account_id"]})
+    return Plan("x_dm", {"participant_id": latest.author["id"], "account_id": ticket.brand_account_id})
 
 
 PLANNERS = {"tweet": _tweet, "dm": _dm}

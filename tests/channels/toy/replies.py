@@ -8,8 +8,8 @@ ACTIONS = {"toy_chat": "a Toy chat message"}
 
 def _chat(ticket, latest, inbound, messages, account, visibility, now) -> Plan:
     private_only(visibility, "Toy chat")
-    return Plan("toy_chat", {"account_id": ticket["brand_account_id"], "chat_id": latest["author"]["id"],
-                             "in_reply_to": latest["platform_message_id"]})
+    return Plan("toy_chat", {"account_id": ticket.brand_account_id, "chat_id": latest.author["id"],
+                             "in_reply_to": latest.platform_message_id})
 
 
 PLANNERS = {"chat": _chat}
