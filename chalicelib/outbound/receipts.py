@@ -14,8 +14,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from chalicelib.aggregates.message import Message
 from chalicelib.models import DeliveryStatus
-from chalicelib.outbound.sent import apply, confirm, item_of
+from chalicelib.outbound.sent import apply, confirm
 from chalicelib.store.dynamodb import DynamoStore
 
 CONFIRMING = ("sent", "delivered", "read")
@@ -32,7 +33,7 @@ def record(status: DeliveryStatus, store: DynamoStore) -> int:
                                  {"recipient_id": status.recipient_id, "errors": errors,
                                   "brand_account_id": status.brand_account_id,
                                   "callback_data": status.callback_data})
-    message = item_of(store.messages.by_platform_id(platform, status.external_id))
+    message = store.messages.by_platform_id(platform, status.external_id)
     if message is None and status.callback_data:
         message = _confirm_from_callback(status, store)
     if message is None:
@@ -40,16 +41,16 @@ def record(status: DeliveryStatus, store: DynamoStore) -> int:
     return int(apply(store, message, status.status, at, errors))
 
 
-def _confirm_from_callback(status: DeliveryStatus, store: DynamoStore) -> Optional[dict]:
+def _confirm_from_callback(status: DeliveryStatus, store: DynamoStore) -> Optional[Message]:
     parts = (status.callback_data or "").split(":")
     if len(parts) != 3 or parts[0] != "desk":
         return None
-    message = item_of(store.messages.get(parts[1], parts[2]))
-    if message is None or message.get("direction") != "out":
+    message = store.messages.get(parts[1], parts[2])
+    if message is None or message.direction != "out":
         return None
-    if message["status"] in ("sending", "unconfirmed", "retrying") and status.status in CONFIRMING:
+    if message.status in ("sending", "unconfirmed", "retrying") and status.status in CONFIRMING:
         return confirm(store, message, status.external_id, "whatsapp status webhook")
-    return message if message.get("platform_message_id") == status.external_id else None
+    return message if message.platform_message_id == status.external_id else None
 
 
 def _watermark(status: DeliveryStatus, store: DynamoStore) -> int:
@@ -62,9 +63,8 @@ def _watermark(status: DeliveryStatus, store: DynamoStore) -> int:
         return 0
     limit = status.watermark.timestamp()
     updated = 0
-    for message in map(item_of, store.messages.timeline(ticket.id)):
-        if (message.get("direction") == "out" and message.get("status") == "sent"
-                and _epoch(message.get("sent_at")) <= limit + 1):
+    for message in store.messages.timeline(ticket.id):
+        if message.direction == "out" and message.status == "sent" and _epoch(message.sent_at) <= limit + 1:
             updated += apply(store, message, status.status, status.timestamp.isoformat())
     return updated
 

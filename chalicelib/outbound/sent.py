@@ -8,8 +8,8 @@ that arrived before `sent` wait in the table until `after_sent` applies them).
 `delivery_status` moves forward only (sent < delivered < read; failed wins), with a
 conditional write, so receipts arriving out of order or twice change nothing.
 
-The worker and the receipts still hold a reply as its item (a dict); `item_of` and `transition`
-are where they cross to the MessageStore port, which takes and returns `Message`s.
+The worker and the receipts hold a reply as its `Message`; `transition` is their one conditional
+write through the MessageStore port.
 """
 from __future__ import annotations
 
@@ -27,17 +27,12 @@ RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 DONE_WITH = keys.out_of_in_flight()  # out of the in-flight index the sweeper re-drives from
 
 
-def item_of(message: Optional[Message]) -> Optional[dict]:
-    """A reply as the worker and the receipts hold it: its stored attributes."""
-    return None if message is None else message.to_item()
-
-
-def transition(store: DynamoStore, message: dict, changes: dict, when: ReplyCondition) -> dict:
+def transition(store: DynamoStore, message: Message, changes: dict, when: ReplyCondition) -> Message:
     """Change a reply while `when` holds (ConcurrentUpdate otherwise); the reply as it now is."""
-    return store.messages.update_reply(Message.from_item(message), changes, when).to_item()
+    return store.messages.update_reply(message, changes, when)
 
 
-def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: str) -> Optional[dict]:
+def confirm(store: DynamoStore, message: Message, platform_id: str, confirmed_by: str) -> Optional[Message]:
     """A reply whose send we never heard back from, proven sent by the platform (a receipt)."""
     try:
         message = transition(
@@ -45,31 +40,30 @@ def confirm(store: DynamoStore, message: dict, platform_id: str, confirmed_by: s
                              "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
             ReplyCondition.status_in("sending", "unconfirmed", "retrying"))
     except ConcurrentUpdate:
-        return item_of(store.messages.reply(message["ticket_id"], keys.message_sk(message["created_at"],
-                                                                                 message["id"])))
+        return store.messages.reply(message.ticket_id, keys.message_sk(message.created_at, message.id))
     after_sent(message, store)
     return message
 
 
-def after_sent(message: dict, store: DynamoStore) -> None:
+def after_sent(message: Message, store: DynamoStore) -> None:
     """Pointer, ticket response times, history and metrics for a sent reply. Idempotent."""
-    ticket = store.tickets.get(message["ticket_id"])
-    first = store.messages.record_sent(Message.from_item(message), ticket.customer_id if ticket else None)
+    ticket = store.tickets.get(message.ticket_id)
+    first = store.messages.record_sent(message, ticket.customer_id if ticket else None)
     apply_stored(store, message)
     if first and ticket and ticket.resolution_due_at and ticket.status != "closed":
         store.tickets.set_sla_due(ticket, ticket.resolution_due_at)  # first response met: resolution is next
-    channel = message["platform"]
-    count(M.REPLIES_SENT, channel, message_id=message["id"], ticket_id=message["ticket_id"])
+    channel = message.platform
+    count(M.REPLIES_SENT, channel, message_id=message.id, ticket_id=message.ticket_id)
     if first and ticket and ticket.first_inbound_at:
-        waited = (_time(message["sent_at"]) - _time(ticket.first_inbound_at)).total_seconds()
-        measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message["ticket_id"])
-        if message.get("agent_id"):  # the router prefers agents who answer quickly
-            store.agents.record_performance(message["agent_id"], "first_response_seconds", max(waited, 0))
-    logger.info("reply sent", extra={"ticket_id": message["ticket_id"], "message_id": message["id"],
-                                     "platform_message_id": message["platform_message_id"]})
+        waited = (_time(message.sent_at) - _time(ticket.first_inbound_at)).total_seconds()
+        measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message.ticket_id)
+        if message.agent_id:  # the router prefers agents who answer quickly
+            store.agents.record_performance(message.agent_id, "first_response_seconds", max(waited, 0))
+    logger.info("reply sent", extra={"ticket_id": message.ticket_id, "message_id": message.id,
+                                     "platform_message_id": message.platform_message_id})
 
 
-def apply(store: DynamoStore, message: dict, status: str, at: str, errors: Optional[list] = None) -> bool:
+def apply(store: DynamoStore, message: Message, status: str, at: str, errors: Optional[list] = None) -> bool:
     rank = RANK.get(status)
     if rank is None:
         return False
@@ -81,14 +75,14 @@ def apply(store: DynamoStore, message: dict, status: str, at: str, errors: Optio
     except ConcurrentUpdate:
         return False  # an equal or later receipt is already applied
     if status == "failed":
-        count(M.REPLIES_FAILED, message["platform"], message_id=message["id"], stage="delivery")
-        logger.warning("platform reports a reply undelivered", extra={"message_id": message["id"]})
+        count(M.REPLIES_FAILED, message.platform, message_id=message.id, stage="delivery")
+        logger.warning("platform reports a reply undelivered", extra={"message_id": message.id})
     return True
 
 
-def apply_stored(store: DynamoStore, message: dict) -> None:
+def apply_stored(store: DynamoStore, message: Message) -> None:
     """Receipts that arrived before the worker wrote `sent` (a fast webhook) apply now."""
-    for receipt in store.delivery_statuses(message["platform"], message["platform_message_id"]):
+    for receipt in store.delivery_statuses(message.platform, message.platform_message_id):
         apply(store, message, receipt["status"], receipt["at"], receipt.get("errors"))
 
 

@@ -47,8 +47,8 @@ from chalicelib.errors import Ambiguous, AuthFailed, ConcurrentUpdate, MissingCr
 from chalicelib.models import OutboundRequest, utcnow
 from chalicelib.observability import M, count, logger
 from chalicelib.outbound import credentials
-from chalicelib.aggregates.message import ReplyCondition
-from chalicelib.outbound.sent import DONE_WITH, after_sent, confirm, item_of, transition
+from chalicelib.aggregates.message import Message, ReplyCondition
+from chalicelib.outbound.sent import DONE_WITH, after_sent, transition
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -80,38 +80,38 @@ def deliver(request: OutboundRequest, store: DynamoStore, *, receive_count: int 
             sleep: Callable[[float], None] = time.sleep) -> str:
     """Deliver one reply; returns its final state, or raises Deferred / GaveUp."""
     max_receives = max_receives or int(os.environ.get("OUTBOUND_MAX_RECEIVES") or DEFAULT_MAX_RECEIVES)
-    message = item_of(store.messages.reply(request.ticket_id, request.message_sk))
+    message = store.messages.reply(request.ticket_id, request.message_sk)
     if message is None:
         logger.warning("outbound message not found", extra={"ticket_id": request.ticket_id})
         return "missing"
-    logger.append_keys(correlation_id=f"out#{message['id']}")
-    if message["status"] in ("sent", "failed"):
-        return message["status"]
+    logger.append_keys(correlation_id=f"out#{message.id}")
+    if message.status in ("sent", "failed"):
+        return message.status
     moment = now()
-    if message["status"] == "sending" and _time(message.get("lease_until")) > moment:
-        raise Deferred("another worker is sending it", after=(_time(message["lease_until"]) - moment).total_seconds() + 1)
-    uncertain = message["status"] in ("sending", "unconfirmed")
+    if message.status == "sending" and _time(message.lease_until) > moment:
+        raise Deferred("another worker is sending it", after=(_time(message.lease_until) - moment).total_seconds() + 1)
+    uncertain = message.status in ("sending", "unconfirmed")
     grace = sender_of(message).awaits_receipt
-    if message["status"] == "unconfirmed" and grace and moment - _time(message["last_attempt_at"]) < grace:
-        raise Deferred(f"waiting for {channel_registry.get(message['platform']).name}'s status webhook",
+    if message.status == "unconfirmed" and grace and moment - _time(message.last_attempt_at) < grace:
+        raise Deferred(f"waiting for {channel_registry.get(message.platform).name}'s status webhook",
                        after=grace.total_seconds())
     message = _claim(message, store, moment)
     return _Attempt(message, store, uncertain, receive_count, max_receives, now, sleep).run()
 
 
 class _Attempt:
-    def __init__(self, message: dict, store: DynamoStore, uncertain: bool, receive_count: int,
+    def __init__(self, message: Message, store: DynamoStore, uncertain: bool, receive_count: int,
                  max_receives: int, now, sleep):
         self.message, self.store, self.uncertain = message, store, uncertain
         self.receive_count, self.max_receives, self.now, self.sleep = receive_count, max_receives, now, sleep
         self.sender = sender_of(message)
         self.credential = None
-        self.since = _time(message["first_attempt_at"])
+        self.since = _time(message.first_attempt_at)
 
     def run(self) -> str:
         try:
-            self.credential = credentials.for_sender(self.sender.credential, self.message["platform"],
-                                                     self.message["target"]["account_id"])
+            self.credential = credentials.for_sender(self.sender.credential, self.message.platform,
+                                                     self.message.target["account_id"])
             if self.uncertain and self.sender.find:
                 found = self._find()
                 if found:
@@ -125,9 +125,9 @@ class _Attempt:
         except Retry as err:  # a lookup or a refresh that could not be made now
             return self._retry_later(err)
         except ConcurrentUpdate:  # a receipt confirmed it meanwhile (WhatsApp): nothing more to do
-            current = item_of(self.store.messages.reply(self.message["ticket_id"],
-                                                        keys.message_sk(self.message["created_at"], self.message["id"])))
-            return (current or {}).get("status", "missing")
+            current = self.store.messages.reply(self.message.ticket_id,
+                                                keys.message_sk(self.message.created_at, self.message.id))
+            return (current.status if current else None) or "missing"
 
     def _find(self) -> Optional[str]:
         """Is our earlier attempt on the platform? A lookup the platform refuses cannot tell, and
@@ -142,7 +142,7 @@ class _Attempt:
         while True:
             tries += 1
             try:
-                platform_id = self.sender.send(self.message, self.credential, int(self.message["attempts"]))
+                platform_id = self.sender.send(self.message, self.credential, int(self.message.attempts))
                 return self._sent(platform_id, confirmed_by="answer")
             except AuthFailed as err:
                 if refreshed:
@@ -155,7 +155,7 @@ class _Attempt:
                 return self._ambiguous(err)
             except Retry as err:
                 if err.after <= IN_PROCESS_WAIT and tries < IN_PROCESS_ATTEMPTS:
-                    count(M.OUTBOUND_RETRIES, self.message["platform"], reason=err.code or "")
+                    count(M.OUTBOUND_RETRIES, self.message.platform, reason=err.code or "")
                     self.sleep(err.after)
                     continue
                 return self._retry_later(err)
@@ -180,9 +180,9 @@ class _Attempt:
         sent_at = _iso(self.now())
         message = transition(
             self.store, self.message,
-            {"status": "sent", "platform_message_id": platform_id or f"unknown:{self.message['id']}",
+            {"status": "sent", "platform_message_id": platform_id or f"unknown:{self.message.id}",
              "sent_at": sent_at, "confirmed_by": confirmed_by, "error": None, "lease_until": None, **DONE_WITH},
-            ReplyCondition.held(self.message["attempt_token"]))
+            ReplyCondition.held(self.message.attempt_token))
         after_sent(message, self.store)
         return "sent"
 
@@ -190,15 +190,15 @@ class _Attempt:
         transition(
             self.store, self.message, {"status": "failed", "error": {"reason": reason, "code": code},
                                        "failed_at": _iso(self.now()), "lease_until": None, **DONE_WITH},
-            ReplyCondition.held(self.message["attempt_token"]))
-        count(M.REPLIES_FAILED, self.message["platform"], message_id=self.message["id"], code=code or "")
-        logger.warning("reply failed", extra={"ticket_id": self.message["ticket_id"], "reason": reason, "code": code})
+            ReplyCondition.held(self.message.attempt_token))
+        count(M.REPLIES_FAILED, self.message.platform, message_id=self.message.id, code=code or "")
+        logger.warning("reply failed", extra={"ticket_id": self.message.ticket_id, "reason": reason, "code": code})
         return "failed"
 
     def _retry_later(self, err: Retry) -> str:
         if self.receive_count >= self.max_receives:
             self._failed(f"gave up after {self.receive_count} attempts: {err.reason}", err.code)
-            count(M.OUTBOUND_GAVE_UP, self.message["platform"], message_id=self.message["id"])
+            count(M.OUTBOUND_GAVE_UP, self.message.platform, message_id=self.message.id)
             raise GaveUp(err.reason)
         self._park("retrying", err.reason, err.code, next_attempt=err.after)
         raise Deferred(err.reason, after=err.after)
@@ -208,23 +208,23 @@ class _Attempt:
             self.store, self.message, {"status": status, "error": {"reason": reason, "code": code, "retrying": True},
                                        "next_attempt_at": _iso(self.now() + timedelta(seconds=next_attempt)),
                                        "lease_until": None},
-            ReplyCondition.held(self.message["attempt_token"]))
+            ReplyCondition.held(self.message.attempt_token))
 
 
-def sender_of(message: dict) -> Sender:
+def sender_of(message: Message) -> Sender:
     """The sender of the reply's action, from its channel's package (loaded on first use)."""
-    return _send_module(message).SENDERS[message["kind"]]
+    return _send_module(message).SENDERS[message.kind]
 
 
-def _send_module(message: dict):
-    return module(channel_registry.get(message["platform"]), "send")
+def _send_module(message: Message):
+    return module(channel_registry.get(message.platform), "send")
 
 
-def _claim(message: dict, store: DynamoStore, moment: datetime) -> dict:
+def _claim(message: Message, store: DynamoStore, moment: datetime) -> Message:
     changes = {"status": "sending", "attempt_token": str(uuid.uuid4()),
                "lease_until": _iso(moment + LEASE), "last_attempt_at": _iso(moment),
-               "attempts": int(message.get("attempts") or 0) + 1,
-               "first_attempt_at": message.get("first_attempt_at") or _iso(moment)}
+               "attempts": int(message.attempts or 0) + 1,
+               "first_attempt_at": message.first_attempt_at or _iso(moment)}
     try:
         return transition(store, message, changes, ReplyCondition.claimable(_iso(moment)))
     except ConcurrentUpdate:

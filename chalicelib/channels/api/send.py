@@ -16,6 +16,7 @@ import json
 import re
 
 from chalicelib import netguard
+from chalicelib.aggregates.message import Message
 from chalicelib.channels import http
 from chalicelib.channels.reply import Sender
 from chalicelib.errors import Permanent, Retry
@@ -23,27 +24,27 @@ from chalicelib.errors import Permanent, Retry
 _RECEIVER_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 
-def callback(message: dict, secret: str, attempt: int = 1) -> str:
+def callback(message: Message, secret: str, attempt: int = 1) -> str:
     """`secret`: the desk's API_CHANNEL_SECRET, which signs the body."""
-    target = message["target"]
+    target = message.target
     try:  # again at send time: the host's DNS may have changed since the URL was saved
         checked = netguard.check(target["url"])
     except netguard.Unresolvable as err:
         raise Retry(f"callback_url: {err.reason}", after=http.backoff(attempt), code="dns") from None
     except netguard.Refused as err:
         raise Permanent(f"callback_url refused: {err.reason}", code="address") from None
-    payload = {"id": message["id"], "thread_id": target["thread_id"], "in_reply_to": target["in_reply_to"],
-               "to": target["to"], "text": message["text"], "visibility": message["visibility"],
-               "agent": (message.get("author") or {}).get("name"), "created_at": message["created_at"]}
+    payload = {"id": message.id, "thread_id": target["thread_id"], "in_reply_to": target["in_reply_to"],
+               "to": target["to"], "text": message.text, "visibility": message.visibility,
+               "agent": (message.author or {}).get("name"), "created_at": message.created_at}
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     reply = http.http("POST", checked.url, raw=raw, headers={"X-Signature-256": signature,
-                                                             "Idempotency-Key": message["id"]},
+                                                             "Idempotency-Key": message.id},
                       opener=http.pinned_opener(checked.addresses[0]))
     if 200 <= reply.status < 300:  # the receiver's own id, if it gives a short one; never its body
         found = reply.body.get("id") if isinstance(reply.body, dict) else None
         found = str(found) if isinstance(found, int) and not isinstance(found, bool) else found
-        return found if isinstance(found, str) and _RECEIVER_ID.match(found) else message["id"]
+        return found if isinstance(found, str) and _RECEIVER_ID.match(found) else message.id
     if reply.status == 429 or reply.status >= 500:
         raise Retry(f"callback answered {reply.status}", after=http.backoff(attempt), code=str(reply.status))
     if 300 <= reply.status < 400:

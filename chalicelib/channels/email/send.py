@@ -8,15 +8,16 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
+from chalicelib.aggregates.message import Message
 from chalicelib.channels import http
 from chalicelib.channels.reply import Sender
 from chalicelib.errors import Permanent, Retry
 
 
-def send(message: dict, ses, attempt: int = 1) -> str:
+def send(message: Message, ses, attempt: int = 1) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    target = message["target"]
+    target = message.target
     mail = EmailMessage()
     mail["From"] = target["account_id"]
     mail["To"] = formataddr((target.get("to_name") or "", target["to"]))
@@ -25,7 +26,7 @@ def send(message: dict, ses, attempt: int = 1) -> str:
     mail["Message-ID"] = message_id(message)  # the same on every attempt: mail systems dedupe on it
     mail["In-Reply-To"] = target["in_reply_to"]
     mail["References"] = target["references"]
-    mail.set_content(message["text"])
+    mail.set_content(message.text)
     try:
         answer = ses.send_raw_email(Source=target["account_id"], Destinations=[target["to"]],
                                     RawMessage={"Data": mail.as_bytes()})
@@ -40,9 +41,9 @@ def send(message: dict, ses, attempt: int = 1) -> str:
     return answer["MessageId"]
 
 
-def message_id(message: dict) -> str:
-    domain = message["target"]["account_id"].rpartition("@")[2] or "desk.invalid"
-    return f"<{message['id']}@{domain}>"
+def message_id(message: Message) -> str:
+    domain = message.target["account_id"].rpartition("@")[2] or "desk.invalid"
+    return f"<{message.id}@{domain}>"
 
 
 SENDERS = {"email": Sender(send, credential="aws:ses", resend_safe=True)}

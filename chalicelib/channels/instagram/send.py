@@ -11,24 +11,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from chalicelib.aggregates.message import Message
 from chalicelib.channels.meta import graph
 from chalicelib.channels.meta.messaging import already_replied, find_comment, private_reply, send_api, send_api_find
 from chalicelib.channels.reply import Sender
 
 
-def comment_reply(message: dict, credential, attempt: int = 1) -> str:
-    path = f"/{graph.seg(message['target']['comment_id'])}/replies"
-    return str(graph.post(path, {"message": message["text"]}, credential, attempt)["id"])
+def comment_reply(message: Message, credential, attempt: int = 1) -> str:
+    path = f"/{graph.seg(message.target['comment_id'])}/replies"
+    return str(graph.post(path, {"message": message.text}, credential, attempt)["id"])
 
 
-def comment_reply_find(message: dict, credential, since: datetime) -> Optional[str]:
-    return find_comment(f"/{graph.seg(message['target']['comment_id'])}/replies", "text", message,
+def comment_reply_find(message: Message, credential, since: datetime) -> Optional[str]:
+    return find_comment(f"/{graph.seg(message.target['comment_id'])}/replies", "text", message,
                         credential, since)
 
 
-def mention_reply(message: dict, credential, attempt: int = 1) -> str:
-    target = message["target"]
-    body = {"media_id": target["media_id"], "message": message["text"]}
+def mention_reply(message: Message, credential, attempt: int = 1) -> str:
+    target = message.target
+    body = {"media_id": target["media_id"], "message": message.text}
     if target.get("comment_id"):
         body["comment_id"] = target["comment_id"]
     return str(graph.post(f"/{graph.seg(target['account_id'])}/mentions", body, credential, attempt)["id"])

@@ -12,26 +12,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from chalicelib.aggregates.message import Message
 from chalicelib.channels.meta import graph
 from chalicelib.channels.reply import after, same
 
 ALREADY_PRIVATE_REPLIED = "10/2018278"  # (#10) subcode 2018278: outside the window, or already replied
 
 
-def find_comment(path: str, text_field: str, message: dict, credential, since: datetime) -> Optional[str]:
+def find_comment(path: str, text_field: str, message: Message, credential, since: datetime) -> Optional[str]:
     """Our comment under `path` with the message's text, posted since our first attempt."""
     page = graph.get(path, credential, fields=f"id,{text_field},from,created_time,timestamp")
     for item in page.get("data") or []:
-        if (str((item.get("from") or {}).get("id")) == message["target"]["account_id"]
-                and same(item.get(text_field), message["text"])
+        if (str((item.get("from") or {}).get("id")) == message.target["account_id"]
+                and same(item.get(text_field), message.text)
                 and after(item.get("created_time") or item.get("timestamp"), since)):
             return str(item["id"])
     return None
 
 
-def private_reply(message: dict, credential, attempt: int = 1) -> str:
-    body = {"recipient": {"comment_id": message["target"]["comment_id"]}, "message": {"text": message["text"]}}
-    answer = graph.post(f"/{graph.seg(message['target']['account_id'])}/messages", body, credential, attempt)
+def private_reply(message: Message, credential, attempt: int = 1) -> str:
+    body = {"recipient": {"comment_id": message.target["comment_id"]}, "message": {"text": message.text}}
+    answer = graph.post(f"/{graph.seg(message.target['account_id'])}/messages", body, credential, attempt)
     return str(answer.get("message_id") or answer.get("id"))
 
 
@@ -40,10 +41,10 @@ def already_replied(err: Exception) -> bool:
     return getattr(err, "code", None) == ALREADY_PRIVATE_REPLIED
 
 
-def send_api(message: dict, credential, attempt: int = 1) -> str:
-    target = message["target"]
+def send_api(message: Message, credential, attempt: int = 1) -> str:
+    target = message.target
     body: dict = {"recipient": {"id": target["recipient_id"]}, "messaging_type": "RESPONSE",
-                  "message": {"text": message["text"], "metadata": message["id"]}}
+                  "message": {"text": message.text, "metadata": message.id}}
     if target.get("tag"):
         body.update(messaging_type="MESSAGE_TAG", tag=target["tag"])
     return str(graph.post(f"/{graph.seg(target['account_id'])}/messages", body, credential, attempt)["message_id"])
@@ -52,14 +53,14 @@ def send_api(message: dict, credential, attempt: int = 1) -> str:
 def send_api_find(product: str):
     """The look-up of a Send API message in the conversation with the customer; `product` is the
     conversations edge's `platform` ("messenger", "instagram")."""
-    def find(message: dict, credential, since: datetime) -> Optional[str]:
-        target = message["target"]
+    def find(message: Message, credential, since: datetime) -> Optional[str]:
+        target = message.target
         page = graph.get(f"/{graph.seg(target['account_id'])}/conversations", credential, platform=product,
                          user_id=target["recipient_id"], fields="messages{id,message,from,created_time}")
         for conversation in page.get("data") or []:
             for item in (conversation.get("messages") or {}).get("data") or []:
                 if (str((item.get("from") or {}).get("id")) == target["account_id"]
-                        and same(item.get("message"), message["text"]) and after(item.get("created_time"), since)):
+                        and same(item.get("message"), message.text) and after(item.get("created_time"), since)):
                     return str(item["id"])
         return None
     return find

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.aggregates.message import Message
 from chalicelib.channels.meta import graph
 from chalicelib.channels.reply import Sender
 
 RECEIPT_GRACE = timedelta(seconds=30)
 
 
-def text(message: dict, credential, attempt: int = 1) -> str:
-    target = message["target"]
+def text(message: Message, credential, attempt: int = 1) -> str:
+    target = message.target
     body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": target["to"], "type": "text",
-            "text": {"preview_url": False, "body": message["text"]},
+            "text": {"preview_url": False, "body": message.text},
             "biz_opaque_callback_data": callback_data(message)}
     if target.get("context_message_id"):
         body["context"] = {"message_id": target["context_message_id"]}
@@ -27,9 +28,9 @@ def text(message: dict, credential, attempt: int = 1) -> str:
     return str(answer["messages"][0]["id"])
 
 
-def callback_data(message: dict) -> str:
+def callback_data(message: Message) -> str:
     """What WhatsApp echoes in every status of the message: enough to find it again."""
-    return f"desk:{message['ticket_id']}:{message['id']}"
+    return f"desk:{message.ticket_id}:{message.id}"
 
 
 SENDERS = {"whatsapp": Sender(text, awaits_receipt=RECEIPT_GRACE)}

@@ -17,6 +17,7 @@ import urllib.parse
 from datetime import datetime
 from typing import Optional
 
+from chalicelib.aggregates.message import Message
 from chalicelib.channels import http
 from chalicelib.channels.reply import Sender, after, same
 from chalicelib.channels.x.credentials import refresh_grant  # noqa: F401  (the worker reads it here)
@@ -48,38 +49,38 @@ def check(reply: http.Reply, attempt: int) -> dict:
                     code=str(reply.status))
 
 
-def reply(message: dict, credential, attempt: int = 1) -> str:
-    body = {"text": message["text"], "reply": {"in_reply_to_tweet_id": message["target"]["in_reply_to_tweet_id"]}}
+def reply(message: Message, credential, attempt: int = 1) -> str:
+    body = {"text": message.text, "reply": {"in_reply_to_tweet_id": message.target["in_reply_to_tweet_id"]}}
     return str(check(http.http("POST", _x("/2/tweets"), token=credential.token, body=body), attempt)["data"]["id"])
 
 
-def reply_find(message: dict, credential, since: datetime) -> Optional[str]:
+def reply_find(message: Message, credential, since: datetime) -> Optional[str]:
     query = urllib.parse.urlencode({"max_results": 20, "tweet.fields": "created_at,referenced_tweets"})
-    page = check(http.http("GET", _x(f"/2/users/{message['target']['account_id']}/tweets?{query}"),
+    page = check(http.http("GET", _x(f"/2/users/{message.target['account_id']}/tweets?{query}"),
                            token=credential.token), 1)
-    wanted = message["target"]["in_reply_to_tweet_id"]
+    wanted = message.target["in_reply_to_tweet_id"]
     for tweet in page.get("data") or []:
         replied = {r.get("id") for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"}
-        if wanted in replied and same(tweet.get("text"), message["text"]) and after(tweet.get("created_at"), since):
+        if wanted in replied and same(tweet.get("text"), message.text) and after(tweet.get("created_at"), since):
             return str(tweet["id"])
     return None
 
 
-def dm(message: dict, credential, attempt: int = 1) -> str:
-    participant = urllib.parse.quote(message["target"]["participant_id"], safe="")
+def dm(message: Message, credential, attempt: int = 1) -> str:
+    participant = urllib.parse.quote(message.target["participant_id"], safe="")
     answer = http.http("POST", _x(f"/2/dm_conversations/with/{participant}/messages"), token=credential.token,
-                       body={"text": message["text"]})
+                       body={"text": message.text})
     return str(check(answer, attempt)["data"]["dm_event_id"])
 
 
-def dm_find(message: dict, credential, since: datetime) -> Optional[str]:
-    participant = urllib.parse.quote(message["target"]["participant_id"], safe="")
+def dm_find(message: Message, credential, since: datetime) -> Optional[str]:
+    participant = urllib.parse.quote(message.target["participant_id"], safe="")
     query = urllib.parse.urlencode({"dm_event.fields": "id,text,sender_id,created_at,event_type"})
     page = check(http.http("GET", _x(f"/2/dm_conversations/with/{participant}/dm_events?{query}"),
                            token=credential.token), 1)
     for event in page.get("data") or []:
-        if (str(event.get("sender_id")) == message["target"]["account_id"]
-                and same(event.get("text"), message["text"]) and after(event.get("created_at"), since)):
+        if (str(event.get("sender_id")) == message.target["account_id"]
+                and same(event.get("text"), message.text) and after(event.get("created_at"), since)):
             return str(event["id"])
     return None
 
