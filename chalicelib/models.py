@@ -220,7 +220,10 @@ class DeliveryStatus(BaseModel):
     recipient_id: Optional[PlatformId] = None  # the customer the message went to
     timestamp: BelievableTime
     watermark: Optional[datetime] = None  # everything sent to recipient_id up to here
-    callback_data: Optional[PlatformId] = None  # WhatsApp biz_opaque_callback_data: our message id
+    callback_data: Optional[PlatformId] = None  # what the platform echoed of our send, kept as it came
+    # the reply it is about, (ticket id, message id), when the platform echoes a reference of ours
+    # (WhatsApp's biz_opaque_callback_data); the channel's parser decodes it, receipts only read it
+    ours: Optional[tuple[PlatformId, PlatformId]] = None
     errors: tuple[dict, ...] = ()
 
     @field_validator("errors")

@@ -6,8 +6,10 @@ id). Each receipt is kept as it came (`OUTMSG#<platform>#<id>` / `STATUS#...`) a
 message's `delivery_status` forward only (sent < delivered < read; failed wins), with a
 conditional write (`sent.apply`), so receipts arriving out of order or twice change nothing.
 
-A WhatsApp receipt also carries our `biz_opaque_callback_data`: if the send attempt never heard
-the answer (the message is `unconfirmed`), the receipt confirms it and records the platform id.
+A receipt that names our reply (`DeliveryStatus.ours`, which the channel's parser decodes from what
+the platform echoes, e.g. WhatsApp's `biz_opaque_callback_data`) is found by it even before the
+platform id is known: if the send attempt never heard the answer (the message is `unconfirmed`), the
+receipt confirms it and records the platform id.
 """
 from __future__ import annotations
 
@@ -34,22 +36,20 @@ def record(status: DeliveryStatus, store: DynamoStore) -> int:
                                   "brand_account_id": status.brand_account_id,
                                   "callback_data": status.callback_data})
     message = store.messages.by_platform_id(platform, status.external_id)
-    if message is None and status.callback_data:
-        message = _confirm_from_callback(status, store)
+    if message is None and status.ours:
+        message = _confirm_ours(status, store)
     if message is None:
         return 0  # not ours, or our "sent" is not written yet: after_sent applies stored receipts
     return int(apply(store, message, status.status, at, errors))
 
 
-def _confirm_from_callback(status: DeliveryStatus, store: DynamoStore) -> Optional[Message]:
-    parts = (status.callback_data or "").split(":")
-    if len(parts) != 3 or parts[0] != "desk":
-        return None
-    message = store.messages.get(parts[1], parts[2])
+def _confirm_ours(status: DeliveryStatus, store: DynamoStore) -> Optional[Message]:
+    ticket_id, message_id = status.ours
+    message = store.messages.get(ticket_id, message_id)
     if message is None or message.direction != "out":
         return None
     if message.status in ("sending", "unconfirmed", "retrying") and status.status in CONFIRMING:
-        return confirm(store, message, status.external_id, "whatsapp status webhook")
+        return confirm(store, message, status.external_id, f"{status.platform} status webhook")
     return message if message.platform_message_id == status.external_id else None
 
 

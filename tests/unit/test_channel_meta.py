@@ -403,6 +403,28 @@ def test_whatsapp_status_carries_our_callback_data():
     # Then the callback data comes back on the status that had it
     assert (first.external_id, first.callback_data) == ("wamid.OUT1", "outbound:01J2ZQ4")
     assert (second.external_id, second.callback_data) == ("wamid.OUT2", None)
+    # and neither names a reply of ours (not our reference)
+    assert first.ours is None and second.ours is None
+
+
+def test_whatsapp_status_names_our_reply_from_the_reference_send_wrote():
+    # Given statuses echoing what our sender wrote, and look-alikes that are not ours
+    from chalicelib.aggregates.message import Message
+    from chalicelib.channels.whatsapp import reference, send
+
+    reply = Message.from_item({"id": "m-9", "ticket_id": "t-7", "direction": "out", "created_at": "2026-01-01"})
+    echoed = [send.callback_data(reply), "desk:t-7", "desk:t-7:m-9:x", "desk::m-9", "other:t-7:m-9"]
+    changes = []
+    for i, data in enumerate(echoed):
+        change = payloads.wa_status_change(WA_PHONE, f"wamid.OUT{i}", "delivered", "4915112345678")
+        change["value"]["statuses"][0]["biz_opaque_callback_data"] = data
+        changes.append(change)
+    payload = payloads.meta_payload("whatsapp_business_account", [payloads.meta_entry("waba", changes=changes)])
+    # When parsed
+    statuses = meta_parse(payload).statuses
+    # Then only ours names the reply, as (ticket id, message id), in the generic field receipts read
+    assert [s.ours for s in statuses] == [("t-7", "m-9"), None, None, None, None]
+    assert reference.decode(reference.encode("t-7", "m-9")) == ("t-7", "m-9")
 
 
 def test_whatsapp_builder_media_without_caption():

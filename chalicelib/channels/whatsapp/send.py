@@ -3,7 +3,8 @@
 POST /{phone-number-id}/messages {messaging_product, to, type text, context, biz_opaque_callback_data}
 (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages). WhatsApp has no read of
 our own messages to find a send whose answer was lost; its status webhooks carry our
-`biz_opaque_callback_data`, and the ingest worker confirms the reply from them (outbound/receipts.py):
+`biz_opaque_callback_data` (our reference, reference.py), which webhook.py reads back into
+`DeliveryStatus.ours`, and the ingest worker confirms the reply from them (outbound/receipts.py):
 an unconfirmed reply waits `RECEIPT_GRACE` for that before the worker sends again.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from chalicelib.aggregates.message import Message
 from chalicelib.channels.meta import graph
 from chalicelib.channels.reply import Sender
+from chalicelib.channels.whatsapp import reference
 
 RECEIPT_GRACE = timedelta(seconds=30)
 
@@ -30,7 +32,7 @@ def text(message: Message, credential, attempt: int = 1) -> str:
 
 def callback_data(message: Message) -> str:
     """What WhatsApp echoes in every status of the message: enough to find it again."""
-    return f"desk:{message.ticket_id}:{message.id}"
+    return reference.encode(message.ticket_id, message.id)
 
 
 SENDERS = {"whatsapp": Sender(text, awaits_receipt=RECEIPT_GRACE)}

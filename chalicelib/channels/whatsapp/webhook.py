@@ -4,7 +4,8 @@ envelope, signature and handshake are `meta/webhook.py`, which hands each entry 
 
 Inbound `messages` become Mentions (kind "message"; media arrive as ids, locations as geo: URLs);
 `statuses` become DeliveryStatus records of the brand's outbound messages, with our
-`biz_opaque_callback_data` as callback_data. Reactions, system messages, errors and other
+`biz_opaque_callback_data` as callback_data and, when it is our reference (reference.py, which
+send.py writes), the reply it names as `ours`. Reactions, system messages, errors and other
 fields (account_update, message_template_status_update, ...) are counted as ignored.
 
 Imports pydantic, the standard library, chalicelib.models, chalicelib.errors and meta's shared
@@ -18,7 +19,7 @@ from pydantic import Field
 
 from chalicelib import channels
 from chalicelib.channels.meta.entries import Change, Loose, collect, items, time, validate
-from chalicelib.channels.whatsapp import ID
+from chalicelib.channels.whatsapp import ID, reference
 from chalicelib.models import Attachment, Author, DeliveryStatus, Mention, ParseResult, Visibility
 
 
@@ -145,5 +146,6 @@ def _status(value: WaValue, raw: Any) -> DeliveryStatus:
         recipient_id=status.recipient_id,
         timestamp=time(status.timestamp),
         callback_data=status.biz_opaque_callback_data,
+        ours=reference.decode(status.biz_opaque_callback_data),
         errors=tuple(status.errors),
     )
