@@ -5,6 +5,7 @@ here can reach real AWS. Secrets are test values set in the environment.
 """
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,47 @@ class Desk:
         return DynamoStore(aws.table())
 
 
+# The moto services `stack.provision` fills, and their state right after it, once per test process
+PROVISIONED_SERVICES = ("dynamodb", "sqs", "sns", "s3", "secretsmanager")
+_provisioned_state: dict = {}
+
+
+def _backend_copy(state: dict) -> dict:
+    """A deep copy of a moto backend's attributes; a queue's lock is a new lock, never shared."""
+    import threading
+
+    memo: dict = {}
+    for queue in state.get("queues", {}).values():
+        lock = getattr(queue, "_messages_lock", None)
+        if lock is not None:
+            memo[id(lock)] = threading.Condition()
+    return copy.deepcopy(state, memo)
+
+
+def _provisioned(provision) -> dict:
+    """The provisioned desk in this test's fresh, empty moto: `provision()` itself the first time
+    in a test process, then a copy of the state it left in moto's backends (the table, queues,
+    topic and subscription, bucket and secret, each as provisioned, nothing a test did since),
+    swapped in the way moto's own reset swaps a backend's attributes. The same resources without
+    provision's ~20 AWS calls in every test."""
+    from moto.backends import get_backend
+    from moto.s3.models import s3_backends
+
+    if not _provisioned_state:
+        made = provision()
+        backends = {name: {(account, region): _backend_copy(vars(backend))
+                           for account, regions in get_backend(name).items() for region, backend in regions.items()}
+                    for name in PROVISIONED_SERVICES}
+        _provisioned_state.update(made=copy.deepcopy(made), backends=backends,
+                                  buckets=dict(s3_backends.bucket_accounts))
+        return made
+    for name, backends in _provisioned_state["backends"].items():
+        for (account, region), state in backends.items():
+            get_backend(name)[account][region].__dict__ = _backend_copy(state)
+    s3_backends.bucket_accounts.update(_provisioned_state["buckets"])
+    return copy.deepcopy(_provisioned_state["made"])
+
+
 @pytest.fixture
 def desk(aws_env):
     from chalice.test import Client
@@ -131,7 +173,7 @@ def desk(aws_env):
 
         config.reset()
         secret = {k: v for k, v in TEST_SECRETS.items() if k != "LOCAL_JWT_SECRET"}
-        made = stack.provision(REGION, "social-care-models-test", secret)
+        made = _provisioned(lambda: stack.provision(REGION, "social-care-models-test", secret))
         for env_var, url in made["queue_urls"].items():
             aws_env.setenv(env_var, url)
         config.reset()
