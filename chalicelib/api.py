@@ -6,8 +6,11 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import views
-from chalicelib.errors import Invalid, NotFound
 from chalicelib.channels.registry import ChannelId
+from chalicelib.customers import view
+from chalicelib.errors import Invalid, NotFound
+from chalicelib.models import utcnow
+from chalicelib.outbound.replies import reply_options
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 
@@ -85,12 +88,8 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
     ticket = store.tickets.get(ticket_id)
     if ticket is None:
         raise NotFound(ticket_id)
-    from chalicelib.customers import view
-
     customer = view(store, ticket.customer_id)  # reads the customer's tickets on every channel once
     others = [t for t in customer["tickets"] if t["id"] != ticket_id]
-    from chalicelib.outbound.replies import reply_options
-
     messages = store.messages.timeline(ticket_id)
     return {**views.ticket(ticket), "messages": [views.message(m) for m in messages], "customer": customer,
             "other_tickets": others, "reply_options": reply_options(store, ticket, messages)}
@@ -98,7 +97,6 @@ def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
 
 def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agent_id: str) -> dict:
     """Store a correction for the brand's next adapted model (`python -m chalicelib.classify adapt`)."""
-    from chalicelib.models import utcnow
 
     ticket = store.tickets.get(ticket_id)
     message = store.messages.get(ticket_id, request.message_id) if ticket else None
@@ -117,6 +115,7 @@ def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agen
 
 def get_rules(store: DynamoStore, brand: str) -> dict:
     """The brand's rule dictionary in force (the shipped defaults, version 0, if never saved)."""
+    # Lazy for the API function's cold start: the rule model (~5 ms) serves only the rules routes.
     from chalicelib.classify.priority import DEFAULT_RULES
 
     stored = store.get_rules(brand)
@@ -126,8 +125,7 @@ def get_rules(store: DynamoStore, brand: str) -> dict:
 
 def put_rules(store: DynamoStore, brand: str, body: dict, agent_id: str) -> dict:
     """Save a new version; `body.rules.version` is the version the editor started from (409 if stale)."""
-    from chalicelib.classify.priority import PriorityRules
-    from chalicelib.models import utcnow
+    from chalicelib.classify.priority import PriorityRules  # lazy: see get_rules
 
     rules = PriorityRules.model_validate(body.get("rules", body))
     version = store.put_rules(brand, rules.model_dump(), rules.version, agent_id, utcnow())

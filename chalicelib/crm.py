@@ -149,6 +149,7 @@ def main(argv=None) -> int:
     if errors:
         print(f"{len(errors)} bad row(s); nothing imported", file=sys.stderr)
         return 2
+    # The command line's own imports: the Lambda functions that read CRM records never load them.
     from chalicelib import aws
     from chalicelib.store.dynamodb import DynamoStore
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import importlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -45,8 +46,6 @@ class Channel:
     parts: tuple[tuple[str, str], ...] = ()  # a shared webhook's parts: (envelope name, module)
 
     def module(self) -> ModuleType:
-        import importlib
-
         return importlib.import_module(self.adapter)
 
     def parser(self, adapter: ModuleType):
@@ -113,6 +112,7 @@ def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping
 
 def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> Answer:
     """SES ▸ SNS ▸ here. AWS invokes us, so there is no signature to check."""
+    # Lazy for the webhook function's cold start: only the email function reads email.
     from chalicelib.channels.email import ID, inbound
 
     channel = Channel("sns:email", ID, ID, "", "")
@@ -172,6 +172,8 @@ def _enqueue(metric_channel: str, result: ParseResult) -> Answer:
 def _quarantine(channel: Channel, body: bytes, headers: Mapping[str, str], reason: str) -> str:
     """Keep the raw body byte for byte (inline as text, base64 when it is not UTF-8, in S3 when
     large) with the reason; StoreUnavailable when the table or the bucket cannot take it."""
+    # Lazy for the webhook function's cold start: the store (boto3's DynamoDB layer) loads only when
+    # a body is quarantined.
     from botocore.exceptions import BotoCoreError, ClientError
 
     from chalicelib import aws

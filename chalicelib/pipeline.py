@@ -4,6 +4,9 @@ Idempotent under at-least-once delivery: the platform id is claimed by a conditi
 the same transaction that stores the message, so a retry, or the same tweet seen by the webhook
 and by the poller, never makes a second message or ticket. If the routing message was not sent
 (a crash between store and send), the retry sends it.
+
+The ingest worker needs everything below for its first mention, so it is imported at module level;
+the only lazy imports are the author look-up and the model registry, which most batches never use.
 """
 from __future__ import annotations
 
@@ -13,16 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import TypeAdapter
 
-from chalicelib import queues
+from chalicelib import aws, crm, desk_settings, queues, sla
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.message import Message
 from chalicelib.aggregates.ticket import Ticket
+from chalicelib.classify import classify
+from chalicelib.classify.priority import DEFAULT_RULES, PriorityContext, PriorityRules, prioritise
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, sortable, utcnow
 from chalicelib.observability import M, count, logger
+from chalicelib.outbound import receipts
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 from chalicelib.store.ports import AccountStore
@@ -46,8 +53,6 @@ def handle_record(body: str, store: DynamoStore, send: Callable[[str, str], None
 
 
 def record_status(envelope: StatusEnvelope, store: DynamoStore) -> Outcome:
-    from chalicelib.outbound import receipts
-
     receipts.record(envelope.status, store)
     return Outcome("status")
 
@@ -62,9 +67,6 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     account = _account(m, store.accounts, now)
     if m.kind == "mention":
         m = _with_author(m)
-    from chalicelib.classify import classify
-    from chalicelib.classify.priority import prioritise
-
     brand = account.brand or DEFAULT_BRAND
     rules = rules_for(brand, store)
     verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
@@ -112,8 +114,6 @@ def _account(m: Mention, accounts: AccountStore, now) -> Account:
 
 def rules_for(brand: str, store: DynamoStore, clock: Callable[[], float] = time.monotonic):
     """The brand's priority rules in force (shipped defaults if it has none), cached a minute."""
-    from chalicelib.classify.priority import DEFAULT_RULES, PriorityRules
-
     cached = _rules_cache.get(brand)
     if cached and clock() - cached[0] < RULES_TTL_SECONDS:
         return cached[1]
@@ -128,7 +128,7 @@ def _brand_model(brand: str, store: DynamoStore):
     bucket = settings().model_bucket
     if not bucket:
         return None
-    from chalicelib import aws
+    # Lazy: only a desk that publishes adapted models (MODEL_BUCKET) loads the model registry.
     from chalicelib.classify import registry
 
     return registry.model_for(brand, store.table, aws.client("s3"), bucket)
@@ -136,9 +136,6 @@ def _brand_model(brand: str, store: DynamoStore):
 
 def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, now: datetime):
     """Everything but the text that moves a mention up the queue."""
-    from chalicelib import crm
-    from chalicelib.classify.priority import PriorityContext
-
     record = store.get_crm(m.platform, crm.author_keys(m.platform, m.author.id, m.author.handle))
     since = sortable(now - timedelta(hours=rules.repeat_window_hours))
     customers = {customer_id}
@@ -158,8 +155,6 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
 
 def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, priority, store: DynamoStore,
                       now, team: Optional[str] = None) -> tuple[str, bool]:
-    from chalicelib import desk_settings, sla
-
     hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), team)
     clocks = sla.clocks(desk_settings.cached_settings(store, "sla"), hours, priority=priority.score,
                         channel=m.platform,
@@ -251,10 +246,6 @@ def _route(m: Mention, ticket_id: str, message_id: str, reason: str, priority: i
 
 def process_sqs_event(event: dict, context) -> dict:
     """Lambda entry for the ingest queue, reporting partial batch failures."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    from chalicelib import aws
-
     store = DynamoStore(aws.table())
 
     def record_handler(record) -> Outcome:

@@ -12,6 +12,7 @@ from typing import Callable
 
 from chalicelib import queues
 from chalicelib.channels.x import ID as X
+from chalicelib.channels.x import v2 as x_api
 from chalicelib.config import secrets, settings
 from chalicelib.errors import PlatformError
 from chalicelib.models import MentionEnvelope, utcnow
@@ -20,7 +21,6 @@ from chalicelib.store.dynamodb import DynamoStore
 
 
 def poll_x(store: DynamoStore, now: Callable[[], float] = time.time) -> dict:
-    from chalicelib.channels.x import v2 as x_api
 
     summary = {"accounts": 0, "mentions": 0, "skipped": 0, "errors": 0}
     token = secrets().get("X_BEARER_TOKEN")

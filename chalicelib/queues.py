@@ -18,6 +18,7 @@ from typing import Iterator, Sequence
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws
+from chalicelib.config import settings
 from chalicelib.errors import EnqueueFailed
 
 SQS_BATCH = 10
@@ -57,8 +58,6 @@ def resolve(body: str) -> str:
     """A queue message's real body: itself, or what its claim check points at in the bucket."""
     if not body.startswith('{"type":"claim"'):
         return body
-    from chalicelib.config import settings
-
     claim = json.loads(body)
     found = aws.client("s3").get_object(Bucket=settings().model_bucket, Key=claim["s3_key"])
     return found["Body"].read().decode("utf-8")
@@ -68,8 +67,6 @@ def _checked(queue_url: str, body: str) -> str:
     size = len(body.encode("utf-8"))
     if size <= INLINE_LIMIT:
         return body
-    from chalicelib.config import settings
-
     key = f"{CLAIM_PREFIX}{queue_url.rstrip('/').rsplit('/', 1)[-1]}/{uuid.uuid4()}"
     try:
         aws.client("s3").put_object(Bucket=settings().model_bucket, Key=key, Body=body.encode("utf-8"))

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Callable, Optional
 
-from chalice import ChaliceUnhandledError, Response
+from chalice import BadRequestError, ChaliceUnhandledError, Response
+
+from chalicelib.errors import Invalid
 
 JSON = {"Content-Type": "application/json"}
 
@@ -143,6 +145,8 @@ class Routes:
 
 def caller(request, role: str):
     """Who is calling, as the desk authorizer established it, if their role is at least `role`."""
+    # Lazy for cold start: auth brings PyJWT and its crypto (~15 ms), which only the API function
+    # needs; the workers and schedules import app.py, and with it this module, too.
     from chalicelib.auth import ROLE_RANK, Forbidden, Principal
 
     context = (request.context or {}).get("authorizer") or {}
@@ -153,10 +157,6 @@ def caller(request, role: str):
 
 def json_object(request) -> dict:
     """The request's JSON object (none: {}); anything else is errors.Invalid, a 400."""
-    from chalice import BadRequestError
-
-    from chalicelib.errors import Invalid
-
     try:
         body = request.json_body
     except BadRequestError:

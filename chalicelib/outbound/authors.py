@@ -9,6 +9,8 @@ mention all the same, so a look-up never holds a mention back.
 """
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.channels import registry as channel_registry
 from chalicelib.channels.reply import module
 from chalicelib.errors import LookupFailed
@@ -28,7 +30,6 @@ def needs_author(mention: Mention) -> bool:
 
 def look_up(mention: Mention) -> Mention:
     """The mention with its author (and text and time, when the webhook had none) filled in."""
-    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         credential = credentials.get(mention.platform, mention.brand_account_id)

@@ -21,7 +21,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from botocore.exceptions import ClientError
+
+from chalicelib import aws
 from chalicelib.channels.reply import ACCOUNT
+from chalicelib.config import secrets
 from chalicelib.errors import MissingCredential
 
 __all__ = ["Credential", "MissingCredential", "for_sender", "get", "refresh", "reset", "secret_id"]
@@ -66,12 +70,8 @@ def for_sender(spec: Optional[str], platform: str, account_id: str) -> Any:
         return get(platform, account_id)
     kind, _, name = (spec or "").partition(":")
     if kind == "secret":
-        from chalicelib.config import secrets
-
         return secrets().get(name)
     if kind == "aws":
-        from chalicelib import aws
-
         return aws.client(name)
     return None
 
@@ -84,8 +84,6 @@ def refresh(failed: Credential, grant: Optional[Callable[[Credential], dict]] = 
         _cache[(failed.platform, failed.account_id)] = current
         return current
     renewed = Credential(current.platform, current.account_id, {**current.values, **grant(current)})
-    from chalicelib import aws
-
     aws.client("secretsmanager").put_secret_value(SecretId=secret_id(current.platform, current.account_id),
                                                   SecretString=json.dumps(renewed.values))
     _cache[(current.platform, current.account_id)] = renewed
@@ -97,10 +95,6 @@ def reset() -> None:
 
 
 def _read(platform: str, account_id: str) -> Credential:
-    from botocore.exceptions import ClientError
-
-    from chalicelib import aws
-
     try:
         raw = aws.client("secretsmanager").get_secret_value(SecretId=secret_id(platform, account_id))
     except ClientError as err:

@@ -40,9 +40,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from chalicelib import aws
 from chalicelib.channels import http
 from chalicelib.channels import registry as channel_registry
 from chalicelib.channels.reply import Sender, module
+from chalicelib.config import settings
 from chalicelib.errors import Ambiguous, AuthFailed, ConcurrentUpdate, MissingCredential, Permanent, Retry
 from chalicelib.models import OutboundRequest, utcnow
 from chalicelib.observability import M, count, logger
@@ -243,11 +247,6 @@ def _time(value: Optional[str]) -> datetime:
 def process_sqs_event(event: dict, context) -> dict:
     """Lambda entry for the outbound queue: partial batch failures, and every failed record made
     visible again after its own wait (Deferred.after, or a backoff for anything unexpected)."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    from chalicelib import aws
-    from chalicelib.config import settings
-
     store = DynamoStore(aws.table())
 
     def record_handler(record) -> str:
