@@ -8,23 +8,10 @@
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
-
 from chalicelib.aggregates.message import Message
 from chalicelib.channels.meta import graph
-from chalicelib.channels.meta.messaging import already_replied, find_comment, private_reply, send_api, send_api_find
+from chalicelib.channels.meta.messaging import already_replied, comment_reply, private_reply, send_api, send_api_find
 from chalicelib.channels.reply import Sender
-
-
-def comment_reply(message: Message, credential, attempt: int = 1) -> str:
-    path = f"/{graph.seg(message.target['comment_id'])}/replies"
-    return str(graph.post(path, {"message": message.text}, credential, attempt)["id"])
-
-
-def comment_reply_find(message: Message, credential, since: datetime) -> Optional[str]:
-    return find_comment(f"/{graph.seg(message.target['comment_id'])}/replies", "text", message,
-                        credential, since)
 
 
 def mention_reply(message: Message, credential, attempt: int = 1) -> str:
@@ -36,7 +23,7 @@ def mention_reply(message: Message, credential, attempt: int = 1) -> str:
 
 
 SENDERS = {
-    "ig_comment_reply": Sender(comment_reply, comment_reply_find),
+    "ig_comment_reply": comment_reply("replies", "text"),
     "ig_private_reply": Sender(private_reply, landed=already_replied),
     "ig_mention_reply": Sender(mention_reply),
     "ig_dm": Sender(send_api, send_api_find("instagram")),

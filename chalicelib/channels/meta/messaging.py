@@ -14,9 +14,24 @@ from typing import Optional
 
 from chalicelib.aggregates.message import Message
 from chalicelib.channels.meta import graph
-from chalicelib.channels.reply import after, same
+from chalicelib.channels.reply import Sender, after, same
 
 ALREADY_PRIVATE_REPLIED = "10/2018278"  # (#10) subcode 2018278: outside the window, or already replied
+
+
+def comment_reply(edge: str, text_field: str) -> Sender:
+    """A public answer under a comment: POST /{comment-id}/<edge> with `message`, found again by
+    its text (`text_field` in the edge's answer) after an unknown outcome. Facebook's edge is
+    `comments` (text in `message`), Instagram's `replies` (text in `text`)."""
+    def send(message: Message, credential, attempt: int = 1) -> str:
+        path = f"/{graph.seg(message.target['comment_id'])}/{edge}"
+        return str(graph.post(path, {"message": message.text}, credential, attempt)["id"])
+
+    def find(message: Message, credential, since: datetime) -> Optional[str]:
+        return find_comment(f"/{graph.seg(message.target['comment_id'])}/{edge}", text_field, message,
+                            credential, since)
+
+    return Sender(send, find)
 
 
 def find_comment(path: str, text_field: str, message: Message, credential, since: datetime) -> Optional[str]:
