@@ -356,7 +356,7 @@ def undo_merge(customer_id, merge_id, principal):
 def import_customer_events(customer_id, body):
     from chalicelib import customers
 
-    return customers.import_events(_store(), customer_id, body)
+    return customers.import_events(_store().customers, customer_id, body)
 
 
 @agent_api.post("/api/customers/{customer_id}/erase", "Erase the person, keep anonymous statistics", role="admin",

@@ -18,11 +18,12 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib import crm, views
+from chalicelib.aggregates.customer import CustomerEvent, Merge
 from chalicelib.auth import Principal
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.models import utcnow
 from chalicelib.store.dynamodb import DynamoStore
-from chalicelib.store.ports import CustomerStore
+from chalicelib.store.ports import CustomerStore, Stores
 from chalicelib.tickets import clean_tags
 
 ERASED = "[erased]"
@@ -88,7 +89,7 @@ def view(store: DynamoStore, customer_id: str) -> dict:
                            "touchpoints": history.touchpoints, "version": customer.current_version,
                            "crm": records, "lifetime_value": value,
                            "vip": bool(customer.vip) or any(r.get("vip") for r in records),
-                           "events": store.customer_events(customer_id),
+                           "events": [e.to_item() for e in store.customers.events(customer_id)],
                            "tickets": [views.ticket(t) for t in tickets]})
 
 
@@ -111,61 +112,75 @@ def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, principal: 
     return view(store, customer_id)
 
 
-def import_events(store: DynamoStore, customer_id: str, request: EventImport) -> dict:
-    if store.customers.get(customer_id) is None:
+def import_events(customers: CustomerStore, customer_id: str, request: EventImport) -> dict:
+    if customers.get(customer_id) is None:
         raise NotFound(customer_id)
     for event in request.events:
-        store.put_customer_event(customer_id, {**event.model_dump(exclude_none=True),
-                                               "id": event.external_id or str(uuid.uuid4())})
+        customers.put_event(customer_id, CustomerEvent.model_validate(
+            {**event.model_dump(exclude_none=True), "id": event.external_id or str(uuid.uuid4())}))
     return {"imported": len(request.events)}
 
 
-def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) -> dict:
+def merge_profiles(stores: Stores, survivor_id: str, other_id: str, agent_id: str) -> Merge:
+    """The other profile's identities, touchpoints and events move to the survivor, its tickets
+    point at the survivor, it says where it went, and the record keeps what moved. ValueError for a
+    profile merged into itself, ConcurrentUpdate when either was merged already, NotFound for no
+    profile."""
     if survivor_id == other_id:
         raise ValueError("a customer cannot be merged into themself")
-    survivor, other = store.customers.history(survivor_id), store.customers.history(other_id)
+    survivor, other = stores.customers.history(survivor_id), stores.customers.history(other_id)
     if survivor.customer.merged_into or other.customer.merged_into:
         raise ConcurrentUpdate("one of the two was merged already")
-    moved = {"identities": [(i.platform, i.user_id) for i in other.identities],
-             "touchpoints": [t["SK"] for t in other.touchpoints],
-             "events": [e["SK"] for e in store.customer_events(other_id)],
-             "tickets": sorted({t["ticket_id"] for t in other.touchpoints if t.get("ticket_id")})}
+    moved = stores.customers.moving(other_id)
     merge_id = str(uuid.uuid4())
-    store.move_customer_items(other_id, survivor_id, moved)
-    store.tickets.set_customer(moved["tickets"], survivor_id)
-    store.customers.update(other_id, other.customer.current_version, {"merged_into": survivor_id})
-    record = {"id": merge_id, "survivor_id": survivor_id, "other_id": other_id, "moved": moved,
-              "by": agent_id, "at": utcnow().isoformat()}
-    store.put_merge(record)
-    return {"merge": views.merge(record), "customer": view(store, survivor_id)}
+    stores.customers.move(other_id, survivor_id, moved)
+    stores.tickets.set_customer(moved.tickets, survivor_id)
+    stores.customers.update(other_id, other.customer.current_version, {"merged_into": survivor_id})
+    record = Merge(id=merge_id, survivor_id=survivor_id, other_id=other_id, moved=moved, by=agent_id,
+                   at=utcnow().isoformat())
+    stores.customers.put_merge(record)
+    return record
+
+
+def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) -> dict:
+    """The profiles merged (`merge_profiles`), then the record and the survivor viewed."""
+    record = merge_profiles(store, survivor_id, other_id, agent_id)
+    return {"merge": views.merge(record.to_item()), "customer": view(store, survivor_id)}
+
+
+def undo(stores: Stores, survivor_id: str, merge_id: str, agent_id: str) -> Merge:
+    """What the merge moved goes back, the tickets with it, and the other profile is itself again.
+    NotFound for no such merge (or one undone already); the merge record as it was."""
+    record = stores.customers.get_merge(survivor_id, merge_id)
+    if record is None or record.undone_at:
+        raise NotFound(f"merge {merge_id}")
+    moved, other_id = record.moved, record.other_id
+    stores.customers.move(survivor_id, other_id, moved)
+    stores.tickets.set_customer(moved.tickets, other_id)
+    other = stores.customers.get(other_id)
+    if other is None:
+        raise NotFound(other_id)
+    stores.customers.update(other_id, other.current_version, {"merged_into": None})
+    stores.customers.mark_merge_undone(survivor_id, merge_id, agent_id, utcnow().isoformat())
+    return record
 
 
 def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, agent_id: str) -> dict:
-    record = store.get_merge(survivor_id, merge_id)
-    if record is None or record.get("undone_at"):
-        raise NotFound(f"merge {merge_id}")
-    moved, other_id = record["moved"], record["other_id"]
-    store.move_customer_items(survivor_id, other_id, moved)
-    store.tickets.set_customer(moved["tickets"], other_id)
-    other = store.customers.get(other_id)
-    if other is None:
-        raise NotFound(other_id)
-    store.customers.update(other_id, other.current_version, {"merged_into": None})
-    store.mark_merge_undone(survivor_id, merge_id, agent_id, utcnow().isoformat())
-    return {"survivor": view(store, survivor_id), "restored": view(store, other_id)}
+    """The merge undone (`undo`), then both profiles viewed."""
+    record = undo(store, survivor_id, merge_id, agent_id)
+    return {"survivor": view(store, survivor_id), "restored": view(store, record.other_id)}
 
 
-def erase(store: DynamoStore, customer_id: str, agent_id: str) -> dict:
+def erase(stores: Stores, customer_id: str, agent_id: str) -> dict:
     """Remove the person, keep the statistics. Idempotent."""
-    customer = store.customers.history(customer_id)
+    customer = stores.customers.history(customer_id)
     tickets = sorted({t["ticket_id"] for t in customer.touchpoints if t.get("ticket_id")})
     redacted = 0
     for ticket_id in tickets:
-        redacted += store.tickets.redact(ticket_id, ERASED)
-    for identity in customer.identities:
-        for key in crm.author_keys(identity.platform, identity.user_id, identity.handle):
-            store.delete_crm(identity.platform, key)
-    store.erase_customer(customer_id, [(i.platform, i.user_id) for i in customer.identities],
-                         {"erased_at": utcnow().isoformat(), "erased_by": agent_id})
+        redacted += stores.tickets.redact(ticket_id, ERASED)
+    crm_records = [(i.platform, key) for i in customer.identities
+                   for key in crm.author_keys(i.platform, i.user_id, i.handle)]
+    stores.customers.erase(customer_id, [(i.platform, i.user_id) for i in customer.identities], crm_records,
+                           erased_at=utcnow().isoformat(), erased_by=agent_id)
     return {"customer_id": customer_id, "tickets_kept_anonymised": len(tickets), "messages_redacted": redacted,
             "identities_removed": len(customer.identities)}

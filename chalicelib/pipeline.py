@@ -150,7 +150,7 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
         recent_purchases=crm.recent_purchases(record, rules.recent_purchase_days, now),
         vip=bool((record or {}).get("vip")), advocate=bool((record or {}).get("advocate")),
         waiting_minutes=max((now - m.created_at).total_seconds() / 60, 0),
-        repeat_contacts=sum(store.count_touchpoints(c, since) for c in customers))
+        repeat_contacts=sum(store.customers.count_touchpoints(c, since) for c in customers))
 
 
 def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, priority, store: DynamoStore,

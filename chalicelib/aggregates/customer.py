@@ -6,13 +6,13 @@ desk does not know), `Customer.from_item` (read back from the store); an identit
 `Identity.of_author` or `from_item`. The stored items are `to_item()` plus the keys of
 store/keys.py, the same shapes the desk has always stored, so existing items read as they are;
 what a profile never had stays absent (a profile never edited has no `version`: version 0).
-Touchpoints, imported events and merge records are still DynamoStore's plain dicts. Imports
-pydantic only.
+An imported CRM event is a `CustomerEvent`, a merge's record a `Merge` (with what it `Moved`);
+touchpoints are still the stored dicts (`CustomerHistory`). Imports pydantic only.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -116,3 +116,59 @@ class CustomerHistory(BaseModel):
     customer: Customer
     identities: list[Identity] = Field(default_factory=list)
     touchpoints: list[dict] = Field(default_factory=list)
+
+
+class CustomerEvent(BaseModel):
+    """A call, email, purchase or visit from the CRM on a customer's timeline, as imported (`id` is
+    the CRM's external id, else one the desk made)."""
+
+    model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
+
+    id: str
+    kind: str
+    at: str
+    summary: str
+    amount: Optional[Union[int, float]] = None  # an int stays an int, as the table gives it back
+    currency: Optional[str] = None
+    external_id: Optional[str] = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "CustomerEvent":
+        return cls.model_validate(item)
+
+    def to_item(self) -> dict:
+        return self.model_dump(exclude_none=True)
+
+
+class Moved(BaseModel):
+    """What a merge moved from one profile to the other: identities as (platform, user id),
+    touchpoints and events by their sort keys in the customer's partition (so the undo moves exactly
+    those back), and the tickets that now point at the survivor."""
+
+    identities: list[tuple[str, str]] = Field(default_factory=list)
+    touchpoints: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+    tickets: list[str] = Field(default_factory=list)
+
+
+class Merge(BaseModel):
+    """A merge's record, in the survivor's partition: who merged which profile into it, when, what
+    moved, and once undone who undid it and when."""
+
+    model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
+
+    id: str
+    survivor_id: str
+    other_id: str
+    moved: Moved
+    by: str
+    at: str
+    undone_at: Optional[str] = None
+    undone_by: Optional[str] = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "Merge":
+        return cls.model_validate(item)
+
+    def to_item(self) -> dict:
+        return self.model_dump(exclude_none=True)

@@ -174,3 +174,27 @@ class ReplyCondition:
             return True
         return bool(self.lease_expired_at and reply.status == "sending" and reply.lease_until is not None
                     and reply.lease_until < self.lease_expired_at)
+
+
+class Receipt(BaseModel):
+    """A platform's delivery status of one of our sent messages (its platform id), kept as it came:
+    one per status and time, whatever order receipts arrive in (receipts that came before the worker
+    wrote `sent` are applied from these)."""
+
+    model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
+
+    platform: str
+    external_id: str
+    status: str
+    at: str
+    recipient_id: Optional[str] = None
+    errors: list[dict] = []
+    brand_account_id: Optional[str] = None
+    callback_data: Optional[str] = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "Receipt":
+        return cls.model_validate(item)
+
+    def to_item(self) -> dict:
+        return self.model_dump(exclude_none=True)

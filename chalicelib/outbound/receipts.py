@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.message import Message, Receipt
 from chalicelib.models import DeliveryStatus
 from chalicelib.outbound.sent import apply, confirm
 from chalicelib.store.dynamodb import DynamoStore
@@ -31,10 +31,10 @@ def record(status: DeliveryStatus, store: DynamoStore) -> int:
     errors = [dict(e) for e in status.errors]
     if status.external_id is None:
         return _watermark(status, store)
-    store.record_delivery_status(platform, status.external_id, status.status, at,
-                                 {"recipient_id": status.recipient_id, "errors": errors,
-                                  "brand_account_id": status.brand_account_id,
-                                  "callback_data": status.callback_data})
+    store.messages.record_delivery_status(Receipt(
+        platform=platform, external_id=status.external_id, status=status.status, at=at,
+        recipient_id=status.recipient_id, errors=errors, brand_account_id=status.brand_account_id,
+        callback_data=status.callback_data))
     message = store.messages.by_platform_id(platform, status.external_id)
     if message is None and status.ours:
         message = _confirm_ours(status, store)

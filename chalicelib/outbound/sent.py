@@ -82,8 +82,8 @@ def apply(store: DynamoStore, message: Message, status: str, at: str, errors: Op
 
 def apply_stored(store: DynamoStore, message: Message) -> None:
     """Receipts that arrived before the worker wrote `sent` (a fast webhook) apply now."""
-    for receipt in store.delivery_statuses(message.platform, message.platform_message_id):
-        apply(store, message, receipt["status"], receipt["at"], receipt.get("errors"))
+    for receipt in store.messages.delivery_statuses(message.platform, message.platform_message_id):
+        apply(store, message, receipt.status, receipt.at, receipt.errors)
 
 
 def _time(value: Optional[str]) -> datetime:

@@ -1,10 +1,13 @@
 """The CustomerStore port on DynamoDB, given its table (a boto3 Table resource).
 
 A customer is the partition `CUSTOMER#<id>`: `PROFILE`, `IDENTITY#<platform>#<user id>` for each
-identity, then touchpoints, events and merges (still DynamoStore's). Each identity also has a
-pointer item `IDENTITY#<platform>#<user id>` naming its customer (keys.py). First sight is one
-transaction whose pointer put is conditional on there being none, so two workers linking the same
-identity make one customer; a profile edit is an update conditional on the version read.
+identity, `TOUCH#<at>#<message id>` for each touchpoint (written by the MessageStore with the
+message), `EVENT#<at>#<id>` for each imported CRM event and `MERGE#<id>` for each merge into it.
+Each identity also has a pointer item `IDENTITY#<platform>#<user id>` naming its customer (keys.py).
+First sight is one transaction whose pointer put is conditional on there being none, so two workers
+linking the same identity make one customer; a profile edit is an update conditional on the version
+read; a merge moves items one by one by sort key and keeps what it moved in its record, so the undo
+moves exactly those back.
 """
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from typing import Any, Iterator, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aggregates.customer import Customer, CustomerHistory, Identity, check_changes, refreshed_fields
+from chalicelib.aggregates.customer import (Customer, CustomerEvent, CustomerHistory, Identity, Merge, Moved,
+                                              check_changes, refreshed_fields)
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store import keys
 from chalicelib.store.items import conditional_failed, dynamo, partition, plain, update_expression
@@ -92,6 +96,79 @@ class DynamoCustomerStore:
             if conditional_failed(err):
                 raise ConcurrentUpdate(customer_id) from err
             raise
+
+    # -- touchpoints and events --------------------------------------------------------------
+    def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
+        pk, low, high = keys.touchpoints_between(customer_id, since_iso)
+        page = self.table.query(KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high", Select="COUNT",
+                                ExpressionAttributeValues={":pk": pk, ":low": low, ":high": high})
+        return int(page["Count"])
+
+    def events(self, customer_id: str) -> list[CustomerEvent]:
+        return [CustomerEvent.from_item(plain(i)) for i in partition(self.table, *keys.customer_events(customer_id))]
+
+    def put_event(self, customer_id: str, event: CustomerEvent) -> None:
+        self.table.put_item(Item=dynamo({**keys.customer_event(customer_id, event.at, event.id), **event.to_item()}))
+
+    # -- merges ----------------------------------------------------------------------------
+    def moving(self, customer_id: str) -> Moved:
+        items = [plain(i) for i in self._partition(customer_id)]
+        kind = lambda i: keys.customer_item_kind(i["SK"])  # noqa: E731
+        touchpoints = [i for i in items if kind(i) == "touchpoint"]
+        return Moved(identities=[(i["platform"], i["user_id"]) for i in items if kind(i) == "identity"],
+                     touchpoints=[t["SK"] for t in touchpoints],
+                     events=[i["SK"] for i in items if kind(i) == "event"],
+                     tickets=sorted({t["ticket_id"] for t in touchpoints if t.get("ticket_id")}))
+
+    def move(self, from_id: str, to_id: str, moved: Moved) -> None:
+        old_keys = ([keys.customer_identity(from_id, p, u) for p, u in moved.identities]
+                    + [keys.customer_item(from_id, sk) for sk in [*moved.touchpoints, *moved.events]])
+        for old in old_keys:
+            item = self.table.get_item(Key=old, ConsistentRead=True).get("Item")
+            if item is None:
+                continue
+            if "customer_id" in item:
+                item["customer_id"] = to_id
+            self.table.put_item(Item={**item, **keys.customer_item(to_id, old["SK"])})
+            self.table.delete_item(Key=old)
+        for platform, user_id in moved.identities:
+            self.table.update_item(Key=keys.identity(platform, user_id), UpdateExpression="SET customer_id = :c",
+                                   ExpressionAttributeValues={":c": to_id})
+
+    def put_merge(self, merge: Merge) -> None:
+        self.table.put_item(Item=dynamo({**keys.customer_merge(merge.survivor_id, merge.id), **merge.to_item()}))
+
+    def get_merge(self, survivor_id: str, merge_id: str) -> Optional[Merge]:
+        item = plain(self.table.get_item(Key=keys.customer_merge(survivor_id, merge_id), ConsistentRead=True).get("Item"))
+        return None if item is None else Merge.from_item(item)
+
+    def mark_merge_undone(self, survivor_id: str, merge_id: str, agent_id: str, at_iso: str) -> None:
+        try:
+            self.table.update_item(Key=keys.customer_merge(survivor_id, merge_id),
+                                   UpdateExpression="SET undone_at = :t, undone_by = :a",
+                                   ConditionExpression="attribute_not_exists(undone_at)",
+                                   ExpressionAttributeValues={":t": at_iso, ":a": agent_id})
+        except ClientError as err:
+            if conditional_failed(err):
+                raise ConcurrentUpdate(f"merge {merge_id} was undone already") from err
+            raise
+
+    # -- erasure ---------------------------------------------------------------------------
+    def erase(self, customer_id: str, identities: list[tuple[str, str]], crm_records: list[tuple[str, str]],
+              erased_at: str, erased_by: str) -> None:
+        for platform, key in crm_records:
+            self.table.delete_item(Key=keys.crm(platform, key))
+        for platform, user_id in identities:
+            self.table.delete_item(Key=keys.identity(platform, user_id))
+            self.table.delete_item(Key=keys.customer_identity(customer_id, platform, user_id))
+        for event in partition(self.table, *keys.customer_events(customer_id)):
+            self.table.delete_item(Key={"PK": event["PK"], "SK": event["SK"]})
+        self.table.update_item(
+            Key=keys.customer(customer_id),
+            UpdateExpression="SET #n = :e, erased_at = :t, erased_by = :b, identity_count = :zero "
+                             "REMOVE tags, note, vip",
+            ExpressionAttributeNames={"#n": "name"},
+            ExpressionAttributeValues={":e": "[erased]", ":t": erased_at, ":b": erased_by, ":zero": 0})
 
     def _partition(self, customer_id: str) -> Iterator[dict]:
         return partition(self.table, keys.customer_items(customer_id)[0])

@@ -6,9 +6,9 @@ Keys come from keys.py only. Agents, accounts, teams, customer profiles, tickets
 behind their ports (`self.agents`, store/agents.py; `self.accounts`, store/accounts.py;
 `self.teams`, store/teams.py; `self.customers`, store/customers.py; `self.tickets`,
 store/tickets.py; `self.messages`, store/messages.py; see docs/ARCHITECTURE.md, "Store ports").
-Still here, as plain dicts: customers' touchpoints, events, merges and erasure, delivery statuses,
-quarantine, poller cursors, rules, corrections, settings, templates, CRM records, and the local
-stack's scan of every ticket.
+Still here, as plain dicts: quarantine, poller cursors, rules, corrections, settings, templates,
+CRM records (the customer port deletes a person's on erasure), and the local stack's scan of every
+ticket.
 """
 from __future__ import annotations
 
@@ -38,9 +38,9 @@ class DynamoStore:
         self.agents = DynamoAgentStore(table)  # the AgentStore port
         self.accounts = DynamoAccountStore(table)  # the AccountStore port
         self.teams = DynamoTeamStore(table)  # the TeamStore port
-        self.customers = DynamoCustomerStore(table)  # the CustomerStore port (profile, identities)
+        self.customers = DynamoCustomerStore(table)  # the CustomerStore port (profiles, events, merges, erasure)
         self.tickets = DynamoTicketStore(table)  # the TicketStore port
-        self.messages = DynamoMessageStore(table)  # the MessageStore port (inbound, replies, notes, events)
+        self.messages = DynamoMessageStore(table)  # the MessageStore port (inbound, replies, receipts, notes, events)
 
     # -- the X poller's cursors (in the brand accounts' partition) ------------------------------
     def get_cursor(self, platform: str, account_id: str) -> dict:
@@ -49,60 +49,6 @@ class DynamoStore:
 
     def save_cursor(self, platform: str, account_id: str, **attrs) -> None:
         self.table.put_item(Item=dynamo({**keys.poll_cursor(platform, account_id), **attrs}))
-
-    # -- customers: the profile and identities are behind `self.customers` (store/customers.py);
-    # touchpoints, events, merges and erasure are still here.
-    def customer_events(self, customer_id: str) -> list[dict]:
-        return [plain(i) for i in self._query(*keys.customer_events(customer_id))]
-
-    def put_customer_event(self, customer_id: str, event: dict) -> None:
-        self.table.put_item(Item=dynamo({**keys.customer_event(customer_id, event["at"], event["id"]), **event}))
-
-    def move_customer_items(self, from_id: str, to_id: str, moved: dict) -> None:
-        """Identities, touchpoints and events from one profile partition to another; identity
-        pointers follow. Each item is written to its new home before the old one is deleted."""
-        old_keys = ([keys.customer_identity(from_id, p, u) for p, u in moved["identities"]]
-                    + [keys.customer_item(from_id, sk) for sk in [*moved["touchpoints"], *moved["events"]]])
-        for old in old_keys:
-            item = self.table.get_item(Key=old, ConsistentRead=True).get("Item")
-            if item is None:
-                continue
-            if "customer_id" in item:
-                item["customer_id"] = to_id
-            self.table.put_item(Item={**item, **keys.customer_item(to_id, old["SK"])})
-            self.table.delete_item(Key=old)
-        for platform, user_id in moved["identities"]:
-            self.table.update_item(Key=keys.identity(platform, user_id), UpdateExpression="SET customer_id = :c",
-                                   ExpressionAttributeValues={":c": to_id})
-
-    def put_merge(self, record: dict) -> None:
-        self.table.put_item(Item=dynamo({**keys.customer_merge(record["survivor_id"], record["id"]), **record}))
-
-    def get_merge(self, survivor_id: str, merge_id: str) -> Optional[dict]:
-        return plain(self.table.get_item(Key=keys.customer_merge(survivor_id, merge_id),
-                                         ConsistentRead=True).get("Item"))
-
-    def mark_merge_undone(self, survivor_id: str, merge_id: str, agent_id: str, at_iso: str) -> None:
-        self.table.update_item(Key=keys.customer_merge(survivor_id, merge_id),
-                               UpdateExpression="SET undone_at = :t, undone_by = :a",
-                               ConditionExpression="attribute_not_exists(undone_at)",
-                               ExpressionAttributeValues={":t": at_iso, ":a": agent_id})
-
-    def delete_crm(self, platform: str, key: str) -> None:
-        self.table.delete_item(Key=keys.crm(platform, key))
-
-    def erase_customer(self, customer_id: str, identities: list[tuple[str, str]], meta: dict) -> None:
-        for platform, user_id in identities:
-            self.table.delete_item(Key=keys.identity(platform, user_id))
-            self.table.delete_item(Key=keys.customer_identity(customer_id, platform, user_id))
-        for event in self.customer_events(customer_id):
-            self.table.delete_item(Key={"PK": event["PK"], "SK": event["SK"]})
-        self.table.update_item(
-            Key=keys.customer(customer_id),
-            UpdateExpression="SET #n = :e, erased_at = :t, erased_by = :b, identity_count = :zero "
-                             "REMOVE tags, note, vip",
-            ExpressionAttributeNames={"#n": "name"},
-            ExpressionAttributeValues={":e": "[erased]", ":t": meta["erased_at"], ":b": meta["erased_by"], ":zero": 0})
 
     # -- every ticket, for the local stack's `tickets` command only (a scan: never in Lambda) ----
     def all_tickets(self) -> Iterator[dict]:
@@ -115,31 +61,13 @@ class DynamoStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    # -- delivery statuses and quarantine --------------------------------------------------
-    def record_delivery_status(self, platform: str, external_id: str, status: str, at_iso: str,
-                               detail: dict) -> None:
-        """Idempotent: the same status at the same time is one item."""
-        self.table.put_item(Item=dynamo({**keys.delivery_status(platform, external_id, at_iso, status),
-                                         "platform": platform, "external_id": external_id,
-                                         "status": status, "at": at_iso, **detail}))
-
-    def delivery_statuses(self, platform: str, external_id: str) -> list[dict]:
-        return [plain(i) for i in self._query(*keys.delivery_statuses(platform, external_id))]
-
+    # -- quarantine ------------------------------------------------------------------------
     def quarantine(self, item_id: str, received_iso: str, record: dict) -> None:
         self.table.put_item(Item=dynamo({**keys.quarantine(received_iso, item_id), "id": item_id,
                                          "received_at": received_iso, **record}))
 
     def quarantined(self) -> list[dict]:
         return [plain(i) for i in self._query(keys.QUARANTINE_PK, "")]
-
-    # -- touchpoints -----------------------------------------------------------------------
-    def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
-        from boto3.dynamodb.conditions import Key
-
-        pk, low, high = keys.touchpoints_between(customer_id, since_iso)
-        page = self.table.query(KeyConditionExpression=Key("PK").eq(pk) & Key("SK").between(low, high), Select="COUNT")
-        return int(page["Count"])
 
     # -- priority rules --------------------------------------------------------------------
     def get_rules(self, brand: str) -> Optional[dict]:

@@ -7,7 +7,8 @@ same post seen by webhook and poller, is a DuplicateEvent), the ticket's update 
 the version read) and the customer's touchpoint. A queued reply sits in the in-flight index
 (GSI1 `OUTBOUND#inflight`) until it is sent or fails; an idempotency key is the item
 `REPLYKEY#<key>` beside it, written in the same transaction; a sent reply gets the pointer
-`OUTMSG#<platform>#<platform id>` for delivery receipts (keys.py).
+`OUTMSG#<platform>#<platform id>` for delivery receipts, which are kept as they came beside it
+(`STATUS#<at>#<status>`, keys.py).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aggregates.message import Message, ReplyCondition
+from chalicelib.aggregates.message import Message, Receipt, ReplyCondition
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.store import keys
@@ -164,6 +165,14 @@ class DynamoMessageStore:
                 "message_id": reply.id, "channel": reply.platform, "kind": reply.kind,
                 "direction": "out", "at": reply.sent_at, "agent_id": reply.agent_id}))
         return first
+
+    # -- delivery receipts -------------------------------------------------------------------
+    def record_delivery_status(self, receipt: Receipt) -> None:
+        self.table.put_item(Item=dynamo({**keys.delivery_status(receipt.platform, receipt.external_id, receipt.at,
+                                                                receipt.status), **receipt.to_item()}))
+
+    def delivery_statuses(self, platform: str, external_id: str) -> list[Receipt]:
+        return [Receipt.from_item(plain(i)) for i in partition(self.table, *keys.delivery_statuses(platform, external_id))]
 
     def _set_if(self, ticket_id: str, expression: str, condition: str, values: dict) -> bool:
         try:

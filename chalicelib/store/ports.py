@@ -12,8 +12,8 @@ from typing import Any, Iterator, Mapping, Optional, Protocol
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
-from chalicelib.aggregates.customer import Customer, CustomerHistory
-from chalicelib.aggregates.message import Message, ReplyCondition
+from chalicelib.aggregates.customer import Customer, CustomerEvent, CustomerHistory, Merge, Moved
+from chalicelib.aggregates.message import Message, Receipt, ReplyCondition
 from chalicelib.aggregates.team import Team
 from chalicelib.aggregates.ticket import Ticket
 
@@ -93,8 +93,8 @@ class TeamStore(Protocol):
 
 
 class CustomerStore(Protocol):
-    """Customer profiles and their platform identities (touchpoints, events, merges and erasure
-    are still DynamoStore's)."""
+    """Customer profiles, their platform identities and touchpoints, the events imported from the
+    CRM, merges (what moved, so they can be undone) and erasure."""
 
     def link(self, platform: str, author: Mapping[str, Any], now: datetime) -> str:
         """The customer of the author's platform identity, made on first sight (profile, identity
@@ -115,6 +115,40 @@ class CustomerStore(Protocol):
         """Set what `changes` names (a None removes) and the version one up, only at
         `expected_version` (a profile never edited is at 0): ConcurrentUpdate otherwise, or for no
         profile. ValueError for the identity, the version or an attribute a profile cannot have."""
+
+    def count_touchpoints(self, customer_id: str, since_iso: str) -> int:
+        """How many times the customer wrote or was answered from `since_iso` on."""
+
+    def events(self, customer_id: str) -> list[CustomerEvent]:
+        """The events imported from the CRM, in (time, id) order."""
+
+    def put_event(self, customer_id: str, event: CustomerEvent) -> None:
+        """Add an event (the same id at the same time replaces it: an import is repeatable)."""
+
+    def moving(self, customer_id: str) -> Moved:
+        """What merging this customer into another would move: its identities, touchpoints and
+        events, and the tickets its touchpoints name."""
+
+    def move(self, from_id: str, to_id: str, moved: Moved) -> None:
+        """The identities, touchpoints and events `moved` names from one customer to the other
+        (each written to its new home before the old one goes; what is no longer there is
+        skipped); the identities' pointers follow. The tickets are the TicketStore's
+        (`set_customer`)."""
+
+    def put_merge(self, merge: Merge) -> None:
+        """Keep a merge's record in the survivor's partition."""
+
+    def get_merge(self, survivor_id: str, merge_id: str) -> Optional[Merge]: ...
+
+    def mark_merge_undone(self, survivor_id: str, merge_id: str, agent_id: str, at_iso: str) -> None:
+        """Once: ConcurrentUpdate when it was undone already."""
+
+    def erase(self, customer_id: str, identities: list[tuple[str, str]], crm_records: list[tuple[str, str]],
+              erased_at: str, erased_by: str) -> None:
+        """The person out of the desk (GDPR art. 17): the CRM records named (platform, key), each
+        identity (pointer and the customer's copy) and the imported events go; the profile keeps
+        no name ("[erased]"), tags, note or VIP flag, no identity count, and says who erased it and
+        when. Touchpoints stay (anonymous statistics). Idempotent."""
 
 
 INBOX_READS = 10  # a filtered inbox page reads at most this many index pages before it hands back a cursor
@@ -226,6 +260,13 @@ class MessageStore(Protocol):
         """After a reply was sent: its platform id points back at it, the ticket notes its
         responses (`first_response_at` unless automatic, `last_outbound_at`), the customer's
         history gets a touchpoint. Idempotent. True when it was the ticket's first response."""
+
+    def record_delivery_status(self, receipt: Receipt) -> None:
+        """Keep a platform's delivery status of one of our messages as it came. Idempotent: the
+        same status at the same time is one receipt."""
+
+    def delivery_statuses(self, platform: str, external_id: str) -> list[Receipt]:
+        """The receipts kept for one of our platform messages, in (time, status) order."""
 
 
 class Stores(Protocol):

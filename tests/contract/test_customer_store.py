@@ -1,14 +1,17 @@
 """The CustomerStore contract, on DynamoDB (moto) and in memory alike: an identity seen first makes
 one customer (however many workers link it at once), a known identity is refreshed and keeps its
-customer, and a profile edit is optimistic on its version."""
+customer, and a profile edit is optimistic on its version; touchpoints are counted from a time on,
+imported events read back in time order, a merge moves exactly what it names (and a move back
+restores it), its record is undone once, and erasure forgets the person but keeps the touchpoints."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
-from chalicelib.aggregates.customer import Customer, Identity
+from chalicelib.aggregates.customer import Customer, CustomerEvent, Identity, Merge, Moved
 from chalicelib.errors import ConcurrentUpdate, NotFound
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
@@ -155,3 +158,162 @@ def test_an_edited_profile_stored_before_the_port_reads_whole(dynamodb_table):
     history = DynamoCustomerStore(dynamodb_table).history("c1")
     assert {**keys.customer("c1"), **history.customer.to_item()} == item
     assert history.touchpoints == [touch]
+
+
+# -- touchpoints, events, merges and erasure ---------------------------------------------------------
+class People:
+    """A CustomerStore with what others write beside it: touchpoints (the MessageStore's, with the
+    message) and CRM records (still DynamoStore's)."""
+
+    def __init__(self, customers, put_touchpoint, put_crm, crm):
+        self.customers, self.put_touchpoint, self.put_crm, self.crm = customers, put_touchpoint, put_crm, crm
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def people(request) -> People:
+    from chalicelib.store import keys
+
+    def touch(customer_id, at, message_id, ticket_id):
+        return {**keys.touchpoint(customer_id, at, message_id), "ticket_id": ticket_id, "message_id": message_id,
+                "channel": "x", "direction": "in", "at": at}
+
+    if request.param == "memory":
+        from chalicelib.store.memory import MemoryCustomerStore
+
+        memory = MemoryCustomerStore()
+        return People(memory, lambda *a: memory.touchpoints.setdefault(a[0], []).append(touch(*a)),
+                      lambda platform, key, record: memory.crm.__setitem__((platform, key), record),
+                      lambda platform, key: memory.crm.get((platform, key)))
+    from chalicelib.store.customers import DynamoCustomerStore
+    from chalicelib.store.items import plain
+
+    table = request.getfixturevalue("dynamodb_table")
+    return People(DynamoCustomerStore(table), lambda *a: table.put_item(Item=touch(*a)),
+                  lambda platform, key, record: table.put_item(Item={**keys.crm(platform, key), **record}),
+                  lambda platform, key: plain(table.get_item(Key=keys.crm(platform, key)).get("Item")))
+
+
+def _at(minutes: int) -> str:
+    return (NOW + timedelta(minutes=minutes)).isoformat()
+
+
+def test_touchpoints_are_counted_from_a_time_on(people):
+    customer_id = people.customers.link("x", AINO, NOW)
+    for minutes, message_id in ((0, "m1"), (30, "m2"), (90, "m3")):
+        people.put_touchpoint(customer_id, _at(minutes), message_id, "t1")
+    assert [people.customers.count_touchpoints(customer_id, _at(m)) for m in (0, 1, 90, 91)] == [3, 2, 1, 0]
+    assert people.customers.count_touchpoints("nobody", _at(0)) == 0
+
+
+def test_imported_events_read_back_in_time_order_and_an_import_repeats(people):
+    customer_id = people.customers.link("x", AINO, NOW)
+    call = CustomerEvent(id="crm-2", kind="call", at=_at(60), summary="asked about a refund")
+    purchase = CustomerEvent(id="crm-1", kind="purchase", at=_at(0), summary="boots", amount=120, currency="EUR",
+                             external_id="crm-1")
+    people.customers.put_event(customer_id, call)
+    people.customers.put_event(customer_id, purchase)
+    people.customers.put_event(customer_id, purchase.model_copy(update={"amount": 99.5}))
+    assert people.customers.events(customer_id) == [purchase.model_copy(update={"amount": 99.5}), call]
+    assert type(people.customers.events(customer_id)[1].to_item().get("amount", 0)) is int
+    assert people.customers.events("nobody") == []
+
+
+def _two(people) -> tuple[str, str]:
+    """Aino on X (ticket t1) and on WhatsApp (tickets t2, t3, a CRM event), not yet known as one."""
+    survivor = people.customers.link("x", AINO, NOW)
+    other = people.customers.link("whatsapp", {"id": "358401", "name": "Aino"}, NOW)
+    people.put_touchpoint(survivor, _at(0), "m1", "t1")
+    people.put_touchpoint(other, _at(5), "m2", "t3")
+    people.put_touchpoint(other, _at(6), "m3", "t2")
+    people.put_touchpoint(other, _at(7), "m4", "t2")
+    people.customers.put_event(other, CustomerEvent(id="e1", kind="call", at=_at(1), summary="called"))
+    return survivor, other
+
+
+def test_what_a_merge_would_move(people):
+    from chalicelib.store import keys
+
+    _, other = _two(people)
+    assert people.customers.moving(other) == Moved(
+        identities=[("whatsapp", "358401")],
+        touchpoints=[keys.touchpoint(other, _at(m), i)["SK"] for m, i in ((5, "m2"), (6, "m3"), (7, "m4"))],
+        events=[keys.customer_event(other, _at(1), "e1")["SK"]], tickets=["t2", "t3"])
+
+
+def test_a_move_takes_identities_touchpoints_and_events_and_a_move_back_restores_them(people):
+    survivor, other = _two(people)
+    moved = people.customers.moving(other)
+    people.customers.move(other, survivor, moved)
+    merged = people.customers.history(survivor)
+    assert [(i.platform, i.user_id, i.customer_id) for i in merged.identities] == [
+        ("whatsapp", "358401", survivor), ("x", "u1", survivor)]
+    assert people.customers.customer_of("whatsapp", "358401") == survivor
+    assert [t["message_id"] for t in merged.touchpoints] == ["m1", "m2", "m3", "m4"]
+    assert [e.id for e in people.customers.events(survivor)] == ["e1"]
+    assert people.customers.count_touchpoints(survivor, _at(0)) == 4
+    left = people.customers.history(other)
+    assert (left.identities, left.touchpoints, people.customers.events(other)) == ([], [], [])
+    assert people.customers.moving(other) == Moved()
+
+    people.customers.move(survivor, other, moved)
+    assert people.customers.moving(other) == moved
+    assert people.customers.customer_of("whatsapp", "358401") == other
+    assert [t["message_id"] for t in people.customers.history(survivor).touchpoints] == ["m1"]
+    people.customers.move(survivor, other, moved)  # what is no longer there is skipped
+    assert people.customers.moving(other) == moved
+
+
+def test_a_merge_record_is_kept_and_undone_once(people):
+    record = Merge(id="mg1", survivor_id="c1", other_id="c2", by="sam", at=_at(0),
+                   moved=Moved(identities=[("whatsapp", "358401")], touchpoints=["TOUCH#x#m2"], tickets=["t2"]))
+    people.customers.put_merge(record)
+    assert people.customers.get_merge("c1", "mg1") == record
+    assert people.customers.get_merge("c2", "mg1") is None and people.customers.get_merge("c1", "mg2") is None
+    people.customers.mark_merge_undone("c1", "mg1", "ana", _at(5))
+    assert people.customers.get_merge("c1", "mg1") == record.model_copy(update={"undone_at": _at(5),
+                                                                                 "undone_by": "ana"})
+    with pytest.raises(ConcurrentUpdate):
+        people.customers.mark_merge_undone("c1", "mg1", "bo", _at(6))
+    assert people.customers.get_merge("c1", "mg1").undone_by == "ana"
+
+
+def test_erasure_forgets_the_person_and_keeps_the_touchpoints(people):
+    survivor, _ = _two(people)
+    people.customers.update(survivor, 0, {"tags": ["refund"], "note": "calls back", "vip": True})
+    people.customers.put_event(survivor, CustomerEvent(id="e9", kind="email", at=_at(2), summary="wrote"))
+    people.put_crm("x", "u1", {"lifetime_value": 900})
+    people.put_crm("x", "@aino", {"lifetime_value": 900})
+    people.put_crm("whatsapp", "358401", {"lifetime_value": 5})
+    for _ in range(2):  # idempotent
+        people.customers.erase(survivor, [("x", "u1")], [("x", "u1"), ("x", "@aino")], _at(10), "root")
+    profile = people.customers.get(survivor)
+    assert (profile.name, profile.erased_at, profile.erased_by, profile.identity_count) == (
+        "[erased]", _at(10), "root", 0)
+    assert (profile.tags, profile.note, profile.vip, profile.version) == (None, None, None, 1)
+    history = people.customers.history(survivor)
+    assert history.identities == [] and [t["message_id"] for t in history.touchpoints] == ["m1"]
+    assert people.customers.customer_of("x", "u1") is None and people.customers.events(survivor) == []
+    assert people.crm("x", "u1") is None and people.crm("x", "@aino") is None
+    assert people.crm("whatsapp", "358401")["lifetime_value"] == 5  # not named, so kept
+
+
+def test_events_and_merges_are_stored_as_the_desk_always_stored_them(dynamodb_table):
+    from chalicelib.store import keys
+    from chalicelib.store.customers import DynamoCustomerStore
+
+    customers = DynamoCustomerStore(dynamodb_table)
+    customers.put_event("c1", CustomerEvent(id="x9", kind="purchase", at=_at(0), summary="boots", amount=12.5,
+                                            currency="EUR", external_id="x9"))
+    assert dynamodb_table.get_item(Key=keys.customer_event("c1", _at(0), "x9"))["Item"] == {
+        **keys.customer_event("c1", _at(0), "x9"), "id": "x9", "kind": "purchase", "at": _at(0),
+        "summary": "boots", "amount": Decimal("12.5"), "currency": "EUR", "external_id": "x9"}
+    # a merge record stored before the port: identities as lists, undone already
+    item = {**keys.customer_merge("c1", "mg1"), "id": "mg1", "survivor_id": "c1", "other_id": "c2",
+            "moved": {"identities": [["whatsapp", "358401"]], "touchpoints": ["TOUCH#a#m2"], "events": [],
+                      "tickets": ["t2"]}, "by": "sam", "at": _at(0), "undone_at": _at(3), "undone_by": "ana"}
+    dynamodb_table.put_item(Item=item)
+    record = customers.get_merge("c1", "mg1")
+    assert record.moved.identities == [("whatsapp", "358401")] and record.undone_by == "ana"
+    dynamodb_table.delete_item(Key=keys.customer_merge("c1", "mg1"))
+    customers.put_merge(record)
+    assert dynamodb_table.get_item(Key=keys.customer_merge("c1", "mg1"))["Item"] == item

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from chalicelib.aggregates.message import Message, ReplyCondition
+from chalicelib.aggregates.message import Message, Receipt, ReplyCondition
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.store import keys
@@ -239,3 +239,44 @@ def test_the_items_stored_are_the_shapes_the_desk_always_stored(dynamodb_table):
                                        "version": 1, "message_count": 1, "created_at": AT,
                                        "updated_at": NOW.isoformat(), "first_inbound_at": AT,
                                        "visibility": "public", "language": "en"}
+
+
+# -- delivery receipts ---------------------------------------------------------------------------
+def _receipt(status: str, at: str, **fields) -> Receipt:
+    return Receipt(platform="whatsapp", external_id="wamid.1", status=status, at=at, **fields)
+
+
+def test_receipts_are_kept_as_they_came_once_each_in_time_order(desk):
+    later, earlier = "2026-11-24T10:05:00+00:00", "2026-11-24T10:02:00+00:00"
+    read = _receipt("read", later, recipient_id="358401", brand_account_id="waba-1", callback_data="desk:t1:r1")
+    desk.messages.record_delivery_status(read)
+    desk.messages.record_delivery_status(_receipt("delivered", earlier, errors=[{"code": 1}]))
+    desk.messages.record_delivery_status(read)  # a platform's retry is the same receipt
+    assert desk.messages.delivery_statuses("whatsapp", "wamid.1") == [
+        _receipt("delivered", earlier, errors=[{"code": 1}]), read]
+    assert desk.messages.delivery_statuses("whatsapp", "wamid.2") == []
+    assert desk.messages.delivery_statuses("messenger", "wamid.1") == []
+
+
+def test_two_statuses_at_one_time_are_two_receipts(desk):
+    desk.messages.record_delivery_status(_receipt("sent", AT))
+    desk.messages.record_delivery_status(_receipt("delivered", AT))
+    assert [r.status for r in desk.messages.delivery_statuses("whatsapp", "wamid.1")] == ["delivered", "sent"]
+
+
+def test_a_receipt_is_stored_as_the_desk_always_stored_it(dynamodb_table):
+    from chalicelib.store.messages import DynamoMessageStore
+
+    stored = {**keys.delivery_status("whatsapp", "wamid.1", AT, "failed"), "platform": "whatsapp",
+              "external_id": "wamid.1", "status": "failed", "at": AT, "recipient_id": "358401",
+              "errors": [{"code": 131047, "title": "Re-engagement message"}], "brand_account_id": "waba-1"}
+    messages = DynamoMessageStore(dynamodb_table)
+    messages.record_delivery_status(_receipt("failed", AT, recipient_id="358401", brand_account_id="waba-1",
+                                             errors=[{"code": 131047, "title": "Re-engagement message"}]))
+    assert dynamodb_table.get_item(Key=keys.delivery_status("whatsapp", "wamid.1", AT, "failed"))["Item"] == stored
+    later = "2026-11-24T10:09:00.000000+00:00"
+    before = {**stored, **keys.delivery_status("whatsapp", "wamid.1", later, "read"), "status": "read", "at": later,
+              "errors": []}
+    dynamodb_table.put_item(Item=before)  # one stored before the port
+    assert [{**keys.delivery_status(r.platform, r.external_id, r.at, r.status), **r.to_item()}
+            for r in messages.delivery_statuses("whatsapp", "wamid.1")] == [stored, before]

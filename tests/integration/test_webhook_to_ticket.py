@@ -172,8 +172,8 @@ def test_a_whatsapp_status_updates_delivery_tracking_not_tickets(desk):
     assert post_meta(desk, payload).status_code == 200
     desk.drain(only=("ingest_worker",))
     assert stack.ticket_lines(desk.store()) == []
-    [status] = desk.store().delivery_statuses("whatsapp", "wamid.OUT1")
-    assert status["status"] == "delivered"
+    [status] = desk.store().messages.delivery_statuses("whatsapp", "wamid.OUT1")
+    assert status.status == "delivered"
 
 
 def test_an_inbound_email_through_sns_becomes_a_ticket(desk):

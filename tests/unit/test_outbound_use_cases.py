@@ -25,22 +25,6 @@ from tests.channels.toy import send as toy_platform
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
-class Desk(MemoryStore):
-    """The ports, and the delivery statuses DynamoStore still keeps as items (not behind a port yet)."""
-
-    def __init__(self):
-        super().__init__()
-        self.statuses: list[dict] = []
-
-    def record_delivery_status(self, platform, external_id, status, at_iso, detail) -> None:
-        item = {"platform": platform, "external_id": external_id, "status": status, "at": at_iso, **detail}
-        if item not in self.statuses:
-            self.statuses.append(item)
-
-    def delivery_statuses(self, platform, external_id) -> list[dict]:
-        return [s for s in self.statuses if (s["platform"], s["external_id"]) == (platform, external_id)]
-
-
 class Clock:
     def __init__(self):
         self.at = T0
@@ -50,13 +34,13 @@ class Clock:
 
 
 @pytest.fixture
-def desk(monkeypatch) -> Desk:
+def desk(monkeypatch) -> MemoryStore:
     """Toy registered, its platform empty, and one ticket with a queued private reply."""
     monkeypatch.setattr(registry, "CHANNELS", registry.CHANNELS + (
         dataclasses.replace(toy.CHANNEL, package="tests.channels.toy"),))
     toy_platform.POSTED.clear()
     toy_platform.LOSE_ANSWER.clear()
-    desk = Desk()
+    desk = MemoryStore()
     ticket = Ticket.opened("t1", channel="toy", kind="chat", brand="acme", brand_account_id="toy-brand-1",
                            conversation_key="toy#toy-brand-1#u-42", opened_by="toy#c1", customer_id="c1",
                            now_iso=T0.isoformat(), first_inbound_at=(T0 - timedelta(minutes=10)).isoformat(),
@@ -65,7 +49,7 @@ def desk(monkeypatch) -> Desk:
     return desk
 
 
-def _queue(desk: Desk, message_id: str = "r1", text: str = "A new parcel is on its way.") -> OutboundRequest:
+def _queue(desk: MemoryStore, message_id: str = "r1", text: str = "A new parcel is on its way.") -> OutboundRequest:
     reply = Message.reply(message_id, ticket_id="t1", platform="toy", kind="toy_chat", text=text,
                           visibility="private", target={"account_id": "toy-brand-1", "chat_id": "u-42"},
                           template_id=None, created_at=T0.isoformat(), agent_id="ana", agent_name="Ana",
@@ -74,7 +58,7 @@ def _queue(desk: Desk, message_id: str = "r1", text: str = "A new parcel is on i
     return OutboundRequest(ticket_id="t1", message_id=message_id, message_sk=keys.message_sk(T0.isoformat(), message_id))
 
 
-def _reply(desk: Desk, message_id: str = "r1") -> Message:
+def _reply(desk: MemoryStore, message_id: str = "r1") -> Message:
     return desk.messages.get("t1", message_id)
 
 
