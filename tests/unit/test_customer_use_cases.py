@@ -1,7 +1,8 @@
-"""The customer profile use cases on the in-memory CustomerStore (fast; the same port the DynamoDB
-store passes in tests/contract): the ingest worker's link, an agent's edit of name, tags and note,
-VIP a supervisor's, a stale version refused. The view (CRM records, tickets, events) and the HTTP
-round trip stay on moto (tests/integration/test_customers.py)."""
+"""The customer use cases on the in-memory store (fast; the same ports the DynamoDB store passes in
+tests/contract): the ingest worker's link, an agent's edit of name, tags and note, VIP a
+supervisor's, a stale version refused; CRM events imported; a merge (identities, touchpoints, events
+and tickets) and its undo; erasure. The view (CRM records, tickets, events) and one HTTP round trip
+of each stay on moto (tests/integration/test_customers.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -10,10 +11,13 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib import customers
+from chalicelib.aggregates.customer import CustomerEvent
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.auth import Forbidden, Principal
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.models import Author
-from chalicelib.store.memory import MemoryCustomerStore
+from chalicelib.store.memory import MemoryCustomerStore, MemoryStore
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 AGENT, SUPERVISOR = Principal("ana", "agent"), Principal("sam", "supervisor")
@@ -72,3 +76,101 @@ def test_the_patch_is_checked_before_anything_is_stored(store):
     for body in ({"version": 0}, {"version": -1, "name": "x"}, {"version": 0, "colour": "blue"}):
         with pytest.raises(ValidationError):
             customers.CustomerPatch.model_validate(body)
+
+
+# -- CRM events, merge and its undo, erasure: on the in-memory desk (tickets, messages, customers) --------
+def _desk_with_two_profiles() -> tuple[MemoryStore, str, str]:
+    """Aino wrote on X (ticket tx) and on WhatsApp (ticket tw), and the desk made two customers."""
+    desk = MemoryStore()
+    ids = []
+    for platform, author, ticket_id in (("x", {"id": "u1", "name": "Aino", "handle": "aino"}, "tx"),
+                                        ("whatsapp", {"id": "358401", "name": "Aino K"}, "tw")):
+        customer_id = desk.customers.link(platform, author, NOW)
+        at = NOW.isoformat()
+        ticket = Ticket.opened(ticket_id, channel=platform, kind="dm", brand="acme", brand_account_id="brand",
+                               conversation_key=f"conv-{ticket_id}", opened_by=f"{platform}#{author['id']}",
+                               customer_id=customer_id, now_iso=at, first_inbound_at=at, clocks={},
+                               visibility="private", language="en", topic=None, subject=None)
+        ticket, _ = desk.tickets.open_for(ticket.conversation_key, ticket)
+        message = Message.inbound(f"m-{ticket_id}", mention={
+            "platform": platform, "kind": "dm", "external_id": f"e-{ticket_id}", "text": "my parcel is lost",
+            "visibility": "private", "author": author, "source": "webhook"}, customer_id=customer_id,
+            created_at=at, received_at=at, classification={}, priority=40, priority_factors=[],
+            priority_rules_version=0, brand="acme")
+        desk.messages.record_inbound(ticket, message, f"{platform}#e-{ticket_id}", customer_id, {}, NOW)
+        ids.append(customer_id)
+    return desk, ids[0], ids[1]
+
+
+def test_crm_events_are_imported_onto_a_known_customer_only():
+    desk, survivor, _ = _desk_with_two_profiles()
+    request = customers.EventImport(events=[
+        customers.CrmEvent(kind="purchase", at="2026-11-01T09:00:00+00:00", summary="boots", amount=120,
+                           currency="EUR", external_id="ord-1"),
+        customers.CrmEvent(kind="call", at="2026-10-01T09:00:00+00:00", summary="asked about sizes")])
+    assert customers.import_events(desk.customers, survivor, request) == {"imported": 2}
+    customers.import_events(desk.customers, survivor, request)  # the order is the same event again
+    events = desk.customers.events(survivor)
+    assert [(e.kind, e.id == "ord-1") for e in events] == [("call", False), ("call", False), ("purchase", True)]
+    with pytest.raises(NotFound):
+        customers.import_events(desk.customers, "nobody", request)
+    assert desk.customers.events("nobody") == []
+
+
+def test_a_merge_brings_identities_tickets_and_events_together_and_undo_restores_both():
+    desk, survivor, other = _desk_with_two_profiles()
+    desk.customers.put_event(other, CustomerEvent(id="e1", kind="call", at=NOW.isoformat(), summary="called"))
+    record = customers.merge_profiles(desk, survivor, other, "sam")
+    assert (record.survivor_id, record.other_id, record.by, record.moved.tickets) == (survivor, other, "sam", ["tw"])
+    merged = desk.customers.history(survivor)
+    assert sorted(i.platform for i in merged.identities) == ["whatsapp", "x"]
+    assert sorted(t["ticket_id"] for t in merged.touchpoints) == ["tw", "tx"]
+    assert [e.id for e in desk.customers.events(survivor)] == ["e1"]
+    assert desk.tickets.get("tw").customer_id == survivor
+    assert desk.customers.get(other).merged_into == survivor
+    assert desk.customers.link("whatsapp", {"id": "358401"}, NOW) == survivor  # the next message too
+    assert desk.customers.get_merge(survivor, record.id) == record
+    with pytest.raises(ConcurrentUpdate):  # merged already
+        customers.merge_profiles(desk, survivor, other, "sam")
+
+    customers.undo(desk, survivor, record.id, "ana")
+    restored = desk.customers.history(other)
+    assert [i.platform for i in restored.identities] == ["whatsapp"] and restored.customer.merged_into is None
+    assert [t["ticket_id"] for t in restored.touchpoints] == ["tw"]
+    assert [e.id for e in desk.customers.events(other)] == ["e1"] and desk.customers.events(survivor) == []
+    assert desk.tickets.get("tw").customer_id == other
+    assert desk.customers.customer_of("whatsapp", "358401") == other
+    assert desk.customers.get_merge(survivor, record.id).undone_by == "ana"
+    with pytest.raises(NotFound):  # undone already
+        customers.undo(desk, survivor, record.id, "ana")
+
+
+def test_a_customer_is_not_merged_into_themself_nor_an_unknown_one():
+    desk, survivor, _ = _desk_with_two_profiles()
+    with pytest.raises(ValueError):
+        customers.merge_profiles(desk, survivor, survivor, "sam")
+    with pytest.raises(NotFound):
+        customers.merge_profiles(desk, survivor, "nobody", "sam")
+    with pytest.raises(NotFound):
+        customers.undo(desk, survivor, "no-such-merge", "sam")
+    assert desk.customers.get(survivor).current_version == 0
+
+
+def test_erasure_removes_the_person_and_keeps_anonymous_statistics():
+    desk, customer_id, other = _desk_with_two_profiles()
+    desk.customers.put_event(customer_id, CustomerEvent(id="e1", kind="call", at=NOW.isoformat(), summary="x"))
+    desk.customers.crm.update({("x", "u1"): {"vip": True}, ("x", "@aino"): {"vip": True},
+                               ("whatsapp", "358401"): {"vip": True}})
+    answer = customers.erase(desk, customer_id, "root")
+    assert answer == {"customer_id": customer_id, "tickets_kept_anonymised": 1, "messages_redacted": 1,
+                      "identities_removed": 1}
+    profile = desk.customers.history(customer_id)
+    assert (profile.customer.name, profile.customer.erased_by, profile.identities) == ("[erased]", "root", [])
+    assert [t["ticket_id"] for t in profile.touchpoints] == ["tx"]  # the statistics stay
+    assert desk.customers.customer_of("x", "u1") is None and desk.customers.events(customer_id) == []
+    assert set(desk.customers.crm) == {("whatsapp", "358401")}  # the other profile's CRM record stays
+    ticket, [message] = desk.tickets.get("tx"), desk.messages.timeline("tx")
+    assert (ticket.channel, ticket.last_message_preview, message.text, message.author) == (
+        "x", customers.ERASED, customers.ERASED, {"id": customers.ERASED})
+    assert desk.messages.timeline("tw")[0].text == "my parcel is lost"
+    assert customers.erase(desk, customer_id, "root")["identities_removed"] == 0  # idempotent
