@@ -1,7 +1,7 @@
 """The store's ports: one small interface per aggregate, which use cases depend on.
 
 Each has a DynamoDB implementation, given its table (`store/agents.py`, ...), and an in-memory
-twin with the same semantics (`store/memory.py`); `tests/contract/` runs one suite against both.
+twin with the same semantics (`store/memory/`); `tests/contract/` runs one suite against both.
 Aggregates not yet behind a port still go through `store/dynamodb.py`'s DynamoStore (see
 docs/ARCHITECTURE.md, "Store ports"). Imports the aggregates only.
 """

@@ -1,0 +1,36 @@
+"""In-memory twins of the store ports, one module per port as in `store/`, for fast use-case
+tests (and nothing Lambda runs).
+
+Each honours its port's semantics as the DynamoDB implementation does, conditions and races
+included: a lock stands in for DynamoDB's conditional writes and transactions, so threads racing
+here lose the same way they lose against the table. `tests/contract/` runs one suite against both.
+Values are copied in and out, as a table would, so a caller never holds the stored object.
+"""
+from __future__ import annotations
+
+import threading
+
+from chalicelib.store.memory.accounts import MemoryAccountStore
+from chalicelib.store.memory.agents import MemoryAgentStore
+from chalicelib.store.memory.customers import MemoryCustomerStore
+from chalicelib.store.memory.messages import MemoryMessageStore
+from chalicelib.store.memory.teams import MemoryTeamStore
+from chalicelib.store.memory.tickets import MemoryTicketStore
+
+__all__ = ["MemoryStore", "MemoryAgentStore", "MemoryAccountStore", "MemoryTeamStore", "MemoryCustomerStore",
+           "MemoryTicketStore", "MemoryMessageStore"]
+
+
+class MemoryStore:
+    """The in-memory twin of DynamoStore's ports, one desk's state shared between them (a ticket's
+    assignment moves an agent's load; an inbound message moves its ticket and touches its
+    customer), for use-case tests."""
+
+    def __init__(self):
+        lock = threading.RLock()
+        self.tickets = MemoryTicketStore(lock=lock)
+        self.agents = MemoryAgentStore(self.tickets.tickets, lock=lock)
+        self.customers = MemoryCustomerStore()
+        self.messages = MemoryMessageStore(self.tickets, self.customers.touchpoints)
+        self.accounts = MemoryAccountStore()
+        self.teams = MemoryTeamStore()
