@@ -40,8 +40,7 @@ def secrets() -> Secrets:
     from_env = {k: os.environ[k] for k in SECRET_KEYS if os.environ.get(k)}
     cfg = settings()
     if cfg.platform_secret_id and len(from_env) < len(SECRET_KEYS):
-        raw = aws.client("secretsmanager").get_secret_value(SecretId=cfg.platform_secret_id)
-        stored = json.loads(raw["SecretString"])
+        stored = json.loads(aws.get_secret_string(cfg.platform_secret_id))
         return Secrets({**{k: stored.get(k, "") for k in SECRET_KEYS},
                         **{k: v for k, v in stored.items() if isinstance(v, str)}, **from_env})
     return Secrets(from_env)

@@ -1,7 +1,8 @@
 """Sending to the desk's SQS queues, in batches of ten, failing loudly.
 
 A message SQS did not take is retried once; if it still fails, EnqueueFailed is raised so a
-webhook answers 5xx and the platform retries (duplicates are dropped at ingest).
+webhook answers 5xx and the platform retries (duplicates are dropped at ingest). The batch goes
+through `aws.send_message_batch` (in Lambda the light wire client, not boto3: see aws.py).
 
 Claim check: SQS takes 256 KiB a message and a batch (1 MiB since 2025, but a queue may be set
 lower). A body over INLINE_LIMIT is written to the bucket under `claims/` and the queue carries
@@ -14,8 +15,6 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Iterator, Sequence
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws
 from chalicelib.config import settings
@@ -32,16 +31,14 @@ def send_all(queue_url: str, bodies: Sequence[str]) -> int:
         return 0
     if not queue_url:
         raise EnqueueFailed("queue URL is not configured")
-    sqs = aws.client("sqs")
     for chunk in _batches([_checked(queue_url, body) for body in bodies]):
         pending = {str(i): body for i, body in enumerate(chunk)}
         for _attempt in range(2):
             try:
-                result = sqs.send_message_batch(
-                    QueueUrl=queue_url,
-                    Entries=[{"Id": i, "MessageBody": b} for i, b in pending.items()])
-            except (ClientError, BotoCoreError) as err:
-                raise EnqueueFailed(f"send_message_batch failed: {type(err).__name__}") from err
+                result = aws.send_message_batch(
+                    queue_url, [{"Id": i, "MessageBody": b} for i, b in pending.items()])
+            except aws.CallFailed as err:
+                raise EnqueueFailed(f"send_message_batch failed: {err.code}") from err
             pending = {f["Id"]: pending[f["Id"]] for f in result.get("Failed", [])}
             if not pending:
                 break
@@ -68,6 +65,9 @@ def _checked(queue_url: str, body: str) -> str:
     if size <= INLINE_LIMIT:
         return body
     key = f"{CLAIM_PREFIX}{queue_url.rstrip('/').rsplit('/', 1)[-1]}/{uuid.uuid4()}"
+    # The claim check (a body over 192 KiB) is rare enough to pay for boto3's S3 client.
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         aws.client("s3").put_object(Bucket=settings().model_bucket, Key=key, Body=body.encode("utf-8"))
     except (ClientError, BotoCoreError) as err:
