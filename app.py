@@ -110,6 +110,16 @@ def outbound_worker(event):
     return process_sqs_event(event.to_dict(), event.context)
 
 
+# -- the table's stream: ticket changes into the reports' counters and the search index. The ARN
+# here is a placeholder: infra/package.py points the event at the stack's table's stream ----------
+@app.on_dynamodb_record(stream_arn="arn:aws:dynamodb:eu-west-1:123456789012:table/social-care-desk/stream/local",
+                        batch_size=100, starting_position="TRIM_HORIZON", name="ticket_stream")
+def ticket_stream(event):
+    from chalicelib.stream import process_stream_event
+
+    return process_stream_event(event.to_dict())
+
+
 # -- schedules --------------------------------------------------------------------------------
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="x_mentions_poller")
 def x_mentions_poller(event):

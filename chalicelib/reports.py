@@ -1,53 +1,138 @@
-"""Reports for the desk: first response time, volume, sentiment over time, topics, reply rate.
+"""Reports for the desk: first response time, volume, sentiment over time, topics, reply rate; queue
+counts; the tickets behind a figure as CSV.
 
-Read from the inbox index (one query per status, never a table scan) over the tickets created in
-the last `days`. Fine for a desk's first months; past a few hundred thousand tickets it should
-read daily aggregates kept by the workers instead.
+Read from the aggregates the table's stream keeps (chalicelib/counters.py), never the tickets: a
+report over N days reads the N×24 + 1 hour items of each of the caller's brands (BatchGetItem, 100
+keys a call), queue counts one gauge item per brand. "The last N days" is counted in whole hours (the
+hour N days ago included). First response times come from buckets: median and p90 are the bucket
+bounds the ranks fall in (counters.FRT_BOUNDS), not the exact seconds.
+
+The CSV export reads the tickets behind a figure (created in the report's hours, of one channel,
+sentiment, topic, team, status, or breached) a bounded page at a time, through the search index's
+hour partitions (chalicelib/search.py): `limit` rows, a cursor for the next page.
 """
 from __future__ import annotations
 
-import statistics
+import csv
+import io
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any, Literal, Optional
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import counters, search
+from chalicelib.errors import Invalid
 from chalicelib.models import utcnow
-from chalicelib.store.dynamodb import DynamoStore
 
 STATUSES = ("open", "pending", "on_hold", "closed")
+CSV_FIELDS = ("id", "brand", "channel", "status", "priority", "assignee", "team", "language", "topic",
+              "created_at", "first_inbound_at", "first_response_at", "closed_at", "sla_breached_for",
+              "done_without_reply")
 
 
-def summary(store: DynamoStore, days: int) -> dict:
-    since = utcnow() - timedelta(days=days)
-    tickets = [t for t in _all(store) if _time(t.created_at) >= since]
-    response = defaultdict(list)
-    for t in tickets:
-        if t.first_response_at and t.first_inbound_at:
-            response[t.channel].append((_time(t.first_response_at) - _time(t.first_inbound_at)).total_seconds())
-    every = sorted(s for values in response.values() for s in values)
+brands_of = search.brands_of
+
+
+def hours(days: int, now=None) -> list[str]:
+    now = now or utcnow()
+    return [counters.hour_of((now - timedelta(hours=h)).isoformat()) for h in range(days * 24, -1, -1)]
+
+
+def summary(store: Any, days: int, brands: Optional[list[str]] = None, stats: Optional[dict] = None) -> dict:
+    items = counters.read_hours(store.table, brands_of(store, brands), hours(days), stats)
+    total: Counter = Counter()
     by_day: dict = defaultdict(Counter)
-    for t in tickets:
-        by_day[t.created_at[:10]][(t.classification or {}).get("sentiment", "neutral")] += 1
-    answerable = [t for t in tickets if not t.done_without_reply]
+    for item in items:
+        for name, n in item.items():
+            if isinstance(n, int) and not isinstance(n, bool):
+                total[name] += n
+                if name.startswith("sentiment:"):
+                    by_day[item["PK"].rsplit("#", 1)[1][:10]][name.split(":", 1)[1]] += n
+    frt: dict = defaultdict(Counter)
+    for name, n in total.items():
+        if name.startswith("frt:") and n:
+            _, channel, bound = name.split(":")
+            frt[channel][int(bound)] += n
+    every: Counter = sum(frt.values(), Counter())
+    answerable = total["answerable"]
     return {
-        "days": days, "tickets": len(tickets),
+        "days": days, "tickets": total["tickets"],
         "first_response_seconds": {
-            "median": statistics.median(every) if every else None,
-            "p90": every[min(int(len(every) * 0.9), len(every) - 1)] if every else None,
-            "by_channel": {c: statistics.median(v) for c, v in sorted(response.items())}},
-        "volume_by_channel": dict(sorted(Counter(t.channel for t in tickets).items())),
+            "median": counters.median(every), "p90": counters.p90(every),
+            "by_channel": {c: counters.median(b) for c, b in sorted(frt.items())}},
+        "volume_by_channel": {name[3:]: n for name, n in sorted(total.items()) if name.startswith("ch:") and n},
         "sentiment_by_day": [{"day": day, **{s: by_day[day].get(s, 0) for s in ("negative", "neutral", "positive")}}
-                             for day in sorted(by_day)],
-        "top_topics": [{"topic": topic, "count": n} for topic, n in
-                       Counter(t.topic or "other" for t in tickets).most_common(8)],
-        "reply_rate": (sum(1 for t in answerable if t.first_response_at) / len(answerable)) if answerable else None,
-        "done_without_reply": sum(1 for t in tickets if t.done_without_reply),
+                             for day in sorted(by_day) if sum(by_day[day].values())],
+        "top_topics": [{"topic": name[6:], "count": n} for name, n in sorted(
+            ((k, v) for k, v in total.items() if k.startswith("topic:") and v), key=lambda kv: (-kv[1], kv[0]))[:8]],
+        "reply_rate": (total["replied"] / answerable) if answerable else None,
+        "done_without_reply": total["done"],
     }
 
 
-def _all(store: DynamoStore):
-    for status in STATUSES:
-        yield from store.tickets.inbox_all(status)
+def queue_counts(store: Any, brands: Optional[list[str]] = None, stats: Optional[dict] = None) -> dict:
+    """{"statuses": {status: n}, "open_by_team": {...}, "open_by_language": {...}} from the gauges."""
+    total: Counter = Counter()
+    for item in counters.read_gauges(store.table, brands_of(store, brands), stats):
+        total.update({k: v for k, v in item.items() if isinstance(v, int) and not isinstance(v, bool)})
+
+    def part(prefix: str) -> dict:
+        return {k[len(prefix):]: v for k, v in sorted(total.items()) if k.startswith(prefix) and v}
+
+    return {"statuses": {s: total[f"status:{s}"] for s in STATUSES}, "open_by_team": part("team:"),
+            "open_by_language": part("language:")}
 
 
-def _time(value) -> datetime:
-    return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=utcnow().tzinfo)
+FIGURES = ("channel", "sentiment", "topic", "team", "status", "breached")
+
+
+class ExportQuery(BaseModel):
+    """`GET /api/reports/tickets`: the report's `days`, the figure (any of its fields), a page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=7, ge=1, le=90)
+    channel: Optional[str] = Field(default=None, min_length=1, max_length=32)
+    sentiment: Optional[Literal["negative", "neutral", "positive"]] = None
+    topic: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    team: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    status: Optional[Literal["open", "pending", "on_hold", "closed"]] = None
+    breached: Optional[bool] = None
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: Optional[str] = Field(default=None, max_length=2000)
+
+    def figure(self) -> dict:
+        return {k: v for k, v in self.model_dump(include=set(FIGURES)).items() if v is not None}
+
+
+def behind(ticket: dict, figure: dict) -> bool:
+    """Is the ticket one of a figure's (`channel`, `sentiment`, `topic`, `team`, `status`, `breached`)?"""
+    values = {"channel": ticket.get("channel"), "team": ticket.get("team"), "status": ticket.get("status"),
+              "sentiment": (ticket.get("classification") or {}).get("sentiment") or "neutral",
+              "topic": ticket.get("topic") or "other", "breached": bool(ticket.get("sla_breached_for"))}
+    return all(values[k] == v for k, v in figure.items())
+
+
+def export_csv(store: Any, days: int, brands: Optional[list[str]], figure: Optional[dict] = None,
+               limit: int = 100, cursor: Optional[str] = None, stats: Optional[dict] = None) -> dict:
+    """One page of the tickets behind a figure of the report over `days` (created in its hours, of
+    the caller's brands, newest hour first) as CSV: {"csv", "rows", "next_cursor"}. A request reads
+    at most search.READ_BUDGET index entries and their tickets."""
+    figure = {k: v for k, v in (figure or {}).items() if v is not None}
+    unknown = set(figure) - set(FIGURES)
+    if unknown:
+        raise Invalid(sorted(unknown)[0], f"a figure is one of {', '.join(FIGURES)}")
+    tickets, next_cursor = search.created_in(store.table, brands_of(store, brands), hours(days),
+                                             lambda t: behind(t, figure), limit, cursor, stats)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for ticket in tickets:
+        writer.writerow({k: _cell(ticket.get(k)) for k in CSV_FIELDS})
+    return {"csv": out.getvalue(), "rows": len(tickets), "next_cursor": next_cursor}
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formula in a spreadsheet

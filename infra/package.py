@@ -55,7 +55,8 @@ def merge_template() -> dict:
                   "Properties": {"TableName": resources.TABLE_NAME, **resources.TABLE_DEFINITION,
                                  "TimeToLiveSpecification": {"AttributeName": resources.TTL_ATTRIBUTE,
                                                              "Enabled": True},
-                                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}},
+                                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                                 "StreamSpecification": {"StreamViewType": resources.STREAM_VIEW_TYPE}}},
         resources.MODEL_BUCKET_LOGICAL_ID: {
             "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
             "Properties": {"BucketName": {"Fn::Sub": "social-care-desk-${AWS::AccountId}-${AWS::Region}"},
@@ -98,7 +99,21 @@ def merge_template() -> dict:
         res[function] = {"Properties": props}
         if kind == "SNSEventConfig":  # subscribes by topic name: the topic must exist first
             res[function]["DependsOn"] = ["EmailTopic"]
+        if kind == "DynamoDBEventConfig":  # the table's stream (app.py names a placeholder ARN)
+            props["Events"] = {function + "DynamodbEventSource": {"Properties": stream_event_properties()}}
     return {"Resources": res}
+
+
+def stream_event_properties() -> dict:
+    """The stream handler's event source: the stack's table's stream, ticket items only (Lambda
+    filters before invoking: counters, index entries and everything else cost no invocation), a
+    failing batch split to find the record that fails and retried a bounded number of times."""
+    from chalicelib.store import keys
+
+    ticket_only = {"dynamodb": {"Keys": {"SK": {"S": [keys.TICKET_SK]}}}}
+    return {"Stream": {"Fn::GetAtt": ["Table", "StreamArn"]},
+            "FilterCriteria": {"Filters": [{"Pattern": json.dumps(ticket_only)}]},
+            "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 10, "MaximumBatchingWindowInSeconds": 1}
 
 
 # What pages on-call, per channel: (metric, statistic threshold over the period, period seconds, why)

@@ -34,6 +34,10 @@ TABLE_DEFINITION = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 TTL_ATTRIBUTE = "expires_at"
+# The table's stream: ticket changes, before and after, for the reports' counters and the search
+# index (chalicelib/stream.py). create_table takes StreamEnabled too; CloudFormation only the view.
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+STREAM_FUNCTION = "ticket_stream"  # the Chalice handler that reads it
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,17 @@ def _dynamodb_checks(response: Any, _resource: str) -> list[tuple[str, str]]:
     return [(operation, arn)]
 
 
+def _dynamodbstreams_checks(response: Any, _resource: str) -> list[tuple[str, str]]:
+    """A stream's ARN (GetRecords names it through its iterator, `<stream arn>|1|<id>` in moto);
+    ListStreams the streams of the table it names."""
+    operation = response._get_action()
+    arn = response._get_param("StreamArn") or (response._get_param("ShardIterator") or "").split("|")[0]
+    if operation == "ListStreams":
+        arn = (f"arn:aws:dynamodb:{response.region}:{response.current_account}:table/"
+               f"{response._get_param('TableName') or '*'}/stream/*")
+    return [(operation, arn)]
+
+
 def _sqs_checks(response: Any, resource: str) -> list[tuple[str, str]]:
     operation = response._get_action()
     return [(_SQS_BATCH.get(operation, operation), resource)]  # moto already resolves the queue's ARN
@@ -196,6 +207,7 @@ class Enforcement:
         from moto import settings
         from moto.core.authorization import ActionAuthenticatorMixin
         from moto.dynamodb.responses import DynamoHandler
+        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
         from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
         from moto.secretsmanager.responses import SecretsManagerResponse
         from moto.ses.responses import EmailResponse
@@ -204,7 +216,8 @@ class Enforcement:
         mp = self.monkeypatch
         for response_class, checks in ((DynamoHandler, _dynamodb_checks), (SQSResponse, _sqs_checks),
                                        (SecretsManagerResponse, _secretsmanager_checks),
-                                       (EmailResponse, _ses_checks)):
+                                       (EmailResponse, _ses_checks),
+                                       (DynamoDBStreamsHandler, _dynamodbstreams_checks)):
             mp.setattr(response_class, "_authenticate_and_authorize_normal_action", _authorizer(checks),
                        raising=False)
         original = IAMRequestBase.check_action_permitted
@@ -345,3 +358,32 @@ def deliver(enforcement: Enforcement, function: str, handler, queue_url: str, ro
         if failed:
             break  # they come back after their visibility timeout; the test looks at what failed
     return counts
+
+
+def deliver_stream(enforcement: Enforcement, function: str, handler, table_name: str) -> dict:
+    """The DynamoDB stream event source mapping of `function`, as Lambda runs it: list, describe and
+    read the table's stream with the function's role, hand the ticket records (the mapping's
+    filter) to the handler under the role. Returns how many records were delivered."""
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.stream import is_ticket
+    from infra.local import stack
+
+    streams = boto3.client("dynamodbstreams", region_name=enforcement.region,
+                           config=Config(account_id_endpoint_mode="disabled"), **enforcement.credentials[function])
+    [found] = streams.list_streams(TableName=table_name)["Streams"]
+    arn, records = found["StreamArn"], []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while iterator:
+            got = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not got["Records"]:
+                break
+            records += [r for r in got["Records"] if is_ticket(r)]
+            iterator = got.get("NextShardIterator")
+    with enforcement.acting_as(function):
+        for first in range(0, len(records), 100):
+            handler(stack.stream_event(records[first:first + 100], arn), stack.LambdaContext(function))
+    return {"delivered": len(records)}

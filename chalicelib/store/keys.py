@@ -308,3 +308,51 @@ def corrections_of(brand: str) -> tuple[str, str]:
 def model_pointer(brand: str) -> dict:
     """The brand's adapted sentiment model in force (classify/registry.py)."""
     return {"PK": f"MODEL#{brand}", "SK": "CURRENT"}
+
+
+# -- reports and search (chalicelib/counters.py, chalicelib/search.py), written by the stream handler --
+def counter_hour(brand: str, hour: str) -> dict:
+    """A brand's counters of the tickets created in one hour (`yyyy-mm-ddThh`, UTC)."""
+    return {"PK": f"COUNT#{brand}#{hour}", "SK": "HOUR"}
+
+
+def gauge(brand: str) -> dict:
+    """A brand's queue gauges: tickets per status, open ones per team and language."""
+    return {"PK": f"GAUGE#{brand}", "SK": "GAUGE"}
+
+
+def stream_seen(event_id: str) -> dict:
+    """A stream record already counted (its eventID), kept a little longer than the stream's 24 h."""
+    return {"PK": f"SEEN#{event_id}", "SK": "SEEN"}
+
+
+def search_partition(brand: str, token: str) -> str:
+    """PK of the brand's tickets holding one search token."""
+    return f"SEARCH#{brand}#{token}"
+
+
+def search_entry(brand: str, token: str, created_iso: str, ticket_id: str) -> dict:
+    """One ticket under one token, newest first when read backwards."""
+    return {"PK": search_partition(brand, token), "SK": f"{created_iso}#{ticket_id}"}
+
+
+def search_ticket_id(entry: dict) -> str:
+    """The ticket an entry of a token partition names."""
+    return entry["SK"].rsplit("#", 1)[1]
+
+
+def search_cursor(entry: dict) -> str:
+    """The page cursor after a token partition's `entry` (base64 JSON of its key)."""
+    return base64.urlsafe_b64encode(json.dumps({"PK": entry["PK"], "SK": entry["SK"]}).encode()).decode()
+
+
+def search_start(cursor: str, brand: str, token: str) -> Optional[dict]:
+    """The key a search cursor names, only if it is in that brand's token partition; None otherwise."""
+    try:
+        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if (not isinstance(start, dict) or set(start) != {"PK", "SK"} or not all(isinstance(v, str) for v in start.values())
+            or start["PK"] != search_partition(brand, token)):
+        return None
+    return start

@@ -37,7 +37,8 @@ def provision(region: str, bucket: str, secret_values: dict) -> dict:
 
     ddb = boto3.client("dynamodb", region_name=region)
     if resources.TABLE_NAME not in ddb.list_tables()["TableNames"]:
-        ddb.create_table(TableName=resources.TABLE_NAME, **resources.TABLE_DEFINITION)
+        ddb.create_table(TableName=resources.TABLE_NAME, **resources.TABLE_DEFINITION, StreamSpecification={
+            "StreamEnabled": True, "StreamViewType": resources.STREAM_VIEW_TYPE})
         ddb.update_time_to_live(TableName=resources.TABLE_NAME, TimeToLiveSpecification={
             "Enabled": True, "AttributeName": resources.TTL_ATTRIBUTE})
     sqs = boto3.client("sqs", region_name=region)
@@ -175,6 +176,99 @@ class Worker:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
+class StreamWorker:
+    """The table's stream and its Chalice handler, as Lambda's event source mapping runs them: read
+    each shard from where the last poll stopped (TRIM_HORIZON at first), keep only ticket records
+    (the mapping's filter, infra/package.py), hand a batch to the handler; a batch that fails is read
+    again on the next poll, as Lambda retries it. The place read up to is kept per stream and shard,
+    with the last record's eventID: a table made again (a new test's moto) starts from its beginning."""
+
+    queue_name = "table-stream"
+    positions: dict = {}  # (stream arn, shard id) -> (sequence number, eventID) of the last record handled
+
+    def __init__(self, handler: Callable[[dict, Any], Any], function_name: str, batch_size: int = 100):
+        self.handler = handler
+        self.function_name = function_name
+        self.batch_size = batch_size
+
+    def poll_once(self, sqs=None, wait_seconds: int = 0) -> int:
+        """Read what is new on every shard and deliver it. Returns how many ticket records were delivered."""
+        from chalicelib import aws
+
+        ddb, streams = aws.client("dynamodb"), streams_client()
+        arn = ddb.describe_table(TableName=resources.TABLE_NAME)["Table"].get("LatestStreamArn")
+        if not arn:
+            return 0
+        delivered = 0
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            delivered += self._poll_shard(streams, arn, shard["ShardId"])
+        if not delivered and wait_seconds:
+            time.sleep(min(wait_seconds, 1))
+        return delivered
+
+    def _start(self, streams, arn: str, shard_id: str) -> str:
+        known = self.positions.get((arn, shard_id))
+        if known:
+            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                                  SequenceNumber=known[0])["ShardIterator"]
+            got = streams.get_records(ShardIterator=iterator, Limit=1)
+            if [r["eventID"] for r in got["Records"]] == [known[1]]:
+                return got["NextShardIterator"]
+        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+
+    def _poll_shard(self, streams, arn: str, shard_id: str) -> int:
+        from chalicelib.stream import is_ticket
+
+        iterator, delivered = self._start(streams, arn, shard_id), 0
+        while iterator:
+            got = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            records = got.get("Records", [])
+            if not records:
+                return delivered
+            tickets = [r for r in records if is_ticket(r)]
+            if tickets:
+                try:
+                    self.handler(stream_event(tickets, arn), LambdaContext(self.function_name))
+                except Exception as err:  # read again next time, as Lambda retries the batch
+                    print(f"[{self.function_name}] batch failed: {type(err).__name__}: {err}", flush=True)
+                    return delivered
+                delivered += len(tickets)
+            last = records[-1]
+            self.positions[(arn, shard_id)] = (last["dynamodb"]["SequenceNumber"], last["eventID"])
+            iterator = got.get("NextShardIterator")
+        return delivered
+
+
+def streams_client():
+    """A DynamoDB Streams client for the local endpoint or moto. botocore now addresses Streams at
+    `<account>.streams-ddb.<region>`, a host moto's in-process mock does not answer: the regional
+    endpoint it does is asked for instead."""
+    import os
+
+    import boto3
+    from botocore.config import Config
+
+    where = (_region(), os.environ.get("AWS_ENDPOINT_URL") or "")
+    if where not in _streams_clients:
+        _streams_clients[where] = boto3.client(
+            "dynamodbstreams", region_name=where[0], endpoint_url=where[1] or None,
+            config=Config(account_id_endpoint_mode="disabled"))
+    return _streams_clients[where]
+
+
+_streams_clients: dict = {}
+
+
+def stream_event(records: list[dict], stream_arn: str) -> dict:
+    """Lambda's event for stream records: as GetRecords gives them, with the stream's ARN and region."""
+    def wire(value):
+        return value.timestamp() if hasattr(value, "timestamp") else value
+
+    return {"Records": [{**r, "eventSourceARN": stream_arn, "awsRegion": stream_arn.split(":")[3],
+                         "dynamodb": {k: wire(v) for k, v in r["dynamodb"].items()}} for r in records]}
+
+
 def _region() -> str:
     import os
 
@@ -188,6 +282,7 @@ def workers(handlers) -> list[Worker]:
         Worker(resources.queue("ingest").name, handlers.ingest_worker, "ingest_worker"),
         Worker(resources.queue("routing").name, handlers.route_worker, "route_worker"),
         Worker(resources.queue("outbound").name, handlers.outbound_worker, "outbound_worker", own_visibility=True),
+        StreamWorker(getattr(handlers, resources.STREAM_FUNCTION), resources.STREAM_FUNCTION),
     ]
 
 

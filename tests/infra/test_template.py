@@ -55,7 +55,7 @@ def test_the_table_is_the_one_tests_and_the_local_stack_use(template):
 
 def test_every_function_gets_resource_names_and_no_secret_in_its_environment(template):
     functions = {n: r for n, r in template.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert len(functions) == 8  # seven handlers and the API's authorizer
+    assert len(functions) == 9  # eight handlers and the API's authorizer
     for res in functions.values():
         variables = res["Properties"]["Environment"]["Variables"]
         assert variables["TABLE_NAME"] == {"Ref": "Table"}
@@ -146,3 +146,13 @@ def test_no_role_grants_a_wildcard_action_or_a_wildcard_resource_on_data(templat
                         assert "social-care" in name or name.startswith("${ModelBucket}/"), (function, arn)
                     if service == "logs":  # only the function's own log group
                         assert name.startswith(f"log-group:/aws/lambda/${{AWS::StackName}}-{function}-"), arn
+
+
+def test_the_stream_handler_reads_the_tables_stream_ticket_items_only(template):
+    assert template["Table"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [event] = template["TicketStream"]["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    assert event["Properties"]["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    [only] = event["Properties"]["FilterCriteria"]["Filters"]
+    assert json.loads(only["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": ["TICKET"]}}}}
+    assert event["Properties"]["BisectBatchOnFunctionError"] is True

@@ -307,6 +307,15 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
                                                          stack.LambdaContext("sla_sweeper"))
     day.outcomes["ingested_polled"] = _drain(day, handlers, urls, "ingest_worker")
 
+    # -- the table's stream (its own function): reports' counters and the search index ------------
+    try:
+        day.outcomes["streamed"] = iam.deliver_stream(e, "ticket_stream", handlers.ticket_stream, resources.TABLE_NAME)
+    except Exception:  # noqa: BLE001 - reported by the function's own test
+        day.errors.setdefault("ticket_stream", []).append(traceback.format_exc())
+    with _step(day, "api_handler"):
+        a["reports_after_stream"] = client.http.get("/api/reports/summary?days=7", headers=agent).status_code
+        day.outcomes["report"] = json.loads(client.http.get("/api/reports/summary?days=7", headers=agent).body)
+
     # -- API Gateway asks the authorizer (its own function) ---------------------------------------
     with _step(day, "desk_authorizer"):
         event = {"type": "TOKEN", "authorizationToken": agent["Authorization"],
@@ -342,7 +351,7 @@ def _store():
 # -- the policies --------------------------------------------------------------------------------
 def test_every_function_has_its_own_policy_file_the_same_in_every_stage():
     files = {f: iam.policy_file(f, "dev") for f in iam.function_names()}
-    assert len(set(files.values())) == len(files) == 8
+    assert len(set(files.values())) == len(files) == 9
     for function, path in files.items():
         assert path == iam.policy_file(function, "prod") == Path(iam.ROOT, ".chalice", "policies", f"{function}.json")
         assert path.exists()
@@ -396,6 +405,12 @@ def test_sla_sweeper_escalates_and_redrives(day):
     assert day.failures("sla_sweeper") == []
     swept = day.outcomes["swept"]
     assert swept["breached"] >= 1 and swept["replies_redriven"] >= 1
+
+
+def test_ticket_stream_counts_and_indexes_what_the_stream_says(day):
+    assert day.failures("ticket_stream") == []
+    assert day.outcomes["streamed"]["delivered"] >= 6
+    assert day.outcomes["report"]["tickets"] >= 6  # the agent's report reads what the stream counted
 
 
 def test_desk_authorizer_touches_no_aws_service(day):

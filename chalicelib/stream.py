@@ -1,0 +1,43 @@
+"""The table's stream handler: ticket changes into the reports' counters and the search index.
+
+Lambda gives it the stream's records of ticket items only (the event source's filter, see
+infra/package.py; other items are skipped here too), each with the ticket before and after
+(NEW_AND_OLD_IMAGES). chalicelib/counters.py counts each record once; chalicelib/search.py
+writes the index entries a change gained or lost. A failure raises, and Lambda retries the batch:
+both are idempotent under redelivery.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from chalicelib import counters, search
+from chalicelib.store import keys
+from chalicelib.store.items import plain
+
+_deserializer = TypeDeserializer()
+
+
+def image(raw: Optional[dict]) -> Optional[dict]:
+    if not raw:
+        return None
+    return plain({k: _deserializer.deserialize(v) for k, v in raw.items()})
+
+
+def is_ticket(record: dict) -> bool:
+    key = record.get("dynamodb", {}).get("Keys", {})
+    return key.get("SK", {}).get("S") == keys.TICKET_SK
+
+
+def process_stream_event(event: dict, table: Any = None) -> dict:
+    if table is None:
+        from chalicelib import aws
+
+        table = aws.table()
+    records = [r for r in event.get("Records", []) if is_ticket(r)]
+    changes = [(image(r["dynamodb"].get("OldImage")), image(r["dynamodb"].get("NewImage"))) for r in records]
+    counted = counters.apply(table.meta.client, table.name,
+                             [(r["eventID"], counters.delta(old, new)) for r, (old, new) in zip(records, changes)])
+    indexed = search.apply(table, changes)
+    return {"records": len(event.get("Records", [])), "tickets": len(records), **counted, **indexed}
