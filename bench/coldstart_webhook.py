@@ -12,6 +12,7 @@ handler, is printed apart); median of `--runs` (5).
     python -m bench.coldstart_webhook --importtime    # + the cumulative import cost by package
     python -m bench.coldstart_webhook --profile       # + cProfile of one run (top 25, cumulative)
     python -m bench.coldstart_webhook --secrets-manager   # secrets from Secrets Manager, as in AWS
+    python -m bench.coldstart_webhook --sizing        # + every handler's import CPU, scaled to Lambda memory
 
 Figures, not pass/fail. `make bench` prints the median (`bench/__main__.py`).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -110,17 +112,22 @@ def child_env(endpoint: str, queue_url: str, secrets_manager: bool) -> dict:
 
 
 def run_once(env: dict, event: dict, extra: tuple[str, ...] = ()) -> tuple[list[float], float, str]:
-    """One fresh interpreter, nothing cached: ([import ms, webhook ms, total ms], wall ms, stderr)."""
+    """One fresh interpreter, nothing cached: ([import ms, webhook ms, total ms, child CPU ms], wall ms,
+    stderr). CPU time (user + system of the whole child, interpreter start included) moves less
+    than the clock on a busy machine."""
     with tempfile.TemporaryDirectory(prefix="coldstart-pyc-") as empty:
         code = f"EVENT = {json.dumps(json.dumps(event))}\n" + CHILD
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-X", f"pycache_prefix={empty}", *extra, "-c", code],
                               cwd=ROOT, env=env, capture_output=True, text=True)
         wall = (time.perf_counter() - started) * 1000
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"child failed:\n{done.stdout}\n{done.stderr}")
     line = next(x for x in done.stdout.splitlines() if x.startswith("COLDSTART"))
-    return [float(v) for v in line.split()[1:]], wall, done.stderr
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return [*(float(v) for v in line.split()[1:]), cpu], wall, done.stderr
 
 
 def bare_interpreter(env: dict, runs: int) -> float:
@@ -162,6 +169,7 @@ def measure(runs: int = 5, secrets_manager: bool = False, quiet: bool = False) -
         "import_ms": statistics.median(r[0][0] for r in results),
         "webhook_ms": statistics.median(r[0][1] for r in results),
         "total_ms": statistics.median(r[0][2] for r in results),
+        "cpu_ms": statistics.median(r[0][3] for r in results),
         "wall_ms": statistics.median(r[1] for r in results),
         "bare_interpreter_ms": bare,
         "runs_total_ms": [round(r[0][2]) for r in results],
@@ -171,6 +179,35 @@ def measure(runs: int = 5, secrets_manager: bool = False, quiet: bool = False) -
     return figures
 
 
+FULL_VCPU_MB = 1769  # Lambda gives a function CPU in proportion to memory: one vCPU at 1,769 MB
+MEMORY_SIZES = (128, 256, 512, 1024, 1769)
+
+
+def handler_cpu(runs: int = 3) -> dict[str, float]:
+    """CPU ms (user + system) a fresh interpreter with no bytecode cache spends importing what each
+    handler imports on its first event (bench/__main__.py's COLD_STARTS), over a bare interpreter."""
+    from bench.__main__ import COLD_STARTS
+
+    def cpu(code: str) -> float:
+        times = []
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as empty:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                subprocess.run([sys.executable, "-X", f"pycache_prefix={empty}", "-c", code], cwd=ROOT, check=True,
+                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            times.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+        return statistics.median(times)
+
+    bare = cpu("pass")
+    return {"(bare interpreter)": bare, **{name: cpu(code) - bare for name, code in COLD_STARTS.items()}}
+
+
+def scaled(cpu_ms: float, memory_mb: int) -> float:
+    """What `cpu_ms` of one core takes in a function of `memory_mb` (single-threaded: at most 1 vCPU)."""
+    return cpu_ms * FULL_VCPU_MB / min(memory_mb, FULL_VCPU_MB)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.coldstart_webhook")
     parser.add_argument("--runs", type=int, default=5)
@@ -178,9 +215,18 @@ def main(argv=None) -> int:
                         help="read META_APP_SECRET from Secrets Manager (moto), as a deployed function does")
     parser.add_argument("--importtime", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sizing", action="store_true")
     args = parser.parse_args(argv)
     print(f"Webhook cold start (POST /webhooks/meta, no bytecode cache, median of {args.runs}, ms):")
-    measure(args.runs, args.secrets_manager)
+    figures = measure(args.runs, args.secrets_manager)
+    if args.sizing:
+        imports = handler_cpu()
+        rows = {"webhook, served": figures["cpu_ms"] - imports.pop("(bare interpreter)"),
+                **{f"{name}, imports": cpu_ms for name, cpu_ms in imports.items()}}
+        print("\nFirst-event CPU without bytecode cache (ms) and what it takes at each Lambda memory size (ms):")
+        print(f"  {'handler':<28} {'CPU':>6}" + "".join(f" {m:>6}MB" for m in MEMORY_SIZES))
+        for name, cpu_ms in rows.items():
+            print(f"  {name:<28} {cpu_ms:6.0f}" + "".join(f" {scaled(cpu_ms, m):8.0f}" for m in MEMORY_SIZES))
     if args.importtime or args.profile:
         server, endpoint, url = start_moto(args.secrets_manager)
         try:

@@ -65,7 +65,8 @@ def _checked(queue_url: str, body: str) -> str:
     if size <= INLINE_LIMIT:
         return body
     key = f"{CLAIM_PREFIX}{queue_url.rstrip('/').rsplit('/', 1)[-1]}/{uuid.uuid4()}"
-    # The claim check (a body over 192 KiB) is rare enough to pay for boto3's S3 client.
+    # Lazy for the webhook's cold start: the claim check (a body over 192 KiB) is rare enough to pay
+    # for boto3's S3 client.
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
