@@ -330,6 +330,14 @@ def report_summary(query):
     return reports.summary(_store(), query.days)
 
 
+@agent_api.get("/api/reports/tickets", "The tickets behind a report's figure as CSV, a page at a time",
+               query="chalicelib.reports:ExportQuery")
+def report_tickets(query):
+    from chalicelib import reports
+
+    return reports.export_csv(_store(), query.days, None, query.figure(), query.limit, query.cursor)
+
+
 @agent_api.get("/api/customers/{customer_id}", "A customer: identities, CRM value, events, tickets", refusals="404")
 def get_customer(customer_id):
     from chalicelib import customers
@@ -401,9 +409,10 @@ def delete_agent(agent_id):
 
 @agent_api.get("/api/queues", "How many tickets each status holds", role="supervisor")
 def queue_counts():
-    store = _store()
-    return {"statuses": {status: store.tickets.inbox_count(status)
-                         for status in ("open", "pending", "on_hold", "closed")}}
+    """From the brands' gauges (chalicelib/counters.py): one item a brand, whatever the queue holds."""
+    from chalicelib import reports
+
+    return reports.queue_counts(_store(), None)
 
 
 @agent_api.get("/api/teams", "Teams", answers="items")

@@ -5,7 +5,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib import views
+from chalicelib import search, views
 from chalicelib.channels.registry import ChannelId
 from chalicelib.customers import view
 from chalicelib.errors import Invalid, NotFound
@@ -70,6 +70,9 @@ class SummaryQuery(BaseModel):
 
 def list_tickets(store: DynamoStore, query: Optional[InboxQuery] = None, agent_id: str = "") -> dict:
     query = query or InboxQuery()
+    if query.q and hasattr(store, "table"):  # the brand's token index (the in-memory store filters instead)
+        found = search.inbox(store, query, agent_id, None)
+        return {"items": [public_ticket(i) for i in found["items"]], "next_cursor": found["next_cursor"]}
     start = _decode_cursor(query.cursor, query.status) if query.cursor else None
     items, last = store.tickets.inbox(query.status, query.limit, start, query.filters(agent_id))
     next_cursor = keys.inbox_cursor(last) if last else None

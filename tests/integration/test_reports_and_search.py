@@ -179,6 +179,31 @@ def test_search_finds_a_customer_by_name_and_words_reading_a_bounded_page(known)
     assert len(rest) == 52 and end is None and not set(found) & set(rest)
 
 
+def test_the_inbox_searches_through_the_index(desk):
+    """`GET /api/tickets?q=`: a webhook's mention, through ingest and the stream, found by words and name."""
+    from infra.local import payloads as p
+    from tests import stored
+
+    store = desk.store()
+    stored.put_account(store, "x", "1500000000000000001", status="active", brand="nordlight")
+    stored.put_agent(store, {"id": "ana", "name": "Ana", "status": "online", "capacity": 5, "load": 0,
+                             "languages": ["en"], "brands": ["nordlight"], "teams": ["default"]})
+    body = p.encode(p.x_tweet_event("1500000000000000001", "1850000000000000301",
+                                    {"id": "7", "name": "Aino Korhonen", "handle": "ainok"},
+                                    "my laptop will not boot after the update"))
+    desk.client.http.post("/webhooks/x", body=body, headers={
+        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+    desk.drain()
+    auth = {"Authorization": f"Bearer {mint('ana', 'agent', TEST_SECRETS['LOCAL_JWT_SECRET'])}"}
+    for q in ("laptop", "LAPTOP", "aino", "korhonen laptop"):
+        answer = desk.client.http.get(f"/api/tickets?q={q.replace(' ', '%20')}", headers=auth)
+        assert answer.status_code == 200, answer.body
+        assert [t["last_message_preview"] for t in json.loads(answer.body)["items"]] == [
+            "my laptop will not boot after the update"], q
+    report = json.loads(desk.client.http.get("/api/reports/summary?days=1", headers=auth).body)
+    assert report["tickets"] == 1 and report["volume_by_channel"] == {"x": 1}
+
+
 def test_csv_of_the_tickets_behind_a_figure_pages_with_a_cursor(known):
     store = known.store()
     for n in range(7):
