@@ -176,7 +176,13 @@ def auth_config():
 
 # -- agent API: each route declared once (chalicelib/routes.py); the OpenAPI document comes from
 # the same declarations, and a view raises what goes wrong (chalicelib/answers.py answers it) ---
-agent_api = Routes(app, authorizer=desk_authorizer)
+def _agent_brands(agent_id: str):
+    """The brands on the caller's agent record (None: no record), for routes.caller."""
+    agent = _store().agents.get(agent_id)
+    return None if agent is None else agent.brands
+
+
+agent_api = Routes(app, authorizer=desk_authorizer, brands=_agent_brands)
 
 
 @agent_api.get("/api/health", "Is the API up", role=None)
@@ -202,15 +208,15 @@ def list_channels():
 def list_tickets(query, principal):
     from chalicelib import api
 
-    return api.list_tickets(_store(), query, principal.agent_id)
+    return api.list_tickets(_store(), query, principal)
 
 
 @agent_api.get("/api/tickets/{ticket_id}", "A ticket with messages, customer and reply options", answers="ticket",
          refusals="404")
-def get_ticket(ticket_id):
+def get_ticket(ticket_id, principal):
     from chalicelib import api
 
-    return api.get_ticket(_store(), ticket_id)
+    return api.get_ticket(_store(), ticket_id, principal)
 
 
 @agent_api.post("/api/tickets/{ticket_id}/corrections", "Correct the classifier", body="chalicelib.api:CorrectionRequest",
@@ -218,7 +224,7 @@ def get_ticket(ticket_id):
 def correct_classification(ticket_id, body, principal):
     from chalicelib import api
 
-    return api.correct(_store(), ticket_id, body, principal.agent_id)
+    return api.correct(_store(), ticket_id, body, principal)
 
 
 @agent_api.post("/api/tickets/{ticket_id}/replies", "Reply on the customer's platform",
@@ -228,7 +234,9 @@ def post_reply(ticket_id, body, principal):
     from chalicelib.outbound.replies import queue_reply
 
     key = (app.current_request.headers or {}).get("idempotency-key")
-    message, new = queue_reply(_store(), ticket_id, body, principal.agent_id, key)
+    store = _store()
+    principal.ticket(store.tickets, ticket_id)  # another brand's ticket: 404, as a missing one
+    message, new = queue_reply(store, ticket_id, body, principal.agent_id, key)
     return Response(body=message, status_code=202 if new else 200, headers={"Content-Type": "application/json"})
 
 
@@ -245,7 +253,7 @@ def patch_ticket(ticket_id, body, principal):
 def post_note(ticket_id, body, principal):
     from chalicelib import tickets
 
-    return tickets.add_note(_store(), ticket_id, body, principal.agent_id)
+    return tickets.add_note(_store(), ticket_id, body, principal)
 
 
 @agent_api.post("/api/tickets/{ticket_id}/done", "Close without a reply", body="chalicelib.tickets:DoneRequest",
@@ -253,7 +261,7 @@ def post_note(ticket_id, body, principal):
 def mark_done(ticket_id, body, principal):
     from chalicelib import tickets
 
-    return tickets.done(_store(), ticket_id, body, principal.agent_id)
+    return tickets.done(_store(), ticket_id, body, principal)
 
 
 @agent_api.post("/api/tickets/{ticket_id}/csat", "Record the customer's rating (1-5)", role="supervisor",
@@ -262,7 +270,7 @@ def rate_ticket(ticket_id, body, principal):
     """CSAT feeds routing: entered by a supervisor here (the customer's own answer comes from a survey)."""
     from chalicelib import tickets
 
-    return tickets.rate(_store(), ticket_id, body, by=principal.agent_id)
+    return tickets.rate(_store(), ticket_id, body, by=principal)
 
 
 @agent_api.post("/api/tickets/{ticket_id}/claim", "Take a ticket nobody holds (409 if another agent does)",
@@ -270,7 +278,7 @@ def rate_ticket(ticket_id, body, principal):
 def claim_ticket(ticket_id, body, principal):
     from chalicelib import tickets
 
-    return tickets.claim(_store(), ticket_id, body, principal.agent_id)
+    return tickets.claim(_store(), ticket_id, body, principal)
 
 
 @agent_api.get("/api/agents/me/status", "Your presence", refusals="404")
@@ -292,14 +300,14 @@ def set_my_status(body, principal):
 def ticket_templates(ticket_id, principal):
     from chalicelib import templates
 
-    return {"items": templates.for_ticket(_store(), ticket_id, principal.agent_id)}
+    return {"items": templates.for_ticket(_store(), ticket_id, principal)}
 
 
 @agent_api.get("/api/templates", "Reply templates", answers="items")
-def list_templates():
-    from chalicelib import views
+def list_templates(principal):
+    from chalicelib import templates, views
 
-    return {"items": [views.template(t) for t in _store().templates()]}
+    return {"items": [views.template(t) for t in templates.of_brands(_store().templates(), principal)]}
 
 
 @agent_api.put("/api/templates/{template_id}", "Create or replace a template", role="admin",
@@ -307,7 +315,7 @@ def list_templates():
 def put_template(template_id, body):
     from chalicelib import views
 
-    return views.template(_store().put_template(body.model_dump(), body.version))
+    return views.template(_store().put_template(body.model_dump(exclude_none=True), body.version))
 
 
 @agent_api.delete("/api/templates/{template_id}", "Delete a template", role="admin", status=204, answers=None,
@@ -317,32 +325,32 @@ def delete_template(template_id):
 
 
 @agent_api.get("/api/agents", "Agents with presence and load", role="supervisor", answers="items")
-def list_agents():
+def list_agents(principal):
     from chalicelib import admin
 
-    return {"items": admin.list_agents(_store().agents)}
+    return {"items": admin.list_agents(_store().agents, principal)}
 
 
 @agent_api.get("/api/reports/summary", "First response, volume, sentiment, topics", query="chalicelib.api:SummaryQuery")
-def report_summary(query):
+def report_summary(query, principal):
     from chalicelib import reports
 
-    return reports.summary(_store(), query.days)
+    return reports.summary(_store(), query.days, principal.scope)
 
 
 @agent_api.get("/api/reports/tickets", "The tickets behind a report's figure as CSV, a page at a time",
                query="chalicelib.reports:ExportQuery")
-def report_tickets(query):
+def report_tickets(query, principal):
     from chalicelib import reports
 
-    return reports.export_csv(_store(), query.days, None, query.figure(), query.limit, query.cursor)
+    return reports.export_csv(_store(), query.days, principal.scope, query.figure(), query.limit, query.cursor)
 
 
 @agent_api.get("/api/customers/{customer_id}", "A customer: identities, CRM value, events, tickets", refusals="404")
-def get_customer(customer_id):
+def get_customer(customer_id, principal):
     from chalicelib import customers
 
-    return customers.view(_store(), customer_id)
+    return customers.view(_store(), customer_id, principal)
 
 
 @agent_api.patch("/api/customers/{customer_id}", "Edit name, tags, VIP flag, note",
@@ -358,7 +366,7 @@ def patch_customer(customer_id, body, principal):
 def merge_customers(customer_id, body, principal):
     from chalicelib import customers
 
-    return customers.merge(_store(), customer_id, body.other_id, principal.agent_id)
+    return customers.merge(_store(), customer_id, body.other_id, principal)
 
 
 @agent_api.post("/api/customers/{customer_id}/merges/{merge_id}/undo", "Undo a merge", role="supervisor",
@@ -366,15 +374,17 @@ def merge_customers(customer_id, body, principal):
 def undo_merge(customer_id, merge_id, principal):
     from chalicelib import customers
 
-    return customers.undo_merge(_store(), customer_id, merge_id, principal.agent_id)
+    return customers.undo_merge(_store(), customer_id, merge_id, principal)
 
 
 @agent_api.post("/api/customers/{customer_id}/events", "Import CRM events: calls, emails, purchases", role="supervisor",
           body="chalicelib.customers:EventImport", status=201, refusals="404")
-def import_customer_events(customer_id, body):
+def import_customer_events(customer_id, body, principal):
     from chalicelib import customers
 
-    return customers.import_events(_store().customers, customer_id, body)
+    store = _store()
+    customers.visible(store, customer_id, principal)
+    return customers.import_events(store.customers, customer_id, body)
 
 
 @agent_api.post("/api/customers/{customer_id}/erase", "Erase the person, keep anonymous statistics", role="admin",
@@ -382,7 +392,9 @@ def import_customer_events(customer_id, body):
 def erase_customer(customer_id, principal):
     from chalicelib import customers
 
-    return customers.erase(_store(), customer_id, principal.agent_id)
+    store = _store()
+    customers.visible(store, customer_id, principal)
+    return customers.erase(store, customer_id, principal.agent_id)
 
 
 @agent_api.post("/api/tickets/bulk", "Close or assign many tickets", role="supervisor",
@@ -395,51 +407,55 @@ def bulk_tickets(body, principal):
 
 @agent_api.put("/api/agents/{agent_id}", "Create or update an agent", role="supervisor", body="chalicelib.admin:Agent",
          body_id="agent_id")
-def put_agent(agent_id, body):
+def put_agent(agent_id, body, principal):
     from chalicelib import admin
 
-    return admin.put_agent(_store().agents, body)
+    return admin.put_agent(_store().agents, body, principal)
 
 
 @agent_api.delete("/api/agents/{agent_id}", "Remove an agent", role="supervisor", status=204, answers=None,
             refusals="404")
-def delete_agent(agent_id):
-    _gone(_store().agents.delete(agent_id), f"agent {agent_id}")
+def delete_agent(agent_id, principal):
+    from chalicelib import admin
+
+    admin.delete_agent(_store().agents, agent_id, principal)
 
 
 @agent_api.get("/api/queues", "How many tickets each status holds", role="supervisor")
-def queue_counts():
+def queue_counts(principal):
     """From the brands' gauges (chalicelib/counters.py): one item a brand, whatever the queue holds."""
     from chalicelib import reports
 
-    return reports.queue_counts(_store(), None)
+    return reports.queue_counts(_store(), principal.scope)
 
 
 @agent_api.get("/api/teams", "Teams", answers="items")
-def list_teams():
+def list_teams(principal):
     from chalicelib import admin
 
-    return {"items": admin.list_teams(_store().teams)}
+    return {"items": admin.list_teams(_store().teams, principal)}
 
 
 @agent_api.put("/api/teams/{team_id}", "Create or update a team", role="supervisor", body="chalicelib.admin:Team",
          body_id="team_id")
-def put_team(team_id, body):
+def put_team(team_id, body, principal):
     from chalicelib import admin
 
-    return admin.put_team(_store().teams, body)
+    return admin.put_team(_store().teams, body, principal)
 
 
 @agent_api.delete("/api/teams/{team_id}", "Remove a team", role="supervisor", status=204, answers=None, refusals="404")
-def delete_team(team_id):
-    _gone(_store().teams.delete(team_id), f"team {team_id}")
+def delete_team(team_id, principal):
+    from chalicelib import admin
+
+    admin.delete_team(_store().teams, team_id, principal)
 
 
 @agent_api.get("/api/accounts", "Connected and discovered brand accounts", role="supervisor", answers="items")
-def list_accounts():
+def list_accounts(principal):
     from chalicelib import admin
 
-    return {"items": admin.list_accounts(_store().accounts)}
+    return {"items": admin.list_accounts(_store().accounts, principal)}
 
 
 @agent_api.patch("/api/accounts/{platform}/{account_id}", "Connect or configure an account", role="admin",
@@ -452,10 +468,10 @@ def patch_account(platform, account_id, body):
 
 @agent_api.get("/api/settings/{name}", "SLA policy, business hours or routing settings", role="supervisor",
          refusals="404")
-def get_settings(name):
+def get_settings(name, principal):
     from chalicelib import admin
 
-    return admin.get_settings(_store(), name)
+    return admin.settings_for(_store(), name, principal)
 
 
 @agent_api.put("/api/settings/{name}", "Save settings over the version edited", role="admin", body="object",
@@ -467,10 +483,10 @@ def put_settings(name, body, principal):
 
 
 @agent_api.get("/api/rules/{brand}", "The brand's priority rule dictionary")
-def get_rules(brand):
+def get_rules(brand, principal):
     from chalicelib import api
 
-    return api.get_rules(_store(), brand)
+    return api.get_rules(_store(), brand, principal)
 
 
 @agent_api.put("/api/rules/{brand}", "Save the brand's rules over the version edited: {\"rules\": {...}}", role="admin",
@@ -478,7 +494,7 @@ def get_rules(brand):
 def put_rules(brand, body, principal):
     from chalicelib import api
 
-    return api.put_rules(_store(), brand, body, principal.agent_id)
+    return api.put_rules(_store(), brand, body, principal)
 
 
 MAX_PATH_PARAM = 256  # every id the desk gives out is far shorter; DynamoDB keys stop at 1 KB

@@ -1,4 +1,7 @@
-"""Agent API use cases (read side for now): the inbox and one ticket with its context."""
+"""Agent API use cases (read side for now): the inbox and one ticket with its context.
+
+Each is given the caller (auth.Principal) and answers within their brands: the inbox reads only
+their brands' tickets, and another brand's ticket or rules are NotFound (a 404), as a missing one."""
 from __future__ import annotations
 
 from typing import Literal, Optional
@@ -6,6 +9,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib import search, views
+from chalicelib.auth import Principal
 from chalicelib.channels.registry import ChannelId
 from chalicelib.customers import view
 from chalicelib.errors import Invalid, NotFound
@@ -13,6 +17,7 @@ from chalicelib.models import utcnow
 from chalicelib.outbound.replies import reply_options
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.store.ports import Stores
 
 
 class CorrectionRequest(BaseModel):
@@ -68,13 +73,14 @@ class SummaryQuery(BaseModel):
     days: int = Field(default=7, ge=1, le=90)
 
 
-def list_tickets(store: DynamoStore, query: Optional[InboxQuery] = None, agent_id: str = "") -> dict:
+def list_tickets(store: Stores, query: Optional[InboxQuery], principal: Principal) -> dict:
     query = query or InboxQuery()
     if query.q and hasattr(store, "table"):  # the brand's token index (the in-memory store filters instead)
-        found = search.inbox(store, query, agent_id, None)
+        found = search.inbox(store, query, principal.agent_id, principal.scope)
         return {"items": [public_ticket(i) for i in found["items"]], "next_cursor": found["next_cursor"]}
     start = _decode_cursor(query.cursor, query.status) if query.cursor else None
-    items, last = store.tickets.inbox(query.status, query.limit, start, query.filters(agent_id))
+    items, last = store.tickets.inbox(query.status, brands=principal.scope, filters=query.filters(principal.agent_id),
+                                      limit=query.limit, cursor=start)
     next_cursor = keys.inbox_cursor(last) if last else None
     return {"items": [public_ticket(i) for i in items], "next_cursor": next_cursor}
 
@@ -87,22 +93,20 @@ def _decode_cursor(cursor: str, status: str) -> dict:
     return start
 
 
-def get_ticket(store: DynamoStore, ticket_id: str) -> dict:
-    ticket = store.tickets.get(ticket_id)
-    if ticket is None:
-        raise NotFound(ticket_id)
-    customer = view(store, ticket.customer_id)  # reads the customer's tickets on every channel once
+def get_ticket(store: DynamoStore, ticket_id: str, principal: Principal) -> dict:
+    ticket = principal.ticket(store.tickets, ticket_id)
+    customer = view(store, ticket.customer_id, principal)  # the customer's tickets of the caller's brands
     others = [t for t in customer["tickets"] if t["id"] != ticket_id]
     messages = store.messages.timeline(ticket_id)
     return {**views.ticket(ticket), "messages": [views.message(m) for m in messages], "customer": customer,
             "other_tickets": others, "reply_options": reply_options(store, ticket, messages)}
 
 
-def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agent_id: str) -> dict:
+def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, principal: Principal) -> dict:
     """Store a correction for the brand's next adapted model (`python -m chalicelib.classify adapt`)."""
-
-    ticket = store.tickets.get(ticket_id)
-    message = store.messages.get(ticket_id, request.message_id) if ticket else None
+    agent_id = principal.agent_id
+    ticket = principal.ticket(store.tickets, ticket_id)
+    message = store.messages.get(ticket_id, request.message_id)
     if message is None or message.direction != "in":
         raise NotFound(f"{ticket_id}/{request.message_id}")
     now = utcnow().isoformat()
@@ -116,8 +120,10 @@ def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, agen
     return record
 
 
-def get_rules(store: DynamoStore, brand: str) -> dict:
-    """The brand's rule dictionary in force (the shipped defaults, version 0, if never saved)."""
+def get_rules(store: DynamoStore, brand: str, principal: Principal) -> dict:
+    """The brand's rule dictionary in force (the shipped defaults, version 0, if never saved);
+    NotFound for a brand not the caller's."""
+    principal.within(brand, f"rules of {brand}")
     # Lazy for the API function's cold start: the rule model (~5 ms) serves only the rules routes.
     from chalicelib.classify.priority import DEFAULT_RULES
 
@@ -126,10 +132,11 @@ def get_rules(store: DynamoStore, brand: str) -> dict:
             "saved_by": (stored or {}).get("saved_by"), "saved_at": (stored or {}).get("saved_at")}
 
 
-def put_rules(store: DynamoStore, brand: str, body: dict, agent_id: str) -> dict:
+def put_rules(store: DynamoStore, brand: str, body: dict, principal: Principal) -> dict:
     """Save a new version; `body.rules.version` is the version the editor started from (409 if stale)."""
     from chalicelib.classify.priority import PriorityRules  # lazy: see get_rules
 
+    principal.within(brand, f"rules of {brand}")
     rules = PriorityRules.model_validate(body.get("rules", body))
-    version = store.put_rules(brand, rules.model_dump(), rules.version, agent_id, utcnow())
-    return get_rules(store, brand) | {"version": version}
+    version = store.put_rules(brand, rules.model_dump(), rules.version, principal.agent_id, utcnow())
+    return get_rules(store, brand, principal) | {"version": version}

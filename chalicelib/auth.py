@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
 from chalicelib.config import settings
-from chalicelib.errors import DeskError
+from chalicelib.errors import DeskError, NotFound
 
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 GROUP_ROLE = {"agents": "agent", "supervisors": "supervisor", "admins": "admin"}
@@ -51,13 +51,81 @@ class Forbidden(DeskError):
 
 @dataclass(frozen=True)
 class Principal:
+    """Who calls, their role, and the brands (tenants) they work for: every /api read and write
+    answers only within `brands` (another brand's object is NotFound, a 404, never a 403). An admin
+    sees every brand whatever `brands` says; anyone else with no brands (no agent record) sees none."""
+
     agent_id: str
     role: str
+    brands: frozenset = frozenset()
 
     def require(self, role: str) -> "Principal":
         if ROLE_RANK[self.role] < ROLE_RANK[role]:
             raise Forbidden(f"{role} role required")
         return self
+
+    @property
+    def every_brand(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def scope(self) -> Optional[list[str]]:
+        """The brands a list may read, as the stores take them: None for every brand (admins)."""
+        return None if self.every_brand else sorted(self.brands)
+
+    def sees(self, brand: Optional[str]) -> bool:
+        return self.every_brand or (brand is not None and brand in self.brands)
+
+    def sees_any(self, brands) -> bool:
+        """One of `brands` is the caller's (an object shared by brands, as a team or an agent)."""
+        return self.every_brand or bool(self.brands.intersection(brands or ()))
+
+    def within(self, brand: Optional[str], what: str) -> None:
+        """NotFound (404) unless `brand` is the caller's: the one check every brand-owned object passes."""
+        if not self.sees(brand):
+            raise NotFound(what)
+
+    def ticket(self, tickets, ticket_id: str):
+        """The ticket, read through a TicketStore, if it exists and is of the caller's brands; NotFound
+        otherwise (the same answer whether it is missing or another brand's)."""
+        found = tickets.get(ticket_id)
+        if found is None or not self.sees(found.brand):
+            raise NotFound(ticket_id)
+        return found
+
+
+# -- the caller's brands, read from their agent record ---------------------------------------
+# Not in the authorizer's context: API Gateway passes only strings, numbers and booleans there,
+# and caches it per token for five minutes, so a brand taken away would stay for as long. The
+# record is read on the caller's first request and kept BRANDS_TTL_SECONDS per container (one
+# GetItem per agent per half minute); PUT and DELETE /api/agents/{id} forget it at once here, and
+# other containers within the TTL.
+BRANDS_TTL_SECONDS = 30.0
+_brands_cache: dict[str, tuple[float, frozenset]] = {}
+_brands_lock = threading.Lock()
+
+
+def brands_of(agent_id: str, read: Callable[[str], Optional[Any]]) -> frozenset:
+    """The brands on the agent's record (`read(agent_id)` → the brands, or None for no record:
+    no brands), cached briefly."""
+    now = _clock()
+    with _brands_lock:
+        cached = _brands_cache.get(agent_id)
+        if cached and now - cached[0] < BRANDS_TTL_SECONDS:
+            return cached[1]
+    found = frozenset(read(agent_id) or ())
+    with _brands_lock:
+        _brands_cache[agent_id] = (now, found)
+    return found
+
+
+def forget_brands(agent_id: Optional[str] = None) -> None:
+    """Drop the cached brands of one agent (their record changed), or of everyone (tests)."""
+    with _brands_lock:
+        if agent_id is None:
+            _brands_cache.clear()
+        else:
+            _brands_cache.pop(agent_id, None)
 
 
 @dataclass(frozen=True)
@@ -201,9 +269,10 @@ def _jwks(url: str) -> Jwks:
 
 
 def reset() -> None:
-    """Forget every cached JWKS (tests)."""
+    """Forget every cached JWKS and every caller's cached brands (tests)."""
     with _jwks_lock:
         _jwks_by_url.clear()
+    forget_brands()
 
 
 def mint(agent_id: str, role: str, secret: str, ttl_seconds: int = LOCAL_MAX_LIFETIME_SECONDS) -> str:

@@ -9,6 +9,10 @@
   keeps exactly what moved, so **undo** puts it all back.
 * **erase** (GDPR art. 17): names, handles, texts and CRM data go; what remains is anonymous
   statistics (tickets with channel, times, sentiment, topic; messages as "[erased]").
+
+A person may write to several brands; a profile is the caller's to see when one of its tickets is
+of the caller's brands (`visible`, the one check every customer route passes: NotFound, a 404,
+otherwise), and the view shows only those tickets and their touchpoints. Admins see every profile.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib import crm, views
-from chalicelib.aggregates.customer import CustomerEvent, Merge
+from chalicelib.aggregates.customer import CustomerEvent, CustomerHistory, Merge
+from chalicelib.aggregates.ticket import Ticket
 from chalicelib.auth import Principal
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.models import utcnow
@@ -75,18 +80,36 @@ class EventImport(BaseModel):
     events: list[CrmEvent] = Field(min_length=1, max_length=500)
 
 
-def view(store: DynamoStore, customer_id: str) -> dict:
-    history = store.customers.history(customer_id)
+def visible(stores: Stores, customer_id: str, principal: Principal) -> tuple[CustomerHistory, list[Ticket]]:
+    """The profile with its identities and touchpoints, and its tickets of the caller's brands;
+    NotFound for no profile, or one with no ticket of the caller's brands (admins: every profile);
+    a profile merged into another is the caller's when the survivor is."""
+    try:
+        history = stores.customers.history(customer_id)
+    except NotFound:
+        raise NotFound(customer_id) from None
+    if history.customer.merged_into:  # its touchpoints moved to the survivor: the caller must see that one
+        visible(stores, history.customer.merged_into, principal)
+        return history, []
+    ticket_ids = sorted({t["ticket_id"] for t in history.touchpoints if t.get("ticket_id")})
+    tickets = [t for t in map(stores.tickets.get, ticket_ids) if t and principal.sees(t.brand)]
+    if not tickets and not principal.every_brand:
+        raise NotFound(customer_id)
+    return history, tickets
+
+
+def view(store: DynamoStore, customer_id: str, principal: Principal) -> dict:
+    history, tickets = visible(store, customer_id, principal)
     customer = history.customer
     if customer.merged_into:
-        return {**view(store, customer.merged_into), "redirected_from": customer_id}
+        return {**view(store, customer.merged_into, principal), "redirected_from": customer_id}
     records = [r for r in (store.get_crm(i.platform, crm.author_keys(i.platform, i.user_id, i.handle))
                            for i in history.identities) if r]
-    ticket_ids = sorted({t["ticket_id"] for t in history.touchpoints if t.get("ticket_id")})
-    tickets = [t for t in map(store.tickets.get, ticket_ids) if t]
+    shown = {t.id for t in tickets}
+    touchpoints = [t for t in history.touchpoints if principal.every_brand or t.get("ticket_id") in shown]
     value = max([r.get("lifetime_value", 0) for r in records] + [0])
     return views.customer({**customer.to_item(), "identities": [i.to_item() for i in history.identities],
-                           "touchpoints": history.touchpoints, "version": customer.current_version,
+                           "touchpoints": touchpoints, "version": customer.current_version,
                            "crm": records, "lifetime_value": value,
                            "vip": bool(customer.vip) or any(r.get("vip") for r in records),
                            "events": [e.to_item() for e in store.customers.events(customer_id)],
@@ -108,8 +131,9 @@ def edit_profile(customers: CustomerStore, customer_id: str, patch: CustomerPatc
 
 def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, principal: Principal) -> dict:
     """The profile edited (`edit_profile`), then viewed."""
+    visible(store, customer_id, principal)
     edit_profile(store.customers, customer_id, patch, principal)
-    return view(store, customer_id)
+    return view(store, customer_id, principal)
 
 
 def import_events(customers: CustomerStore, customer_id: str, request: EventImport) -> dict:
@@ -142,10 +166,13 @@ def merge_profiles(stores: Stores, survivor_id: str, other_id: str, agent_id: st
     return record
 
 
-def merge(store: DynamoStore, survivor_id: str, other_id: str, agent_id: str) -> dict:
-    """The profiles merged (`merge_profiles`), then the record and the survivor viewed."""
-    record = merge_profiles(store, survivor_id, other_id, agent_id)
-    return {"merge": views.merge(record.to_item()), "customer": view(store, survivor_id)}
+def merge(store: DynamoStore, survivor_id: str, other_id: str, principal: Principal) -> dict:
+    """The profiles merged (`merge_profiles`), then the record and the survivor viewed; both must
+    be the caller's to see."""
+    visible(store, survivor_id, principal)
+    visible(store, other_id, principal)
+    record = merge_profiles(store, survivor_id, other_id, principal.agent_id)
+    return {"merge": views.merge(record.to_item()), "customer": view(store, survivor_id, principal)}
 
 
 def undo(stores: Stores, survivor_id: str, merge_id: str, agent_id: str) -> Merge:
@@ -165,10 +192,11 @@ def undo(stores: Stores, survivor_id: str, merge_id: str, agent_id: str) -> Merg
     return record
 
 
-def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, agent_id: str) -> dict:
-    """The merge undone (`undo`), then both profiles viewed."""
-    record = undo(store, survivor_id, merge_id, agent_id)
-    return {"survivor": view(store, survivor_id), "restored": view(store, record.other_id)}
+def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, principal: Principal) -> dict:
+    """The merge undone (`undo`), then both profiles viewed; the survivor must be the caller's to see."""
+    visible(store, survivor_id, principal)
+    record = undo(store, survivor_id, merge_id, principal.agent_id)
+    return {"survivor": view(store, survivor_id, principal), "restored": view(store, record.other_id, principal)}
 
 
 def erase(stores: Stores, customer_id: str, agent_id: str) -> dict:

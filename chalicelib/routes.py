@@ -84,9 +84,10 @@ def model(name: str):
 class Routes:
     """Registers each declared route with the Chalice app and keeps the declarations."""
 
-    def __init__(self, app, authorizer):
+    def __init__(self, app, authorizer, brands: Optional[Callable[[str], Optional[list]]] = None):
         self.app = app
         self.authorizer = authorizer
+        self.brands = brands  # agent id → the brands on their record (None: no record); see `caller`
         self.declared: list[Route] = []
 
     def get(self, path: str, summary: str, **declaration) -> Callable:
@@ -126,7 +127,7 @@ class Routes:
         request = self.app.current_request
         arguments = dict(params)
         if route.role:
-            principal = caller(request, route.role)
+            principal = caller(request, route.role, self.brands)
             if "principal" in wants:
                 arguments["principal"] = principal
         if route.method in ("POST", "PUT", "PATCH"):
@@ -143,16 +144,21 @@ class Routes:
         return Response(body=result, status_code=route.status, headers=dict(JSON))
 
 
-def caller(request, role: str):
-    """Who is calling, as the desk authorizer established it, if their role is at least `role`."""
+def caller(request, role: str, brands: Optional[Callable[[str], Optional[list]]] = None):
+    """Who is calling, as the desk authorizer established it, if their role is at least `role`,
+    with the brands they work for: an admin's are every brand; anyone else's are read from their
+    agent record (`brands(agent_id)`, cached briefly by auth.brands_of), none without one."""
     # Lazy for cold start: auth brings PyJWT and its crypto (~15 ms), which only the API function
     # needs; the workers and schedules import app.py, and with it this module, too.
-    from chalicelib.auth import ROLE_RANK, Forbidden, Principal
+    from chalicelib.auth import ROLE_RANK, Forbidden, Principal, brands_of
 
     context = (request.context or {}).get("authorizer") or {}
     if context.get("role") not in ROLE_RANK:
         raise Forbidden("no desk role in token")
-    return Principal(agent_id=context["agent_id"], role=context["role"]).require(role)
+    principal = Principal(agent_id=context["agent_id"], role=context["role"]).require(role)
+    if principal.every_brand or brands is None or not principal.agent_id:
+        return principal
+    return Principal(principal.agent_id, principal.role, brands_of(principal.agent_id, brands))
 
 
 def json_object(request) -> dict:

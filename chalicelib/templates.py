@@ -6,6 +6,9 @@ A template is `{id, name, variants: {language: text}, default_language}`; its te
 default language) and fills the variables; a variable without a value becomes its fallback
 (a customer with no name is "there": "Hi there"). Saving refuses unknown variables, so an agent
 never sends "{{custmer.name}}" to a customer.
+
+A template with a `brand` is that brand's: listed and rendered only for its agents and its
+tickets (`of_brands`, `for_ticket`); one without is the desk's, shared by every brand.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ class Template(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     variants: dict[str, str] = Field(min_length=1)
     default_language: str = "en"
+    brand: Optional[str] = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # None: every brand's
     version: int = Field(default=0, ge=0)
 
     @field_validator("variants")
@@ -78,19 +82,33 @@ def _handle(customer: Optional[CustomerHistory]) -> Optional[str]:
     return None
 
 
-def for_ticket(store: DynamoStore, ticket_id: str, agent_id: str) -> list[dict]:
-    ticket = store.tickets.get(ticket_id)
-    if ticket is None:
-        raise NotFound(ticket_id)
+def of_brands(items: list[dict], principal) -> list[dict]:
+    """The templates the caller may see: their brands' and the desk's (none for a caller of no brand)."""
+    return [t for t in items if principal.sees(t.get("brand")) or (t.get("brand") is None
+                                                                   and (principal.every_brand or principal.brands))]
+
+
+def for_ticket(store: DynamoStore, ticket_id: str, principal) -> list[dict]:
+    """The templates of the ticket's brand and the desk's, rendered for it; NotFound for a ticket
+    not of the caller's brands."""
+    return _for(store, principal.ticket(store.tickets, ticket_id), principal.agent_id)
+
+
+def _for(store: DynamoStore, ticket: Ticket, agent_id: str) -> list[dict]:
     customer = store.customers.history(ticket.customer_id) if ticket.customer_id else None
     agent = store.agents.get(agent_id)
     account = store.accounts.get(ticket.channel, ticket.brand_account_id)
     brand = ((account.name or "").split(" (")[0] or account.brand) if account else None
-    return [render(t, ticket, customer, agent, brand) for t in store.templates()]
+    return [render(t, ticket, customer, agent, brand) for t in store.templates() if t.get("brand") in (None, ticket.brand)]
 
 
 def rendered(store: DynamoStore, ticket_id: str, template_id: str, agent_id: str) -> dict:
-    match = [t for t in for_ticket(store, ticket_id, agent_id) if t["id"] == template_id]
+    """One template rendered for the ticket (the reply path, which has read the ticket in the
+    caller's brands): NotFound for no such template, or another brand's."""
+    ticket = store.tickets.get(ticket_id)
+    if ticket is None:
+        raise NotFound(ticket_id)
+    match = [t for t in _for(store, ticket, agent_id) if t["id"] == template_id]
     if not match:
         raise NotFound(f"template {template_id}")
     return match[0]

@@ -10,6 +10,9 @@ An agent's `load` counts the tickets they hold that are not closed. Every change
 ticket (see `_load_moves`, written by `AgentStore.move_load`); the router's assign and release do
 the same (store/agents.py). Reads and writes go through the ports only (`store.tickets`,
 `store.messages`, `store.agents`, `store.teams`), so tests run these on the in-memory store.
+Every action is given the caller (auth.Principal) and reads the ticket through
+`principal.ticket`: another brand's ticket is NotFound (404), as a missing one; a ticket is given
+only to an agent who works for its brand, and transferred only to a team the caller sees.
 An agent claims a ticket nobody holds (or one they hold already); taking one from another
 agent is a supervisor's reassignment through PATCH (HeldByAnother, 409 on claim). The CSAT
 that feeds routing comes from the customer (`rate(..., by=None)`, for a survey) or a
@@ -104,7 +107,7 @@ class DoneRequest(BaseModel):
 def edit(store: Stores, ticket_id: str, patch: TicketPatch, principal) -> dict:
     """Agents change status, tags and topic and take tickets; giving a ticket to someone else,
     taking it from someone, or overriding its priority is a supervisor's call (Forbidden)."""
-    ticket = _ticket(store, ticket_id)
+    ticket = principal.ticket(store.tickets, ticket_id)
     agent_id = principal.agent_id
     reassigning = ((patch.assignee is not None and patch.assignee != agent_id)
                    or ((patch.unassign or patch.team) and ticket.assignee not in (None, agent_id))
@@ -125,13 +128,15 @@ def edit(store: Stores, ticket_id: str, patch: TicketPatch, principal) -> dict:
     if patch.topic is not None:
         changes["topic"] = patch.topic
     if patch.assignee is not None:
-        if store.agents.get(patch.assignee) is None:
+        assignee = store.agents.get(patch.assignee)
+        if assignee is None or not assignee.works_for(ticket.brand) or not principal.sees_any(assignee.brands):
             raise NotFound(f"agent {patch.assignee}")
         changes["assignee"] = patch.assignee
     if patch.unassign:
         changes["assignee"] = None
     if patch.team is not None:
-        if store.teams.get(patch.team) is None:
+        team = store.teams.get(patch.team)
+        if team is None or not principal.sees_any(team.brands):
             raise NotFound(f"team {patch.team}")
         changes["team"] = patch.team
         if patch.assignee is None:  # a transfer to a team goes to its queue, for its router
@@ -142,11 +147,12 @@ def edit(store: Stores, ticket_id: str, patch: TicketPatch, principal) -> dict:
     return views.ticket(updated)
 
 
-def claim(store: Stores, ticket_id: str, request: ClaimRequest, agent_id: str) -> dict:
+def claim(store: Stores, ticket_id: str, request: ClaimRequest, principal) -> dict:
     """Take a ticket nobody holds (or one already yours). Whoever's role: taking another agent's
     ticket is a reassignment, which a supervisor makes through PATCH. The write is conditional on
     the version read, so a ticket someone claims or the router assigns meanwhile is a 409 too."""
-    ticket = _ticket(store, ticket_id)
+    agent_id = principal.agent_id
+    ticket = principal.ticket(store.tickets, ticket_id)
     holder = ticket.assignee
     if holder not in (None, agent_id):
         raise HeldByAnother(f"{holder} holds this ticket; a supervisor can reassign it")
@@ -165,12 +171,13 @@ class CsatRequest(BaseModel):
     comment: Optional[str] = Field(default=None, max_length=2000)
 
 
-def rate(store: Stores, ticket_id: str, request: CsatRequest, by: Optional[str] = None) -> dict:
+def rate(store: Stores, ticket_id: str, request: CsatRequest, by=None) -> dict:
     """Record the ticket's CSAT once and fold it into the rolling performance of who answered.
 
-    `by` is the supervisor who entered it (the API allows supervisors only, and the timeline says
-    who); None is the customer's own answer, for a survey handler to call."""
-    ticket = _ticket(store, ticket_id)
+    `by` is the supervisor who entered it (a Principal: the API allows supervisors only, of the
+    ticket's brand, and the timeline says who); None is the customer's own answer, for a survey
+    handler to call."""
+    ticket = _ticket(store, ticket_id) if by is None else by.ticket(store.tickets, ticket_id)
     if ticket.csat is not None:
         raise ValueError("this ticket was rated already")
     store.tickets.rate(ticket_id, request.score, request.comment, utcnow().isoformat())
@@ -178,7 +185,7 @@ def rate(store: Stores, ticket_id: str, request: CsatRequest, by: Optional[str] 
     if holder:
         store.agents.record_performance(holder, "csat", request.score)
     if by:
-        _event(store, ticket_id, "event", by, {"action": "csat_recorded", "changes": {"csat": request.score}})
+        _event(store, ticket_id, "event", by.agent_id, {"action": "csat_recorded", "changes": {"csat": request.score}})
     return {"ticket_id": ticket_id, "csat": request.score, "agent_id": holder, "source": "supervisor" if by else "customer"}
 
 
@@ -189,20 +196,21 @@ def _resolved(store: Stores, ticket: Ticket) -> None:
         store.agents.record_performance(ticket.assignee, "resolution_seconds", max(spent, 0))
 
 
-def done(store: Stores, ticket_id: str, request: DoneRequest, agent_id: str) -> dict:
-    ticket = _ticket(store, ticket_id)
+def done(store: Stores, ticket_id: str, request: DoneRequest, principal) -> dict:
+    agent_id = principal.agent_id
+    ticket = principal.ticket(store.tickets, ticket_id)
     changes = {"status": "closed", "closed_at": utcnow().isoformat(), "done_without_reply": True,
                "done_reason": request.reason}
     updated = _apply(store, ticket, request.version, changes, agent_id, "done")
     _resolved(store, ticket)
     if request.note:
-        add_note(store, ticket_id, NoteRequest(text=request.note), agent_id)
+        add_note(store, ticket_id, NoteRequest(text=request.note), principal)
     return views.ticket(updated)
 
 
-def add_note(store: Stores, ticket_id: str, request: NoteRequest, agent_id: str) -> dict:
-    _ticket(store, ticket_id)
-    return views.message(_event(store, ticket_id, "note", agent_id, {"text": request.text}))
+def add_note(store: Stores, ticket_id: str, request: NoteRequest, principal) -> dict:
+    principal.ticket(store.tickets, ticket_id)
+    return views.message(_event(store, ticket_id, "note", principal.agent_id, {"text": request.text}))
 
 
 def _apply(store: Stores, ticket: Ticket, version: int, changes: dict, agent_id: str, what: str) -> Ticket:

@@ -25,10 +25,10 @@ TICKET_FIELDS = ("id", "brand", "channel", "kind", "status", "priority", "priori
                  "team", "done_without_reply", "done_reason", "closed_at", "priority_overridden_by",
                  "brand_account_id", "visibility", "subject", "version", "first_response_at",
                  "first_response_by", "last_outbound_at")
-AGENT_FIELDS = ("id", "name", "status", "load", "capacity", "languages", "teams", "skills", "role",
+AGENT_FIELDS = ("id", "name", "status", "load", "capacity", "languages", "teams", "skills", "brands", "role",
                 "status_changed_at")
 TEAM_FIELDS = ("id", "name", "languages", "skills", "brands")
-TEMPLATE_FIELDS = ("id", "name", "variants", "default_language", "version")
+TEMPLATE_FIELDS = ("id", "name", "variants", "default_language", "brand", "version")
 ACCOUNT_FIELDS = ("platform", "account_id", "brand", "name", "status", "handle", "human_agent_tag", "callback_url",
                   "team", "discovered_at")
 

@@ -187,6 +187,9 @@ def desk(aws_env):
         from chalicelib.classify import registry
 
         registry.reset()
+        from chalicelib import auth
+
+        auth.forget_brands()  # the callers' brands, cached per container
         import app as handlers
 
         with Client(handlers.app) as client:

@@ -59,11 +59,12 @@ class Agent(BaseModel):
     languages: list[str] = Field(default_factory=list)
     skills: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
+    brands: list[str] = Field(default_factory=list)  # the brands (tenants) they work for; none: no brand's data
     performance: Optional[Performance] = None
 
     @classmethod
     def registered(cls, agent_id: str, profile: Mapping[str, Any], current: Optional["Agent"]) -> "Agent":
-        """An admin's edit of the profile (name, role, languages, skills, teams, capacity): a new
+        """An admin's edit of the profile (name, role, languages, skills, teams, brands, capacity): a new
         agent starts offline with nothing held; a known one keeps presence, load and performance."""
         kept = current.to_item() if current is not None else {}
         return cls.model_validate({**kept, **profile, "id": agent_id})
@@ -73,12 +74,20 @@ class Agent(BaseModel):
         return cls.model_validate(item)
 
     def to_item(self) -> dict:
-        """The stored attributes (no keys); absent values are left out, as the desk always stored them."""
-        return self.model_dump(exclude_none=True)
+        """The stored attributes (no keys); absent values are left out, as the desk always stored them
+        (no brands too: a record from before brands writes back as it was read)."""
+        item = self.model_dump(exclude_none=True)
+        if not item["brands"]:
+            del item["brands"]
+        return item
 
     @property
     def spare(self) -> int:
         return self.capacity - self.load
+
+    def works_for(self, brand: Optional[str]) -> bool:
+        """May this agent hold the brand's tickets: an admin's record works for every brand."""
+        return self.role == "admin" or (brand is not None and brand in self.brands)
 
     def takes_work(self) -> bool:
         """Online with a free slot: what the router's conditional write checks again."""

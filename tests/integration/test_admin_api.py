@@ -24,26 +24,32 @@ def _call(desk, method, path, body=None, role="admin", agent="root"):
 def test_agents_are_created_updated_listed_and_removed_through_the_api(desk):
     # The use cases (presence, load and performance kept on an edit) run on the in-memory store in
     # tests/unit/test_agent_use_cases.py; this is the round trip on moto: routes, roles, answers.
+    stored.put_agent(desk.store(), {"id": "sam", "role": "supervisor", "brands": ["nordlight"]})
     status, agent = _call(desk, "put", "/api/agents/eeva", {"name": "Eeva Laine", "languages": ["fi", "sv", "en"],
-                                                            "skills": ["billing"], "teams": ["nordic"], "capacity": 6})
+                                                            "skills": ["billing"], "teams": ["nordic"], "capacity": 6,
+                                                            "brands": ["nordlight"]})
     assert status == 200 and agent["status"] == "offline" and agent["load"] == 0
     desk.store().agents.set_status("eeva", "online", "2026-11-23T10:00:00+00:00")
     status, agent = _call(desk, "put", "/api/agents/eeva", {"name": "Eeva Laine", "languages": ["fi"], "capacity": 9})
     assert status == 200 and agent["status"] == "online" and agent["capacity"] == 9
-    status, listed = _call(desk, "get", "/api/agents", role="supervisor")
-    assert status == 200 and [a["id"] for a in listed["items"]] == ["eeva"]
+    status, listed = _call(desk, "get", "/api/agents", role="supervisor", agent="sam")
+    assert status == 200 and [(a["id"], a["brands"]) for a in listed["items"]] == [("eeva", ["nordlight"]),
+                                                                                  ("sam", ["nordlight"])]
     assert _call(desk, "put", "/api/agents/eeva", {"name": "E", "languages": ["finnish"]})[0] == 400
     assert _call(desk, "put", "/api/agents/Bad Id", {"name": "E"})[0] == 400
     assert _call(desk, "delete", "/api/agents/eeva")[0] == 204 and _call(desk, "delete", "/api/agents/eeva")[0] == 404
 
 
 def test_teams(desk):
-    assert _call(desk, "put", "/api/teams/nordic", {"name": "Nordic care", "languages": ["fi", "sv"]})[0] == 200
-    status, teams = _call(desk, "get", "/api/teams", role="agent")
+    assert _call(desk, "put", "/api/teams/nordic", {"name": "Nordic care", "languages": ["fi", "sv"],
+                                                    "brands": ["nordlight"]})[0] == 200
+    stored.put_agent(desk.store(), {"id": "ana", "brands": ["nordlight"]})
+    status, teams = _call(desk, "get", "/api/teams", role="agent", agent="ana")
     assert status == 200 and [t["id"] for t in teams["items"]] == ["nordic"]
 
 
 def test_the_shipped_sla_meets_social_expectations_and_saves_are_versioned(desk):
+    stored.put_agent(desk.store(), {"id": "root", "brands": ["nordlight"]})  # a supervisor reads them for her brands
     status, sla = _call(desk, "get", "/api/settings/sla", role="supervisor")
     assert status == 200 and sla["version"] == 0
     bands = {b["name"]: b for b in sla["bands"]}
@@ -77,8 +83,9 @@ def test_a_discovered_account_is_connected_by_an_admin(desk):
     desk.client.http.post("/webhooks/x", body=body, headers={
         "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
     desk.drain(only=("ingest_worker",))
-    status, accounts = _call(desk, "get", "/api/accounts", role="supervisor")
+    status, accounts = _call(desk, "get", "/api/accounts")  # of no brand yet: the admins' to connect
     assert [(a["platform"], a["account_id"], a["status"]) for a in accounts["items"]] == [("x", "1599", "discovered")]
+    assert _call(desk, "get", "/api/accounts", role="supervisor")[1]["items"] == []
     status, account = _call(desk, "patch", "/api/accounts/x/1599", {"status": "active", "brand": "nordlight"})
     assert status == 200 and account["status"] == "active" and account["brand"] == "nordlight"
     assert _call(desk, "patch", "/api/accounts/x/404", {"status": "active"})[0] == 404
@@ -87,6 +94,7 @@ def test_a_discovered_account_is_connected_by_an_admin(desk):
 
 def test_bulk_close_and_assign_report_each_ticket(desk):
     store = desk.store()
+    stored.put_account(store, "x", BRAND_X, status="active", brand="nordlight")
     for agent in demo.AGENTS:
         stored.put_agent(store, {**agent, "status": "online", "capacity": 10, "load": 0})
     for i in range(3):

@@ -6,6 +6,7 @@ import json
 from chalicelib.auth import mint
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
+from tests import stored
 
 PAGE = "104000000000001"
 
@@ -28,6 +29,7 @@ def test_no_token_or_a_forged_one_is_401(desk):
 
 
 def test_the_inbox_is_ordered_by_priority_and_pages_with_a_cursor(desk):
+    stored.put_agent(desk.store(), {"id": "ana", "brands": ["aegean", "default", "nordlight"]})  # an agent of the tickets' brands
     _comment(desk, "p1", "c1", "Nice photo")
     _comment(desk, "p2", "c2", "URGENT: my charger caught fire and the battery is smoking, help now!")
     _comment(desk, "p3", "c3", "Where is my order? It is two weeks late")
@@ -42,6 +44,7 @@ def test_the_inbox_is_ordered_by_priority_and_pages_with_a_cursor(desk):
 
 
 def test_a_ticket_comes_with_its_messages_customer_and_other_tickets(desk):
+    stored.put_agent(desk.store(), {"id": "ana", "brands": ["aegean", "default", "nordlight"]})  # an agent of the tickets' brands
     _comment(desk, "p1", "c1", "Where is my refund?")
     _comment(desk, "p2", "c2", "Also, my invoice is wrong")
     desk.drain(only=("ingest_worker",))

@@ -26,6 +26,9 @@ def _ticket(desk):
 
 
 def test_a_correction_is_stored_for_the_brand_with_the_original_verdict(desk):
+    from tests.stored import put_agent
+
+    put_agent(desk.store(), {"id": "ana", "brands": ["aegean"]})  # an agent of the ticket's brand
     ticket, message = _ticket(desk)
     answer = desk.client.http.post(f"/api/tickets/{ticket['id']}/corrections", headers=AUTH, body=json.dumps(
         {"message_id": message["id"], "sentiment": "negative", "topic": "service_complaint"}))

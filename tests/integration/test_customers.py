@@ -25,6 +25,7 @@ def _call(desk, method, path, body=None, role="agent"):
 
 @pytest.fixture
 def two_profiles(desk):
+    stored.put_agent(desk.store(), {"id": "ana", "brands": ["aegean", "default", "nordlight"]})  # an agent of the tickets' brands
     """Maya wrote on X and on WhatsApp: two profiles until an agent links them."""
     from chalicelib import crm
 

@@ -106,6 +106,7 @@ def out(desk, aws_env):
         stored.put_account(store, "api", API_CHANNEL, status="active", brand="nordlight",
                           callback_url=f"{sandbox.url}/hooks/nordlight/replies")
         sandbox.configure_echoes(TEST_SECRETS["X_CONSUMER_SECRET"], TEST_SECRETS["META_APP_SECRET"])
+        stored.put_agent(store, {"id": "ana", "brands": ["nordlight"]})  # who replies: an agent of the brand
         yield Outbound(desk, sandbox)
         credentials.reset()
 

@@ -37,6 +37,7 @@ def _factors(ticket):
 
 
 def test_the_influencer_who_just_bought_ten_laptops_tops_the_inbox(desk, tmp_path):
+    stored.put_agent(desk.store(), {"id": "ana", "brands": ["aegean", "default", "nordlight"]})  # an agent of the tickets' brands
     # Given a CRM export saying @mayatravels spent 14,000 and bought ten laptops this week
     export = tmp_path / "crm.csv"
     export.write_text("platform,id,lifetime_value,purchases,last_purchase_at,vip\n"
@@ -117,6 +118,7 @@ def test_the_demo_seed_ships_default_rules_per_brand_and_crm_records(desk):
 
 
 def test_admins_edit_rules_through_the_api_with_optimistic_concurrency(desk):
+    stored.put_agent(desk.store(), {"id": "ana", "brands": ["aegean", "default", "nordlight"]})  # an agent of the tickets' brands
     admin = {"Authorization": "Bearer " + mint("sam", "admin", TEST_SECRETS["LOCAL_JWT_SECRET"]),
              "Content-Type": "application/json"}
     agent = {"Authorization": "Bearer " + mint("ana", "agent", TEST_SECRETS["LOCAL_JWT_SECRET"]),

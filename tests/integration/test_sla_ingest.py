@@ -78,6 +78,7 @@ def test_after_the_first_reply_resolution_is_next_and_a_customer_reply_restarts_
 
 
 def test_waiting_on_the_customer_pauses_the_resolution_clock(desk):
+    stored.put_agent(desk.store(), {"id": "ana", "brands": ["aegean", "default", "nordlight"]})  # an agent of the tickets' brands
     at = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
     _tweet(desk, "1850000000000000505", "@NordlightShop the app crashes on login", at)
     ticket = _only(desk)

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.auth import Principal
 from chalicelib import admin, pipeline
 from chalicelib.aggregates.account import Account
 from chalicelib.errors import NotFound
@@ -17,6 +18,8 @@ from chalicelib.models import Mention
 from chalicelib.store.memory import MemoryAccountStore
 
 AT = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+
+ROOT = Principal("root", "admin")  # an admin: every brand
 
 
 @pytest.fixture
@@ -70,7 +73,7 @@ def test_an_admin_connects_a_discovered_account(accounts):
     assert shown == {"platform": "x", "account_id": "1599", "brand": "nordlight", "name": None, "status": "active",
                      "handle": None, "human_agent_tag": None, "callback_url": None, "team": "nordic",
                      "discovered_at": AT.isoformat()}
-    assert admin.list_accounts(accounts) == [shown]
+    assert admin.list_accounts(accounts, ROOT) == [shown]
 
 
 @pytest.mark.parametrize("platform, account_id", [("myspace", "1599"), ("x", "404")], ids=["platform", "account"])

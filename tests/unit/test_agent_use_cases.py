@@ -7,12 +7,15 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.auth import Principal
 from chalicelib import admin, tickets
 from chalicelib.aggregates.agent import Agent, Performance
 from chalicelib.errors import NotFound
 from chalicelib.store.memory import MemoryAgentStore
 
 AT = "2026-11-23T10:00:00+00:00"
+
+ROOT = Principal("root", "admin")  # an admin: every brand
 
 
 @pytest.fixture
@@ -27,7 +30,7 @@ def _body(**fields) -> admin.Agent:
 def test_a_new_agent_starts_offline_holding_nothing(agents):
     # When an admin adds an agent
     shown = admin.put_agent(agents, _body(languages=["fi", "sv", "en"], skills=["billing"], teams=["nordic"],
-                                          capacity=6))
+                                          capacity=6), ROOT)
     # Then they are offline with no load, and stored as given
     assert (shown["status"], shown["load"], shown["capacity"], shown["role"]) == ("offline", 0, 6, "agent")
     assert agents.get("eeva").languages == ["fi", "sv", "en"] and agents.get("eeva").skills == ["billing"]
@@ -35,12 +38,12 @@ def test_a_new_agent_starts_offline_holding_nothing(agents):
 
 def test_an_edit_keeps_presence_load_and_performance(agents):
     # Given an agent at work
-    admin.put_agent(agents, _body(capacity=6))
+    admin.put_agent(agents, _body(capacity=6), ROOT)
     agents.set_status("eeva", "online", AT)
     agents.put(agents.get("eeva").model_copy(update={"load": 2}))
     agents.record_performance("eeva", "csat", 5)
     # When the admin changes their profile
-    shown = admin.put_agent(agents, _body(languages=["fi"], capacity=9))
+    shown = admin.put_agent(agents, _body(languages=["fi"], capacity=9), ROOT)
     # Then only the profile changed
     eeva = agents.get("eeva")
     assert (shown["status"], shown["load"], shown["capacity"], shown["languages"]) == ("online", 2, 9, ["fi"])
@@ -56,10 +59,10 @@ def test_the_admin_body_is_checked_before_anything_is_stored(agents):
 
 
 def test_the_roster_shows_every_agent_without_performance(agents):
-    admin.put_agent(agents, _body())
-    admin.put_agent(agents, _body(id="ana", name="Ana", role="supervisor"))
+    admin.put_agent(agents, _body(), ROOT)
+    admin.put_agent(agents, _body(id="ana", name="Ana", role="supervisor"), ROOT)
     agents.record_performance("ana", "first_response_seconds", 60)
-    roster = admin.list_agents(agents)
+    roster = admin.list_agents(agents, ROOT)
     assert [a["id"] for a in roster] == ["ana", "eeva"] and roster[0]["role"] == "supervisor"
     assert all("performance" not in a for a in roster)
 

@@ -7,7 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib import admin
+from chalicelib.auth import Principal
 from chalicelib.store.memory import MemoryTeamStore
+
+ROOT = Principal("root", "admin")  # an admin: every brand
 
 
 @pytest.fixture
@@ -16,15 +19,15 @@ def teams() -> MemoryTeamStore:
 
 
 def test_a_team_is_stored_and_listed_with_every_field(teams):
-    shown = admin.put_team(teams, admin.Team(id="nordic", name="Nordic care", languages=["fi", "sv"]))
+    shown = admin.put_team(teams, admin.Team(id="nordic", name="Nordic care", languages=["fi", "sv"]), ROOT)
     assert shown == {"id": "nordic", "name": "Nordic care", "languages": ["fi", "sv"], "skills": [], "brands": []}
-    assert admin.list_teams(teams) == [shown] and teams.get("nordic").languages == ["fi", "sv"]
+    assert admin.list_teams(teams, ROOT) == [shown] and teams.get("nordic").languages == ["fi", "sv"]
 
 
 def test_a_put_replaces_the_team(teams):
-    admin.put_team(teams, admin.Team(id="nordic", name="Nordic", skills=["billing"]))
-    admin.put_team(teams, admin.Team(id="nordic", name="Nordic care"))
-    assert teams.get("nordic").skills == [] and [t["name"] for t in admin.list_teams(teams)] == ["Nordic care"]
+    admin.put_team(teams, admin.Team(id="nordic", name="Nordic", skills=["billing"]), ROOT)
+    admin.put_team(teams, admin.Team(id="nordic", name="Nordic care"), ROOT)
+    assert teams.get("nordic").skills == [] and [t["name"] for t in admin.list_teams(teams, ROOT)] == ["Nordic care"]
 
 
 def test_the_team_body_is_checked_before_anything_is_stored(teams):

@@ -21,15 +21,17 @@ from chalicelib.store.memory import MemoryStore
 
 AT = "2026-11-24T10:00:00+00:00"
 DUE = "2026-11-24T11:00:00.000000+00:00"
-ANA, SAM = Principal("ana", "agent"), Principal("sam", "supervisor")
+ACME = frozenset({"acme"})  # the brand of every ticket here
+ANA, SAM = Principal("ana", "agent", ACME), Principal("sam", "supervisor", ACME)
+WEI = Principal("wei", "agent", ACME)
 
 
 @pytest.fixture
 def desk() -> MemoryStore:
     desk = MemoryStore()
-    for agent in (Agent(id="ana", name="Ana Berg", status="online", capacity=3, languages=["en"]),
-                  Agent(id="wei", name="Wei", status="online", capacity=3, languages=["en"]),
-                  Agent(id="sam", name="Sam", role="supervisor")):
+    for agent in (Agent(id="ana", name="Ana Berg", status="online", capacity=3, languages=["en"], brands=["acme"]),
+                  Agent(id="wei", name="Wei", status="online", capacity=3, languages=["en"], brands=["acme"]),
+                  Agent(id="sam", name="Sam", role="supervisor", brands=["acme"])):
         desk.agents.put(agent)
     return desk
 
@@ -65,8 +67,8 @@ def test_an_edit_changes_the_ticket_and_is_kept_on_the_timeline(desk):
     assert (event.direction, event.action, event.author) == ("event", "edited", {"id": "ana", "name": "Ana Berg"})
     assert event.changes["status"] == "pending" and "GSI1SK" not in event.changes
     # and the ticket moved to the pending inbox
-    assert api.list_tickets(desk, api.InboxQuery(status="pending"))["items"][0]["id"] == "t1"
-    assert api.list_tickets(desk)["items"] == []
+    assert api.list_tickets(desk, api.InboxQuery(status="pending"), ANA)["items"][0]["id"] == "t1"
+    assert api.list_tickets(desk, None, ANA)["items"] == []
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(desk):
@@ -89,7 +91,7 @@ def test_only_a_supervisor_gives_a_ticket_away_or_overrides_priority(desk):
     shown = tickets.edit(desk, "t1", tickets.TicketPatch(version=1, assignee="ana"), ANA)  # taking it is fine
     assert shown["assignee"] == "ana"
     with pytest.raises(Forbidden):  # taking it from her is not
-        tickets.edit(desk, "t1", tickets.TicketPatch(version=2, assignee="wei"), Principal("wei", "agent"))
+        tickets.edit(desk, "t1", tickets.TicketPatch(version=2, assignee="wei"), WEI)
     assert desk.tickets.get("t1").assignee == "ana"
 
 
@@ -98,7 +100,7 @@ def test_a_priority_override_reorders_the_inbox_and_names_who(desk):
     _ticket(desk, "t2", priority=60)
     shown = tickets.edit(desk, "t1", tickets.TicketPatch(version=1, priority=99), SAM)
     assert (shown["priority"], shown["priority_overridden_by"]) == (99, "sam")
-    assert [t["id"] for t in api.list_tickets(desk)["items"]] == ["t1", "t2"]
+    assert [t["id"] for t in api.list_tickets(desk, None, ANA)["items"]] == ["t1", "t2"]
 
 
 # -- holders and load ------------------------------------------------------------------------
@@ -110,7 +112,7 @@ def test_assign_reassign_unassign_and_close_move_load_with_the_ticket(desk):
     assert (desk.agents.get("ana").load, desk.agents.get("wei").load) == (0, 1)
     shown = tickets.edit(desk, "t1", tickets.TicketPatch(version=3, unassign=True), SAM)
     assert shown["assignee"] is None and desk.agents.get("wei").load == 0
-    tickets.claim(desk, "t1", tickets.ClaimRequest(version=4), "ana")
+    tickets.claim(desk, "t1", tickets.ClaimRequest(version=4), ANA)
     tickets.edit(desk, "t1", tickets.TicketPatch(version=5, status="closed"), ANA)
     assert desk.agents.get("ana").load == 0 and desk.tickets.get("t1").closed_at
     assert desk.agents.get("ana").performance.counts == {"resolution_seconds": 1}
@@ -126,40 +128,40 @@ def test_an_unknown_assignee_or_team_is_not_found_and_nothing_changes(desk):
 
 
 def test_a_transfer_to_a_team_puts_it_in_the_teams_queue(desk):
-    desk.teams.put(Team(id="nordic", name="Nordic care"))
+    desk.teams.put(Team(id="nordic", name="Nordic care", brands=["acme"]))
     _ticket(desk)
-    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), "ana")
+    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), ANA)
     moved = tickets.edit(desk, "t1", tickets.TicketPatch(version=2, team="nordic"), ANA)
     assert (moved["team"], moved["assignee"], desk.agents.get("ana").load) == ("nordic", None, 0)
-    assert [t["id"] for t in api.list_tickets(desk, api.InboxQuery(team="nordic"))["items"]] == ["t1"]
+    assert [t["id"] for t in api.list_tickets(desk, api.InboxQuery(team="nordic"), ANA)["items"]] == ["t1"]
 
 
 def test_a_claim_takes_a_free_ticket_but_never_anothers(desk):
     _ticket(desk)
-    shown = tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), "wei")
+    shown = tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), WEI)
     assert shown["assignee"] == "wei" and desk.agents.get("wei").load == 1
     with pytest.raises(tickets.HeldByAnother):
-        tickets.claim(desk, "t1", tickets.ClaimRequest(version=2), "ana")
+        tickets.claim(desk, "t1", tickets.ClaimRequest(version=2), ANA)
     _ticket(desk, "t2")
     with pytest.raises(NotFound):  # no agent record: no tickets
-        tickets.claim(desk, "t2", tickets.ClaimRequest(version=1), "stranger")
+        tickets.claim(desk, "t2", tickets.ClaimRequest(version=1), Principal("stranger", "agent", ACME))
     assert desk.tickets.get("t2").assignee is None
 
 
 # -- notes, done, rating ---------------------------------------------------------------------
 def test_a_note_is_on_the_timeline_and_done_closes_with_the_reason(desk):
     _ticket(desk)
-    note = tickets.add_note(desk, "t1", tickets.NoteRequest(text="called them"), "ana")
+    note = tickets.add_note(desk, "t1", tickets.NoteRequest(text="called them"), ANA)
     assert (note["direction"], note["text"], note["author"]) == ("note", "called them", {"id": "ana", "name": "Ana Berg"})
-    shown = tickets.done(desk, "t1", tickets.DoneRequest(reason="spam", note="bot", version=1), "ana")
+    shown = tickets.done(desk, "t1", tickets.DoneRequest(reason="spam", note="bot", version=1), ANA)
     assert (shown["status"], shown["done_without_reply"], shown["done_reason"]) == ("closed", True, "spam")
     assert _timeline(desk) == [("note", "called them"), ("event", "done"), ("note", "bot")]
-    assert api.list_tickets(desk, api.InboxQuery(status="closed"))["items"][0]["id"] == "t1"
+    assert api.list_tickets(desk, api.InboxQuery(status="closed"), ANA)["items"][0]["id"] == "t1"
 
 
 def test_a_rating_is_kept_once_and_counts_for_who_answered(desk):
     _ticket(desk, first_response_by="wei")
-    answer = tickets.rate(desk, "t1", tickets.CsatRequest(score=5, comment="quick"), by="sam")
+    answer = tickets.rate(desk, "t1", tickets.CsatRequest(score=5, comment="quick"), by=SAM)
     assert answer == {"ticket_id": "t1", "csat": 5, "agent_id": "wei", "source": "supervisor"}
     assert desk.agents.get("wei").performance.csat == 5 and _timeline(desk) == [("event", "csat_recorded")]
     with pytest.raises(ValueError, match="rated already"):
@@ -171,20 +173,20 @@ def test_a_rating_is_kept_once_and_counts_for_who_answered(desk):
 def test_the_inbox_pages_by_cursor_and_refuses_a_forged_one(desk):
     for i in range(5):
         _ticket(desk, f"t{i}", priority=10 * i)
-    first = api.list_tickets(desk, api.InboxQuery(limit=2))
-    second = api.list_tickets(desk, api.InboxQuery(limit=2, cursor=first["next_cursor"]))
-    third = api.list_tickets(desk, api.InboxQuery(limit=2, cursor=second["next_cursor"]))
+    first = api.list_tickets(desk, api.InboxQuery(limit=2), ANA)
+    second = api.list_tickets(desk, api.InboxQuery(limit=2, cursor=first["next_cursor"]), ANA)
+    third = api.list_tickets(desk, api.InboxQuery(limit=2, cursor=second["next_cursor"]), ANA)
     assert [t["id"] for page in (first, second, third) for t in page["items"]] == ["t4", "t3", "t2", "t1", "t0"]
     assert third["next_cursor"] is None
     from chalicelib.errors import Invalid
 
     with pytest.raises(Invalid):
-        api.list_tickets(desk, api.InboxQuery(cursor="bm90IGEgY3Vyc29y"))
+        api.list_tickets(desk, api.InboxQuery(cursor="bm90IGEgY3Vyc29y"), ANA)
 
 
 def test_the_inbox_shows_no_internal_attribute(desk):
     _ticket(desk, search_text="secret words")
-    [shown] = api.list_tickets(desk, api.InboxQuery(q="secret"))["items"]
+    [shown] = api.list_tickets(desk, api.InboxQuery(q="secret"), ANA)["items"]
     assert shown["id"] == "t1" and "search_text" not in shown and not any(k.startswith("GSI") for k in shown)
 
 
@@ -228,14 +230,14 @@ def test_going_away_releases_what_is_unanswered(desk):
 
 def test_reopening_gives_the_load_back_and_pending_keeps_it(desk):
     _ticket(desk)
-    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), "ana")
+    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), ANA)
     tickets.edit(desk, "t1", tickets.TicketPatch(version=2, status="closed"), ANA)
     assert desk.agents.get("ana").load == 0
     tickets.edit(desk, "t1", tickets.TicketPatch(version=3, status="open"), ANA)
     assert desk.agents.get("ana").load == 1
     tickets.edit(desk, "t1", tickets.TicketPatch(version=4, status="pending"), ANA)
     assert desk.agents.get("ana").load == 1
-    tickets.done(desk, "t1", tickets.DoneRequest(reason="other", version=5), "ana")
+    tickets.done(desk, "t1", tickets.DoneRequest(reason="other", version=5), ANA)
     assert desk.agents.get("ana").load == 0
 
 
@@ -255,7 +257,7 @@ def test_bulk_actions_move_load_and_report_each_ticket(desk):
 def test_a_drifted_zero_load_or_a_deleted_holder_never_blocks_a_change(desk):
     # Given ana holds the ticket but her load says 0 (drifted)
     _ticket(desk)
-    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), "ana")
+    tickets.claim(desk, "t1", tickets.ClaimRequest(version=1), ANA)
     desk.agents.put(desk.agents.get("ana").model_copy(update={"load": 0}))
     # When a supervisor reassigns it, Then it moves; ana stays at 0, never below
     tickets.edit(desk, "t1", tickets.TicketPatch(version=2, assignee="wei"), SAM)
