@@ -28,8 +28,9 @@ test: install
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -n 2 -q tests/fuzz --hypothesis-show-statistics
 
+# All the figures; `make bench ARGS=cost` (or coldstart) prints one of them in a few lines.
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(ARGS)
 
 package: install
 	$(PY) -m infra.package build/$(STAGE) --stage $(STAGE)

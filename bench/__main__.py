@@ -1,46 +1,23 @@
-"""`make bench`: figures, not pass/fail. Cold-start imports per handler, and ingest throughput.
+"""`make bench`: figures, not pass/fail.
 
-Cold start: each measurement is a fresh interpreter importing what that Lambda imports on its
-first event (median of 5). Throughput: webhook verify+parse of a batched Meta delivery in
-process, and the ingest worker end to end against moto's in-process DynamoDB and SQS.
+`python -m bench` prints them all: the classifiers, routing, throughput, what a mention costs at
+the AWS wire and the cold starts. Two of them run alone, in a few lines, for anyone changing keys,
+writes or imports:
+
+    python -m bench cost [-n 200] [--brief] [--json]   requests, capacity units, $ and the hottest key
+    python -m bench coldstart [--runs 3] [--json]      cold starts without bytecode cache
+
+Cost (bench/cost.py, bench/meter.py) and cold start (bench/coldstart.py) document their method;
+docs/BENCHMARKS.md has the prices, the commands and the figures. Throughput: webhook
+verify+parse of a batched Meta delivery in process, and the ingest worker end to end against
+moto's in-process DynamoDB and SQS.
 """
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import time
-
-COLD_STARTS = {
-    "app.py only": "import app",
-    "webhook (meta)": ("import app; import chalicelib.ingest, chalicelib.channels.registry, chalicelib.channels.meta.webhook, "
-                       "chalicelib.channels.facebook.webhook, chalicelib.queues, boto3"),
-    "ingest worker": ("import app; import chalicelib.pipeline, chalicelib.classify, chalicelib.classify.priority, "
-                      "aws_lambda_powertools.utilities.batch, boto3.dynamodb.types"),
-    "x poller": "import app; import chalicelib.poller, chalicelib.channels.x.v2, boto3",
-    "sla sweeper": "import app; import chalicelib.sweeper, chalicelib.sla, chalicelib.desk_settings, boto3",
-    "outbound worker": ("import app; import chalicelib.outbound.worker, aws_lambda_powertools.utilities.batch, "
-                        "boto3.dynamodb.types"),
-}
-
-
-def cold_start(code: str, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-        times.append(time.perf_counter() - started)
-    baseline = statistics.median(
-        _timed([sys.executable, "-c", "pass"]) for _ in range(runs))
-    return (statistics.median(times) - baseline) * 1000
-
-
-def _timed(cmd) -> float:
-    started = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    return time.perf_counter() - started
-
 
 def parse_throughput(n_entries: int = 100, rounds: int = 20) -> float:
     from chalicelib.channels import registry
@@ -103,15 +80,32 @@ def main() -> int:
     from bench import routing_sim
 
     routing_sim.main()
-    print("\n== Cold start and ingest ==")
-    print("Cold start: import cost over a bare interpreter (median of 5, ms)")
-    for name, code in COLD_STARTS.items():
-        print(f"  {name:<18} {cold_start(code):8.0f}")
+    print("\n== Throughput ==")
     print(f"Webhook verify+parse (Meta, 100-entry batch): {parse_throughput():,.0f} mentions/s")
     print(f"Ingest worker end to end under moto in-process: {ingest_throughput():,.0f} mentions/s "
           "(moto-bound; DynamoDB in AWS is faster per call but over the network)")
+    # each in its own interpreter: the cost run installs a botocore hook and imports the app under moto
+    print("\n== Cost at the AWS wire ==", flush=True)
+    subprocess.run([sys.executable, "-m", "bench", "cost"], check=True)
+    print("\n== Cold start ==", flush=True)
+    subprocess.run([sys.executable, "-m", "bench", "coldstart"], check=True)
     return 0
 
 
+def dispatch(argv: list[str]) -> int:
+    if argv and argv[0] == "cost":
+        from bench import cost
+
+        return cost.main(argv[1:])
+    if argv and argv[0] == "coldstart":
+        from bench import coldstart
+
+        return coldstart.main(argv[1:])
+    if argv:
+        print(__doc__)
+        return 2
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(dispatch(sys.argv[1:]))
