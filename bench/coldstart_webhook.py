@@ -13,6 +13,11 @@ handler, is printed apart); median of `--runs` (5).
     python -m bench.coldstart_webhook --profile       # + cProfile of one run (top 25, cumulative)
     python -m bench.coldstart_webhook --secrets-manager   # secrets from Secrets Manager, as in AWS
     python -m bench.coldstart_webhook --sizing        # + every handler's import CPU, scaled to Lambda memory
+    python -m bench.coldstart_webhook --stdlib-compiled   # the runtime's standard library comes compiled
+
+By default nothing at all is cached, the standard library included: the strictest reading. In
+Lambda the runtime's standard library does come compiled; `--stdlib-compiled` measures that (the
+prefix then holds the standard library's bytecode and nothing else, as bench/coldstart.py does).
 
 Figures, not pass/fail. `make bench` prints the median (`bench/__main__.py`).
 """
@@ -111,6 +116,26 @@ def child_env(endpoint: str, queue_url: str, secrets_manager: bool) -> dict:
     return env
 
 
+STDLIB_CACHE: str | None = None  # set by --stdlib-compiled: a pycache prefix with the stdlib's bytecode
+
+
+def stdlib_cache() -> str:
+    """A pycache prefix holding the standard library's bytecode and nothing else (made once)."""
+    import sysconfig
+
+    where = Path(tempfile.gettempdir()) / f"coldstart-webhook-stdlib-{sys.version_info[0]}{sys.version_info[1]}"
+    if not (where / "done").exists():
+        subprocess.run([sys.executable, "-X", f"pycache_prefix={where}", "-m", "compileall", "-q", "-j0", "-x",
+                        r"/(test|tests|idlelib|tkinter|lib2to3|ensurepip|turtledemo|site-packages)/",
+                        sysconfig.get_paths()["stdlib"]], check=False, capture_output=True)
+        (where / "done").write_text("")
+    return str(where)
+
+
+def _prefix(empty: str) -> str:
+    return STDLIB_CACHE or empty
+
+
 def run_once(env: dict, event: dict, extra: tuple[str, ...] = ()) -> tuple[list[float], float, str]:
     """One fresh interpreter, nothing cached: ([import ms, webhook ms, total ms, child CPU ms], wall ms,
     stderr). CPU time (user + system of the whole child, interpreter start included) moves less
@@ -119,7 +144,7 @@ def run_once(env: dict, event: dict, extra: tuple[str, ...] = ()) -> tuple[list[
         code = f"EVENT = {json.dumps(json.dumps(event))}\n" + CHILD
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-X", f"pycache_prefix={empty}", *extra, "-c", code],
+        done = subprocess.run([sys.executable, "-X", f"pycache_prefix={_prefix(empty)}", *extra, "-c", code],
                               cwd=ROOT, env=env, capture_output=True, text=True)
         wall = (time.perf_counter() - started) * 1000
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -135,7 +160,7 @@ def bare_interpreter(env: dict, runs: int) -> float:
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as empty:
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-X", f"pycache_prefix={empty}", "-c", "pass"], env=env, check=True)
+            subprocess.run([sys.executable, "-X", f"pycache_prefix={_prefix(empty)}", "-c", "pass"], env=env, check=True)
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
@@ -183,18 +208,34 @@ FULL_VCPU_MB = 1769  # Lambda gives a function CPU in proportion to memory: one 
 MEMORY_SIZES = (128, 256, 512, 1024, 1769)
 
 
+# What each other handler imports on its first event (boto3 with its first client: the workers use
+# DynamoDB through boto3; the webhook's row is the served webhook above, which needs no boto3).
+HANDLER_IMPORTS = {
+    "app.py only": "import app",
+    "ingest worker": ("import app, boto3; import chalicelib.pipeline, chalicelib.classify, chalicelib.classify.priority, "
+                      "aws_lambda_powertools.utilities.batch, boto3.dynamodb.types; boto3.resource('dynamodb')"),
+    "route worker": "import app, boto3; import chalicelib.routing; boto3.resource('dynamodb')",
+    "outbound worker": ("import app, boto3; import chalicelib.outbound.worker, aws_lambda_powertools.utilities.batch, "
+                        "boto3.dynamodb.types; boto3.resource('dynamodb')"),
+    "x poller": "import app, boto3; import chalicelib.poller, chalicelib.channels.x.v2; boto3.resource('dynamodb')",
+    "sla sweeper": ("import app, boto3; import chalicelib.sweeper, chalicelib.sla, chalicelib.desk_settings; "
+                    "boto3.resource('dynamodb')"),
+    "authorizer": "import app; import chalicelib.auth, jwt",
+}
+
+
 def handler_cpu(runs: int = 3) -> dict[str, float]:
     """CPU ms (user + system) a fresh interpreter with no bytecode cache spends importing what each
-    handler imports on its first event (bench/__main__.py's COLD_STARTS), over a bare interpreter."""
-    from bench.__main__ import COLD_STARTS
+    handler imports on its first event (HANDLER_IMPORTS), over a bare interpreter."""
+    COLD_STARTS = HANDLER_IMPORTS  # noqa: N806
 
     def cpu(code: str) -> float:
         times = []
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as empty:
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                subprocess.run([sys.executable, "-X", f"pycache_prefix={empty}", "-c", code], cwd=ROOT, check=True,
-                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+                subprocess.run([sys.executable, "-X", f"pycache_prefix={_prefix(empty)}", "-c", code], cwd=ROOT, check=True,
+                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "AWS_DEFAULT_REGION": REGION})
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
             times.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
         return statistics.median(times)
@@ -216,8 +257,14 @@ def main(argv=None) -> int:
     parser.add_argument("--importtime", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sizing", action="store_true")
+    parser.add_argument("--stdlib-compiled", action="store_true",
+                        help="the standard library's bytecode cached, as the Lambda runtime ships it")
     args = parser.parse_args(argv)
-    print(f"Webhook cold start (POST /webhooks/meta, no bytecode cache, median of {args.runs}, ms):")
+    global STDLIB_CACHE
+    if args.stdlib_compiled:
+        STDLIB_CACHE = stdlib_cache()
+    cached = "stdlib compiled, app and dependencies from source" if args.stdlib_compiled else "no bytecode cache"
+    print(f"Webhook cold start (POST /webhooks/meta, {cached}, median of {args.runs}, ms):")
     figures = measure(args.runs, args.secrets_manager)
     if args.sizing:
         imports = handler_cpu()
@@ -240,7 +287,7 @@ def main(argv=None) -> int:
                 with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as work:
                     script, prof = Path(work) / "child.py", Path(work) / "child.prof"
                     script.write_text(f"EVENT = {json.dumps(json.dumps(event))}\n" + CHILD)
-                    subprocess.run([sys.executable, "-X", f"pycache_prefix={empty}", "-m", "cProfile", "-o",
+                    subprocess.run([sys.executable, "-X", f"pycache_prefix={_prefix(empty)}", "-m", "cProfile", "-o",
                                     str(prof), str(script)], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
                                    check=True, capture_output=True)
                     import pstats
