@@ -190,6 +190,9 @@ def desk(aws_env):
         from chalicelib import auth
 
         auth.forget_brands()  # the callers' brands, cached per container
+        from chalicelib.store import tickets as ticket_store
+
+        getattr(ticket_store, "_REGISTERED", {}).clear()  # the brands registered per container
         import app as handlers
 
         with Client(handlers.app) as client:
