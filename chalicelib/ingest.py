@@ -95,8 +95,8 @@ def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping
         return Answer(413, {"error": f"body over {MAX_BODY_BYTES} bytes"})
     adapter = channel.module()
     try:
-        adapter.verify(body, _header(headers, channel.signature_header),
-                       secrets().get(channel.secret_key))
+        account, secret = _signer(channel, adapter, headers)
+        adapter.verify(body, _header(headers, channel.signature_header), secret)
     except InvalidSignature as err:
         count(M.INVALID_SIGNATURES, channel.metric_channel)
         logger.warning("webhook refused: bad signature", extra={"route": channel.route, "reason": str(err)})
@@ -107,7 +107,28 @@ def handle_webhook(channel_key: str, raw_body: Optional[bytes], headers: Mapping
         return Answer(400, {"error": "body is not JSON"})
     except RecursionError:  # valid JSON, maybe, but nested deeper than any platform sends
         return _kept(channel, body, headers, ParseResult(), "JSON nested too deep to parse")
-    return _kept(channel, body, headers, *_parsed(channel, channel.parser(adapter), payload))
+    result, reason = _parsed(channel, channel.parser(adapter), payload)
+    if account is not None:  # signed by one account: only its messages
+        before = len(result.rejected)
+        result = adapter.bind(result, account)
+        reason = "; ".join(r for r in [reason, *result.rejected[before:]] if r)
+    return _kept(channel, body, headers, result, reason)
+
+
+def _signer(channel: Channel, adapter: ModuleType, headers: Mapping[str, str]) -> tuple[Optional[str], str]:
+    """Who signed and with what: a channel whose integrators each have a secret (the API channel's
+    ACCOUNT_HEADER) is signed with the named account's own secret, from the platform secret
+    (InvalidSignature for an account with none); without the header, or for any other channel, the
+    channel's one secret (the API channel's shared one, accepted during the move to one each)."""
+    header = getattr(adapter, "ACCOUNT_HEADER", None)
+    account = _header(headers, header) if header else None
+    if account is None:
+        return None, secrets().get(channel.secret_key)
+    key = adapter.account_secret_key(account)
+    secret = secrets().get(key) if key else ""
+    if not secret:
+        raise InvalidSignature("no secret for this account")
+    return account, secret
 
 
 def handle_email_notification(sns_message: str, headers: Mapping[str, str]) -> Answer:

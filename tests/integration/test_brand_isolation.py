@@ -255,3 +255,58 @@ def test_brands_set_by_put_apply_at_once(world):
     status, _ = call(desk, "put", "/api/agents/ana_a", {"name": "Ana", "brands": [A, B]}, agent="root", role="admin")
     assert status == 200
     assert call(desk, "get", f"/api/tickets/{world.ticket['id']}", agent="ana_a")[0] == 200
+
+
+# -- the API channel: one secret per account (channel_id), the shared one during the transition ---
+SECRET_A, SECRET_B = "secret-of-aegean-web", "secret-of-nordlight-web"
+
+
+def _api_post(desk, message: dict, secret: str, account=None):
+    body = json.dumps(message).encode()
+    extra = {"X-Channel-Id": account} if account else {}
+    answer = desk.client.http.post("/webhooks/api", body=body, headers={
+        "Content-Type": "application/json", **p.sign_api(body, secret), **extra})
+    return answer.status_code, json.loads(answer.body)
+
+
+@pytest.fixture
+def api_accounts(desk, monkeypatch):
+    from chalicelib import config
+
+    monkeypatch.setenv("API_CHANNEL_SECRET:aegean-web", SECRET_A)
+    monkeypatch.setenv("API_CHANNEL_SECRET:nordlight-web", SECRET_B)
+    config.reset()
+    yield desk
+    config.reset()
+
+
+def _message(n: int, channel_id=None) -> dict:
+    return {"external_id": f"web-{n}", "author": {"id": f"u{n}", "name": "Web visitor"}, "text": f"hello {n}",
+            **({"channel_id": channel_id} if channel_id else {})}
+
+
+def test_each_api_account_signs_with_its_own_secret(api_accounts):
+    desk = api_accounts
+    # its own secret, naming itself: accepted, the ticket is the account's
+    assert _api_post(desk, _message(1), SECRET_A, "aegean-web") == (200, {"accepted": 1, "duplicates": 0,
+                                                                          "ignored": 0})
+    desk.drain(only=("ingest_worker",))
+    assert [t["brand_account_id"] for t in desk.store().all_tickets()] == ["aegean-web"]
+    # A's secret cannot sign for B: not as B, and not by naming B in the body
+    assert _api_post(desk, _message(2), SECRET_A, "nordlight-web")[0] == 401
+    status, answer = _api_post(desk, _message(3, "nordlight-web"), SECRET_A, "aegean-web")
+    assert status == 200 and answer["accepted"] == 0 and "quarantined" in answer
+    # an account with no secret of its own, or a forged header, is refused
+    assert _api_post(desk, _message(4), SECRET_A, "unknown-web")[0] == 401
+    assert _api_post(desk, _message(5), SECRET_A, "bad id with spaces")[0] == 401
+    desk.drain(only=("ingest_worker",))
+    assert sorted(t["brand_account_id"] for t in desk.store().all_tickets()) == ["aegean-web"]
+
+
+def test_the_shared_api_secret_is_still_accepted_during_the_transition(api_accounts):
+    desk = api_accounts
+    status, answer = _api_post(desk, _message(6, "nordlight-web"), TEST_SECRETS["API_CHANNEL_SECRET"])
+    assert status == 200 and answer["accepted"] == 1
+    assert _api_post(desk, _message(7, "nordlight-web"), SECRET_A)[0] == 401  # an account's secret needs its name
+    desk.drain(only=("ingest_worker",))
+    assert [t["brand_account_id"] for t in desk.store().all_tickets()] == ["nordlight-web"]

@@ -5,7 +5,14 @@ Body, one message:
      "text": "...", "thread_id": "..."?, "created_at": "<ISO 8601>"?, "channel_id": "..."?}
 or a JSON list of such objects (a batch; an empty list is accepted and yields nothing).
 Extra fields are allowed and ignored. Signed with `X-Signature-256: sha256=<hex HMAC-SHA256 of
-the raw body with API_CHANNEL_SECRET>`.
+the raw body with the secret>`:
+* one secret per account: the integrator names its account in `X-Channel-Id` and signs with that
+  account's secret (`API_CHANNEL_SECRET:<channel_id>` in the platform secret); every message of
+  the body is that account's (a message naming another `channel_id` is rejected and quarantined,
+  one without is the account's), so account A's secret never signs for account B;
+* the shared API_CHANNEL_SECRET, without `X-Channel-Id`, is still accepted while integrators move
+  to their own (any `channel_id`, as before); an account with its own secret is refused there once
+  the shared secret is removed from the platform secret.
 
 Normalisation: kind "message"; brand_account_id = channel_id (default "default");
 conversation_id = thread_id, else "author:<author.id>"; reply_to_id = external_id; visibility
@@ -18,6 +25,7 @@ signing module only.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Optional
 
@@ -30,7 +38,28 @@ from chalicelib.errors import UnknownPayload
 from chalicelib.models import Author, Mention, ParseResult, Visibility, utcnow
 
 SIGNATURE_HEADER = "X-Signature-256"
+ACCOUNT_HEADER = "X-Channel-Id"  # names the account whose own secret signed the body
 DEFAULT_CHANNEL = "default"
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+
+
+def account_secret_key(account: str) -> Optional[str]:
+    """The platform secret's key holding the account's own signing secret (None: not an account id)."""
+    return f"API_CHANNEL_SECRET:{account}" if ACCOUNT_ID.fullmatch(account) else None
+
+
+def bind(result: ParseResult, account: str) -> ParseResult:
+    """What a body signed with `account`'s own secret may say: its messages (one without a
+    channel_id is the account's), each naming another account rejected."""
+    kept = []
+    for mention in result.mentions:
+        if mention.brand_account_id in (account, DEFAULT_CHANNEL):
+            kept.append(mention.model_copy(update={"brand_account_id": account}))
+        else:
+            result.reject(f"{mention.external_id}: channel_id {mention.brand_account_id!r} is not the signing "
+                          f"account {account!r}")
+    result.mentions = kept
+    return result
 
 
 def verify(raw_body: bytes, signature_header: Optional[str], secret: str) -> None:
