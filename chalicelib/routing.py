@@ -116,8 +116,9 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
 
 
 def on_presence(store: DynamoStore, agent_id: str, status: str, send, now: Optional[datetime] = None) -> dict:
-    """An agent going away or offline gives back what they have not answered; an agent coming
-    online is offered the waiting tickets, highest priority first (through the routing queue)."""
+    """An agent going away or offline gives back what they have not answered (their own tickets,
+    read from the assignee index); an agent coming online is offered the waiting tickets of their
+    brands, highest priority first (through the routing queue)."""
     moment = now or utcnow()
     released, offered = [], []
     if status in ("away", "offline"):
@@ -132,7 +133,8 @@ def on_presence(store: DynamoStore, agent_id: str, status: str, send, now: Optio
     if status == "online":
         agent = store.agents.get(agent_id)
         room = max(agent.spare, 0) if agent else 0
-        offered = [t.id for t in store.tickets.waiting(room * 3)] if room else []
+        brands = getattr(agent, "brands", None) if agent and agent.role != "admin" else None
+        offered = [t.id for t in store.tickets.waiting(room * 3, brands=brands or None)] if room else []
     for ticket_id in released + offered:
         send(RoutingRequest(ticket_id=ticket_id, message_id="", reason="new_message", priority=0).model_dump_json())
     return {"released": released, "offered": offered}

@@ -1,15 +1,19 @@
 """The SLA sweeper (every minute): warn before a breach, escalate a breach, re-drive stuck work,
 publish the queues' gauges.
 
-For every open or on-hold ticket (pending tickets wait on the customer: their clock is paused):
+For the open or on-hold tickets the minute buckets name (pending tickets wait on the customer: their
+clock is paused), never the whole inbox: deadlines since the last sweep, deadlines a warning's lead
+ahead, and unassigned tickets whose re-drive came (GSI2 and GSI3, store/keys.py):
 * **warning** once per deadline, when less than a fifth of the target (at least 5 minutes) is
   left: `SLAWarnings`, and `sla_warned_for` on the ticket;
 * **breach** once per deadline: `SLABreaches`, the priority goes up by `BREACH_BUMP` (so it rises
   in every inbox), the ticket is tagged `sla-breached`, and if nobody online holds it, it goes
   back to the router, which then prefers the strongest agents;
 * **stuck**: unassigned for more than `STUCK_AFTER` (a routing message lost or nobody was free)
-  goes back to the router.
-Gauges per team: `QueueBacklog` (tickets nobody holds) and `OldestWaiting` (seconds).
+  goes back to the router, and its next re-drive waits as long again as it has waited (backoff, at
+  most `REDRIVE_BACKOFF_MAX`).
+Gauges per team: `QueueBacklog` (tickets nobody holds) and `OldestWaiting` (seconds), of the
+tickets this sweep read.
 Every write is conditional on the version read; a ticket an agent changed meanwhile is left for
 the next sweep.
 """
@@ -34,27 +38,59 @@ STUCK_AFTER = timedelta(minutes=2)
 WARN_SHARE = 0.2
 WARN_AT_LEAST = timedelta(minutes=5)
 SWEPT = ("open", "on_hold")
+SWEEP_BACK = timedelta(minutes=15)  # how far back the first sweep reads (no mark yet)
+RUN_MINUTES = timedelta(minutes=60)  # at most this many minutes of buckets a run (a gap is caught up run by run)
+CATCH_UP_LIMIT = timedelta(hours=24)  # deadlines older than this when the sweeper comes back are not looked at
+REDRIVE_BACKOFF_MAX = timedelta(minutes=30)  # an unassigned ticket goes back to the router at least this often
 
 
 def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetime] = None) -> dict:
+    """One minute's work, read from the minute buckets only: the deadlines that fell since the last
+    sweep (breaches), those a warning's lead ahead (one window per lead among the SLA bands), and the
+    unassigned tickets whose re-drive came. Each bucket is read from the minute the last sweep
+    reached (`store.sweep_mark`; SWEEP_BACK for the first) to this one, at most RUN_MINUTES of them,
+    so a missed run is caught up and nothing else is read, however many tickets are open."""
     moment = now or utcnow()
     policy = desk_settings.cached_settings(store, "sla")
-    online = {a.id for a in store.agents.all() if a.status == "online"}
+    mark = store.sweep_mark()
+    since = min(max(datetime.fromisoformat(mark), moment - CATCH_UP_LIMIT) if mark else moment - SWEEP_BACK, moment)
+    through = min(moment, since + RUN_MINUTES)  # a long gap is caught up RUN_MINUTES a run, none lost
+    seen: dict[str, Ticket] = {}
+    for ticket in store.tickets.due_between(keys.minute(since.isoformat()), keys.minute(through.isoformat())):
+        seen[ticket.id] = ticket
+    for lead in sorted({_lead(band) for band in policy["bands"]} | {_lead(None)}):
+        for ticket in store.tickets.due_between(keys.minute((since + lead).isoformat()),
+                                                keys.minute((through + lead).isoformat())):
+            seen.setdefault(ticket.id, ticket)
+    redrives = store.tickets.redrives_between(keys.minute(since.isoformat()), keys.minute(through.isoformat()))
+    for ticket in redrives:
+        seen.setdefault(ticket.id, ticket)
     summary = {"warned": 0, "breached": 0, "rerouted": 0, "tickets": 0}
     backlog: dict = defaultdict(list)
-    for status in SWEPT:
-        for ticket in store.tickets.inbox_all(status):
-            summary["tickets"] += 1
-            if not ticket.assignee:
-                backlog[ticket.team or "default"].append(ticket)
-            outcome = _check(store, ticket, policy, moment, online, send, sla)
-            for key in outcome:
-                summary[key] += 1
+    online: Optional[set] = None
+    for ticket in seen.values():
+        if ticket.status not in SWEPT:
+            continue
+        summary["tickets"] += 1
+        if not ticket.assignee:
+            backlog[ticket.team or "default"].append(ticket)
+        if online is None and (ticket.sla_due_at and datetime.fromisoformat(ticket.sla_due_at) <= moment):
+            online = {a.id for a in store.agents.all() if a.status == "online"}  # only when something breaches
+        outcome = _check(store, ticket, policy, moment, online or set(), send, sla)
+        for key in outcome:
+            summary[key] += 1
     for team, waiting in backlog.items():
         oldest = min(datetime.fromisoformat(t.waiting_since or t.created_at) for t in waiting)
         gauge(M.QUEUE_BACKLOG, len(waiting), team=team)
         gauge(M.OLDEST_WAITING, max((moment - oldest).total_seconds(), 0), unit="Seconds", team=team)
+    store.set_sweep_mark(through.isoformat())
     return summary
+
+
+def _lead(band: Optional[dict]) -> timedelta:
+    """How long before its deadline a ticket of the band is warned."""
+    target = timedelta(minutes=band["first_response_minutes"]) if band else timedelta(hours=1)
+    return max(target * WARN_SHARE, WARN_AT_LEAST)
 
 
 def _check(store: DynamoStore, ticket: Ticket, policy: dict, moment: datetime, online: set, send, sla) -> list[str]:
@@ -63,8 +99,7 @@ def _check(store: DynamoStore, ticket: Ticket, policy: dict, moment: datetime, o
     if due_text:
         due = datetime.fromisoformat(due_text)
         band = next((b for b in policy["bands"] if b["name"] == ticket.sla_band), None)
-        target = timedelta(minutes=band["first_response_minutes"]) if band else timedelta(hours=1)
-        warn_from = due - max(target * WARN_SHARE, WARN_AT_LEAST)
+        warn_from = due - _lead(band)
         if moment >= due and ticket.sla_breached_for != due_text:
             if _breach(store, ticket, due_text, moment):
                 done.append("breached")
@@ -77,10 +112,13 @@ def _check(store: DynamoStore, ticket: Ticket, policy: dict, moment: datetime, o
                 count(M.SLA_WARNINGS, (ticket.channel or "unknown"), ticket_id=ticket.id, due=due_text)
                 done.append("warned")
     since = ticket.waiting_since or ticket.created_at
-    if not ticket.assignee and since and moment - datetime.fromisoformat(since) > STUCK_AFTER \
-            and "rerouted" not in done:
-        _reroute(ticket, send)
-        done.append("rerouted")
+    if not ticket.assignee and since:
+        waited = moment - datetime.fromisoformat(since)
+        if waited > STUCK_AFTER and "rerouted" not in done:
+            _reroute(ticket, send)
+            done.append("rerouted")
+        if waited > STUCK_AFTER:  # back off: the next re-drive after as long again as it waited
+            store.tickets.redrive_later(ticket, (moment + min(max(waited, STUCK_AFTER), REDRIVE_BACKOFF_MAX)).isoformat())
     return done
 
 

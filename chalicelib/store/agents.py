@@ -19,6 +19,12 @@ from chalicelib.store.ports import ROSTER_LIMIT
 from chalicelib.store.tickets import DynamoTicketStore
 
 
+def _redrive(ticket_id: str, since_iso: str) -> dict:
+    """The values of a released ticket's first re-drive (GSI3), as `:rp` and `:rs`."""
+    index = keys.redrive_index(keys.later(since_iso, keys.REDRIVE_AFTER), ticket_id)
+    return {":rp": index["GSI3PK"], ":rs": index["GSI3SK"]}
+
+
 class DynamoAgentStore:
     def __init__(self, table: Any):
         self.table = table
@@ -89,7 +95,8 @@ class DynamoAgentStore:
                                                          "#capacity": "capacity"},
                             "ExpressionAttributeValues": {":one": 1, ":online": "online"}}},
                 {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
-                            "UpdateExpression": "SET assignee = :a, version = version + :one REMOVE waiting_since",
+                            "UpdateExpression": "SET assignee = :a, version = version + :one "
+                                                "REMOVE waiting_since, GSI3PK, GSI3SK",  # out of the re-drives
                             "ConditionExpression": "attribute_not_exists(assignee) AND version = :v",
                             "ExpressionAttributeValues": {":a": agent_id, ":one": 1, ":v": expected_version}}},
             ])
@@ -106,10 +113,10 @@ class DynamoAgentStore:
             self.client.transact_write_items(TransactItems=[
                 {"Update": {"TableName": self.name, "Key": keys.ticket(ticket_id),
                             "UpdateExpression": "SET previous_assignee = :a, waiting_since = :t, "
-                                                "version = version + :one REMOVE assignee",
+                                                "version = version + :one, GSI3PK = :rp, GSI3SK = :rs REMOVE assignee",
                             "ConditionExpression": "assignee = :a AND version = :v",
                             "ExpressionAttributeValues": {":a": agent_id, ":v": expected_version, ":one": 1,
-                                                          ":t": since_iso}}},
+                                                          ":t": since_iso, **_redrive(ticket_id, since_iso)}}},
                 {"Update": {"TableName": self.name, "Key": keys.agent(agent_id),
                             "UpdateExpression": "ADD #load :minus", "ConditionExpression": "#load > :zero",
                             "ExpressionAttributeNames": {"#load": "load"},
@@ -125,6 +132,7 @@ class DynamoAgentStore:
         tickets = DynamoTicketStore(self.table)
         if not load:
             return tickets.update(ticket_id, expected_version, changes)
+        changes = {**changes, **keys.ticket_index_changes(ticket_id, changes)}
         expr, names, values = update_expression(dict(changes), "version = version + :one")
         moves = dict(load)
         while True:

@@ -50,6 +50,14 @@ class DynamoStore:
     def save_cursor(self, platform: str, account_id: str, **attrs) -> None:
         self.table.put_item(Item=dynamo({**keys.poll_cursor(platform, account_id), **attrs}))
 
+    # -- the SLA sweeper's mark: the minute its buckets were read to -------------------------------
+    def sweep_mark(self) -> Optional[str]:
+        item = self.table.get_item(Key=keys.sweep_mark(), ConsistentRead=True).get("Item")
+        return item["through"] if item else None
+
+    def set_sweep_mark(self, through_iso: str) -> None:
+        self.table.put_item(Item={**keys.sweep_mark(), "through": through_iso})
+
     # -- every ticket, for the local stack's `tickets` command only (a scan: never in Lambda) ----
     def all_tickets(self) -> Iterator[dict]:
         kwargs: dict = {"FilterExpression": "SK = :t", "ExpressionAttributeValues": {":t": keys.TICKET_SK}}

@@ -3,7 +3,7 @@ values, and reading a conditional write's refusal. Imports botocore's error type
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
@@ -68,3 +68,23 @@ def partition(table, pk: str, sk_prefix: str = "") -> Iterator[dict]:
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def matches(ticket: dict, filters: Mapping[str, Any]) -> bool:
+    """The inbox's filters in Python, on a ticket as stored: the in-memory twin's inbox, and the table's
+    for what the index does not hold (sentiment, text)."""
+    for name in ("channel", "assignee", "team", "topic", "language"):
+        if name in filters:
+            if name == "assignee" and filters[name] == "none":
+                if "assignee" in ticket:
+                    return False
+            elif ticket.get(name) != filters[name]:
+                return False
+    priority = ticket.get("priority")
+    if "priority_min" in filters and (priority is None or priority < filters["priority_min"]):
+        return False
+    if "priority_max" in filters and (priority is None or priority > filters["priority_max"]):
+        return False
+    if "sentiment" in filters and (ticket.get("classification") or {}).get("sentiment") != filters["sentiment"]:
+        return False
+    return "q" not in filters or filters["q"].lower() in (ticket.get("search_text") or "")

@@ -54,7 +54,9 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Optional
+import zlib
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping, Optional
 
 TICKET_SK = "TICKET"
 
@@ -179,16 +181,23 @@ def outbound_pointer(platform: str, external_id: str) -> dict:
     return {"PK": f"OUTMSG#{platform}#{external_id}", "SK": "OUT"}
 
 
-IN_FLIGHT_PK = "OUTBOUND#inflight"  # GSI1PK of the replies in flight
-
-
 def outbound_in_flight(created_iso: str, message_id: str) -> dict:
-    return {"GSI1PK": IN_FLIGHT_PK, "GSI1SK": f"{created_iso}#{message_id}"}
+    """A reply in flight, in the minute of its creation (GSI2), until it is sent or fails."""
+    return {"GSI2PK": in_flight_partition(minute(created_iso), _shard(message_id, OUTBOUND_SHARDS)),
+            "GSI2SK": f"{created_iso}#{message_id}"}
+
+
+def in_flight_partition(minute_text: str, shard: int) -> str:
+    return f"OUTBOUND#{minute_text}#{shard}"
+
+
+def in_flight_partitions(minute_text: str) -> list[str]:
+    return [in_flight_partition(minute_text, n) for n in range(OUTBOUND_SHARDS)]
 
 
 def out_of_in_flight() -> dict:
-    """The changes that take a reply out of the in-flight index (its GSI1 key removed)."""
-    return {"GSI1PK": None, "GSI1SK": None}
+    """The changes that take a reply out of the in-flight index (its GSI2 key removed)."""
+    return {"GSI2PK": None, "GSI2SK": None}
 
 
 def reply_key(ticket_id: str, key: str) -> dict:
@@ -219,6 +228,11 @@ def all_teams() -> tuple[str, str]:
     return TEAMS_PK, "TEAM#"
 
 
+def sweep_mark() -> dict:
+    """How far the SLA sweeper has read its minute buckets (one item, read and written once a minute)."""
+    return {"PK": "SWEEPER", "SK": "MARK"}
+
+
 def settings(name: str) -> dict:
     return {"PK": "SETTINGS", "SK": name}
 
@@ -235,37 +249,174 @@ def all_templates() -> tuple[str, str]:
     return TEMPLATES_PK, "TEMPLATE#"
 
 
-def inbox_partition(status: str) -> str:
-    """GSI1PK of the inbox of one status."""
-    return f"INBOX#{status}"
+INBOX_SHARDS = 8  # write shards of one brand's inbox (GSI1): one brand at 1,000 mentions/s stays under 1,000 WCU/s a shard
+DUE_SHARDS = 4  # shards of one minute's SLA deadlines (GSI2)
+REDRIVE_SHARDS = 4  # shards of one minute's re-drives of unassigned tickets (GSI3)
+OUTBOUND_SHARDS = 4  # shards of one minute's replies in flight (GSI2)
+NO_BRAND = "-"  # the inbox partition of a ticket stored without a brand
+
+
+def _shard(text: str, shards: int) -> int:
+    return zlib.crc32(text.encode()) % shards
+
+
+def minute(iso: str) -> str:
+    """The minute bucket of a time (`yyyy-mm-ddThh:mm`, in UTC)."""
+    moment = datetime.fromisoformat(iso)
+    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment).isoformat()[:16]
+
+
+def inbox_partition(brand: Optional[str], shard: int) -> str:
+    """GSI1PK of one write shard of a brand's inbox."""
+    return f"INBOX#{brand or NO_BRAND}#{shard}"
+
+
+def inbox_partitions(brand: Optional[str]) -> list[str]:
+    """Every write shard of a brand's inbox (a read merges them)."""
+    return [inbox_partition(brand, n) for n in range(INBOX_SHARDS)]
+
+
+def inbox_home(brand: Optional[str], ticket_id: str) -> dict:
+    """The inbox shard a ticket lives in for good (set once, when it is opened)."""
+    return {"GSI1PK": inbox_partition(brand, _shard(ticket_id, INBOX_SHARDS))}
 
 
 def inbox_index(status: str, priority: int, sla_due_iso: str, ticket_id: str) -> dict:
-    return {"GSI1PK": inbox_partition(status), "GSI1SK": f"{100 - priority:03d}#{sla_due_iso}#{ticket_id}"}
+    """The ticket's place in its brand's inbox: status, then priority, then SLA due (GSI1SK)."""
+    return {"GSI1SK": f"{status}#{100 - priority:03d}#{sla_due_iso or ''}#{ticket_id}"}
 
 
-_INBOX_POSITION = ("PK", "SK", "GSI1PK", "GSI1SK")
+def inbox_range(status: str, after: Optional[str] = None) -> tuple[str, str]:
+    """Query: one status of an inbox shard, after a position (exclusive), as (lowest, highest) GSI1SK."""
+    return (after + "\x00") if after else f"{status}#", f"{status}#\uffff"
 
 
-def inbox_position(item: dict) -> dict:
-    """The inbox's place after `item` (table and index key), where the next page starts."""
-    return {k: item[k] for k in _INBOX_POSITION}
+def inbox_ticket_id(sort_key: str) -> str:
+    """The ticket an inbox entry (GSI1SK) is."""
+    return sort_key.rsplit("#", 1)[-1]
+
+
+BRANDS_PK = "BRANDS"
+
+
+def brand_entry(brand: Optional[str]) -> dict:
+    """A brand in the registry of brands that have tickets (an admin's inbox reads them all)."""
+    return {"PK": BRANDS_PK, "SK": f"BRAND#{brand or NO_BRAND}"}
+
+
+def all_brands() -> tuple[str, str]:
+    """Query: the registry of brands."""
+    return BRANDS_PK, "BRAND#"
+
+
+def brand_of_entry(sort_key: str) -> Optional[str]:
+    brand = sort_key.split("#", 1)[1]
+    return None if brand == NO_BRAND else brand
+
+
+def minutes_between(first_minute: str, last_minute: str) -> list[str]:
+    """Every minute bucket from one to the other, both included (`yyyy-mm-ddThh:mm`)."""
+    moment, last = datetime.fromisoformat(first_minute), datetime.fromisoformat(last_minute)
+    found = []
+    while moment <= last:
+        found.append(moment.isoformat()[:16])
+        moment += timedelta(minutes=1)
+    return found
+
+
+def due_index(due_iso: Optional[str], ticket_id: str) -> dict:
+    """A ticket's SLA deadline in the minute-bucketed due index (GSI2); no deadline, no entry."""
+    if not due_iso:
+        return {"GSI2PK": None, "GSI2SK": None}
+    return {"GSI2PK": due_partition(minute(due_iso), _shard(ticket_id, DUE_SHARDS)),
+            "GSI2SK": f"{due_iso}#{ticket_id}"}
+
+
+def due_partition(minute_text: str, shard: int) -> str:
+    """GSI2PK of the deadlines falling in one minute, one shard."""
+    return f"DUE#{minute_text}#{shard}"
+
+
+def due_partitions(minute_text: str) -> list[str]:
+    return [due_partition(minute_text, n) for n in range(DUE_SHARDS)]
+
+
+def redrive_index(at_iso: Optional[str], ticket_id: str) -> dict:
+    """When an unassigned ticket goes back to the router (GSI3, bucketed by minute); None takes it out."""
+    if not at_iso:
+        return {"GSI3PK": None, "GSI3SK": None}
+    return {"GSI3PK": redrive_partition(minute(at_iso), _shard(ticket_id, REDRIVE_SHARDS)),
+            "GSI3SK": f"{at_iso}#{ticket_id}"}
+
+
+def redrive_partition(minute_text: str, shard: int) -> str:
+    return f"REDRIVE#{minute_text}#{shard}"
+
+
+def redrive_partitions(minute_text: str) -> list[str]:
+    return [redrive_partition(minute_text, n) for n in range(REDRIVE_SHARDS)]
+
+
+def index_ticket_id(sort_key: str) -> str:
+    """The ticket a due or re-drive entry (`<iso>#<ticket id>`) is."""
+    return sort_key.rsplit("#", 1)[-1]
+
+
+REDRIVE_AFTER = timedelta(minutes=2)  # an unassigned ticket goes back to the router this long after it started waiting
+
+
+def later(iso: str, delta: timedelta) -> str:
+    return (datetime.fromisoformat(iso) + delta).isoformat()
+
+
+def ticket_index_changes(ticket_id: str, changes: Mapping[str, Any]) -> dict:
+    """The index keys a ticket change moves along with it, derived here so no caller sets them: a
+    new SLA deadline moves the ticket's due-minute bucket (GSI2); closing takes it out of the due and
+    re-drive buckets; an assignee takes it out of the re-drive bucket, and losing one puts it back in."""
+    derived: dict = {}
+    if "sla_due_at" in changes:
+        derived.update(due_index(changes["sla_due_at"], ticket_id))
+    if changes.get("status") == "closed":
+        derived.update(due_index(None, ticket_id), **redrive_index(None, ticket_id))
+    elif "assignee" in changes:
+        since = changes.get("waiting_since") or changes.get("updated_at")
+        derived.update(redrive_index(later(since, REDRIVE_AFTER) if changes["assignee"] is None and since
+                                          else None, ticket_id))
+    return derived
+
+
+def new_ticket_keys(ticket_id: str, brand: Optional[str], status: str, priority: int, sla_due_at: Optional[str],
+                    created_at: Optional[str]) -> dict:
+    """Every index key of a ticket as it is opened: its inbox shard and place, its deadline's minute,
+    and its first re-drive (nobody holds it yet)."""
+    found = {**inbox_home(brand, ticket_id), **inbox_index(status, priority, sla_due_at or "", ticket_id),
+             **due_index(sla_due_at, ticket_id),
+             **redrive_index(later(created_at, REDRIVE_AFTER) if created_at else None, ticket_id)}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+_INBOX_CURSOR = ("status", "after")
 
 
 def inbox_cursor(position: dict) -> str:
-    """The page cursor the agent API hands out for an inbox position."""
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+    """The page cursor the agent API hands out for an inbox position
+    (`{"status", "after": {shard partition: last GSI1SK read, or None when that shard is done}}`)."""
+    return base64.urlsafe_b64encode(json.dumps(position, sort_keys=True).encode()).decode()
 
 
 def inbox_start(cursor: str, status: str) -> Optional[dict]:
-    """The position of an inbox cursor given out for `status`; None for anything else."""
+    """The position of an inbox cursor given out for `status`; None for anything else. Its shards
+    only say where to go on: the brands read are the caller's, never the cursor's."""
     try:
         start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError):
         return None
-    if (not isinstance(start, dict) or set(start) != set(_INBOX_POSITION)
-            or not all(isinstance(v, str) for v in start.values())
-            or start["GSI1PK"] != inbox_partition(status) or not start["PK"].startswith("TICKET#")):
+    if not isinstance(start, dict) or set(start) != set(_INBOX_CURSOR) or start["status"] != status:
+        return None
+    after = start["after"]
+    if not isinstance(after, dict) or not all(
+            isinstance(k, str) and k.startswith("INBOX#")
+            and (v is None or (isinstance(v, str) and v.startswith(f"{status}#"))) for k, v in after.items()):
         return None
     return start
 

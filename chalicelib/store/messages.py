@@ -22,6 +22,7 @@ from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.store import keys
 from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, partition, plain, update_expression
+from chalicelib.store.ports import IN_FLIGHT_WINDOW
 
 DEDUPE_RETENTION = timedelta(days=30)  # platforms retry for up to 7 days (WhatsApp); keep 30
 
@@ -61,10 +62,10 @@ class DynamoMessageStore:
                        ticket_changes: Mapping[str, Any], now: datetime) -> None:
         created_iso = message.created_at
         changes = {**ticket_changes, "updated_at": now.isoformat()}
-        names = {f"#{k}": k for k in changes}
-        values = {f":{k}": v for k, v in changes.items()}
-        expr = ("SET " + ", ".join(f"#{k} = :{k}" for k in changes)
-                + ", version = version + :one ADD message_count :one")
+        changes.update(keys.ticket_index_changes(ticket.id, changes))
+        expr, names, values = update_expression(changes, "version = version + :one")
+        expr = expr.replace(" REMOVE ", " ADD message_count :one REMOVE ") if " REMOVE " in expr \
+            else expr + " ADD message_count :one"
         items = [
             {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
                      "Item": dynamo({**keys.dedupe(dedupe_key), "ticket_id": ticket.id,
@@ -141,10 +142,34 @@ class DynamoMessageStore:
             raise
         return Message.from_item(plain(answer["Attributes"]))
 
-    def in_flight(self, created_before_iso: str) -> list[Message]:
-        page = self.table.query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p AND GSI1SK < :b",
-                                ExpressionAttributeValues={":p": keys.IN_FLIGHT_PK, ":b": created_before_iso})
-        return [Message.from_item(plain(i)) for i in page.get("Items", [])]
+    def in_flight(self, created_before_iso: str, since_iso: Optional[str] = None) -> list[Message]:
+        # The minute buckets from `since_iso` (IN_FLIGHT_WINDOW before, by default) to the minute
+        # before `created_before_iso`, every shard paged to its end; the replies read in batches.
+        before = datetime.fromisoformat(created_before_iso)
+        since = since_iso or (before - IN_FLIGHT_WINDOW).isoformat()
+        entries: list[str] = []
+        for bucket in keys.minutes_between(keys.minute(since), keys.minute(created_before_iso)):
+            for part in keys.in_flight_partitions(bucket):
+                kwargs: dict = {"IndexName": "GSI2", "KeyConditionExpression": "GSI2PK = :p AND GSI2SK < :b",
+                                "ExpressionAttributeValues": {":p": part, ":b": created_before_iso}}
+                while True:
+                    page = self.table.query(**kwargs)
+                    entries += [(i["GSI2SK"], i["PK"], i["SK"]) for i in page.get("Items", [])]
+                    if "LastEvaluatedKey" not in page:
+                        break
+                    kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = {(i["PK"], i["SK"]): i for i in self._get_many([{"PK": pk, "SK": sk} for _, pk, sk in entries])}
+        return [Message.from_item(plain(found[(pk, sk)])) for _, pk, sk in sorted(entries) if (pk, sk) in found]
+
+    def _get_many(self, wanted: list[dict]) -> list[dict]:
+        found: list[dict] = []
+        for start in range(0, len(wanted), 100):
+            request = {self.name: {"Keys": wanted[start:start + 100], "ConsistentRead": True}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                found += answer["Responses"].get(self.name, [])
+                request = answer.get("UnprocessedKeys") or None
+        return found
 
     def by_platform_id(self, platform: str, platform_id: str) -> Optional[Message]:
         pointer = self.table.get_item(Key=keys.outbound_pointer(platform, platform_id)).get("Item")

@@ -7,8 +7,8 @@ docs/ARCHITECTURE.md, "Store ports"). Imports the aggregates only.
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Iterator, Mapping, Optional, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Iterator, Mapping, Optional, Protocol, Sequence
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
@@ -151,13 +151,17 @@ class CustomerStore(Protocol):
         when. Touchpoints stay (anonymous statistics). Idempotent."""
 
 
-INBOX_READS = 10  # a filtered inbox page reads at most this many index pages before it hands back a cursor
+INBOX_READS = 10  # a filtered inbox page reads at most this many index pages of a shard before it hands back a cursor
+IN_FLIGHT_WINDOW = timedelta(hours=1)  # how far back the re-drive looks for replies still in flight
 
 
 class TicketStore(Protocol):
     """Tickets: the conversation pointer that threads messages into one, the versioned changes
-    agents and workers make, and the inbox (index GSI1, one partition per status, ordered by
-    priority then SLA due). A ticket's messages are the MessageStore's."""
+    agents and workers make, and the indexes that keep every read bounded: the inbox (GSI1, each
+    brand's write shards, ordered by status, priority, SLA due), deadlines and re-drives by minute
+    (GSI2, GSI3) and each agent's own (ByAssignee). Which index keys a change moves is the store's
+    business (keys.ticket_index_changes), but for the inbox place (keys.inbox_index), which the
+    writers of status and priority give. A ticket's messages are the MessageStore's."""
 
     def open_for(self, conversation_key: str, new: Ticket) -> tuple[Ticket, bool]:
         """The open ticket of a conversation, or `new` stored as it: (ticket, created). Racing
@@ -174,23 +178,44 @@ class TicketStore(Protocol):
         ticket in the inbox) and the version one up, only at `expected_version`:
         ConcurrentUpdate otherwise, or for no ticket. The ticket as it now is."""
 
-    def inbox(self, status: str, limit: int, cursor: Optional[dict] = None,
-              filters: Optional[Mapping[str, Any]] = None) -> tuple[list[Ticket], Optional[dict]]:
+    def inbox(self, status: str, *, brands: Optional[Sequence[str]] = None,
+              filters: Optional[Mapping[str, Any]] = None, limit: int = 25,
+              cursor: Optional[dict] = None) -> tuple[list[Ticket], Optional[dict]]:
         """One page of at most `limit` tickets of `status`, highest priority then soonest due
-        first, matching `filters` (channel, assignee or "none", team, topic, language,
-        priority_min, priority_max, sentiment, q); the position to go on from, or None at the end.
-        A filtered page reads at most INBOX_READS index pages, so it may come back short with a
-        cursor."""
+        first, of `brands` only (None: every brand, for admins; empty: nothing, and nothing read),
+        matching `filters` (channel, assignee or "none", team, topic, language,
+        priority_min, priority_max, sentiment, q); the position to go on from (`{"status", "after":
+        {inbox shard: last entry read, or None when done}}`, keys.inbox_cursor makes it a cursor), or
+        None at the end. Each brand's inbox is INBOX_SHARDS write shards, merged in order; a
+        filtered page reads at most INBOX_READS index pages of a shard, so it may come back short
+        with a cursor."""
 
-    def inbox_all(self, status: str, filters: Optional[Mapping[str, Any]] = None) -> Iterator[Ticket]:
+    def inbox_all(self, status: str, filters: Optional[Mapping[str, Any]] = None, *,
+                  brands: Optional[Sequence[str]] = None) -> Iterator[Ticket]:
         """Every ticket of `status` matching `filters`, page after page."""
 
-    def inbox_count(self, status: str) -> int: ...
+    def inbox_count(self, status: str, *, brands: Optional[Sequence[str]] = None) -> int:
+        """How many tickets of `status` (of `brands` only; None: every brand)."""
 
-    def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]: ...
+    def brands(self) -> list[Optional[str]]:
+        """Every brand that has had a ticket (None: tickets stored without one)."""
 
-    def waiting(self, limit: int) -> list[Ticket]:
-        """Open tickets nobody holds, highest priority first (one page)."""
+    def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]:
+        """The agent's own tickets of `status` in inbox order (index ByAssignee: nobody else's read)."""
+
+    def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
+        """Open tickets nobody holds, highest priority first (one page), of `brands` (None: all)."""
+
+    def due_between(self, first_minute: str, last_minute: str) -> list[Ticket]:
+        """The tickets whose SLA deadline (`sla_due_at`) falls in those minutes (`yyyy-mm-ddThh:mm`,
+        both included), soonest first: the minute buckets of the due index, nothing else read."""
+
+    def redrives_between(self, first_minute: str, last_minute: str) -> list[Ticket]:
+        """The unassigned tickets whose next re-drive to the router falls in those minutes (first
+        REDRIVE_AFTER after they were opened or released; `redrive_later` moves it), soonest first."""
+
+    def redrive_later(self, ticket: Ticket, at_iso: str) -> None:
+        """The ticket's next re-drive at `at_iso`, unless someone holds it now."""
 
     def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
         """Move the ticket's next deadline (and its place in the inbox), its version untouched."""
@@ -250,8 +275,9 @@ class MessageStore(Protocol):
         """Set what `changes` names (a None removes) only while `when` holds: ConcurrentUpdate
         otherwise. The reply as it now is."""
 
-    def in_flight(self, created_before_iso: str) -> list[Message]:
-        """Replies queued before then and not yet sent or failed (one page, oldest first)."""
+    def in_flight(self, created_before_iso: str, since_iso: Optional[str] = None) -> list[Message]:
+        """Replies queued before then (from `since_iso` on, IN_FLIGHT_WINDOW before by default) and
+        not yet sent or failed, oldest first: every minute bucket read to its end."""
 
     def by_platform_id(self, platform: str, platform_id: str) -> Optional[Message]:
         """Our sent reply the platform knows by this id."""

@@ -9,17 +9,19 @@ query of one status, never a scan.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Optional
+import weakref
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.store import keys
-from chalicelib.store.items import conditional_failed, dynamo, partition, plain, update_expression
+from chalicelib.store.items import conditional_failed, dynamo, matches, partition, plain, update_expression
 from chalicelib.store.ports import INBOX_READS
 
 INBOX_PAGE = 100  # what inbox_all reads a page at a time
+_REGISTERED: "weakref.WeakKeyDictionary[Any, set]" = weakref.WeakKeyDictionary()  # brands put in the registry, by table
 
 
 def inbox_filter(filters: Mapping[str, Any], kwargs: dict) -> str:
@@ -47,6 +49,10 @@ def inbox_filter(filters: Mapping[str, Any], kwargs: dict) -> str:
         names.update({"#c": "classification", "#s": "sentiment"})
         values[":sentiment"] = filters["sentiment"]
         parts.append("#c.#s = :sentiment")
+    if "brands" in filters:  # the caller's brands (TicketStore.inbox's `brands`), never from a query
+        names["#brand"] = "brand"
+        values.update({f":brand{i}": b for i, b in enumerate(filters["brands"])})
+        parts.append(f"#brand IN ({', '.join(f':brand{i}' for i in range(len(filters['brands'])))})")
     if "q" in filters:
         names["#search"] = "search_text"
         values[":q"] = filters["q"].lower()
@@ -80,15 +86,29 @@ class DynamoTicketStore:
             try:
                 self.client.transact_write_items(TransactItems=[
                     {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                             "Item": dynamo({**keys.ticket(new.id), **new.to_item()})}},
+                             "Item": dynamo({**keys.ticket(new.id), **new.to_item(), **keys.new_ticket_keys(
+                                 new.id, new.brand, new.status, new.priority, new.sla_due_at, new.created_at)})}},
                     {"Put": {"TableName": self.name, **condition, "Item": dynamo({
                         **keys.conversation(conversation_key), "ticket_id": new.id})}},
                 ])
+                self._register(new.brand)
                 return new, True
             except ClientError as err:
                 if not conditional_failed(err):
                     raise
         raise ConcurrentUpdate(f"conversation {conversation_key} kept changing")
+
+    def _register(self, brand: Optional[str]) -> None:
+        """The brand in the registry an admin's inbox reads (once per brand and container)."""
+        seen = _REGISTERED.setdefault(self.table, set())
+        if brand in seen:
+            return
+        self.table.put_item(Item=keys.brand_entry(brand))
+        seen.add(brand)
+
+    def brands(self) -> list[Optional[str]]:
+        """Every brand that ever had a ticket (None: tickets stored without one)."""
+        return [keys.brand_of_entry(i["SK"]) for i in partition(self.table, *keys.all_brands())]
 
     def get(self, ticket_id: str) -> Optional[Ticket]:
         item = self.table.get_item(Key=keys.ticket(ticket_id), ConsistentRead=True).get("Item")
@@ -99,6 +119,7 @@ class DynamoTicketStore:
         return self.get(pointer["ticket_id"]) if pointer else None
 
     def update(self, ticket_id: str, expected_version: int, changes: Mapping[str, Any]) -> Ticket:
+        changes = {**changes, **keys.ticket_index_changes(ticket_id, changes)}
         expr, names, values = update_expression(dict(changes), "version = version + :one")
         try:
             answer = self.table.update_item(
@@ -112,62 +133,183 @@ class DynamoTicketStore:
             raise
         return Ticket.from_item(plain(answer["Attributes"]))
 
-    def inbox(self, status: str, limit: int, cursor: Optional[dict] = None,
-              filters: Optional[Mapping[str, Any]] = None) -> tuple[list[Ticket], Optional[dict]]:
-        # A filter is applied by DynamoDB after reading, so a page may read further than `limit`
-        # items to fill it; it stops after INBOX_READS reads and hands back the cursor.
-        kwargs: dict = {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p",
-                        "ExpressionAttributeValues": {":p": keys.inbox_partition(status)}}
-        expression = inbox_filter(filters or {}, kwargs)
+    def _partitions(self, brands: Optional[Sequence[str]]) -> list[str]:
+        wanted = self.brands() if brands is None else list(dict.fromkeys(brands))
+        return [p for brand in wanted for p in keys.inbox_partitions(brand)]
+
+    def inbox(self, status: str, *, brands: Optional[Sequence[str]] = None,
+              filters: Optional[Mapping[str, Any]] = None, limit: int = 25,
+              cursor: Optional[dict] = None) -> tuple[list[Ticket], Optional[dict]]:
+        # Every write shard of every brand asked for is read from where the cursor left it, at most
+        # `limit` matches each (the page's tickets are among them), and the shards merged in GSI1SK
+        # order. The index holds the filters' attributes (infra/resources.py INBOX_PROJECTION), so
+        # DynamoDB filters it; sentiment and text are on the ticket only, so they are checked on the
+        # tickets read (fetched for those filters only). A shard that stopped after INBOX_READS reads
+        # bounds the page: nothing past where it stopped is handed out, so order holds.
+        if brands is not None and not brands:
+            return [], None
+        filters = dict(filters or {})
+        residual = {k: filters.pop(k) for k in ("sentiment", "q") if k in filters}
+        after = dict((cursor or {}).get("after") or {})
+        candidates: list[tuple[str, str, Optional[dict]]] = []  # (GSI1SK, partition, ticket item if read)
+        horizons: dict[str, Optional[str]] = {}
+        for part in self._partitions(brands):
+            if part in after and after[part] is None:
+                continue  # that shard is done
+            found, horizons[part] = self._read_shard(part, status, after.get(part), limit, filters, residual)
+            candidates += [(sk, part, item) for sk, item in found]
+        bound = min((h for h in horizons.values() if h is not None), default=None)
+        ordered = sorted(c for c in candidates if bound is None or c[0] <= bound)
+        page = ordered[:limit]
+        tickets = self._tickets([(sk, item) for sk, _, item in page])
+        if len(page) == limit:  # every shard goes on after the page's last entry, unless it has nothing past it
+            last = page[-1][0]
+            position = {part: (last if h is not None or any(c[1] == part and c[0] > last for c in ordered) else None)
+                        for part, h in horizons.items()}
+        else:  # every match up to the bound is on this page
+            position = {part: (min(h, bound) if h is not None else
+                               (bound if any(c[1] == part and c[0] > (bound or "") for c in candidates) else None))
+                        for part, h in horizons.items()}
+        more = any(v is not None for v in position.values())
+        if not more:
+            return tickets, None
+        return tickets, {"status": status, "after": {**after, **position}}
+
+    def _read_shard(self, part: str, status: str, after: Optional[str], limit: int, filters: Mapping[str, Any],
+                    residual: Mapping[str, Any]) -> tuple[list[tuple[str, Optional[dict]]], Optional[str]]:
+        """Up to `limit` matches of one shard after `after`, and where the read stopped (None: the
+        shard's end)."""
+        low, high = keys.inbox_range(status, after)
+        kwargs: dict = {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p AND GSI1SK BETWEEN :lo AND :hi",
+                        "ExpressionAttributeValues": {":p": part, ":lo": low, ":hi": high}}
+        expression = inbox_filter(filters, kwargs)
         if expression:
             kwargs["FilterExpression"] = expression
-        if cursor:
-            kwargs["ExclusiveStartKey"] = cursor
-        found: list[Ticket] = []
+        found: list[tuple[str, Optional[dict]]] = []
         for _ in range(INBOX_READS):
-            kwargs["Limit"] = max(limit - len(found), 1) if not expression else max(limit * 2, 20)
-            page = self.table.query(**kwargs)
-            items, more = page.get("Items", []), page.get("LastEvaluatedKey")
-            for index, item in enumerate(items):
-                found.append(Ticket.from_item(plain(item)))
+            kwargs["Limit"] = limit - len(found) if not (expression or residual) else max(limit * 2, 20)
+            answer = self.table.query(**kwargs)
+            items, more = answer.get("Items", []), answer.get("LastEvaluatedKey")
+            if residual:
+                full = {i["id"]: i for i in self._get_many([keys.inbox_ticket_id(i["GSI1SK"]) for i in items])}
+                items = [{**i, "item": full[keys.inbox_ticket_id(i["GSI1SK"])]} for i in items
+                         if keys.inbox_ticket_id(i["GSI1SK"]) in full
+                         and matches(full[keys.inbox_ticket_id(i["GSI1SK"])], residual)]
+            for item in items:
+                found.append((item["GSI1SK"], item.get("item")))
                 if len(found) == limit:
-                    rest = index < len(items) - 1 or more
-                    return found, (keys.inbox_position(item) if rest else None)
+                    return found, item["GSI1SK"]
             if not more:
                 return found, None
             kwargs["ExclusiveStartKey"] = more
-        return found, kwargs["ExclusiveStartKey"]
+        return found, kwargs["ExclusiveStartKey"]["GSI1SK"]
 
-    def inbox_all(self, status: str, filters: Optional[Mapping[str, Any]] = None) -> Iterator[Ticket]:
+    def _tickets(self, entries: list[tuple[str, Optional[dict]]]) -> list[Ticket]:
+        """The page's tickets in its order (read in one batch unless read already)."""
+        wanted = [keys.inbox_ticket_id(sk) for sk, item in entries if item is None]
+        read = {i["id"]: i for i in self._get_many(wanted)}
+        items = [item if item is not None else read.get(keys.inbox_ticket_id(sk)) for sk, item in entries]
+        return [Ticket.from_item(i) for i in items if i is not None]
+
+    def _get_many(self, ticket_ids: list[str]) -> list[dict]:
+        """Tickets by id, as stored (plain), in batches of 100, strongly consistent."""
+        found: list[dict] = []
+        ids = list(dict.fromkeys(ticket_ids))
+        for start in range(0, len(ids), 100):
+            request = {self.name: {"Keys": [keys.ticket(i) for i in ids[start:start + 100]], "ConsistentRead": True}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                found += [plain(i) for i in answer["Responses"].get(self.name, [])]
+                request = answer.get("UnprocessedKeys") or None
+        return found
+
+    def inbox_all(self, status: str, filters: Optional[Mapping[str, Any]] = None, *,
+                  brands: Optional[Sequence[str]] = None) -> Iterator[Ticket]:
         cursor = None
         while True:
-            page, cursor = self.inbox(status, INBOX_PAGE, cursor, filters)
+            page, cursor = self.inbox(status, brands=brands, filters=filters, limit=INBOX_PAGE, cursor=cursor)
             yield from page
             if not cursor:
                 return
 
-    def inbox_count(self, status: str) -> int:
-        kwargs: dict = {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p", "Select": "COUNT",
-                        "ExpressionAttributeValues": {":p": keys.inbox_partition(status)}}
+    def inbox_count(self, status: str, *, brands: Optional[Sequence[str]] = None) -> int:
         total = 0
-        while True:
-            page = self.table.query(**kwargs)
-            total += page["Count"]
-            if "LastEvaluatedKey" not in page:
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for part in self._partitions(brands):
+            low, high = keys.inbox_range(status)
+            kwargs: dict = {"IndexName": "GSI1", "Select": "COUNT",
+                            "KeyConditionExpression": "GSI1PK = :p AND GSI1SK BETWEEN :lo AND :hi",
+                            "ExpressionAttributeValues": {":p": part, ":lo": low, ":hi": high}}
+            while True:
+                page = self.table.query(**kwargs)
+                total += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total
 
     def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]:
-        return list(self.inbox_all(status, {"assignee": agent_id}))
+        # The agent's own entries in ByAssignee (keys only), their tickets read in one batch.
+        low, high = keys.inbox_range(status)
+        kwargs: dict = {"IndexName": "ByAssignee", "KeyConditionExpression": "assignee = :a AND GSI1SK BETWEEN :lo AND :hi",
+                        "ExpressionAttributeValues": {":a": agent_id, ":lo": low, ":hi": high}}
+        entries: list[str] = []
+        while True:
+            page = self.table.query(**kwargs)
+            entries += [i["GSI1SK"] for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [t for t in self._tickets([(sk, None) for sk in sorted(entries)])
+                if t.assignee == agent_id and t.status == status]
 
-    def waiting(self, limit: int) -> list[Ticket]:
-        return self.inbox("open", limit, None, {"assignee": "none"})[0]
+    def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
+        return self.inbox("open", brands=brands, filters={"assignee": "none"}, limit=limit)[0]
+
+    def due_between(self, first_minute: str, last_minute: str) -> list[Ticket]:
+        """The tickets whose SLA deadline falls in the minutes from `first_minute` to `last_minute`
+        (`yyyy-mm-ddThh:mm`, both included): their buckets' keys, then the tickets in one batch."""
+        return self._bucketed("GSI2", keys.due_partitions, first_minute, last_minute)
+
+    def redrives_between(self, first_minute: str, last_minute: str) -> list[Ticket]:
+        """The unassigned tickets whose next re-drive falls in those minutes."""
+        return self._bucketed("GSI3", keys.redrive_partitions, first_minute, last_minute)
+
+    def _bucketed(self, index: str, partitions, first_minute: str, last_minute: str) -> list[Ticket]:
+        entries: list[str] = []
+        for bucket in keys.minutes_between(first_minute, last_minute):
+            for part in partitions(bucket):
+                kwargs: dict = {"IndexName": index, "KeyConditionExpression": f"{index}PK = :p",
+                                "ExpressionAttributeValues": {":p": part}}
+                while True:
+                    page = self.table.query(**kwargs)
+                    entries += [i[f"{index}SK"] for i in page.get("Items", [])]
+                    if "LastEvaluatedKey" not in page:
+                        break
+                    kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        ordered = sorted(entries)
+        return [Ticket.from_item(i) for i in self._ordered_get([keys.index_ticket_id(sk) for sk in ordered])]
+
+    def _ordered_get(self, ticket_ids: list[str]) -> list[dict]:
+        read = {i["id"]: i for i in self._get_many(ticket_ids)}
+        return [read[i] for i in dict.fromkeys(ticket_ids) if i in read]
+
+    def redrive_later(self, ticket: Ticket, at_iso: str) -> None:
+        """Put an unassigned ticket's next re-drive at `at_iso` (nothing if someone holds it now)."""
+        try:
+            self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression="SET GSI3PK = :p, GSI3SK = :s",
+                                   ConditionExpression="attribute_exists(PK) AND attribute_not_exists(assignee)",
+                                   ExpressionAttributeValues={":p": keys.redrive_index(at_iso, ticket.id)["GSI3PK"],
+                                                              ":s": keys.redrive_index(at_iso, ticket.id)["GSI3SK"]})
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
 
     def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
-        index = keys.inbox_index(ticket.status, ticket.priority, due_iso, ticket.id)
-        self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression="SET sla_due_at = :d, GSI1SK = :s",
-                               ConditionExpression="attribute_exists(PK)",
-                               ExpressionAttributeValues={":d": due_iso, ":s": index["GSI1SK"]})
+        expr, names, values = update_expression({
+            "sla_due_at": due_iso, **keys.inbox_index(ticket.status, ticket.priority, due_iso, ticket.id),
+            **keys.due_index(due_iso, ticket.id)})
+        self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression=expr, ConditionExpression="attribute_exists(PK)",
+                               ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 
     def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
         try:

@@ -233,7 +233,8 @@ def test_the_items_stored_are_the_shapes_the_desk_always_stored(dynamodb_table):
         "author": {"id": "ana", "name": "Ana"}, "brand": "acme"}
     assert item(keys.reply_key("t1", "k1")) == {**keys.reply_key("t1", "k1"), "message_id": "r1",
                                                 "message_sk": keys.message_sk(at, "r1")}
-    assert item(keys.ticket("t1")) == {**keys.ticket("t1"), "id": "t1", "channel": "x", "kind": "mention",
+    assert item(keys.ticket("t1")) == {**keys.ticket("t1"), **keys.new_ticket_keys("t1", "acme", "open", 0, None, AT),
+                                       "id": "t1", "channel": "x", "kind": "mention",
                                        "brand": "acme", "brand_account_id": "brand", "conversation_key": "conv-t1",
                                        "opened_by": "x#1", "customer_id": "c1", "status": "open", "priority": 0,
                                        "version": 1, "message_count": 1, "created_at": AT,

@@ -94,7 +94,7 @@ def test_the_inbox_is_one_status_by_priority_then_due(desk):
     _inboxed(desk, "high-later", priority=90, due="2026-11-24T12:00:00.000000+00:00")
     _inboxed(desk, "high-sooner", priority=90)
     _inboxed(desk, "pending", status="pending")
-    page, cursor = desk.tickets.inbox("open", 10)
+    page, cursor = desk.tickets.inbox("open", limit=10)
     assert [t.id for t in page] == ["high-sooner", "high-later", "low"] and cursor is None
     assert desk.tickets.inbox_count("open") == 3 and desk.tickets.inbox_count("pending") == 1
 
@@ -104,7 +104,7 @@ def test_cursors_read_every_ticket_once_in_order(desk):
         _inboxed(desk, f"t{i}", priority=i * 10)
     seen, cursor, pages = [], None, 0
     while True:
-        page, cursor = desk.tickets.inbox("open", 3, cursor)
+        page, cursor = desk.tickets.inbox("open", limit=3, cursor=cursor)
         assert len(page) <= 3
         seen += [t.id for t in page]
         pages += 1
@@ -127,7 +127,7 @@ def test_the_inbox_filters(desk, filters, expected):
     _inboxed(desk, "t1", priority=70, assignee="ana", classification={"sentiment": "negative"})
     _inboxed(desk, "t2", priority=50, team="nordic", classification={"sentiment": "neutral"})
     _inboxed(desk, "t3", priority=30, channel="facebook", search_text="where is my refund")
-    assert [t.id for t in desk.tickets.inbox("open", 10, None, filters)[0]] == expected
+    assert [t.id for t in desk.tickets.inbox("open", limit=10, filters=filters)[0]] == expected
     assert [t.id for t in desk.tickets.inbox_all("open", filters)] == expected
 
 
@@ -145,7 +145,7 @@ def test_a_new_deadline_moves_the_ticket_in_the_inbox_but_not_its_version(desk):
     _inboxed(desk, "t1")
     second = _inboxed(desk, "t2")
     desk.tickets.set_sla_due(second, "2026-11-24T09:00:00.000000+00:00")
-    assert [t.id for t in desk.tickets.inbox("open", 10)[0]] == ["t2", "t1"]
+    assert [t.id for t in desk.tickets.inbox("open", limit=10)[0]] == ["t2", "t1"]
     assert desk.tickets.get("t2").sla_due_at == "2026-11-24T09:00:00.000000+00:00"
     assert desk.tickets.get("t2").version == 1
 
@@ -259,3 +259,120 @@ def test_an_item_stored_before_the_port_reads_as_it_is(dynamodb_table):
     from chalicelib.store.items import plain
 
     assert ticket.to_item() == {k: v for k, v in plain(item).items() if k not in ("PK", "SK", "GSI1PK", "GSI1SK")}
+
+
+# -- the sharded inbox, by brand ---------------------------------------------------------------
+def _branded(desk, ticket_id: str, brand: str, priority: int, due: str = DUE, **changes) -> Ticket:
+    new = _new(ticket_id, f"conv-{ticket_id}").model_copy(update={"brand": brand})
+    desk.tickets.open_for(f"conv-{ticket_id}", new)
+    return desk.tickets.update(ticket_id, 0, {"priority": priority, "sla_due_at": due,
+                                              **keys.inbox_index("open", priority, due, ticket_id), **changes})
+
+
+def _due(minute_offset: int) -> str:
+    return f"2026-11-24T11:{minute_offset:02d}:30.000000+00:00"
+
+
+def test_a_brands_inbox_is_spread_over_its_write_shards_and_read_back_merged_in_order(desk):
+    # Given 40 tickets of one brand (every shard holds some) at mixed priorities and deadlines
+    expected = []
+    for i in range(40):
+        _branded(desk, f"t{i:02d}", "acme", priority=(i * 7) % 5 * 20, due=_due(i % 13))
+        expected.append(((100 - (i * 7) % 5 * 20), _due(i % 13), f"t{i:02d}"))
+    shards = {keys.inbox_home("acme", f"t{i:02d}")["GSI1PK"] for i in range(40)}
+    assert len(shards) == keys.INBOX_SHARDS
+    # When the inbox is read 7 at a time, the cursor going through the API's encoding
+    seen, cursor = [], None
+    while True:
+        page, position = desk.tickets.inbox("open", brands=["acme"], limit=7, cursor=cursor)
+        assert len(page) <= 7
+        seen += [t.id for t in page]
+        if position is None:
+            break
+        cursor = keys.inbox_start(keys.inbox_cursor(position), "open")
+        assert cursor is not None
+    # Then every ticket comes once, by priority then deadline, across the shards
+    assert seen == [ticket_id for *_, ticket_id in sorted(expected)]
+
+
+def test_the_inbox_reads_only_the_brands_asked_for(desk):
+    _branded(desk, "a1", "acme", 50)
+    _branded(desk, "b1", "bolt", 90)
+    _branded(desk, "b2", "bolt", 10)
+    assert [t.id for t in desk.tickets.inbox("open", brands=["acme"], limit=10)[0]] == ["a1"]
+    assert [t.id for t in desk.tickets.inbox("open", brands=["bolt", "acme"], limit=10)[0]] == ["b1", "a1", "b2"]
+    assert [t.id for t in desk.tickets.inbox("open", limit=10)[0]] == ["b1", "a1", "b2"]  # None: every brand
+    assert desk.tickets.inbox("open", brands=[], limit=10) == ([], None)
+    assert desk.tickets.inbox_count("open", brands=["bolt"]) == 2 and desk.tickets.inbox_count("open") == 3
+    # a cursor given out for one brand's inbox reads no other brand's
+    page, position = desk.tickets.inbox("open", brands=["acme"], limit=1)
+    assert position is None or desk.tickets.inbox("open", brands=["acme"], limit=5, cursor=position)[0] == []
+
+
+def test_an_inbox_cursor_is_taken_back_only_for_its_status_and_shape(desk):
+    for i in range(4):
+        _branded(desk, f"t{i}", "acme", 50)
+    _, position = desk.tickets.inbox("open", brands=["acme"], limit=2)
+    cursor = keys.inbox_cursor(position)
+    assert keys.inbox_start(cursor, "open") == position
+    assert keys.inbox_start(cursor, "pending") is None
+    assert keys.inbox_start("not-base64!", "open") is None
+    assert keys.inbox_start(keys.inbox_cursor({"status": "open", "after": {"TICKET#x": None}}), "open") is None
+    assert keys.inbox_start(keys.inbox_cursor({"status": "open", "after": {"INBOX#acme#1": "closed#1"}}),
+                            "open") is None
+
+
+def test_a_filtered_inbox_merges_the_shards_in_order(desk):
+    for i in range(12):
+        _branded(desk, f"t{i:02d}", "acme", priority=i * 5, **({"assignee": "ana"} if i % 3 == 0 else {}))
+    seen, cursor = [], None
+    while True:
+        page, cursor = desk.tickets.inbox("open", brands=["acme"], filters={"assignee": "none"}, limit=3,
+                                          cursor=cursor)
+        seen += [t.id for t in page]
+        if cursor is None:
+            break
+    assert seen == [f"t{i:02d}" for i in reversed(range(12)) if i % 3]
+
+
+# -- deadlines and re-drives by minute, an agent's own -------------------------------------------
+def test_the_due_index_finds_the_tickets_of_those_minutes_only(desk):
+    _branded(desk, "early", "acme", 50, due="2026-11-24T10:59:59.000000+00:00")
+    _branded(desk, "on-time", "acme", 50, due="2026-11-24T11:00:10.000000+00:00")
+    _branded(desk, "later", "acme", 50, due="2026-11-24T11:01:05.000000+00:00")
+    _branded(desk, "much-later", "bolt", 50, due="2026-11-24T15:00:00.000000+00:00")
+    assert [t.id for t in desk.tickets.due_between("2026-11-24T11:00", "2026-11-24T11:01")] == ["on-time", "later"]
+    assert [t.id for t in desk.tickets.due_between("2026-11-24T10:59", "2026-11-24T10:59")] == ["early"]
+    # a new deadline moves the ticket to its minute; closing takes it out
+    moved = desk.tickets.get("later")
+    desk.tickets.set_sla_due(moved, "2026-11-24T12:00:00.000000+00:00")
+    assert [t.id for t in desk.tickets.due_between("2026-11-24T11:00", "2026-11-24T11:01")] == ["on-time"]
+    desk.tickets.update("on-time", 1, {"status": "closed"})
+    assert desk.tickets.due_between("2026-11-24T11:00", "2026-11-24T11:01") == []
+    assert [t.id for t in desk.tickets.due_between("2026-11-24T12:00", "2026-11-24T12:00")] == ["later"]
+
+
+def test_an_unassigned_ticket_is_due_for_a_redrive_until_someone_holds_it(desk):
+    desk.agents.put(Agent(id="ana", name="Ana", status="online", capacity=3))
+    desk.tickets.open_for("conv-t1", _new("t1", "conv-t1"))  # opened at 10:00: first re-drive at 10:02
+    assert desk.tickets.redrives_between("2026-11-24T10:00", "2026-11-24T10:01") == []
+    assert [t.id for t in desk.tickets.redrives_between("2026-11-24T10:02", "2026-11-24T10:02")] == ["t1"]
+    desk.tickets.redrive_later(desk.tickets.get("t1"), "2026-11-24T10:06:00+00:00")  # backoff
+    assert desk.tickets.redrives_between("2026-11-24T10:00", "2026-11-24T10:05") == []
+    assert [t.id for t in desk.tickets.redrives_between("2026-11-24T10:06", "2026-11-24T10:06")] == ["t1"]
+    desk.agents.assign_within_capacity("t1", 0, "ana")
+    assert desk.tickets.redrives_between("2026-11-24T10:00", "2026-11-24T10:59") == []
+    desk.tickets.redrive_later(desk.tickets.get("t1"), "2026-11-24T10:07:00+00:00")  # held: nothing
+    assert desk.tickets.redrives_between("2026-11-24T10:00", "2026-11-24T10:59") == []
+    desk.agents.release("t1", 1, "ana", "2026-11-24T10:20:00+00:00")  # given back: waits again
+    assert [t.id for t in desk.tickets.redrives_between("2026-11-24T10:22", "2026-11-24T10:22")] == ["t1"]
+
+
+def test_an_agents_own_tickets_come_from_the_assignee_index(desk):
+    for i in range(30):
+        _branded(desk, f"t{i:02d}", "acme", priority=i, **({"assignee": "ana"} if i in (3, 17) else {}))
+    _branded(desk, "p1", "acme", 10, assignee="ana", status="pending",
+             **keys.inbox_index("pending", 10, DUE, "p1"))
+    assert [t.id for t in desk.tickets.assigned_to("ana")] == ["t17", "t03"]
+    assert [t.id for t in desk.tickets.assigned_to("ana", "pending")] == ["p1"]
+    assert desk.tickets.assigned_to("wei") == []

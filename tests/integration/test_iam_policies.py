@@ -18,7 +18,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -297,10 +297,14 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
         a["reply_queued"] = client.http.post(f"/api/tickets/{tickets['email']['id']}/replies", headers=agent,
                                              body=json.dumps({"text": "Anything else?", "visibility": "private"})
                                              ).status_code
-    with _step(day, "sla_sweeper"):
-        from chalicelib import models, sweeper
+    from chalicelib import models, sweeper
 
-        later = models.utcnow() + timedelta(hours=30)  # every deadline passed, every reply overdue
+    with e.paused():  # the sweeper has swept every minute until now; it comes by again after a deadline
+        store = _store()
+        store.set_sweep_mark(models.utcnow().isoformat())
+        first_due = min(datetime.fromisoformat(store.tickets.get(t["id"]).sla_due_at) for t in tickets.values())
+        later = first_due + timedelta(minutes=1)  # a deadline passed, the reply queued above overdue
+    with _step(day, "sla_sweeper"):
         with pytest.MonkeyPatch.context() as clock:
             clock.setattr(sweeper, "utcnow", lambda: later)
             day.outcomes["swept"] = handlers.sla_sweeper(stack.scheduled_event("sla_sweeper"),

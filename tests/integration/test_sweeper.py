@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib import sweeper
 from chalicelib.models import RoutingRequest
+from chalicelib.store import keys
 from infra.local import payloads as p
 from tests.conftest import TEST_SECRETS
 from tests import stored
@@ -48,7 +49,7 @@ def test_warning_once_then_one_breach_with_escalation(desk, ticket, capsys):
     assert summary["breached"] == 1 and rerouted == [ticket["id"]]  # nobody holds it: back to the router
     after = stored.ticket(desk.store(), ticket["id"])
     assert after["priority"] == min(ticket["priority"] + sweeper.BREACH_BUMP, 100)
-    assert "sla-breached" in after["tags"] and after["GSI1SK"].startswith(f"{100 - after['priority']:03d}#")
+    assert "sla-breached" in after["tags"] and after["GSI1SK"].startswith(f"open#{100 - after['priority']:03d}#")
     assert _sweep(desk, due + timedelta(minutes=5))[0]["breached"] == 0  # once
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert sum(1 for m in metrics if "SLABreaches" in m) == 1 and sum(1 for m in metrics if "SLAWarnings" in m) == 1
@@ -58,8 +59,9 @@ def test_warning_once_then_one_breach_with_escalation(desk, ticket, capsys):
 
 def test_a_ticket_waiting_on_the_customer_does_not_breach(desk, ticket):
     store = desk.store()
-    store.tickets.update(ticket["id"], ticket["version"], {"status": "pending",
-                                                           "GSI1PK": "INBOX#pending", "paused_at": T0.isoformat()})
+    store.tickets.update(ticket["id"], ticket["version"], {
+        "status": "pending", "paused_at": T0.isoformat(),
+        **keys.inbox_index("pending", ticket["priority"], ticket["sla_due_at"], ticket["id"])})
     summary, rerouted = _sweep(desk, datetime.fromisoformat(ticket["sla_due_at"]) + timedelta(hours=5))
     assert summary["breached"] == 0 and summary["tickets"] == 0 and rerouted == []
 
@@ -79,3 +81,50 @@ def test_a_breach_on_a_ticket_held_by_an_online_agent_stays_with_them(desk, tick
     summary, rerouted = _sweep(desk, datetime.fromisoformat(ticket["sla_due_at"]) + timedelta(minutes=1))
     assert summary["breached"] == 1 and rerouted == []
     assert stored.ticket(desk.store(), ticket["id"])["assignee"] == "mikko"
+
+
+def _read_items(store) -> dict:
+    """Every item the store's DynamoDB client reads from now on: counted per operation."""
+    read = {"Query": 0, "BatchGetItem": 0, "GetItem": 0, "Scan": 0}
+
+    def counted(http_response, parsed, model, **_):
+        name = model.name
+        if name in ("Query", "Scan"):
+            read[name] += len(parsed.get("Items", []))
+        elif name == "BatchGetItem":
+            read[name] += sum(len(v) for v in parsed.get("Responses", {}).values())
+        elif name == "GetItem" and "Item" in parsed:
+            read[name] += 1
+
+    store.table.meta.client.meta.events.register("after-call.dynamodb", counted)
+    return read
+
+
+def test_a_sweep_reads_only_the_tickets_of_its_minutes_however_many_are_open(desk):
+    # Given 200 open tickets due hours from now and 3 due this minute
+    from chalicelib.aggregates.ticket import Ticket
+
+    store = desk.store()
+    now = datetime(2026, 11, 24, 10, 0, 30, tzinfo=timezone.utc)
+
+    def opened(ticket_id: str, due: datetime) -> None:
+        new = Ticket.opened(ticket_id, channel="x", kind="mention", brand="acme", brand_account_id="b",
+                            conversation_key=f"c-{ticket_id}", opened_by=f"x#{ticket_id}", customer_id="c1",
+                            now_iso=(now - timedelta(seconds=20)).isoformat(), first_inbound_at=now.isoformat(),
+                            clocks={"sla_band": "normal", "sla_due_at": due.isoformat()}, visibility="public",
+                            language="en", topic=None, subject=None)
+        store.tickets.open_for(new.conversation_key, new)
+
+    for i in range(200):
+        opened(f"later-{i:03d}", now + timedelta(hours=2, minutes=i))
+    for i in range(3):
+        opened(f"due-{i}", now - timedelta(seconds=10 + i))
+    store.set_sweep_mark((now - timedelta(minutes=1)).isoformat())
+    read = _read_items(store)
+    # When the sweeper runs
+    summary, rerouted = _sweep(desk, now)
+    # Then it breached the three, and read about them only: their index entries and tickets, the
+    # roster once, settings and its mark, never the 200
+    assert summary["breached"] == 3 and sorted(rerouted) == ["due-0", "due-1", "due-2"]
+    assert read["Scan"] == 0 and read["BatchGetItem"] >= 3  # (the count sees the sweeper's reads)
+    assert read["Query"] + read["BatchGetItem"] + read["GetItem"] <= 3 * 2 + 10, read

@@ -2,7 +2,7 @@
 ships (chalicelib, app.py) holds a key-shaped string literal.
 
 What is key-shaped is read from keys.py itself, so the guard grows with it: every string keys.py
-writes (its docstring and the attribute names PK/SK/GSI1PK/GSI1SK aside) that starts with an upper-case
+writes (its docstring and the attribute names PK/SK/GSI1PK..GSI3SK aside) that starts with an upper-case
 word gives that word, as a prefix when a `#` follows (`TICKET#…`, `MSG#…`, `INBOX#…`) and as a whole
 value when it stands alone (`ACCOUNTS`, `PROFILE`, `TICKET`). Elsewhere a string literal, or an
 f-string read with its holes empty, is a key when it starts with one of those prefixes and a `#`, or
@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "chalicelib" / "store" / "keys.py"
-ATTRIBUTES = {"PK", "SK", "GSI1PK", "GSI1SK"}  # the key attributes' names, not key values
+ATTRIBUTES = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"}  # the key attributes' names, not key values
 WORD = re.compile(r"([A-Z][A-Z0-9_]*)(#|$)")
 
 

@@ -8,6 +8,7 @@ from typing import Any, Mapping, Optional
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Performance, Status
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import AgentUnavailable, ConcurrentUpdate, NotFound, TicketChanged
+from chalicelib.store import keys
 from chalicelib.store.memory.items import apply
 from chalicelib.store.ports import ROSTER_LIMIT
 
@@ -63,7 +64,8 @@ class MemoryAgentStore:
             if agent is None or not agent.takes_work():
                 raise AgentUnavailable(f"agent {agent_id} is full or away")
             self.agents[agent_id] = agent.model_copy(update={"load": agent.load + 1})
-            ticket.pop("waiting_since", None)
+            for name in ("waiting_since", "GSI3PK", "GSI3SK"):  # no longer waiting, out of the re-drives
+                ticket.pop(name, None)
             ticket.update(assignee=agent_id, version=expected_version + 1)
 
     def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
@@ -75,7 +77,8 @@ class MemoryAgentStore:
                 raise TicketChanged(f"ticket {ticket_id} changed")
             self.agents[agent_id] = agent.model_copy(update={"load": agent.load - 1})
             ticket.pop("assignee")
-            ticket.update(previous_assignee=agent_id, waiting_since=since_iso, version=expected_version + 1)
+            ticket.update(previous_assignee=agent_id, waiting_since=since_iso, version=expected_version + 1,
+                          **keys.redrive_index(keys.later(since_iso, keys.REDRIVE_AFTER), ticket_id))
 
     def move_load(self, ticket_id: str, expected_version: int, changes: Mapping[str, Any],
                   load: Mapping[str, int]) -> Ticket:
@@ -88,6 +91,6 @@ class MemoryAgentStore:
                 if agent is None or (delta < 0 and agent.load <= 0):
                     continue  # dropped, as the table's conditions drop it
                 self.agents[agent_id] = agent.model_copy(update={"load": agent.load + delta})
-            apply(ticket, changes)
+            apply(ticket, {**changes, **keys.ticket_index_changes(ticket_id, changes)})
             ticket["version"] = expected_version + 1
             return Ticket.from_item(copy.deepcopy(ticket))

@@ -1,7 +1,9 @@
-"""Item helpers the in-memory twins share: a stored copy without Nones, a change applied, a filter."""
+"""Item helpers the in-memory twins share: a stored copy without Nones, a change applied, the inbox's filter."""
 from __future__ import annotations
 
 from typing import Any, Mapping
+
+from chalicelib.store.items import matches  # noqa: F401 (the inbox's filter, shared with the table's)
 
 
 def clean(value: Any) -> Any:
@@ -21,22 +23,3 @@ def apply(item: dict, changes: Mapping[str, Any]) -> None:
             item.pop(name, None)
         else:
             item[name] = clean(value)
-
-
-def matches(ticket: dict, filters: Mapping[str, Any]) -> bool:
-    """The inbox's FilterExpression (store/tickets.py inbox_filter) in Python."""
-    for name in ("channel", "assignee", "team", "topic", "language"):
-        if name in filters:
-            if name == "assignee" and filters[name] == "none":
-                if "assignee" in ticket:
-                    return False
-            elif ticket.get(name) != filters[name]:
-                return False
-    priority = ticket.get("priority")
-    if "priority_min" in filters and (priority is None or priority < filters["priority_min"]):
-        return False
-    if "priority_max" in filters and (priority is None or priority > filters["priority_max"]):
-        return False
-    if "sentiment" in filters and (ticket.get("classification") or {}).get("sentiment") != filters["sentiment"]:
-        return False
-    return "q" not in filters or filters["q"].lower() in (ticket.get("search_text") or "")

@@ -11,6 +11,7 @@ from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.store import keys
 from chalicelib.store.memory.items import apply, clean
 from chalicelib.store.memory.tickets import MemoryTicketStore
+from chalicelib.store.ports import IN_FLIGHT_WINDOW
 
 
 class MemoryMessageStore:
@@ -47,7 +48,8 @@ class MemoryMessageStore:
             self.dedupe[dedupe_key] = {"ticket_id": ticket.id, "message_id": message.id, "routed": False}
             self.timelines.setdefault(ticket.id, {})[keys.message_sk(message.created_at, message.id)] = \
                 clean(message.to_item())
-            apply(item, {**ticket_changes, "updated_at": now.isoformat()})
+            changes = {**ticket_changes, "updated_at": now.isoformat()}
+            apply(item, {**changes, **keys.ticket_index_changes(ticket.id, changes)})
             item.update(version=ticket.version + 1, message_count=item.get("message_count", 0) + 1)
             self._touch(customer_id, message.created_at, message, ticket.id, "in", {})
 
@@ -95,11 +97,15 @@ class MemoryMessageStore:
             apply(item, changes)
             return Message.from_item(copy.deepcopy(item))
 
-    def in_flight(self, created_before_iso: str) -> list[Message]:
+    def in_flight(self, created_before_iso: str, since_iso: Optional[str] = None) -> list[Message]:
+        before = datetime.fromisoformat(created_before_iso)
+        since = since_iso or (before - IN_FLIGHT_WINDOW).isoformat()
         with self._lock:
+            parts = {p for bucket in keys.minutes_between(keys.minute(since), keys.minute(created_before_iso))
+                     for p in keys.in_flight_partitions(bucket)}
             found = [i for timeline in self.timelines.values() for i in timeline.values()
-                     if i.get("GSI1PK") == keys.IN_FLIGHT_PK and i["GSI1SK"] < created_before_iso]
-            return [Message.from_item(copy.deepcopy(i)) for i in sorted(found, key=lambda i: i["GSI1SK"])]
+                     if i.get("GSI2PK") in parts and i["GSI2SK"] < created_before_iso]
+            return [Message.from_item(copy.deepcopy(i)) for i in sorted(found, key=lambda i: i["GSI2SK"])]
 
     def by_platform_id(self, platform: str, platform_id: str) -> Optional[Message]:
         with self._lock:

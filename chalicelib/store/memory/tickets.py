@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import ConcurrentUpdate, NotFound
@@ -34,7 +34,8 @@ class MemoryTicketStore:
                 return current, False
             if current is not None and current.assignee:
                 new = new.model_copy(update={"previous_assignee": current.assignee})
-            self.tickets[new.id] = clean(new.to_item())
+            self.tickets[new.id] = clean({**new.to_item(), **keys.new_ticket_keys(
+                new.id, new.brand, new.status, new.priority, new.sla_due_at, new.created_at)})
             self.conversations[conversation_key] = new.id
             return new.model_copy(deep=True), True
 
@@ -51,50 +52,86 @@ class MemoryTicketStore:
             item = self.tickets.get(ticket_id)
             if item is None or item.get("version") != expected_version:
                 raise ConcurrentUpdate(ticket_id)
-            apply(item, changes)
+            apply(item, {**changes, **keys.ticket_index_changes(ticket_id, changes)})
             item["version"] = expected_version + 1
             return self._read(ticket_id)
 
-    def inbox(self, status: str, limit: int, cursor: Optional[dict] = None,
-              filters: Optional[Mapping[str, Any]] = None) -> tuple[list[Ticket], Optional[dict]]:
+    def brands(self) -> list[Optional[str]]:
         with self._lock:
-            after = (cursor or {}).get("GSI1SK", "")
-            ordered = sorted((i for i in self.tickets.values()
-                              if i.get("GSI1PK") == keys.inbox_partition(status) and i["GSI1SK"] > after),
-                             key=lambda i: i["GSI1SK"])
-            found: list[dict] = []
-            for index, item in enumerate(ordered):
-                if matches(item, filters or {}):
-                    found.append(item)
-                if len(found) == limit:
-                    rest = index < len(ordered) - 1
-                    return ([Ticket.from_item(copy.deepcopy(i)) for i in found],
-                            keys.inbox_position({**keys.ticket(item["id"]), **item}) if rest else None)
-            return [Ticket.from_item(copy.deepcopy(i)) for i in found], None
+            return list(dict.fromkeys(keys.brand_of_entry(keys.brand_entry(i.get("brand"))["SK"])
+                                      for i in self.tickets.values()))
 
-    def inbox_all(self, status: str, filters: Optional[Mapping[str, Any]] = None) -> Iterator[Ticket]:
+    def inbox(self, status: str, *, brands: Optional[Sequence[str]] = None,
+              filters: Optional[Mapping[str, Any]] = None, limit: int = 25,
+              cursor: Optional[dict] = None) -> tuple[list[Ticket], Optional[dict]]:
+        """The shards of the brands asked for, merged in GSI1SK order, each from where the cursor
+        left it (the table's merge, without its read limits)."""
+        if brands is not None and not brands:
+            return [], None
+        with self._lock:
+            wanted = self.brands() if brands is None else list(dict.fromkeys(brands))
+            parts = [p for brand in wanted for p in keys.inbox_partitions(brand)]
+            after = dict((cursor or {}).get("after") or {})
+            low, high = keys.inbox_range(status)
+            ordered = sorted(
+                (i["GSI1SK"], i.get("GSI1PK")) for i in self.tickets.values()
+                if i.get("GSI1PK") in parts and low <= i.get("GSI1SK", "") <= high
+                and not (i["GSI1PK"] in after and (after[i["GSI1PK"]] is None or i["GSI1SK"] <= after[i["GSI1PK"]]))
+                and matches(self.tickets[keys.inbox_ticket_id(i["GSI1SK"])], filters or {}))
+            page = ordered[:limit]
+            tickets = [self._read(keys.inbox_ticket_id(sk)) for sk, _ in page]
+            if len(ordered) <= limit:
+                return tickets, None
+            last = page[-1][0]
+            position = {part: (last if any(p == part for _, p in ordered[limit:]) else None)
+                        for part in parts if not (part in after and after[part] is None)}
+            return tickets, {"status": status, "after": {**after, **position}}
+
+    def inbox_all(self, status: str, filters: Optional[Mapping[str, Any]] = None, *,
+                  brands: Optional[Sequence[str]] = None) -> Iterator[Ticket]:
         cursor = None
         while True:
-            page, cursor = self.inbox(status, 100, cursor, filters)
+            page, cursor = self.inbox(status, brands=brands, filters=filters, limit=100, cursor=cursor)
             yield from page
             if not cursor:
                 return
 
-    def inbox_count(self, status: str) -> int:
-        with self._lock:
-            return sum(1 for i in self.tickets.values() if i.get("GSI1PK") == keys.inbox_partition(status))
+    def inbox_count(self, status: str, *, brands: Optional[Sequence[str]] = None) -> int:
+        return sum(1 for _ in self.inbox_all(status, brands=brands))
 
     def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]:
-        return list(self.inbox_all(status, {"assignee": agent_id}))
+        with self._lock:
+            low, high = keys.inbox_range(status)
+            mine = sorted(i["GSI1SK"] for i in self.tickets.values()
+                          if i.get("assignee") == agent_id and low <= i.get("GSI1SK", "") <= high)
+            return [self._read(keys.inbox_ticket_id(sk)) for sk in mine]
 
-    def waiting(self, limit: int) -> list[Ticket]:
-        return self.inbox("open", limit, None, {"assignee": "none"})[0]
+    def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
+        return self.inbox("open", brands=brands, filters={"assignee": "none"}, limit=limit)[0]
+
+    def due_between(self, first_minute: str, last_minute: str) -> list[Ticket]:
+        return self._bucketed("GSI2", keys.due_partitions, first_minute, last_minute)
+
+    def redrives_between(self, first_minute: str, last_minute: str) -> list[Ticket]:
+        return self._bucketed("GSI3", keys.redrive_partitions, first_minute, last_minute)
+
+    def _bucketed(self, index: str, partitions, first_minute: str, last_minute: str) -> list[Ticket]:
+        with self._lock:
+            parts = {p for bucket in keys.minutes_between(first_minute, last_minute) for p in partitions(bucket)}
+            found = sorted(i[f"{index}SK"] for i in self.tickets.values() if i.get(f"{index}PK") in parts)
+            return [self._read(keys.index_ticket_id(sk)) for sk in found]
+
+    def redrive_later(self, ticket: Ticket, at_iso: str) -> None:
+        with self._lock:
+            item = self.tickets.get(ticket.id)
+            if item is not None and "assignee" not in item:
+                item.update(keys.redrive_index(at_iso, ticket.id))
 
     def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
         with self._lock:
             item = self._existing(ticket.id)
-            item.update(sla_due_at=due_iso,
-                        GSI1SK=keys.inbox_index(ticket.status, ticket.priority, due_iso, ticket.id)["GSI1SK"])
+            item.update(sla_due_at=due_iso, **keys.inbox_index(ticket.status, ticket.priority, due_iso, ticket.id),
+                        **keys.due_index(due_iso, ticket.id))
 
     def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
         with self._lock:
