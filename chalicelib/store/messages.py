@@ -1,10 +1,11 @@
 """The MessageStore port on DynamoDB, given its table (a boto3 Table resource).
 
 A message is the item `TICKET#<ticket id> / MSG#<created>#<id>` in its ticket's partition, so
-a ticket's timeline is one query. An inbound message is recorded in one transaction with its
-dedupe claim `EXT#<platform>#<external id>` (conditional on there being none: a retry, or the
-same post seen by webhook and poller, is a DuplicateEvent), the ticket's update (conditional on
-the version read) and the customer's touchpoint. A queued reply sits in the in-flight index
+a ticket's timeline is one query. An inbound message and the customer's touchpoint are put first
+(keyed by the message: a retry rewrites them), then its dedupe claim `EXT#<platform>#<external id>`
+(conditional on there being none: a retry, or the same post seen by webhook and poller, is a
+DuplicateEvent) and the ticket's update (conditional on the version read) in one transaction of
+those two. A queued reply sits in the in-flight index
 (GSI1 `OUTBOUND#inflight`) until it is sent or fails; an idempotency key is the item
 `REPLYKEY#<key>` beside it, written in the same transaction; a sent reply gets the pointer
 `OUTMSG#<platform>#<platform id>` for delivery receipts, which are kept as they came beside it
@@ -66,21 +67,24 @@ class DynamoMessageStore:
         expr, names, values = update_expression(changes, "version = version + :one")
         expr = expr.replace(" REMOVE ", " ADD message_count :one REMOVE ") if " REMOVE " in expr \
             else expr + " ADD message_count :one"
+        # The message and the touchpoint are plain puts first: both are keyed by the message, so a
+        # retry or a duplicate rewrites the same item. Only the claim of the platform id and the
+        # ticket's count must hold together (exactly once), so only they are one transaction: 2
+        # items at 2 WCU a KB instead of 4.
+        self.table.put_item(Item=dynamo({**keys.message(ticket.id, created_iso, message.id), **message.to_item()}))
+        self.table.put_item(Item=dynamo({
+            **keys.touchpoint(customer_id, created_iso, message.id), "ticket_id": ticket.id,
+            "message_id": message.id, "channel": message.platform, "kind": message.kind,
+            "direction": "in", "at": created_iso}))
         items = [
             {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
                      "Item": dynamo({**keys.dedupe(dedupe_key), "ticket_id": ticket.id,
                                      "message_id": message.id, "routed": False,
                                      "expires_at": int((now + DEDUPE_RETENTION).timestamp())})}},
-            {"Put": {"TableName": self.name, "Item": dynamo({
-                **keys.message(ticket.id, created_iso, message.id), **message.to_item()})}},
             {"Update": {"TableName": self.name, "Key": dynamo(keys.ticket(ticket.id)),
                         "UpdateExpression": expr, "ConditionExpression": "version = :v",
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": dynamo({**values, ":one": 1, ":v": ticket.version})}},
-            {"Put": {"TableName": self.name, "Item": dynamo({
-                **keys.touchpoint(customer_id, created_iso, message.id), "ticket_id": ticket.id,
-                "message_id": message.id, "channel": message.platform, "kind": message.kind,
-                "direction": "in", "at": created_iso})}},
         ]
         try:
             self.client.transact_write_items(TransactItems=items)

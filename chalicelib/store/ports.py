@@ -250,10 +250,12 @@ class MessageStore(Protocol):
 
     def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
                        ticket_changes: Mapping[str, Any], now: datetime) -> None:
-        """Store the message, claim its platform id, apply `ticket_changes` to the ticket (one
-        message more, the version one up) and touch the customer's history, at once and once:
-        DuplicateEvent when the id was recorded already, ConcurrentUpdate when the ticket is no
-        longer at the version read (nothing written either way)."""
+        """Store the message and touch the customer's history (both keyed by the message: a retry
+        rewrites them), then claim its platform id and apply `ticket_changes` to the ticket (one
+        message more, the version one up) at once and once: DuplicateEvent when the id was recorded
+        already, ConcurrentUpdate when the ticket is no longer at the version read (neither the
+        claim nor the ticket written). One platform id is always one message (the pipeline derives
+        the message id from it)."""
 
     def timeline(self, ticket_id: str) -> list[Message]:
         """Every message, note and event of the ticket, oldest first."""

@@ -59,21 +59,29 @@ def test_an_inbound_message_is_stored_with_its_effect_on_the_ticket(desk):
     assert desk.messages.seen("x#e-m1")["routed"] is True
 
 
-def test_a_platform_id_seen_before_is_a_duplicate_and_nothing_is_written(desk):
+def test_a_platform_id_seen_before_is_a_duplicate_and_changes_nothing(desk):
+    # (a platform id is always the same message: the pipeline derives the id from it)
     ticket = _ticket(desk)
     desk.messages.record_inbound(ticket, _inbound(), "x#e-m1", "c1", {"priority": 40}, NOW)
     with pytest.raises(DuplicateEvent):
-        desk.messages.record_inbound(desk.tickets.get("t1"), _inbound("m2"), "x#e-m1", "c1", {"priority": 90}, NOW)
-    assert [m.id for m in desk.messages.timeline("t1")] == ["m1"] and desk.tickets.get("t1").priority == 40
+        desk.messages.record_inbound(desk.tickets.get("t1"), _inbound(), "x#e-m1", "c1", {"priority": 90}, NOW)
+    assert [m.id for m in desk.messages.timeline("t1")] == ["m1"] and len(desk.touchpoints("c1")) == 1
+    after = desk.tickets.get("t1")
+    assert (after.priority, after.message_count, after.version) == (40, 1, 1)
 
 
-def test_a_ticket_changed_since_it_was_read_is_a_conflict_and_nothing_is_written(desk):
+def test_a_ticket_changed_since_it_was_read_is_a_conflict_the_ticket_and_the_claim_unchanged(desk):
     ticket = _ticket(desk)
     desk.tickets.update("t1", 0, {"topic": "billing"})
     with pytest.raises(ConcurrentUpdate):
         desk.messages.record_inbound(ticket, _inbound(), "x#e-m1", "c1", {"priority": 40}, NOW)
-    assert desk.messages.timeline("t1") == [] and desk.messages.seen("x#e-m1") is None
-    assert desk.touchpoints("c1") == []
+    assert desk.messages.seen("x#e-m1") is None
+    after = desk.tickets.get("t1")
+    assert (after.priority, after.message_count, after.version) == (0, 0, 1)
+    # the retry at the version read again records it once
+    desk.messages.record_inbound(after, _inbound(), "x#e-m1", "c1", {"priority": 40}, NOW)
+    assert [m.id for m in desk.messages.timeline("t1")] == ["m1"] and len(desk.touchpoints("c1")) == 1
+    assert desk.tickets.get("t1").message_count == 1
 
 
 def test_racing_workers_with_one_platform_id_store_it_once(desk):
@@ -82,7 +90,7 @@ def test_racing_workers_with_one_platform_id_store_it_once(desk):
     def attempt(i):
         for _ in range(20):
             try:
-                desk.messages.record_inbound(desk.tickets.get("t1"), _inbound(f"m{i}"), "x#same", "c1", {}, NOW)
+                desk.messages.record_inbound(desk.tickets.get("t1"), _inbound(), "x#same", "c1", {}, NOW)
                 return "stored"
             except DuplicateEvent:
                 return "duplicate"

@@ -40,21 +40,25 @@ class MemoryMessageStore:
     def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
                        ticket_changes: Mapping[str, Any], now: datetime) -> None:
         with self._lock:
+            # as the table: the message and the touchpoint first (a retry rewrites them), then the
+            # claim and the ticket's count together
+            self.timelines.setdefault(ticket.id, {})[keys.message_sk(message.created_at, message.id)] = \
+                clean(message.to_item())
+            self._touch(customer_id, message.created_at, message, ticket.id, "in", {})
             if dedupe_key in self.dedupe:
                 raise DuplicateEvent(dedupe_key)
             item = self.tickets.tickets.get(ticket.id)
             if item is None or item.get("version") != ticket.version:
                 raise ConcurrentUpdate(ticket.id)
             self.dedupe[dedupe_key] = {"ticket_id": ticket.id, "message_id": message.id, "routed": False}
-            self.timelines.setdefault(ticket.id, {})[keys.message_sk(message.created_at, message.id)] = \
-                clean(message.to_item())
             changes = {**ticket_changes, "updated_at": now.isoformat()}
             apply(item, {**changes, **keys.ticket_index_changes(ticket.id, changes)})
             item.update(version=ticket.version + 1, message_count=item.get("message_count", 0) + 1)
-            self._touch(customer_id, message.created_at, message, ticket.id, "in", {})
 
     def _touch(self, customer_id: str, at: str, message: Message, ticket_id: str, direction: str,
                also: dict) -> None:
+        sort_key = keys.touchpoint(customer_id, at, message.id)["SK"]  # one item a key, as the table's
+        self.touchpoints[customer_id] = [t for t in self.touchpoints.get(customer_id, []) if t["SK"] != sort_key]
         self.touchpoints.setdefault(customer_id, []).append(clean({
             **keys.touchpoint(customer_id, at, message.id), "ticket_id": ticket_id, "message_id": message.id,
             "channel": message.platform, "kind": message.kind, "direction": direction, "at": at, **also}))
