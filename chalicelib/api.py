@@ -17,7 +17,7 @@ from chalicelib.models import utcnow
 from chalicelib.outbound.replies import reply_options
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
-from chalicelib.store.ports import Stores
+from chalicelib.store.ports import TIMELINE_PAGE, Stores
 
 
 class CorrectionRequest(BaseModel):
@@ -97,7 +97,7 @@ def get_ticket(store: DynamoStore, ticket_id: str, principal: Principal) -> dict
     ticket = principal.ticket(store.tickets, ticket_id)
     customer = view(store, ticket.customer_id, principal)  # the customer's tickets of the caller's brands
     others = [t for t in customer["tickets"] if t["id"] != ticket_id]
-    messages = store.messages.timeline(ticket_id)
+    messages = store.messages.timeline(ticket_id, latest=TIMELINE_PAGE)  # the newest page, one bounded read
     return {**views.ticket(ticket), "messages": [views.message(m) for m in messages], "customer": customer,
             "other_tickets": others, "reply_options": reply_options(store, ticket, messages)}
 

@@ -20,6 +20,7 @@ from chalicelib.aggregates.message import Message, Receipt
 from chalicelib.models import DeliveryStatus
 from chalicelib.outbound.sent import apply, confirm
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.store.ports import TIMELINE_PAGE
 
 CONFIRMING = ("sent", "delivered", "read")
 
@@ -63,7 +64,7 @@ def _watermark(status: DeliveryStatus, store: DynamoStore) -> int:
         return 0
     limit = status.watermark.timestamp()
     updated = 0
-    for message in store.messages.timeline(ticket.id):
+    for message in store.messages.timeline(ticket.id, latest=TIMELINE_PAGE):  # a watermark reads the newest
         if message.direction == "out" and message.status == "sent" and _epoch(message.sent_at) <= limit + 1:
             updated += apply(store, message, status.status, status.timestamp.isoformat())
     return updated

@@ -21,6 +21,7 @@ from chalicelib.models import OutboundRequest, sortable, utcnow
 from chalicelib.outbound import policy
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
+from chalicelib.store.ports import TIMELINE_PAGE
 
 REPLY_NAMESPACE = uuid.UUID("6f8f4f0e-2b0c-4d8e-9a55-0d3b1c2e7a91")
 REDRIVE_AFTER_SECONDS = 300
@@ -52,7 +53,7 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
     text = request.text
     if request.template_id:
         text = text or templates.rendered(store, ticket_id, request.template_id, agent_id)["text"]
-    messages = store.messages.timeline(ticket_id)
+    messages = store.messages.timeline(ticket_id, latest=TIMELINE_PAGE)  # the newest page is what a reply reads
     account = store.accounts.get(ticket.channel, ticket.brand_account_id)
     plan = policy.plan(ticket, messages, account, request.visibility, text, now)
     agent = store.agents.get(agent_id)

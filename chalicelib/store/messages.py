@@ -97,8 +97,13 @@ class DynamoMessageStore:
             raise ConcurrentUpdate(ticket.id) from err
 
     # -- the timeline ----------------------------------------------------------------------
-    def timeline(self, ticket_id: str) -> list[Message]:
-        return [Message.from_item(plain(i)) for i in partition(self.table, *keys.ticket_messages(ticket_id))]
+    def timeline(self, ticket_id: str, latest: Optional[int] = None) -> list[Message]:
+        if latest is None:
+            return [Message.from_item(plain(i)) for i in partition(self.table, *keys.ticket_messages(ticket_id))]
+        pk, prefix = keys.ticket_messages(ticket_id)  # newest first, one page of `latest`
+        page = self.table.query(KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)", ScanIndexForward=False,
+                                ExpressionAttributeValues={":pk": pk, ":sk": prefix}, Limit=latest)
+        return [Message.from_item(plain(i)) for i in reversed(page.get("Items", []))]
 
     def get(self, ticket_id: str, message_id: str) -> Optional[Message]:
         return next((m for m in self.timeline(ticket_id) if m.id == message_id), None)

@@ -152,6 +152,7 @@ class CustomerStore(Protocol):
 
 
 INBOX_READS = 10  # a filtered inbox page reads at most this many index pages of a shard before it hands back a cursor
+TIMELINE_PAGE = 50  # the newest messages a ticket view, its reply options and a read watermark read
 IN_FLIGHT_WINDOW = timedelta(hours=1)  # how far back the re-drive looks for replies still in flight
 
 
@@ -257,8 +258,9 @@ class MessageStore(Protocol):
         claim nor the ticket written). One platform id is always one message (the pipeline derives
         the message id from it)."""
 
-    def timeline(self, ticket_id: str) -> list[Message]:
-        """Every message, note and event of the ticket, oldest first."""
+    def timeline(self, ticket_id: str, latest: Optional[int] = None) -> list[Message]:
+        """Every message, note and event of the ticket, oldest first; with `latest`, only the
+        newest that many (one bounded read), still oldest first."""
 
     def get(self, ticket_id: str, message_id: str) -> Optional[Message]: ...
 

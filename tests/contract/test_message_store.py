@@ -289,3 +289,13 @@ def test_a_receipt_is_stored_as_the_desk_always_stored_it(dynamodb_table):
     dynamodb_table.put_item(Item=before)  # one stored before the port
     assert [{**keys.delivery_status(r.platform, r.external_id, r.at, r.status), **r.to_item()}
             for r in messages.delivery_statuses("whatsapp", "wamid.1")] == [stored, before]
+
+
+def test_the_newest_messages_are_one_bounded_page_oldest_first(desk):
+    _ticket(desk)
+    for i in range(7):
+        desk.messages.put(_inbound(f"n{i}").model_copy(update={"ticket_id": "t1",
+                                                             "created_at": f"2026-11-24T10:0{i}:00.000000+00:00"}))
+    assert [m.id for m in desk.messages.timeline("t1", latest=3)] == ["n4", "n5", "n6"]
+    assert [m.id for m in desk.messages.timeline("t1", latest=50)] == [f"n{i}" for i in range(7)]
+    assert [m.id for m in desk.messages.timeline("t1")] == [f"n{i}" for i in range(7)]

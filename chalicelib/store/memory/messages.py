@@ -63,10 +63,12 @@ class MemoryMessageStore:
             **keys.touchpoint(customer_id, at, message.id), "ticket_id": ticket_id, "message_id": message.id,
             "channel": message.platform, "kind": message.kind, "direction": direction, "at": at, **also}))
 
-    def timeline(self, ticket_id: str) -> list[Message]:
+    def timeline(self, ticket_id: str, latest: Optional[int] = None) -> list[Message]:
         with self._lock:
             mine = self.timelines.get(ticket_id, {})
-            return [Message.from_item(copy.deepcopy(mine[sk])) for sk in sorted(mine)]
+            ordered = sorted(mine)
+            wanted = ordered if latest is None else ordered[max(len(ordered) - latest, 0):]
+            return [Message.from_item(copy.deepcopy(mine[sk])) for sk in wanted]
 
     def get(self, ticket_id: str, message_id: str) -> Optional[Message]:
         return next((m for m in self.timeline(ticket_id) if m.id == message_id), None)
