@@ -26,14 +26,15 @@ BRANDS = {
 }
 
 # Each works for the brands they answer (brands are tenants: an agent sees only their brands' tickets,
-# customers and settings); Ana and Sam, the supervisor, work for both.
+# customers and settings); Ana, Zofia and Sam, the supervisor, work for both.
 AGENTS = [
     {"id": "ana", "name": "Ana Papadopoulou", "languages": ["el", "en"], "role": "agent",
      "brands": ["aegean", "nordlight"]},
     {"id": "mikko", "name": "Mikko Virtanen", "languages": ["fi", "sv", "en"], "role": "agent", "brands": ["nordlight"]},
     {"id": "wei", "name": "Wei Zhang", "languages": ["zh", "en"], "role": "agent", "brands": ["nordlight"]},
     {"id": "layla", "name": "Layla Haddad", "languages": ["ar", "en", "fr"], "role": "agent", "brands": ["aegean"]},
-    {"id": "zofia", "name": "Zofia Nowak", "languages": ["pl", "en", "de"], "role": "agent", "brands": ["nordlight"]},
+    {"id": "zofia", "name": "Zofia Nowak", "languages": ["pl", "en", "de"], "role": "agent",
+     "brands": ["aegean", "nordlight"]},
     {"id": "sam", "name": "Sam Okafor", "languages": ["en"], "role": "supervisor", "brands": ["aegean", "nordlight"]},
 ]
 

@@ -40,7 +40,7 @@ def team(desk):
     stored.put_account(store, "facebook", PAGE, status="active", brand="nordlight")
     for agent_id, load in (("mikko", 0), ("eeva", 2)):
         stored.put_agent(store, {"id": agent_id, "name": agent_id.title(), "languages": ["fi", "en"], "status": "online",
-                         "capacity": 3, "load": load})
+                         "capacity": 3, "load": load, "brands": ["nordlight"]})
     return desk
 
 
