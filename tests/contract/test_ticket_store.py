@@ -376,3 +376,11 @@ def test_an_agents_own_tickets_come_from_the_assignee_index(desk):
     assert [t.id for t in desk.tickets.assigned_to("ana")] == ["t17", "t03"]
     assert [t.id for t in desk.tickets.assigned_to("ana", "pending")] == ["p1"]
     assert desk.tickets.assigned_to("wei") == []
+
+
+def test_a_brands_full_page_cursor_fits_the_apis_limit(desk):
+    for i in range(60):
+        _branded(desk, f"ticket-{i:03d}-with-a-long-id-0000-000000000000", "nordlight", priority=50)
+    _, position = desk.tickets.inbox("open", brands=["nordlight"], limit=20)
+    cursor = keys.inbox_cursor(position)
+    assert len(cursor) < 500 and keys.inbox_start(cursor, "open") == position
