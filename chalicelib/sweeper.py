@@ -38,7 +38,7 @@ STUCK_AFTER = timedelta(minutes=2)
 WARN_SHARE = 0.2
 WARN_AT_LEAST = timedelta(minutes=5)
 SWEPT = ("open", "on_hold")
-SWEEP_BACK = timedelta(minutes=15)  # how far back the first sweep reads (no mark yet)
+SWEEP_BACK = timedelta(minutes=2)  # how far back the first sweep reads (no mark yet)
 RUN_MINUTES = timedelta(minutes=60)  # at most this many minutes of buckets a run (a gap is caught up run by run)
 CATCH_UP_LIMIT = timedelta(hours=24)  # deadlines older than this when the sweeper comes back are not looked at
 REDRIVE_BACKOFF_MAX = timedelta(minutes=30)  # an unassigned ticket goes back to the router at least this often

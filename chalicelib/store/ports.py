@@ -153,7 +153,7 @@ class CustomerStore(Protocol):
 
 INBOX_READS = 10  # a filtered inbox page reads at most this many index pages of a shard before it hands back a cursor
 TIMELINE_PAGE = 50  # the newest messages a ticket view, its reply options and a read watermark read
-IN_FLIGHT_WINDOW = timedelta(hours=1)  # how far back the re-drive looks for replies still in flight
+IN_FLIGHT_WINDOW = timedelta(minutes=30)  # how far back the re-drive looks for replies still in flight (30 x 4 queries a run)
 
 
 class TicketStore(Protocol):

@@ -136,9 +136,11 @@ def test_a_reply_is_in_flight_until_it_is_done_with(desk):
     reply, _ = desk.messages.put_reply(_reply("r1", at="2026-11-24T10:01:00.000000+00:00"))
     desk.messages.put_reply(_reply("r2", at="2026-11-24T10:09:00.000000+00:00"))
     assert [m.id for m in desk.messages.in_flight("2026-11-24T10:05:00")] == ["r1"]
-    assert [m.id for m in desk.messages.in_flight("2026-11-24T11:00:00")] == ["r1", "r2"]
+    assert [m.id for m in desk.messages.in_flight("2026-11-24T10:30:00")] == ["r1", "r2"]
+    assert desk.messages.in_flight("2026-11-24T11:00:00") == []  # older than IN_FLIGHT_WINDOW
+    assert [m.id for m in desk.messages.in_flight("2026-11-24T11:00:00", "2026-11-24T10:00:00")] == ["r1", "r2"]
     desk.messages.update_reply(reply, {"status": "failed", **keys.out_of_in_flight()}, ReplyCondition.status_in("queued"))
-    assert [m.id for m in desk.messages.in_flight("2026-11-24T11:00:00")] == ["r2"]
+    assert [m.id for m in desk.messages.in_flight("2026-11-24T10:30:00")] == ["r2"]
 
 
 def test_a_reply_moves_only_from_the_states_named(desk):
