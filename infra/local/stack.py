@@ -373,6 +373,9 @@ class Services:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per AWS call is noise
 
         _one_call_at_a_time()
+        from infra.local.fastmoto import fast_moto_transactions
+
+        fast_moto_transactions()  # a transaction backs up the items it touches, not the whole table
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.moto.start()
 
