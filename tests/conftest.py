@@ -46,6 +46,18 @@ def _share_botocore_data() -> None:
 _share_botocore_data()
 
 
+def _fast_transactions() -> None:
+    """moto backs up the whole table on every TransactWriteItems, so a test's cost grew with the
+    square of what it wrote; the local stack's fix (infra/local/fastmoto.py) backs up only the items
+    a transaction touches and restores them if it is cancelled: the same answers and state."""
+    from infra.local.fastmoto import fast_moto_transactions
+
+    fast_moto_transactions()
+
+
+_fast_transactions()
+
+
 @pytest.fixture(autouse=True)
 def _local_state(tmp_path, monkeypatch):
     """Nothing a test does may write into the checkout's .local-stack (the developer's secrets)."""
