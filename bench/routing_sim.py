@@ -24,6 +24,7 @@ from chalicelib.desk_settings import DEFAULTS
 LANGUAGES = {"en": 0.40, "fi": 0.15, "el": 0.12, "zh": 0.10, "ar": 0.10, "pl": 0.13}
 TOPICS = {"delivery": 0.35, "billing": 0.2, "technical": 0.25, "account": 0.1, "praise": 0.1}
 START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+BRAND = "acme"  # one brand: every agent works for it (the router picks only a ticket's brand's agents)
 
 
 def _pick(rng: random.Random, weights: dict) -> str:
@@ -40,7 +41,7 @@ def make_agents(rng: random.Random, n: int = 25) -> tuple[list[Agent], dict[str,
         speeds[agent_id] = rng.uniform(0.6, 1.6)
         agents.append(Agent.from_item({
             "id": agent_id, "languages": languages, "skills": skills, "teams": [], "capacity": capacity, "load": 0,
-            "status": "online",
+            "status": "online", "brands": [BRAND],
             "performance": {"first_response_seconds": rng.uniform(60, 900), "csat": rng.uniform(3.2, 4.9)}}))
     return agents, speeds
 
@@ -54,7 +55,7 @@ def make_tickets(rng: random.Random, n: int = 2000) -> list[dict]:
         negative = rng.random() < 0.35
         score = rng.uniform(-1, -0.2) if negative else rng.uniform(-0.1, 0.8)
         priority = min(int(rng.gauss(62 if negative else 38, 15)), 100)
-        tickets.append({"id": f"t{i:04d}", "language": _pick(rng, LANGUAGES), "topic": _pick(rng, TOPICS),
+        tickets.append({"id": f"t{i:04d}", "brand": BRAND, "language": _pick(rng, LANGUAGES), "topic": _pick(rng, TOPICS),
                         "priority": max(priority, 0), "created_at": t.isoformat(), "channel": "x",
                         "classification": {"sentiment_score": score},
                         "public_negative": negative and rng.random() < 0.5})

@@ -1,6 +1,7 @@
 """Routing worker: give each ticket to the best available agent, once, never past capacity.
 
-Eligible agents are online, have a free slot, speak the ticket's language, have its topic among
+Eligible agents work for the ticket's brand (`Agent.works_for`: an admin's record for every brand),
+are online, have a free slot, speak the ticket's language, have its topic among
 their skills (an agent without skills takes any topic) and belong to its team (when it has one).
 Among them the one with most spare capacity wins, then the better performer; a ticket at or
 above `strongest_agent_priority`, or strongly negative, goes to the best performer instead. A
@@ -9,14 +10,20 @@ is online with a free slot (sticky). With nobody eligible the ticket waits in it
 `relax_language_after_minutes` language stops counting, after `relax_skill_after_minutes` skill
 (like Amazon Connect's routing steps); the sweeper retries waiting tickets.
 
+The router reads the roster (profile and presence, `AgentStore.roster`; a container keeps it
+`ROSTER_SECONDS`, see `Roster`), keeps those who could take the ticket, then reads those agents' own
+items (`AgentStore.get_many`) for their current presence and load, and ranks them.
+
 Assignment is one DynamoDB transaction: the agent's load goes up only while it is below their
-capacity and they are online, and the ticket gets an assignee only if it has none at the version
-read. Two routers can therefore never push an agent past capacity or assign a ticket twice.
+capacity and they are online (on the agent's own item), and the ticket gets an assignee only if it
+has none at the version read. Two routers can therefore never push an agent past capacity or assign
+a ticket twice, however old the roster they read.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from chalicelib import aws, offhours
 from chalicelib.aggregates.agent import Agent
@@ -30,6 +37,33 @@ from chalicelib.store.dynamodb import DynamoStore
 DEFAULT_SETTINGS = {"strongest_agent_priority": 80, "strongly_negative_score": -0.6, "sticky": True,
                     "relax_language_after_minutes": 10, "relax_skill_after_minutes": 20}
 ATTEMPTS = 5
+ROSTER_SECONDS = 5.0  # how long a container keeps the roster it read
+ROSTER_RETRY_SECONDS = 1.0  # a routing that finds nobody reads again a roster older than this
+
+
+class Roster:
+    """The roster as this container last read it, for the store it was read from, kept
+    `ttl` seconds. The copy only narrows the candidates: their own items are read for each
+    routing, so an agent gone away or full since is never picked. An agent who came online since
+    is missing from it, so a routing that finds nobody reads it again once it is `retry` old."""
+
+    def __init__(self, ttl: float = ROSTER_SECONDS, retry: float = ROSTER_RETRY_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        self.ttl, self.retry, self.clock = ttl, retry, clock
+        self._source: Any = None
+        self._read_at = 0.0
+        self._agents: list[Agent] = []
+
+    def read(self, agents, again: bool = False) -> Optional[list[Agent]]:
+        """The roster of `agents` (an AgentStore), read again once `ttl` old; with `again` (nobody was
+        found), read again once `retry` old, and None if it is younger (nothing new to look at)."""
+        source = getattr(agents, "table", agents)
+        age = self.clock() - self._read_at
+        if source is not self._source or age >= (self.retry if again else self.ttl):
+            self._agents, self._read_at, self._source = agents.roster(), self.clock(), source
+        elif again:
+            return None
+        return self._agents
 
 
 def performance(agent: Agent) -> float:
@@ -43,7 +77,7 @@ def waited_minutes(ticket: Ticket, now: datetime) -> float:
 
 
 def eligible(agent: Agent, ticket: Ticket, settings: dict, waited: float) -> bool:
-    if not agent.takes_work():
+    if not agent.takes_work() or not agent.works_for(ticket.brand):
         return False
     language = ticket.language
     relax_language = settings.get("relax_language_after_minutes")
@@ -77,8 +111,9 @@ def candidates(ticket: Ticket, agents: list[Agent], settings: dict, now: datetim
 
 
 def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] = None,
-          now: Optional[datetime] = None) -> Optional[str]:
-    """Assign the ticket (returns the agent id), or leave it waiting (None)."""
+          now: Optional[datetime] = None, roster: Optional[Roster] = None) -> Optional[str]:
+    """Assign the ticket (returns the agent id), or leave it waiting (None). The roster is read
+    from the store each time unless a container's `roster` is given."""
     settings = {**DEFAULT_SETTINGS, **(settings or _settings(store))}
     acknowledge = request.reason == "new_ticket"  # a new conversation may need the off-hours reply
     for _ in range(ATTEMPTS):
@@ -99,7 +134,7 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
                 pass
             continue
         lost_ticket = False
-        for agent in candidates(ticket, store.agents.all(), settings, moment):
+        for agent in _candidates(ticket, store, settings, moment, roster):
             try:
                 store.agents.assign_within_capacity(ticket.id, ticket.version, agent.id)
             except TicketChanged:
@@ -113,6 +148,26 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
             _waiting(ticket, store, moment)
             return None
     return None
+
+
+def _candidates(ticket: Ticket, store: DynamoStore, settings: dict, moment: datetime,
+                roster: Optional[Roster]) -> list[Agent]:
+    """Candidates as `candidates` ranks them, from the roster's agents who could take the ticket,
+    as their own items now are (presence, load, performance)."""
+    waited = waited_minutes(ticket, moment)
+
+    def ranked(listed: list[Agent]) -> list[Agent]:
+        wanted = [a.id for a in listed if eligible(a, ticket, settings, waited)]  # load 0 on the roster
+        return candidates(ticket, store.agents.get_many(wanted), settings, moment) if wanted else []
+
+    if roster is None:
+        return ranked(store.agents.roster())
+    found = ranked(roster.read(store.agents))
+    if not found:
+        again = roster.read(store.agents, again=True)
+        if again is not None:
+            found = ranked(again)
+    return found
 
 
 def on_presence(store: DynamoStore, agent_id: str, status: str, send, now: Optional[datetime] = None) -> dict:
@@ -133,11 +188,15 @@ def on_presence(store: DynamoStore, agent_id: str, status: str, send, now: Optio
     if status == "online":
         agent = store.agents.get(agent_id)
         room = max(agent.spare, 0) if agent else 0
-        brands = getattr(agent, "brands", None) if agent and agent.role != "admin" else None
-        offered = [t.id for t in store.tickets.waiting(room * 3, brands=brands or None)] if room else []
+        if room and (agent.role == "admin" or agent.brands):  # an agent of no brand is offered nothing
+            brands = None if agent.role == "admin" else agent.brands  # None: every brand's
+            offered = [t.id for t in store.tickets.waiting(room * 3, brands=brands)]
     for ticket_id in released + offered:
         send(RoutingRequest(ticket_id=ticket_id, message_id="", reason="new_message", priority=0).model_dump_json())
     return {"released": released, "offered": offered}
+
+
+_ROSTER = Roster()  # this container's
 
 
 def _routed(ticket: Ticket, agent: Agent, moment: datetime) -> None:
@@ -168,7 +227,7 @@ def process_sqs_event(event: dict, context) -> dict:
     settings = _settings(store)
 
     def record_handler(record) -> Optional[str]:
-        return route(RoutingRequest.model_validate_json(record.body), store, settings)
+        return route(RoutingRequest.model_validate_json(record.body), store, settings, roster=_ROSTER)
 
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=BatchProcessor(event_type=EventType.SQS), context=context)

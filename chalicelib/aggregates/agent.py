@@ -16,6 +16,8 @@ Status = Literal["online", "away", "offline"]
 Role = Literal["agent", "supervisor", "admin"]
 Measure = Literal["first_response_seconds", "resolution_seconds", "csat"]
 PERFORMANCE_WEIGHT = 0.2  # each new observation moves a rolling average a fifth of the way
+ROSTER_FIELDS = ("id", "name", "role", "status", "status_changed_at", "capacity", "languages", "skills", "teams",
+                 "brands")  # what the roster holds of an agent (`Agent.roster_item`)
 
 
 class Performance(BaseModel):
@@ -80,6 +82,12 @@ class Agent(BaseModel):
         if not item["brands"]:
             del item["brands"]
         return item
+
+    def roster_item(self) -> dict:
+        """The agent's entry on the roster (store/keys.py): profile and presence only, no load and no
+        performance, so it changes only when an admin edits them or their presence changes. Read back
+        (`from_item`) it is an Agent with load 0 and no performance."""
+        return {k: v for k, v in self.to_item().items() if k in ROSTER_FIELDS}
 
     @property
     def spare(self) -> int:

@@ -1,12 +1,23 @@
 """The AgentStore port on DynamoDB, given its table (a boto3 Table resource).
 
-Agents are items `AGENTS / AGENT#<id>` (keys.py). Assignment and release are one transaction
-with the ticket item, so the router can never push an agent past capacity or assign a ticket twice;
-so is an agent's change of who holds a ticket (`move_load`), so load always counts what they hold.
+Each agent is an item in its own partition, `AGENT#<id> / AGENT` (keys.py): the whole record,
+presence, load and performance. Assignment and release are one transaction with the ticket item,
+conditional on that agent item, so the router can never push an agent past capacity or assign a
+ticket twice; so is an agent's change of who holds a ticket (`move_load`), so load always counts
+what they hold. The load lands on the agent's own key, never on a key every assignment shares.
+
+The roster (`ROSTER / AGENT#<id>`) lists the agents without a scan: one entry per agent with their
+profile and presence only (`Agent.roster_item`), written with the agent item when an admin edits
+them (`put`), when their presence changes (`set_status`) and when they are deleted, never when
+their load or performance moves. `roster` reads it; `all` reads it and then the agents' own items
+(BatchGetItem); the router reads it (cached per container) and then its candidates' own items.
+
+`move_legacy_agents` is the migration of the items of the single `AGENTS` partition the desk used
+before (docs/ARCHITECTURE.md).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
@@ -14,15 +25,42 @@ from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Perf
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import AgentUnavailable, ConcurrentUpdate, NotFound, TicketChanged
 from chalicelib.store import keys
-from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, plain, update_expression
+from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, partition, plain, update_expression
 from chalicelib.store.ports import ROSTER_LIMIT
 from chalicelib.store.tickets import DynamoTicketStore
+
+BATCH = 100  # keys of one BatchGetItem
 
 
 def _redrive(ticket_id: str, since_iso: str) -> dict:
     """The values of a released ticket's first re-drive (GSI3), as `:rp` and `:rs`."""
     index = keys.redrive_index(keys.later(since_iso, keys.REDRIVE_AFTER), ticket_id)
     return {":rp": index["GSI3PK"], ":rs": index["GSI3SK"]}
+
+
+def move_legacy_agents(table: Any) -> int:
+    """Move every agent item of the old single partition (`keys.legacy_agents`) to its own partition,
+    with its roster entry, and delete the old item, one transaction an agent; how many were moved.
+    Idempotent: a second run finds nothing to move; an agent that already has its own item (an
+    admin saved them since the deploy) keeps it, and only the old item goes. Tooling, run once
+    right after the deploy that reads agents from their own partitions (docs/ARCHITECTURE.md)."""
+    client, name, moved = table.meta.client, table.name, 0
+    pk, prefix = keys.legacy_agents()
+    for item in list(partition(table, pk, prefix)):
+        agent = Agent.from_item(plain(item))
+        old = {"Delete": {"TableName": name, "Key": {"PK": item["PK"], "SK": item["SK"]}}}
+        try:
+            client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": name, "Item": dynamo({**keys.agent(agent.id), **agent.to_item()}),
+                         "ConditionExpression": "attribute_not_exists(PK)"}},
+                {"Put": {"TableName": name, "Item": dynamo({**keys.roster_entry(agent.id), **agent.roster_item()})}},
+                old])
+            moved += 1
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+            client.transact_write_items(TransactItems=[old])  # already in its own partition: that one wins
+    return moved
 
 
 class DynamoAgentStore:
@@ -36,13 +74,17 @@ class DynamoAgentStore:
         return None if item is None else Agent.from_item(item)
 
     def put(self, agent: Agent) -> None:
-        self.table.put_item(Item=dynamo({**keys.agent(agent.id), **agent.to_item()}))
+        self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.name, "Item": dynamo({**keys.agent(agent.id), **agent.to_item()})}},
+            {"Put": {"TableName": self.name, "Item": dynamo({**keys.roster_entry(agent.id), **agent.roster_item()})}}])
 
     def delete(self, agent_id: str) -> bool:
-        return "Attributes" in self.table.delete_item(Key=keys.agent(agent_id), ReturnValues="ALL_OLD")
+        existed = "Attributes" in self.table.delete_item(Key=keys.agent(agent_id), ReturnValues="ALL_OLD")
+        self.table.delete_item(Key=keys.roster_entry(agent_id))  # a leftover entry would list no agent
+        return existed
 
-    def all(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
-        pk, prefix = keys.all_agents()
+    def roster(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
+        pk, prefix = keys.roster()
         kwargs: dict = {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
                         "ExpressionAttributeValues": {":pk": pk, ":sk": prefix}}
         found: list[Agent] = []
@@ -54,16 +96,45 @@ class DynamoAgentStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return found
 
+    def get_many(self, agent_ids: Iterable[str]) -> list[Agent]:
+        ids = list(dict.fromkeys(agent_ids))
+        read: dict[str, Agent] = {}
+        for start in range(0, len(ids), BATCH):
+            request = {self.name: {"Keys": [keys.agent(i) for i in ids[start:start + BATCH]]}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.name, []):
+                    agent = Agent.from_item(plain(item))
+                    read[agent.id] = agent
+                request = answer.get("UnprocessedKeys") or None
+        return [read[i] for i in ids if i in read]
+
+    def all(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
+        return self.get_many(a.id for a in self.roster(limit))
+
     def set_status(self, agent_id: str, status: Status, at_iso: str) -> None:
+        change = {"UpdateExpression": "SET #s = :s, status_changed_at = :t",
+                  "ConditionExpression": "attribute_exists(PK)", "ExpressionAttributeNames": {"#s": "status"},
+                  "ExpressionAttributeValues": {":s": status, ":t": at_iso}}
         try:
-            self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="SET #s = :s, status_changed_at = :t",
-                                   ConditionExpression="attribute_exists(PK)",
-                                   ExpressionAttributeNames={"#s": "status"},
-                                   ExpressionAttributeValues={":s": status, ":t": at_iso})
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.name, "Key": keys.agent(agent_id), **change}},
+                {"Update": {"TableName": self.name, "Key": keys.roster_entry(agent_id), **change}}])
+            return
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+            reasons = cancel_reasons(err)
+            if not reasons or reasons[0] == "ConditionalCheckFailed":
+                raise NotFound(f"agent {agent_id}") from err
+        try:  # the agent has no roster entry (lost, or not yet moved): the entry is written whole
+            item = self.table.update_item(Key=keys.agent(agent_id), ReturnValues="ALL_NEW", **change)["Attributes"]
         except ClientError as err:
             if conditional_failed(err):
                 raise NotFound(f"agent {agent_id}") from err
             raise
+        agent = Agent.from_item(plain(item))
+        self.table.put_item(Item=dynamo({**keys.roster_entry(agent_id), **agent.roster_item()}))
 
     def record_performance(self, agent_id: str, measure: Measure, value: float,
                            weight: float = PERFORMANCE_WEIGHT) -> None:

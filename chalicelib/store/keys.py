@@ -16,7 +16,8 @@
 | outbound delivery status  | OUTMSG#<platform>#<external id> | STATUS#<iso>#<status>      |
 | our message of that id    | OUTMSG#<platform>#<external id> | OUT                        |
 | a reply's idempotency key | TICKET#<id>                     | REPLYKEY#<key>             |
-| agent                     | AGENTS                          | AGENT#<id>                 |
+| agent (presence, load)    | AGENT#<id>                      | AGENT                      |
+| agent's roster entry      | ROSTER                          | AGENT#<id>                 |
 | priority rules, a version | RULES#<brand>                   | V#<version, 6 digits>      |
 | priority rules in force   | RULES#<brand>                   | CURRENT                    |
 | CRM record of an identity | CRM#<platform>#<user id|@handle>| CRM                        |
@@ -43,7 +44,7 @@ pointers to a reply (`REPLYKEY`, `OUTMSG`); `message_by_sk` makes it a key again
 
 Reads, one function per access pattern; a query is `(PK, SK prefix)` (an empty prefix reads the
 whole partition): `ticket_messages`, `customer_items`, `customer_events`, `accounts_of`,
-`delivery_statuses`, `all_agents`, `all_teams`, `all_templates`, `rules_versions`, `corrections_of`;
+`delivery_statuses`, `roster`, `all_teams`, `all_templates`, `rules_versions`, `corrections_of`;
 `touchpoints_between` is `(PK, lowest SK, highest SK)`; the inbox reads GSI1 under
 `inbox_partitions`, deadlines and re-drives under `due_partitions` / `redrive_partitions`, the
 replies in flight under `in_flight_partitions` (minutes from `minutes_between`), a CRM customer's
@@ -211,16 +212,28 @@ def reply_key(ticket_id: str, key: str) -> dict:
     return {"PK": f"TICKET#{ticket_id}", "SK": f"REPLYKEY#{key}"}
 
 
-AGENTS_PK = "AGENTS"
-
-
 def agent(agent_id: str) -> dict:
-    return {"PK": AGENTS_PK, "SK": f"AGENT#{agent_id}"}
+    """An agent's own item: the whole record; assignment's load lands here, on no shared key."""
+    return {"PK": f"AGENT#{agent_id}", "SK": "AGENT"}
 
 
-def all_agents() -> tuple[str, str]:
-    """Query: every agent."""
-    return AGENTS_PK, "AGENT#"
+ROSTER_PK = "ROSTER"
+
+
+def roster_entry(agent_id: str) -> dict:
+    """An agent on the roster: profile and presence only, written on their changes, never on load."""
+    return {"PK": ROSTER_PK, "SK": f"AGENT#{agent_id}"}
+
+
+def roster() -> tuple[str, str]:
+    """Query: every agent's roster entry."""
+    return ROSTER_PK, "AGENT#"
+
+
+def legacy_agents() -> tuple[str, str]:
+    """Query: the agent items of the single partition used before each agent had their own (moved
+    by `store.agents.move_legacy_agents`)."""
+    return "AGENTS", "AGENT#"
 
 
 TEAMS_PK = "TEAMS"

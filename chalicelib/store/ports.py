@@ -8,7 +8,7 @@ docs/ARCHITECTURE.md, "Store ports"). Imports the aggregates only.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Iterator, Mapping, Optional, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol, Sequence
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
@@ -17,7 +17,7 @@ from chalicelib.aggregates.message import Message, Receipt, ReplyCondition
 from chalicelib.aggregates.team import Team
 from chalicelib.aggregates.ticket import Ticket
 
-ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads them all)
+ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads the roster, then its candidates)
 
 
 class AgentStore(Protocol):
@@ -31,6 +31,14 @@ class AgentStore(Protocol):
 
     def all(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
         """Every agent (at most `limit`), in id order."""
+
+    def roster(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
+        """Every agent (at most `limit`, id order) as the roster lists them: profile and presence as
+        put and set, but no load (0) and no performance (None); load and performance never write it."""
+
+    def get_many(self, agent_ids: Iterable[str]) -> list[Agent]:
+        """The agents of these ids as `get` reads them (load, presence, performance), in the order
+        asked, each once; ids of no agent left out."""
 
     def set_status(self, agent_id: str, status: Status, at_iso: str) -> None:
         """Presence and when it changed; NotFound for an agent that does not exist."""
@@ -228,7 +236,8 @@ class TicketStore(Protocol):
         """Claim the ticket's one off-hours acknowledgement: ConcurrentUpdate when it was claimed."""
 
     def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
-        """Waiting for an agent since `since_iso`, unless it waits already."""
+        """Waiting for an agent since `since_iso`, unless it waits already; its first re-drive
+        (GSI3) REDRIVE_AFTER later, unless it has one, and only while nobody holds it."""
 
     def set_customer(self, ticket_ids: list[str], customer_id: str) -> None:
         """The tickets now belong to another customer (a merge, its undo)."""
@@ -245,9 +254,17 @@ class MessageStore(Protocol):
     events. Messages come back oldest first."""
 
     def seen(self, dedupe_key: str) -> Optional[dict]:
-        """The record of a platform id already stored (`ticket_id`, `message_id`, `routed`)."""
+        """The record of a platform id already stored (`ticket_id`, `message_id`)."""
 
-    def mark_routed(self, dedupe_key: str) -> None: ...
+    def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, dedupe_key: str,
+                       customer_id: str, replaces: Optional[str], now: datetime) -> None:
+        """Open `ticket` (as its first message leaves it: version 1, one message) for the
+        conversation, which points at nothing, at the closed ticket `replaces`, or at `ticket`
+        already; store its first message and the customer's touchpoint; then claim the platform id.
+        ConcurrentUpdate when another ticket took the conversation (nothing written); DuplicateEvent
+        when the id was claimed already. No transaction: every write is keyed by what the platform
+        id derives (ticket and message ids), so a retry after a crash at any step finishes the job
+        and a ticket that is there already is never overwritten."""
 
     def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
                        ticket_changes: Mapping[str, Any], now: datetime) -> None:

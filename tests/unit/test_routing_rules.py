@@ -10,14 +10,18 @@ from chalicelib.routing import DEFAULT_SETTINGS, candidates, eligible, performan
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
-def agent(id, languages=("en",), skills=(), teams=(), status="online", load=0, capacity=5, frt=None, csat=None):
+def agent(id, languages=("en",), skills=(), teams=(), status="online", load=0, capacity=5, frt=None, csat=None,
+          brands=("acme",), role="agent"):
     perf = {k: v for k, v in (("first_response_seconds", frt), ("csat", csat)) if v is not None}
     return Agent.from_item({"id": id, "languages": list(languages), "skills": list(skills), "teams": list(teams),
-                            "status": status, "load": load, "capacity": capacity, "performance": perf})
+                            "status": status, "load": load, "capacity": capacity, "performance": perf,
+                            "brands": list(brands), "role": role})
 
 
-def ticket(language="en", topic="delivery", team=None, priority=40, score=0.0, waited=0, previous=None):
-    return Ticket.from_item({"id": "t", "language": language, "topic": topic, "team": team, "priority": priority,
+def ticket(language="en", topic="delivery", team=None, priority=40, score=0.0, waited=0, previous=None,
+           brand="acme"):
+    return Ticket.from_item({"id": "t", "brand": brand, "language": language, "topic": topic, "team": team,
+                             "priority": priority,
                              "classification": {"sentiment_score": score}, "previous_assignee": previous,
                              "created_at": (NOW - timedelta(minutes=waited)).isoformat()})
 
@@ -31,6 +35,14 @@ def test_only_online_agents_with_a_free_slot_language_skill_and_team():
             agent("billing", skills=["billing"]), agent("other-team", teams=["greek"]), agent("ok", teams=["nordic"])]
     assert ids(ticket(team=None), pool) == ["ok", "other-team"]
     assert ids(ticket(team="nordic"), pool) == ["ok"]
+
+
+def test_only_agents_who_work_for_the_tickets_brand_or_admins():
+    pool = [agent("acme-only"), agent("other-brand", brands=["nordlight"]), agent("no-brand", brands=()),
+            agent("both", brands=["nordlight", "acme"]), agent("admin", brands=(), role="admin")]
+    assert sorted(ids(ticket(brand="acme"), pool)) == ["acme-only", "admin", "both"]
+    assert sorted(ids(ticket(brand="nordlight"), pool)) == ["admin", "both", "other-brand"]
+    assert ids(ticket(brand=None), pool) == ["admin"]  # a ticket of no brand: only an admin's record
 
 
 def test_most_spare_capacity_then_better_performance():

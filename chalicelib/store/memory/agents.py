@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Any, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Performance, Status
 from chalicelib.aggregates.ticket import Ticket
@@ -38,6 +38,14 @@ class MemoryAgentStore:
     def all(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
         with self._lock:
             return [self.agents[k].model_copy(deep=True) for k in sorted(self.agents)[:limit]]
+
+    def roster(self, limit: int = ROSTER_LIMIT) -> list[Agent]:
+        with self._lock:
+            return [Agent.from_item(self.agents[k].roster_item()) for k in sorted(self.agents)[:limit]]
+
+    def get_many(self, agent_ids: Iterable[str]) -> list[Agent]:
+        with self._lock:
+            return [self.agents[i].model_copy(deep=True) for i in dict.fromkeys(agent_ids) if i in self.agents]
 
     def set_status(self, agent_id: str, status: Status, at_iso: str) -> None:
         with self._lock:
