@@ -94,6 +94,42 @@ def test_concurrent_performance_updates_are_all_counted(store):
     assert store.agents.get("ana").performance.counts == {"csat": 8}
 
 
+def test_the_roster_lists_profile_and_presence_and_all_adds_load_and_performance(store):
+    store.agents.put(_agent("wei", load=1, brands=["acme"], teams=["nordic"], capacity=4,
+                            performance=Performance(csat=4, counts={"csat": 1})))
+    store.agents.put(_agent("ana", load=2, skills=["billing"]))
+    store.agents.set_status("ana", "away", AT)
+    listed = store.agents.roster()
+    assert [a.id for a in listed] == ["ana", "wei"] and [a.id for a in store.agents.roster(limit=1)] == ["ana"]
+    assert listed[0] == _agent(load=0, skills=["billing"], status="away", status_changed_at=AT)
+    assert listed[1] == _agent("wei", brands=["acme"], teams=["nordic"], capacity=4)  # no load, no performance
+    assert store.agents.all() == [store.agents.get("ana"), store.agents.get("wei")]
+    assert [a.load for a in store.agents.all()] == [2, 1]
+    store.agents.delete("wei")
+    assert [a.id for a in store.agents.roster()] == [a.id for a in store.agents.all()] == ["ana"]
+
+
+def test_get_many_reads_agents_as_they_are_in_the_order_asked(store):
+    for agent_id in ("ana", "wei", "zofia"):
+        store.agents.put(_agent(agent_id, load=1))
+    store.put_ticket(_ticket())
+    store.agents.assign_within_capacity("t1", 3, "wei")
+    many = store.agents.get_many(["zofia", "ghost", "wei", "zofia"])
+    assert many == [store.agents.get("zofia"), store.agents.get("wei")] and many[1].load == 2
+    assert store.agents.get_many([]) == []
+
+
+def test_load_and_performance_never_change_the_roster(store):
+    store.agents.put(_agent(load=0, capacity=3))
+    store.put_ticket(_ticket())
+    listed = store.agents.roster()
+    store.agents.assign_within_capacity("t1", 3, "ana")
+    store.agents.record_performance("ana", "csat", 5)
+    store.agents.move_load("t1", 4, {"team": "nordic"}, {"ana": 1})
+    store.agents.release("t1", 5, "ana", AT)
+    assert store.agents.roster() == listed and store.agents.get("ana").load == 1
+
+
 # -- assignment --------------------------------------------------------------------------------
 def test_assignment_takes_a_slot_and_the_ticket(store):
     store.agents.put(_agent())
@@ -212,3 +248,45 @@ def test_an_item_stored_before_the_port_reads_and_writes_back_unchanged(dynamodb
     agents.put(agents.get("ana"))
     # Then the item is the same, attribute for attribute
     assert dynamodb_table.get_item(Key=keys.agent("ana"))["Item"] == item
+
+
+def test_assignment_writes_the_agents_own_item_and_the_ticket_only(dynamodb_table):
+    # Given an agent and a ticket
+    from chalicelib.store import keys
+    from chalicelib.store.agents import DynamoAgentStore
+
+    agents = DynamoAgentStore(dynamodb_table)
+    agents.put(_agent())
+    dynamodb_table.put_item(Item={**keys.ticket("t1"), **_ticket()})
+    before = {(i["PK"], i["SK"]): i for i in dynamodb_table.scan()["Items"]}
+    # When the agent is given the ticket
+    agents.assign_within_capacity("t1", 3, "ana")
+    # Then only the agent's own item and the ticket changed: their own keys, no shared partition
+    after = {(i["PK"], i["SK"]): i for i in dynamodb_table.scan()["Items"]}
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed == {tuple(keys.agent("ana").values()), tuple(keys.ticket("t1").values())}
+    assert keys.agent("ana")["PK"] != keys.agent("wei")["PK"]
+
+
+def test_the_old_agents_partition_moves_once_and_a_newer_record_wins(dynamodb_table):
+    # Given agents stored as the desk stored them before (one partition), one of them saved since
+    from decimal import Decimal
+
+    from chalicelib.store import keys
+    from chalicelib.store.agents import DynamoAgentStore, move_legacy_agents
+
+    pk, prefix = keys.legacy_agents()
+    for agent_id, load in (("ana", 2), ("wei", 1)):
+        dynamodb_table.put_item(Item={"PK": pk, "SK": prefix + agent_id, "id": agent_id, "role": "agent",
+                                      "brands": ["acme"], "status": "online", "capacity": Decimal(5),
+                                      "load": Decimal(load)})
+    agents = DynamoAgentStore(dynamodb_table)
+    agents.put(_agent("wei", load=0, capacity=9))
+    # When the migration runs, twice
+    moved, again = move_legacy_agents(dynamodb_table), move_legacy_agents(dynamodb_table)
+    # Then the old agent is in its own partition with its load and on the roster, the newer record kept,
+    # the old partition empty, and the second run moved nothing
+    assert (moved, again) == (1, 0)
+    assert agents.get("ana") == Agent(id="ana", role="agent", brands=["acme"], status="online", capacity=5, load=2)
+    assert [a.id for a in agents.roster()] == ["ana", "wei"] and agents.get("wei").capacity == 9
+    assert dynamodb_table.query(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": pk})["Items"] == []
