@@ -3,7 +3,8 @@ counts; the tickets behind a figure as CSV.
 
 Read from the aggregates the table's stream keeps (chalicelib/counters.py), never the tickets: a
 report over N days reads the N×24 + 1 hour items of each of the caller's brands (BatchGetItem, 100
-keys a call), queue counts one gauge item per brand. "The last N days" is counted in whole hours (the
+keys a call), queue counts one gauge item per brand. An admin's brands are the inbox's: every brand
+that ever had a ticket (search.brands_of). "The last N days" is counted in whole hours (the
 hour N days ago included). First response times come from buckets: median and p90 are the bucket
 bounds the ranks fall in (counters.FRT_BOUNDS), not the exact seconds.
 

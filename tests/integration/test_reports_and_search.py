@@ -43,6 +43,7 @@ def _ticket(table, ticket_id: str, *, brand="nordlight", channel="x", hours_ago=
     if breached:
         item["sla_breached_for"] = "first_response"
     table.put_item(Item=item)
+    table.put_item(Item=keys.brand_entry(brand))  # the registry of brands, as the store's opening of a ticket
     return item
 
 
@@ -147,16 +148,19 @@ def test_changes_move_counts_and_gauges(known):
     assert stats["items_read"] == 1
     from tests import stored
 
-    for brand, account in (("nordlight", "1"), ("other", "2")):
-        stored.put_account(store, "x", account, status="active", brand=brand)
-    assert reports.queue_counts(store, None)["statuses"]["open"] == 2  # an admin: every brand with an account
+    stored.put_account(store, "x", "1", status="active", brand="acme")  # an account, never a ticket
+    # an admin: the inbox's brands, every one that ever had a ticket ("other" has no account)
+    assert reports.brands_of(store, None) == search.brands_of(store, None) == ["nordlight", "other"]
+    assert reports.queue_counts(store, None)["statuses"]["open"] == 2  # t2 and o1
 
 
-def test_search_finds_a_customer_by_name_and_words_reading_a_bounded_page(known):
+def test_search_finds_a_customer_by_handle_order_number_and_words_reading_a_bounded_page(known):
     store = known.store()
     _ticket(store.table, "s1", text="my laptop will not boot", name="Aino Korhonen ainok", hours_ago=1)
     _ticket(store.table, "s2", text="the laptop charger is broken", name="Lee", hours_ago=2)
     _ticket(store.table, "s3", brand="other", text="laptop fine", name="Aino", hours_ago=1)
+    _ticket(store.table, "s4", text="@NordlightShop where is order #4711? Still waiting", name="Mia Berg mia_b",
+            hours_ago=1)
     for n in range(150):
         _ticket(store.table, f"n{n:03d}", text=f"noise laptop {n}", name="Bot", hours_ago=5, status="closed")
     _deliver(known, _stream_records(known))
@@ -166,17 +170,53 @@ def test_search_finds_a_customer_by_name_and_words_reading_a_bounded_page(known)
         answer = search.page(store.table, q, status, {}, list(brands), limit, cursor, stats)
         return [t.id for t in answer["items"]], answer["next_cursor"], stats
 
-    assert ids("AINO")[0] == ["s1"]
+    assert ids("AINOK")[0] == ["s1"]  # the handle
+    assert ids("mia_b")[0] == ids("4711")[0] == ids("#4711 waiting")[0] == ["s4"]  # an order number
     assert ids("ain")[0] == []  # whole words only
-    assert ids("Körhonen")[0] == ["s1"]  # accents and case folded
+    assert ids("Körhonen")[0] == []  # a name word beside a handle is not indexed: not found alone...
+    assert ids("Körhonen laptop")[0] == ["s1"]  # ...but with an indexed word (accents and case folded)
     assert ids("laptop boot")[0] == ["s1"]  # every word
+    assert ids("still")[0] == []  # a word of the message beyond its two indexed ones
     assert sorted(ids("laptop")[0]) == ["s1", "s2"]  # the other brand's never
-    assert sorted(ids("aino", brands=("nordlight", "other"))[0]) == ["s1", "s3"]
+    assert sorted(ids("aino", brands=("nordlight", "other"))[0]) == ["s3"]  # a name without a handle
     found, cursor, stats = ids("laptop", status="closed", limit=100)
     assert len(found) == 98 and cursor  # 100 entries read (two open ones among them), then a cursor
     assert stats["entries_read"] <= search.READ_BUDGET and stats["tickets_read"] <= search.READ_BUDGET
     rest, end, _ = ids("laptop", status="closed", limit=100, cursor=cursor)
     assert len(rest) == 52 and end is None and not set(found) & set(rest)
+    # a ticket under two query words' partitions is listed once, under the first it holds
+    both, end, _ = ids("noise laptop", status="closed", limit=200)
+    while end:
+        more, end, _ = ids("noise laptop", status="closed", limit=200, cursor=end)
+        both += more
+    assert sorted(both) == [f"n{n:03d}" for n in range(150)]
+
+
+def test_a_new_ticket_writes_four_index_entries_and_a_threaded_message_only_what_changed(known):
+    """1 WCU an entry (issue 13): the handle, an order number, the longest word, the hour; a later
+    message of the thread puts and deletes only the tokens it does not share, none when the same."""
+    store = known.store()
+    _deliver(known, _stream_records(known))
+    seen = len(_stream_records(known))
+    _ticket(store.table, "w1", text="@NordlightShop order #4000 never arrived, can you help?",
+            name="Customer 17 cust17", hours_ago=0)
+    written = _deliver(known, _stream_records(known)[seen:])
+    assert (written["added"], written["removed"]) == (4, 0)
+    for token in ("cust17", "4000", "arrived", search.hour_token(_iso(0)[:13])):  # which four
+        entry = keys.search_entry("nordlight", search.sharded(token, search.shard_of("w1")), _iso(0), "w1")
+        assert "Item" in store.table.get_item(Key=entry), token
+
+    def follow_up(text: str) -> dict:
+        before = len(_stream_records(known))
+        store.table.update_item(Key=keys.ticket("w1"),
+                                UpdateExpression="SET search_text = :s, last_message_preview = :p",
+                                ExpressionAttributeValues={":s": f"{text} customer 17 cust17".lower(), ":p": text})
+        return _deliver(known, _stream_records(known)[before:])
+
+    same = follow_up("Order 4000: it never arrived!!")  # the same order number and longest word
+    assert (same["added"], same["removed"]) == (0, 0)
+    new_word = follow_up("any update on 4000 please")  # "update" in, "arrived" out
+    assert (new_word["added"], new_word["removed"]) == (1, 1)
 
 
 def test_the_inbox_searches_through_the_index(desk):
@@ -195,11 +235,13 @@ def test_the_inbox_searches_through_the_index(desk):
         "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
     desk.drain()
     auth = {"Authorization": f"Bearer {mint('ana', 'agent', TEST_SECRETS['LOCAL_JWT_SECRET'])}"}
-    for q in ("laptop", "LAPTOP", "aino", "korhonen laptop"):
+    for q in ("laptop", "LAPTOP", "ainok", "korhonen laptop"):
         answer = desk.client.http.get(f"/api/tickets?q={q.replace(' ', '%20')}", headers=auth)
         assert answer.status_code == 200, answer.body
         assert [t["last_message_preview"] for t in json.loads(answer.body)["items"]] == [
             "my laptop will not boot after the update"], q
+    lone = desk.client.http.get("/api/tickets?q=aino", headers=auth)  # a name word beside a handle: not indexed
+    assert json.loads(lone.body)["items"] == []
     report = json.loads(desk.client.http.get("/api/reports/summary?days=1", headers=auth).body)
     assert report["tickets"] == 1 and report["volume_by_channel"] == {"x": 1}
 
