@@ -7,22 +7,37 @@ desk does not know), `Customer.from_item` (read back from the store); an identit
 store/keys.py, the same shapes the desk has always stored, so existing items read as they are;
 what a profile never had stays absent (a profile never edited has no `version`: version 0).
 An imported CRM event is a `CustomerEvent`, a merge's record a `Merge` (with what it `Moved`);
-touchpoints are still the stored dicts (`CustomerHistory`). Imports pydantic only.
+touchpoints are still the stored dicts (`CustomerHistory`). A customer first seen from an
+identity has the id `first_sight_id` gives (the same for every worker and every retry of the
+message). Imports pydantic (and uuid) only.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
 NOT_CHANGED = frozenset({"customer_id", "version", "created_at", "identity_count"})  # the store's, never a change
+FIRST_SIGHT = uuid.UUID("6f0c1b8e-3c5d-5a57-9d6e-2f4b8a1c7e90")  # the namespace of first-sight customer ids
+GENERATIONS = 8  # first-sight ids tried for an identity whose earlier customers are gone, before a random one
+REFRESHED = ("name", "handle", "followers", "verified")  # what a later mention refreshes on an identity
+
+
+def first_sight_id(platform: str, user_id: str, generation: int = 0) -> str:
+    """The id of the customer an identity makes when first seen: a uuid5 of platform and user id,
+    so racing workers and a retried message name the same one. A later generation is for an
+    identity whose first customer is gone (merged into another, or erased) and which is seen again
+    with no pointer: that customer must not come back, so the next generation's is made."""
+    return str(uuid.uuid5(FIRST_SIGHT, f"{platform}#{user_id}" + (f"#{generation}" if generation else "")))
 
 
 class Identity(BaseModel):
     """A platform identity as the author arrived (name, handle, reach), pointing at its customer.
-    The pointer item (`IDENTITY#<platform>#<user id>`) has no `linked_at`; the copy in the
-    customer's partition has it."""
+    The pointer item (`IDENTITY#<platform>#<user id>`) has no `linked_at` and holds the refreshed
+    names and reach (`REFRESHED`); the copy in the customer's partition has `linked_at` and the
+    names and reach as linked (`refreshed_from` gives it the pointer's)."""
 
     model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
 
@@ -48,11 +63,23 @@ class Identity(BaseModel):
     def to_item(self) -> dict:
         return self.model_dump(exclude_none=True)
 
+    def refreshed_from(self, pointer: Optional[Mapping[str, Any]]) -> "Identity":
+        """This copy with the names and reach its pointer holds now (a later mention refreshes the
+        pointer only), if the pointer names the same customer."""
+        if not pointer or pointer.get("customer_id") != self.customer_id:
+            return self
+        return self.model_copy(update={k: pointer[k] for k in REFRESHED if pointer.get(k) is not None})
+
+
+def changed_fields(author: Mapping[str, Any], pointer: Mapping[str, Any]) -> dict:
+    """What of `refreshed_fields(author)` the pointer does not hold yet (nothing: no write)."""
+    return {k: v for k, v in refreshed_fields(author).items() if pointer.get(k) != v}
+
 
 def refreshed_fields(author: Mapping[str, Any]) -> dict:
     """What a later mention refreshes on a known identity: reach figures and names, only those the
     payload has (followers change; a payload without a name keeps the one stored)."""
-    return {k: v for k, v in author.items() if k != "id" and v is not None}
+    return {k: v for k, v in author.items() if k in REFRESHED and v is not None}
 
 
 class Customer(BaseModel):
@@ -84,6 +111,12 @@ class Customer(BaseModel):
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> "Customer":
         return cls.model_validate(item)
+
+    @property
+    def gone(self) -> bool:
+        """Merged into another profile or erased: an identity seen again with no pointer makes a
+        new customer rather than come back to this one."""
+        return bool(self.merged_into or self.erased_at)
 
     @property
     def current_version(self) -> int:

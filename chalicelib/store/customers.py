@@ -3,25 +3,43 @@
 A customer is the partition `CUSTOMER#<id>`: `PROFILE`, `IDENTITY#<platform>#<user id>` for each
 identity, `TOUCH#<at>#<message id>` for each touchpoint (written by the MessageStore with the
 message), `EVENT#<at>#<id>` for each imported CRM event and `MERGE#<id>` for each merge into it.
-Each identity also has a pointer item `IDENTITY#<platform>#<user id>` naming its customer (keys.py).
-First sight is one transaction whose pointer put is conditional on there being none, so two workers
-linking the same identity make one customer; a profile edit is an update conditional on the version
-read; a merge moves items one by one by sort key and keeps what it moved in its record, so the undo
-moves exactly those back.
+Each identity also has a pointer item `IDENTITY#<platform>#<user id>` naming its customer (keys.py)
+and holding its names and reach as last seen.
+
+First sight is two plain conditional puts, no transaction (2 WCU, where the transaction of three
+items was 6): the profile `CUSTOMER#<id>/PROFILE` with the identity folded in (`first_identity`,
+instead of its own `IDENTITY#` item in the partition), put only if there is none, then the pointer,
+put only if there is none. The id is `first_sight_id` (uuid5 of platform and user id), so racing
+workers and a retried message name the same customer and neither put overwrites anything: the
+loser of the pointer race reads the winner's pointer. The profile goes first, so a pointer never
+names a missing profile; a crash between the two leaves a profile no one points at (and no ticket
+names), which the retry finds and points at. A profile found at that id that is gone (merged into
+another, or erased: its identity's pointer was deleted with the survivor's erasure, or its own) is
+never taken back: the next generation's id is made instead.
+
+A returning author costs the pointer's read and no write unless a name or the reach changed: then
+one update of the pointer, which is where the view reads names and reach from (`history` overlays
+them on the partition's copies, read in one BatchGetItem). A profile edit is an update conditional
+on the version read; a merge moves items one by one by sort key (the folded first identity becomes
+an `IDENTITY#` item of the survivor and leaves the profile) and keeps what it moved in its record,
+so the undo moves exactly those back.
 """
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 from botocore.exceptions import ClientError
 
 from chalicelib.aggregates.customer import (Customer, CustomerEvent, CustomerHistory, Identity, Merge, Moved,
-                                              check_changes, refreshed_fields)
+                                              GENERATIONS, changed_fields, check_changes, first_sight_id)
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store import keys
 from chalicelib.store.items import conditional_failed, dynamo, partition, plain, update_expression
+
+
+FIRST_IDENTITY = "first_identity"  # the profile's attribute holding the identity it was first seen from
 
 
 class DynamoCustomerStore:
@@ -33,20 +51,13 @@ class DynamoCustomerStore:
     def link(self, platform: str, author: Mapping[str, Any], now: datetime) -> str:
         found = self.table.get_item(Key=keys.identity(platform, author["id"]), ConsistentRead=True).get("Item")
         if found:
-            self._refresh(found["customer_id"], platform, author)
+            self._refresh(found, platform, author)
             return found["customer_id"]
-        customer_id = str(uuid.uuid4())
-        identity = Identity.of_author(platform, author, customer_id)
+        customer_id = self._first_profile(platform, author, now)
         try:
-            self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                         "Item": dynamo({**keys.identity(platform, author["id"]), **identity.to_item()})}},
-                {"Put": {"TableName": self.name, "Item": dynamo({
-                    **keys.customer(customer_id), **Customer.first_seen(customer_id, author, now).to_item()})}},
-                {"Put": {"TableName": self.name, "Item": dynamo({
-                    **keys.customer_identity(customer_id, platform, author["id"]), **identity.to_item(),
-                    "linked_at": now.isoformat()})}},
-            ])
+            self.table.put_item(Item=dynamo({**keys.identity(platform, author["id"]),
+                                             **Identity.of_author(platform, author, customer_id).to_item()}),
+                                ConditionExpression="attribute_not_exists(PK)")
             return customer_id
         except ClientError as err:
             if not conditional_failed(err):
@@ -55,14 +66,45 @@ class DynamoCustomerStore:
         found = self.table.get_item(Key=keys.identity(platform, author["id"]), ConsistentRead=True)["Item"]
         return found["customer_id"]
 
-    def _refresh(self, customer_id: str, platform: str, author: Mapping[str, Any]) -> None:
-        fields = refreshed_fields(author)
+    def _first_profile(self, platform: str, author: Mapping[str, Any], now: datetime) -> str:
+        """The id of a profile made for this identity, put now or found put by a racing worker or
+        an earlier try of the same message; one that is gone is skipped for the next generation's."""
+        for generation in range(GENERATIONS):
+            customer_id = first_sight_id(platform, author["id"], generation)
+            first = Identity.of_author(platform, author, customer_id).model_copy(update={"linked_at": now.isoformat()})
+            try:
+                self.table.put_item(
+                    Item=dynamo({**keys.customer(customer_id), **Customer.first_seen(customer_id, author, now).to_item(),
+                                 FIRST_IDENTITY: first.to_item()}),
+                    ConditionExpression="attribute_not_exists(PK)", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                return customer_id
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise
+                there = err.response.get("Item") or self.table.get_item(
+                    Key=keys.customer(customer_id), ConsistentRead=True).get("Item") or {}
+            if not ("merged_into" in there or "erased_at" in there):  # (raw or plain: only presence is asked)
+                return customer_id
+        customer_id = str(uuid.uuid4())  # gone that many times: a random id, as the desk always made
+        self.table.put_item(Item=dynamo({**keys.customer(customer_id), **Customer.first_seen(customer_id, author, now).to_item(),
+                                         FIRST_IDENTITY: Identity.of_author(platform, author, customer_id).model_copy(
+                                             update={"linked_at": now.isoformat()}).to_item()}))
+        return customer_id
+
+    def _refresh(self, pointer: Mapping[str, Any], platform: str, author: Mapping[str, Any]) -> None:
+        """Only what changed, on the pointer (where the view reads names and reach), only if it is
+        still there (an erasure may have deleted it since it was read)."""
+        fields = changed_fields(author, pointer)
         if not fields:
             return
         expr, names, values = update_expression(fields)
-        self.table.update_item(Key=keys.customer_identity(customer_id, platform, author["id"]),
-                               UpdateExpression=expr, ExpressionAttributeNames=names,
-                               ExpressionAttributeValues=dynamo(values))
+        try:
+            self.table.update_item(Key=keys.identity(platform, author["id"]), UpdateExpression=expr,
+                                   ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames=names,
+                                   ExpressionAttributeValues=dynamo(values))
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
         item = self.table.get_item(Key=keys.identity(platform, user_id)).get("Item")
@@ -77,10 +119,33 @@ class DynamoCustomerStore:
         profile = next((i for i in items if keys.customer_item_kind(i["SK"]) == "profile"), None)
         if profile is None:
             raise NotFound(customer_id)
+        identities = self._identities(profile, items)
+        pointers = self._pointers((i.platform, i.user_id) for i in identities)
         return CustomerHistory(
             customer=Customer.from_item(profile),
-            identities=[Identity.from_item(i) for i in items if keys.customer_item_kind(i["SK"]) == "identity"],
+            identities=[i.refreshed_from(pointers.get((i.platform, i.user_id))) for i in identities],
             touchpoints=[i for i in items if keys.customer_item_kind(i["SK"]) == "touchpoint"])
+
+    @staticmethod
+    def _identities(profile: Mapping[str, Any], items: list[dict]) -> list[Identity]:
+        """The partition's copies: the first identity folded into the profile and the `IDENTITY#`
+        items, in the table's order (as if the folded one were an item too)."""
+        found = [Identity.from_item(i) for i in items if keys.customer_item_kind(i["SK"]) == "identity"]
+        if profile.get(FIRST_IDENTITY):
+            found.append(Identity.from_item(profile[FIRST_IDENTITY]))
+        return sorted(found, key=lambda i: f"{i.platform}#{i.user_id}")
+
+    def _pointers(self, names: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        wanted = [keys.identity(p, u) for p, u in dict.fromkeys(names)]
+        found: dict[tuple[str, str], dict] = {}
+        for start in range(0, len(wanted), 100):
+            request = {self.name: {"Keys": wanted[start:start + 100]}}
+            while request:
+                page = self.client.batch_get_item(RequestItems=request)
+                for item in map(plain, page.get("Responses", {}).get(self.name, [])):
+                    found[(item["platform"], item["user_id"])] = item
+                request = page.get("UnprocessedKeys") or None
+        return found
 
     def update(self, customer_id: str, expected_version: int, changes: Mapping[str, Any]) -> None:
         check_changes(changes)  # refused before anything is written
@@ -115,7 +180,8 @@ class DynamoCustomerStore:
         items = [plain(i) for i in self._partition(customer_id)]
         kind = lambda i: keys.customer_item_kind(i["SK"])  # noqa: E731
         touchpoints = [i for i in items if kind(i) == "touchpoint"]
-        return Moved(identities=[(i["platform"], i["user_id"]) for i in items if kind(i) == "identity"],
+        profile = next((i for i in items if kind(i) == "profile"), {})
+        return Moved(identities=[(i.platform, i.user_id) for i in self._identities(profile, items)],
                      touchpoints=[t["SK"] for t in touchpoints],
                      events=[i["SK"] for i in items if kind(i) == "event"],
                      tickets=sorted({t["ticket_id"] for t in touchpoints if t.get("ticket_id")}))
@@ -123,8 +189,14 @@ class DynamoCustomerStore:
     def move(self, from_id: str, to_id: str, moved: Moved) -> None:
         old_keys = ([keys.customer_identity(from_id, p, u) for p, u in moved.identities]
                     + [keys.customer_item(from_id, sk) for sk in [*moved.touchpoints, *moved.events]])
+        folded = (self.table.get_item(Key=keys.customer(from_id), ConsistentRead=True).get("Item") or {}).get(
+            FIRST_IDENTITY)
         for old in old_keys:
             item = self.table.get_item(Key=old, ConsistentRead=True).get("Item")
+            if item is None and folded and old["SK"] == keys.customer_identity(from_id, folded["platform"],
+                                                                                folded["user_id"])["SK"]:
+                self._unfold(from_id, to_id, folded)
+                continue
             if item is None:
                 continue
             if "customer_id" in item:
@@ -134,6 +206,20 @@ class DynamoCustomerStore:
         for platform, user_id in moved.identities:
             self.table.update_item(Key=keys.identity(platform, user_id), UpdateExpression="SET customer_id = :c",
                                    ExpressionAttributeValues={":c": to_id})
+
+    def _unfold(self, from_id: str, to_id: str, folded: Mapping[str, Any]) -> None:
+        """The identity folded into `from_id`'s profile becomes an `IDENTITY#` item of `to_id`, then
+        leaves the profile (if it is still the one folded there)."""
+        self.table.put_item(Item={**folded, "customer_id": to_id,
+                                  **keys.customer_identity(to_id, folded["platform"], folded["user_id"])})
+        try:
+            self.table.update_item(Key=keys.customer(from_id), UpdateExpression="REMOVE #f",
+                                   ConditionExpression="#f.platform = :p AND #f.user_id = :u",
+                                   ExpressionAttributeNames={"#f": FIRST_IDENTITY},
+                                   ExpressionAttributeValues={":p": folded["platform"], ":u": folded["user_id"]})
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
 
     def put_merge(self, merge: Merge) -> None:
         self.table.put_item(Item=dynamo({**keys.customer_merge(merge.survivor_id, merge.id), **merge.to_item()}))
@@ -166,8 +252,8 @@ class DynamoCustomerStore:
         self.table.update_item(
             Key=keys.customer(customer_id),
             UpdateExpression="SET #n = :e, erased_at = :t, erased_by = :b, identity_count = :zero "
-                             "REMOVE tags, note, vip",
-            ExpressionAttributeNames={"#n": "name"},
+                             "REMOVE tags, note, vip, #f",
+            ExpressionAttributeNames={"#n": "name", "#f": FIRST_IDENTITY},
             ExpressionAttributeValues={":e": "[erased]", ":t": erased_at, ":b": erased_by, ":zero": 0})
 
     def _partition(self, customer_id: str) -> Iterator[dict]:

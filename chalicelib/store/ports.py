@@ -105,10 +105,10 @@ class CustomerStore(Protocol):
     CRM, merges (what moved, so they can be undone) and erasure."""
 
     def link(self, platform: str, author: Mapping[str, Any], now: datetime) -> str:
-        """The customer of the author's platform identity, made on first sight (profile, identity
-        pointer and the identity in its partition at once, only if there is no pointer yet: of
-        racing workers linking the same identity all are told the one customer). A known identity
-        has its names and reach refreshed from what the author carries."""
+        """The customer of the author's platform identity, made on first sight under the identity's
+        `first_sight_id` (of racing workers, or retries, linking the same identity all are told the
+        one customer; one merged away or erased is never taken back). A known identity has its
+        names and reach refreshed from what the author carries (nothing written if none changed)."""
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
         """The customer id an identity points at, if any."""
@@ -256,15 +256,17 @@ class MessageStore(Protocol):
     def seen(self, dedupe_key: str) -> Optional[dict]:
         """The record of a platform id already stored (`ticket_id`, `message_id`)."""
 
-    def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, dedupe_key: str,
-                       customer_id: str, replaces: Optional[str], now: datetime) -> None:
+    def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, customer_id: str,
+                       replaces: Optional[str]) -> None:
         """Open `ticket` (as its first message leaves it: version 1, one message) for the
         conversation, which points at nothing, at the closed ticket `replaces`, or at `ticket`
-        already; store its first message and the customer's touchpoint; then claim the platform id.
-        ConcurrentUpdate when another ticket took the conversation (nothing written); DuplicateEvent
-        when the id was claimed already. No transaction: every write is keyed by what the platform
-        id derives (ticket and message ids), so a retry after a crash at any step finishes the job
-        and a ticket that is there already is never overwritten."""
+        already (ConcurrentUpdate otherwise, nothing written); store its first message and the
+        customer's touchpoint. No transaction: every write is keyed by what the platform id derives
+        (ticket and message ids), so a retry after a crash at any step finishes the job, and a ticket
+        that is there already is never overwritten. The platform id is claimed after (`claim`)."""
+
+    def claim(self, dedupe_key: str, ticket_id: str, message_id: str, now: datetime) -> None:
+        """Claim a platform id for the message stored under it: DuplicateEvent when it was claimed."""
 
     def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
                        ticket_changes: Mapping[str, Any], now: datetime) -> None:

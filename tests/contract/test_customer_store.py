@@ -1,6 +1,7 @@
 """The CustomerStore contract, on DynamoDB (moto) and in memory alike: an identity seen first makes
-one customer (however many workers link it at once), a known identity is refreshed and keeps its
-customer, and a profile edit is optimistic on its version; touchpoints are counted from a time on,
+one customer (however many workers link it at once, and whichever worker retries it: its id is the
+identity's first-sight id), never one that was merged away or erased, a known identity is refreshed
+and keeps its customer, and a profile edit is optimistic on its version; touchpoints are counted from a time on,
 imported events read back in time order, a merge moves exactly what it names (and a move back
 restores it), its record is undone once, and erasure forgets the person but keeps the touchpoints."""
 from __future__ import annotations
@@ -11,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.aggregates.customer import Customer, CustomerEvent, Identity, Merge, Moved
+from chalicelib.aggregates.customer import Customer, CustomerEvent, Identity, Merge, Moved, first_sight_id
 from chalicelib.errors import ConcurrentUpdate, NotFound
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
@@ -46,6 +47,11 @@ def test_a_known_identity_keeps_its_customer_and_is_refreshed(customers):
     assert customers.get(first).created_at == NOW.isoformat()
 
 
+def test_first_sight_names_the_identitys_first_sight_customer(customers):
+    assert customers.link("x", AINO, NOW) == first_sight_id("x", "u1")
+    assert first_sight_id("x", "u1") not in (first_sight_id("facebook", "u1"), first_sight_id("x", "u1", 1))
+
+
 def test_the_same_user_id_on_another_platform_is_another_customer(customers):
     assert customers.link("x", AINO, NOW) != customers.link("facebook", AINO, NOW)
 
@@ -57,6 +63,44 @@ def test_racing_workers_linking_one_identity_make_one_customer(customers):
     [customer_id] = linked
     assert customers.customer_of("x", "u1") == customer_id
     assert [i.user_id for i in customers.history(customer_id).identities] == ["u1"]
+
+
+def test_a_customer_merged_away_is_never_taken_back(customers):
+    """Aino's first customer merged into another, which is then erased with her identity: seen
+    again, she is a new customer, not the merged-away one."""
+    first = customers.link("x", AINO, NOW)
+    survivor = customers.link("whatsapp", {"id": "358401", "name": "Aino"}, NOW)
+    customers.move(first, survivor, customers.moving(first))
+    customers.update(first, 0, {"merged_into": survivor})
+    assert customers.link("x", AINO, NOW) == survivor  # the pointer names the survivor
+    customers.erase(survivor, [("x", "u1"), ("whatsapp", "358401")], [], NOW.isoformat(), "root")
+    again = customers.link("x", {**AINO, "followers": 11}, NOW + timedelta(days=1))
+    assert again not in (first, survivor) and customers.customer_of("x", "u1") == again
+    assert customers.get(first).merged_into == survivor and customers.history(first).identities == []
+    history = customers.history(again)
+    assert (history.customer.name, history.customer.created_at) == ("Aino", (NOW + timedelta(days=1)).isoformat())
+    assert [(i.user_id, i.customer_id, i.followers) for i in history.identities] == [("u1", again, 11)]
+
+
+def test_an_erased_customer_is_never_taken_back(customers):
+    first = customers.link("x", AINO, NOW)
+    customers.erase(first, [("x", "u1")], [], NOW.isoformat(), "root")
+    assert customers.history(first).identities == []
+    again = customers.link("x", AINO, NOW + timedelta(days=1))
+    assert again != first and customers.get(first).name == "[erased]"
+    assert customers.get(again).name == "Aino" and [i.user_id for i in customers.history(again).identities] == ["u1"]
+    customers.erase(again, [("x", "u1")], [], NOW.isoformat(), "root")
+    assert customers.link("x", AINO, NOW) not in (first, again)
+
+
+def test_a_moved_identity_is_refreshed_where_it_lives_now(customers):
+    first = customers.link("x", AINO, NOW)
+    survivor = customers.link("whatsapp", {"id": "358401", "name": "Aino"}, NOW)
+    customers.move(first, survivor, customers.moving(first))
+    assert customers.link("x", {"id": "u1", "name": "Aino K.", "followers": 12}, NOW) == survivor
+    identities = customers.history(survivor).identities
+    assert [(i.user_id, i.customer_id, i.name, i.followers, i.linked_at) for i in identities] == [
+        ("358401", survivor, "Aino", None, NOW.isoformat()), ("u1", survivor, "Aino K.", 12, NOW.isoformat())]
 
 
 # -- read -----------------------------------------------------------------------------------------
@@ -130,7 +174,21 @@ def test_a_merged_profile_says_where_it_went(customers):
 
 
 # -- the stored shapes (DynamoDB only) ---------------------------------------------------------------
-def test_link_stores_the_shapes_the_desk_always_stored(dynamodb_table):
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+
+
+def _requests(table) -> list[str]:
+    """The names of the requests made on `table`'s client from now on (a list that grows)."""
+    seen: list[str] = []
+    table.meta.client.meta.events.register("before-call.dynamodb", lambda model, **_: seen.append(model.name))
+    return seen
+
+
+def _written(requests: list[str]) -> list[str]:
+    return [op for op in requests if op in WRITES]
+
+
+def test_link_stores_the_profile_with_its_first_identity_and_the_pointer(dynamodb_table):
     from chalicelib.store import keys
     from chalicelib.store.customers import DynamoCustomerStore
 
@@ -140,9 +198,86 @@ def test_link_stores_the_shapes_the_desk_always_stored(dynamodb_table):
     assert dynamodb_table.get_item(Key=keys.identity("x", "u1"))["Item"] == {**keys.identity("x", "u1"), **identity}
     assert dynamodb_table.get_item(Key=keys.customer(customer_id))["Item"] == {
         **keys.customer(customer_id), "customer_id": customer_id, "name": "Aino", "created_at": NOW.isoformat(),
-        "identity_count": 1}
-    assert dynamodb_table.get_item(Key=keys.customer_identity(customer_id, "x", "u1"))["Item"] == {
-        **keys.customer_identity(customer_id, "x", "u1"), **identity, "linked_at": NOW.isoformat()}
+        "identity_count": 1, "first_identity": {**identity, "linked_at": NOW.isoformat()}}
+    assert "Item" not in dynamodb_table.get_item(Key=keys.customer_identity(customer_id, "x", "u1"))
+
+
+def test_first_sight_is_two_puts_and_a_return_writes_only_what_changed_on_the_pointer(dynamodb_table):
+    from chalicelib.store import keys
+    from chalicelib.store.customers import DynamoCustomerStore
+
+    customers = DynamoCustomerStore(dynamodb_table)
+    writes = _requests(dynamodb_table)
+    customer_id = customers.link("x", AINO, NOW)
+    assert _written(writes) == ["PutItem", "PutItem"]  # no transaction: 2 WCU, not 6
+    customers.link("x", {**AINO, "handle": None}, NOW)  # nothing new (a missing handle keeps the one stored)
+    assert _written(writes) == ["PutItem", "PutItem"]
+    customers.link("x", {**AINO, "followers": 11}, NOW)
+    assert _written(writes) == ["PutItem", "PutItem", "UpdateItem"]
+    assert dynamodb_table.get_item(Key=keys.identity("x", "u1"))["Item"]["followers"] == 11
+    assert customers.history(customer_id).identities[0].followers == 11
+
+
+def test_a_crash_between_the_profile_and_the_pointer_is_finished_by_the_retry(dynamodb_table, monkeypatch):
+    """The profile is put first: in between, no pointer names it (the mention's ticket is not made
+    yet); the retry, on any worker, finds it by the same id, keeps it as it was and points at it."""
+    from chalicelib.store import keys
+    from chalicelib.store.customers import DynamoCustomerStore
+
+    customers = DynamoCustomerStore(dynamodb_table)
+    put_item = dynamodb_table.put_item
+
+    def crash_at_the_pointer(**kwargs):
+        if kwargs["Item"]["PK"].startswith("IDENTITY#"):
+            raise RuntimeError("the worker died")
+        return put_item(**kwargs)
+
+    with monkeypatch.context() as patched, pytest.raises(RuntimeError):
+        patched.setattr(dynamodb_table, "put_item", crash_at_the_pointer)
+        customers.link("x", AINO, NOW)
+    customer_id = first_sight_id("x", "u1")
+    assert customers.customer_of("x", "u1") is None and customers.history(customer_id).customer.name == "Aino"
+    retry = DynamoCustomerStore(dynamodb_table)
+    assert retry.link("x", {**AINO, "name": "Aino K."}, NOW + timedelta(minutes=5)) == customer_id
+    assert customers.customer_of("x", "u1") == customer_id
+    history = customers.history(customer_id)
+    assert (history.customer.name, history.customer.created_at) == ("Aino", NOW.isoformat())
+    assert [(i.user_id, i.name) for i in history.identities] == [("u1", "Aino K.")]
+    assert dynamodb_table.get_item(Key=keys.identity("x", "u1"))["Item"]["name"] == "Aino K."
+
+
+def test_a_profile_found_at_the_first_sight_id_is_never_overwritten(dynamodb_table):
+    from chalicelib.store import keys
+    from chalicelib.store.customers import DynamoCustomerStore
+
+    customer_id = first_sight_id("x", "u1")
+    edited = {**keys.customer(customer_id), "customer_id": customer_id, "name": "Aino K.", "version": 2,
+              "created_at": NOW.isoformat(), "identity_count": 1, "tags": ["refund"]}
+    dynamodb_table.put_item(Item=edited)
+    assert DynamoCustomerStore(dynamodb_table).link("x", AINO, NOW + timedelta(days=1)) == customer_id
+    assert dynamodb_table.get_item(Key=keys.customer(customer_id))["Item"] == edited
+
+
+def test_an_identity_stored_as_three_items_reads_refreshes_and_moves(dynamodb_table):
+    """A customer linked before the first identity was folded into the profile: pointer, profile and
+    `IDENTITY#` item, the copy refreshed as the desk used to refresh it."""
+    from chalicelib.store import keys
+    from chalicelib.store.customers import DynamoCustomerStore
+
+    identity = {"platform": "x", "user_id": "u1", "customer_id": "c1", "name": "Aino", "handle": "aino"}
+    dynamodb_table.put_item(Item={**keys.identity("x", "u1"), **identity, "followers": 10})
+    dynamodb_table.put_item(Item={**keys.customer("c1"), "customer_id": "c1", "name": "Aino",
+                                  "created_at": NOW.isoformat(), "identity_count": 1})
+    dynamodb_table.put_item(Item={**keys.customer_identity("c1", "x", "u1"), **identity, "followers": 30,
+                                  "linked_at": NOW.isoformat()})
+    customers = DynamoCustomerStore(dynamodb_table)
+    assert customers.link("x", {**AINO, "followers": 31}, NOW) == "c1"
+    assert [(i.user_id, i.followers, i.linked_at) for i in customers.history("c1").identities] == [
+        ("u1", 31, NOW.isoformat())]
+    other = customers.link("whatsapp", {"id": "358401"}, NOW)
+    customers.move("c1", other, customers.moving("c1"))
+    assert [i.user_id for i in customers.history(other).identities] == ["358401", "u1"]
+    assert customers.history("c1").identities == [] and customers.customer_of("x", "u1") == other
 
 
 def test_an_edited_profile_stored_before_the_port_reads_whole(dynamodb_table):

@@ -7,15 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any, Mapping, Optional
 
-from chalicelib.aggregates.customer import Customer, CustomerEvent, CustomerHistory, Identity, Merge, Moved, check_changes, refreshed_fields
+from chalicelib.aggregates.customer import (Customer, CustomerEvent, CustomerHistory, Identity, Merge, Moved,
+                                              GENERATIONS, changed_fields, check_changes, first_sight_id)
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store import keys
 from chalicelib.store.memory.items import clean
 
 
 class MemoryCustomerStore:
-    """Profiles by customer id; identity pointers and each customer's identities by (platform,
-    user id); touchpoints as their stored items (`{customer id: [item]}`, written by the message
+    """Profiles by customer id; identity pointers (with the names and reach as last seen, which
+    `history` shows) and each customer's identities (as linked) by (platform, user id); touchpoints as their stored items (`{customer id: [item]}`, written by the message
     twin with the message); imported events as their items by sort key (`event_items`, `{customer
     id: {sort key: item}}`) and merge records by id in the survivor's (`merges`). CRM records are still DynamoStore's, so a
     test that needs erasure to forget them puts them in `crm` itself (`{(platform, key): record}`)."""
@@ -35,15 +36,23 @@ class MemoryCustomerStore:
             name = (platform, author["id"])
             found = self.pointers.get(name)
             if found:
-                mine = self.identities.get(found.customer_id, {}).get(name)
-                if mine is not None:
-                    self.identities[found.customer_id][name] = mine.model_copy(update=refreshed_fields(author))
+                changed = changed_fields(author, found.to_item())
+                if changed:  # the table's refresh updates the pointer alone, and only for a change
+                    self.pointers[name] = found.model_copy(update=changed)
                 return found.customer_id
-            customer_id = str(uuid.uuid4())
+            for generation in range(GENERATIONS):  # as the table's: a profile that is gone is skipped
+                customer_id = first_sight_id(platform, author["id"], generation)
+                there = self.customers.get(customer_id)
+                if there is None or not there.gone:
+                    break
+            else:
+                customer_id, there = str(uuid.uuid4()), None
             identity = Identity.of_author(platform, author, customer_id)
+            if there is None:
+                self.customers[customer_id] = Customer.first_seen(customer_id, author, now)
+                self.identities.setdefault(customer_id, {})[name] = identity.model_copy(
+                    update={"linked_at": now.isoformat()})
             self.pointers[name] = identity
-            self.customers[customer_id] = Customer.first_seen(customer_id, author, now)
-            self.identities.setdefault(customer_id, {})[name] = identity.model_copy(update={"linked_at": now.isoformat()})
             return customer_id
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
@@ -64,7 +73,9 @@ class MemoryCustomerStore:
             mine = self.identities.get(customer_id, {})
             # the table's order: by sort key, "IDENTITY#<platform>#<user id>", "TOUCH#<iso>#<id>"
             return CustomerHistory(
-                customer=found, identities=[mine[k] for k in sorted(mine, key=lambda k: f"{k[0]}#{k[1]}")],
+                customer=found, identities=[
+                    mine[k].refreshed_from(p.to_item() if (p := self.pointers.get(k)) else None)
+                    for k in sorted(mine, key=lambda k: f"{k[0]}#{k[1]}")],
                 touchpoints=sorted(self.touchpoints.get(customer_id, []), key=lambda t: t["SK"])
             ).model_copy(deep=True)
 
