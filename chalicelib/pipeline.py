@@ -1,9 +1,12 @@
 """Ingest worker: dedupe ▸ register account ▸ classify ▸ link customer ▸ thread ▸ store ▸ route.
 
-Idempotent under at-least-once delivery: the platform id is claimed by a conditional write in
-the same transaction that stores the message, so a retry, or the same tweet seen by the webhook
-and by the poller, never makes a second message or ticket. If the routing message was not sent
-(a crash between store and send), the retry sends it.
+Idempotent under at-least-once delivery: the platform id is claimed by a conditional write (with
+the ticket's update in one transaction when the message joins a ticket; last, after the ticket,
+message and touchpoint, when it opens one, whose ids all derive from the platform id), so a retry,
+or the same tweet seen by the webhook and by the poller, never makes a second message or ticket.
+The router is asked before a new ticket's id is claimed (after, for a message that joins a
+ticket: its claim is one transaction with the ticket's update), so a crash before the send is
+retried whole and a claimed id was routed; the router takes a ticket once.
 
 The ingest worker needs everything below for its first mention, so it is imported at module level;
 the only lazy imports are the author look-up and the model registry, which most batches never use.
@@ -62,7 +65,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     logger.append_keys(correlation_id=m.dedupe_key)
     seen = store.messages.seen(m.dedupe_key)
     if seen:
-        return _duplicate(m, seen, store, send)
+        return _duplicate(m, seen)
     now = utcnow()
     account = _account(m, store.accounts, now)
     if m.kind == "mention":
@@ -82,14 +85,15 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     try:
         ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now,
                                                account.team)
+        # The router is asked before a new ticket's platform id is claimed: a retry after a crash in
+        # between asks again (the router takes a ticket once), and a claimed id was surely routed.
+        _route(ticket_id, message_id, "new_ticket" if created else "new_message", priority.score,
+               verdict.language, send)
+        if created:
+            store.messages.claim(m.dedupe_key, ticket_id, message_id, now)
     except DuplicateEvent:  # the same id raced us in another worker and won
-        return _duplicate(m, store.messages.seen(m.dedupe_key) or {}, store, send)
-    if created:
-        count(M.TICKETS_CREATED, m.platform, ticket_id=ticket_id)
-    else:
-        count(M.MESSAGES_THREADED, m.platform, ticket_id=ticket_id)
-    _route(m, ticket_id, message_id, "new_ticket" if created else "new_message", priority.score,
-           verdict.language, store, send)
+        return _duplicate(m, store.messages.seen(m.dedupe_key) or {})
+    count(M.TICKETS_CREATED if created else M.MESSAGES_THREADED, m.platform, ticket_id=ticket_id)
     logger.info("mention stored", extra={"ticket_id": ticket_id, "message_id": message_id,
                                          "ticket_created": created, "priority": priority.score})
     return Outcome("created" if created else "threaded", ticket_id, message_id)
@@ -161,38 +165,72 @@ def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, p
                         negative_public=m.visibility.value == "public" and verdict.sentiment == "negative",
                         start=m.created_at)
     conversation_key = _conversation_key(m, store)
-    for _ in range(5):
-        new = Ticket.opened(
-            str(uuid.uuid4()), channel=m.platform, kind=m.kind, brand=message.brand,
-            brand_account_id=m.brand_account_id, conversation_key=conversation_key, opened_by=m.dedupe_key,
-            customer_id=customer_id, now_iso=now.isoformat(), first_inbound_at=sortable(m.created_at), clocks=clocks,
-            visibility=m.visibility.value, language=verdict.language, topic=verdict.topic, subject=m.subject,
-            team=team)
-        ticket, _ = store.tickets.open_for(conversation_key, new)
-        created = ticket.opened_by == m.dedupe_key  # also true when retrying after a crash
-        new_priority = max(priority.score, ticket.priority if not created else 0)
-        status = "open" if ticket.status in ("open", "pending") else ticket.status  # a reply reopens
-        clock = {} if created else sla.after_customer_wrote(ticket, hours, m.created_at)
+    for attempt in range(STORE_ATTEMPTS):
+        current = store.tickets.by_conversation(conversation_key)
+        opening = current is None or current.status == "closed" or current.opened_by == m.dedupe_key
+        base = current if current is not None and not opening else None
+        new_priority = max(priority.score, base.priority if base else 0)
+        status = "open" if base is None or base.status in ("open", "pending") else base.status  # a reply reopens
+        clock = sla.after_customer_wrote(base, hours, m.created_at) if base else {}
         changes = {
             "priority": new_priority,
             "last_inbound_at": message.created_at,
-            "last_message_preview": m.text[:200],
+            "last_message_preview": m.text[:PREVIEW_CHARACTERS],
             # what the inbox's text search reads: the latest words and who wrote them, case-blind
-            "search_text": " ".join(filter(None, [m.text[:500], m.author.name, m.author.handle,
+            "search_text": " ".join(filter(None, [m.text[:SEARCH_CHARACTERS], m.author.name, m.author.handle,
                                                   m.subject])).lower(),
             "status": status,
             **{k: v for k, v in clock.items() if v is not None},
-            **keys.inbox_index(status, new_priority, clock.get("sla_due_at") or ticket.sla_due_at, ticket.id),
         }
-        if new_priority > ticket.priority or created:
+        if base is None or new_priority > base.priority:
             changes["priority_factors"] = message.priority_factors
-            changes["classification"] = message.classification
+            changes["classification"] = ticket_verdict(message.classification)
         try:
-            store.messages.record_inbound(ticket, message, m.dedupe_key, customer_id, changes, now)
-            return ticket.id, created
-        except ConcurrentUpdate:
-            continue  # the ticket moved under us: read it again
+            if opening:
+                ticket = _opened(m, message, customer_id, verdict, clocks, conversation_key, now, team, current,
+                                 changes)
+                store.messages.record_opening(conversation_key, ticket, message, customer_id,
+                                              current.id if current is not None and current.id != ticket.id else None)
+                return ticket.id, True
+            changes.update(keys.inbox_index(status, new_priority, clock.get("sla_due_at") or base.sla_due_at, base.id))
+            store.messages.record_inbound(base, message, m.dedupe_key, customer_id, changes, now)
+            return base.id, False
+        except ConcurrentUpdate:  # the ticket moved under us, or another opened the conversation: read again
+            time.sleep(0.02 * attempt)
+            continue
     raise ConcurrentUpdate(f"ticket of {conversation_key} kept changing")
+
+
+STORE_ATTEMPTS = 8
+PREVIEW_CHARACTERS = 200
+SEARCH_CHARACTERS = 500
+TICKET_VERDICT = ("actionable", "sentiment", "sentiment_score", "language", "topic", "urgency")
+TICKET_NAMESPACE = uuid.UUID("5d3c2a8e-2f4b-4c1e-9a77-0c3f6d1b8e42")
+
+
+def ticket_verdict(classification: Optional[dict]) -> dict:
+    """What a ticket keeps of its message's verdict (the inbox's badges and filters, the router's
+    sentiment): the evidence stays on the message, so the ticket item stays small."""
+    return {k: v for k, v in (classification or {}).items() if k in TICKET_VERDICT}
+
+
+def ticket_id_of(dedupe_key: str) -> str:
+    """The id of the ticket a mention opens: derived from its platform id, so a retry opens the same."""
+    return str(uuid.uuid5(TICKET_NAMESPACE, dedupe_key))
+
+
+def _opened(m: Mention, message: Message, customer_id: str, verdict, clocks: dict, conversation_key: str, now,
+            team: Optional[str], closed: Optional[Ticket], changes: dict) -> Ticket:
+    """The ticket a mention opens, as its first message leaves it (version 1, one message)."""
+    new = Ticket.opened(
+        ticket_id_of(m.dedupe_key), channel=m.platform, kind=m.kind, brand=message.brand,
+        brand_account_id=m.brand_account_id, conversation_key=conversation_key, opened_by=m.dedupe_key,
+        customer_id=customer_id, now_iso=now.isoformat(), first_inbound_at=sortable(m.created_at), clocks=clocks,
+        visibility=m.visibility.value, language=verdict.language, topic=verdict.topic, subject=m.subject,
+        team=team)
+    if closed is not None and closed.assignee and closed.id != new.id:  # the customer is back: their agent first
+        changes = {**changes, "previous_assignee": closed.assignee}
+    return new.changed({**changes, "message_count": 1, "updated_at": now.isoformat()})
 
 
 def _conversation_key(m: Mention, store: DynamoStore) -> str:
@@ -226,22 +264,16 @@ def _with_author(m: Mention) -> Mention:
         return m
 
 
-def _duplicate(m: Mention, seen: dict, store: DynamoStore, send) -> Outcome:
+def _duplicate(m: Mention, seen: dict) -> Outcome:
     count(M.DUPLICATE_EVENTS, m.platform, source=m.source)
     logger.info("duplicate mention dropped", extra={"ticket_id": seen.get("ticket_id")})
-    if not seen.get("routed"):
-        ticket = store.tickets.get(seen["ticket_id"])
-        _route(m, seen["ticket_id"], seen["message_id"], "new_message", ticket.priority if ticket else 0,
-               ticket and ticket.language, store, send)
     return Outcome("duplicate", seen.get("ticket_id"), seen.get("message_id"))
 
 
-def _route(m: Mention, ticket_id: str, message_id: str, reason: str, priority: int,
-           language: Optional[str], store: DynamoStore, send) -> None:
+def _route(ticket_id: str, message_id: str, reason: str, priority: int, language: Optional[str], send) -> None:
     request = RoutingRequest(ticket_id=ticket_id, message_id=message_id, reason=reason,
                              priority=priority, language=language)
     send(settings().routing_queue_url, request.model_dump_json())
-    store.messages.mark_routed(m.dedupe_key)
 
 
 def process_sqs_event(event: dict, context) -> dict:

@@ -405,13 +405,13 @@ def ticket_index_changes(ticket_id: str, changes: Mapping[str, Any]) -> dict:
     return derived
 
 
-def new_ticket_keys(ticket_id: str, brand: Optional[str], status: str, priority: int, sla_due_at: Optional[str],
-                    created_at: Optional[str]) -> dict:
-    """Every index key of a ticket as it is opened: its inbox shard and place, its deadline's minute,
-    and its first re-drive (nobody holds it yet)."""
+def new_ticket_keys(ticket_id: str, brand: Optional[str], status: str, priority: int,
+                    sla_due_at: Optional[str]) -> dict:
+    """Every index key of a ticket as it is opened: its inbox shard and place and its deadline's
+    minute. No re-drive yet: the router is asked at once, and a ticket it cannot place gets one then
+    (`redrive_index`), so a routed ticket never writes the re-drive index."""
     found = {**inbox_home(brand, ticket_id), **inbox_index(status, priority, sla_due_at or "", ticket_id),
-             **due_index(sla_due_at, ticket_id),
-             **redrive_index(later(created_at, REDRIVE_AFTER) if created_at else None, ticket_id)}
+             **due_index(sla_due_at, ticket_id)}
     return {k: v for k, v in found.items() if v is not None}
 
 
@@ -499,11 +499,6 @@ def counter_hour(brand: str, hour: str) -> dict:
 def gauge(brand: str) -> dict:
     """A brand's queue gauges: tickets per status, open ones per team and language."""
     return {"PK": f"GAUGE#{brand}", "SK": "GAUGE"}
-
-
-def stream_seen(event_id: str) -> dict:
-    """A stream record already counted (its eventID), kept a little longer than the stream's 24 h."""
-    return {"PK": f"SEEN#{event_id}", "SK": "SEEN"}
 
 
 def search_partition(brand: str, token: str) -> str:

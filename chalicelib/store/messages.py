@@ -24,6 +24,7 @@ from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.store import keys
 from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, partition, plain, update_expression
 from chalicelib.store.ports import IN_FLIGHT_WINDOW
+from chalicelib.store.tickets import claim_conversation, put_opened
 
 DEDUPE_RETENTION = timedelta(days=30)  # platforms retry for up to 7 days (WhatsApp); keep 30
 
@@ -55,13 +56,42 @@ class DynamoMessageStore:
     def seen(self, dedupe_key: str) -> Optional[dict]:
         return plain(self.table.get_item(Key=keys.dedupe(dedupe_key), ConsistentRead=True).get("Item"))
 
-    def mark_routed(self, dedupe_key: str) -> None:
-        self.table.update_item(Key=keys.dedupe(dedupe_key), UpdateExpression="SET routed = :t",
-                               ExpressionAttributeValues={":t": True})
+    def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, customer_id: str,
+                       replaces: Optional[str]) -> None:
+        # Plain writes, no transaction (a new conversation is the common case: ~6 WCU instead of
+        # ~30): the conversation's pointer (conditional), the ticket as its first message leaves it
+        # (conditional on being new), the message and the touchpoint (keyed by the message); the
+        # claim of the platform id comes last (`claim`). Every id derives from the platform id, so
+        # a retry after a crash at any step writes the same items and finishes the job.
+        claim_conversation(self.table, conversation_key, ticket.id, replaces)
+        put_opened(self.table, ticket)
+        self._put_inbound(ticket.id, message, customer_id)
+
+    def claim(self, dedupe_key: str, ticket_id: str, message_id: str, now: datetime) -> None:
+        try:
+            self.table.put_item(Item=dynamo(self._claim(dedupe_key, ticket_id, message_id, now)),
+                                ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as err:
+            if conditional_failed(err):
+                raise DuplicateEvent(dedupe_key) from err
+            raise
+
+    def _put_inbound(self, ticket_id: str, message: Message, customer_id: str) -> None:
+        """The message and the customer's touchpoint, plain puts keyed by the message."""
+        created_iso = message.created_at
+        self.table.put_item(Item=dynamo({**keys.message(ticket_id, created_iso, message.id), **message.to_item()}))
+        self.table.put_item(Item=dynamo({
+            **keys.touchpoint(customer_id, created_iso, message.id), "ticket_id": ticket_id,
+            "message_id": message.id, "channel": message.platform, "kind": message.kind,
+            "direction": "in", "at": created_iso}))
+
+    @staticmethod
+    def _claim(dedupe_key: str, ticket_id: str, message_id: str, now: datetime) -> dict:
+        return {**keys.dedupe(dedupe_key), "ticket_id": ticket_id, "message_id": message_id,
+                "expires_at": int((now + DEDUPE_RETENTION).timestamp())}
 
     def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
                        ticket_changes: Mapping[str, Any], now: datetime) -> None:
-        created_iso = message.created_at
         changes = {**ticket_changes, "updated_at": now.isoformat()}
         changes.update(keys.ticket_index_changes(ticket.id, changes))
         expr, names, values = update_expression(changes, "version = version + :one")
@@ -69,18 +99,11 @@ class DynamoMessageStore:
             else expr + " ADD message_count :one"
         # The message and the touchpoint are plain puts first: both are keyed by the message, so a
         # retry or a duplicate rewrites the same item. Only the claim of the platform id and the
-        # ticket's count must hold together (exactly once), so only they are one transaction: 2
-        # items at 2 WCU a KB instead of 4.
-        self.table.put_item(Item=dynamo({**keys.message(ticket.id, created_iso, message.id), **message.to_item()}))
-        self.table.put_item(Item=dynamo({
-            **keys.touchpoint(customer_id, created_iso, message.id), "ticket_id": ticket.id,
-            "message_id": message.id, "channel": message.platform, "kind": message.kind,
-            "direction": "in", "at": created_iso}))
+        # ticket's count must hold together (exactly once), so only they are one transaction.
+        self._put_inbound(ticket.id, message, customer_id)
         items = [
             {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                     "Item": dynamo({**keys.dedupe(dedupe_key), "ticket_id": ticket.id,
-                                     "message_id": message.id, "routed": False,
-                                     "expires_at": int((now + DEDUPE_RETENTION).timestamp())})}},
+                     "Item": dynamo(self._claim(dedupe_key, ticket.id, message.id, now))}},
             {"Update": {"TableName": self.name, "Key": dynamo(keys.ticket(ticket.id)),
                         "UpdateExpression": expr, "ConditionExpression": "version = :v",
                         "ExpressionAttributeNames": names,

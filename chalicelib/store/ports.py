@@ -119,6 +119,13 @@ class CustomerStore(Protocol):
     def history(self, customer_id: str) -> CustomerHistory:
         """The profile with its identities and touchpoints; NotFound for no profile."""
 
+    def profile(self, customer_id: str) -> CustomerHistory:
+        """The profile with its identities, no touchpoint read; NotFound for no profile."""
+
+    def latest_touchpoints(self, customer_id: str, before: Optional[str], limit: int) -> tuple[list[dict], Optional[str]]:
+        """At most `limit` touchpoints, newest first, older than the sort key `before` (all when
+        None), and the sort key to go on from when the page is full (else None)."""
+
     def update(self, customer_id: str, expected_version: int, changes: Mapping[str, Any]) -> None:
         """Set what `changes` names (a None removes) and the version one up, only at
         `expected_version` (a profile never edited is at 0): ConcurrentUpdate otherwise, or for no

@@ -9,6 +9,7 @@ query of one status, never a scan.
 """
 from __future__ import annotations
 
+import time
 import weakref
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
@@ -20,6 +21,8 @@ from chalicelib.store import keys
 from chalicelib.store.items import conditional_failed, dynamo, matches, partition, plain, update_expression
 from chalicelib.store.ports import INBOX_READS
 
+OPEN_ATTEMPTS = 10
+OPEN_WAIT = 0.02  # seconds, times the attempt: a racing opener puts its ticket a moment after its pointer
 INBOX_PAGE = 100  # what inbox_all reads a page at a time
 _REGISTERED: "weakref.WeakKeyDictionary[Any, set]" = weakref.WeakKeyDictionary()  # brands put in the registry, by table
 
@@ -62,6 +65,42 @@ def inbox_filter(filters: Mapping[str, Any], kwargs: dict) -> str:
     return " AND ".join(parts)
 
 
+def claim_conversation(table: Any, conversation_key: str, ticket_id: str, replaces: Optional[str]) -> None:
+    """Point the conversation at `ticket_id`: only while it points at nothing, at the closed ticket
+    `replaces`, or at `ticket_id` already (a retry). ConcurrentUpdate when another ticket has it."""
+    condition = "ticket_id = :mine OR " + ("ticket_id = :old" if replaces else "attribute_not_exists(PK)")
+    values = {":mine": ticket_id, **({":old": replaces} if replaces else {})}
+    try:
+        table.put_item(Item={**keys.conversation(conversation_key), "ticket_id": ticket_id},
+                       ConditionExpression=condition, ExpressionAttributeValues=values)
+    except ClientError as err:
+        if conditional_failed(err):
+            raise ConcurrentUpdate(conversation_key) from err
+        raise
+
+
+def put_opened(table: Any, ticket: Ticket) -> None:
+    """A new ticket with its index keys; nothing when it is there already (a retry put it, and it
+    may have moved on since: a put never overwrites it)."""
+    item = {**keys.ticket(ticket.id), **ticket.to_item(), **keys.new_ticket_keys(
+        ticket.id, ticket.brand, ticket.status, ticket.priority, ticket.sla_due_at)}
+    try:
+        table.put_item(Item=dynamo(item), ConditionExpression="attribute_not_exists(PK)")
+    except ClientError as err:
+        if not conditional_failed(err):
+            raise
+    register_brand(table, ticket.brand)
+
+
+def register_brand(table: Any, brand: Optional[str]) -> None:
+    """The brand in the registry an admin's inbox reads (once per brand and container)."""
+    seen = _REGISTERED.setdefault(table, set())
+    if brand in seen:
+        return
+    table.put_item(Item=keys.brand_entry(brand))
+    seen.add(brand)
+
+
 class DynamoTicketStore:
     def __init__(self, table: Any):
         self.table = table
@@ -69,42 +108,30 @@ class DynamoTicketStore:
         self.name = table.name
 
     def open_for(self, conversation_key: str, new: Ticket) -> tuple[Ticket, bool]:
-        # The pointer is written in the same transaction as the ticket, on the condition that it is
-        # absent or still points at the closed ticket we saw: two workers racing make one ticket.
-        for _ in range(5):
+        # No transaction: the pointer is claimed first (conditional on being absent, on still
+        # naming the closed ticket we saw, or on naming `new` already: a retry), then the ticket is
+        # put (conditional on being new). Racing workers make one ticket; one that finds the
+        # pointer naming a ticket not there yet waits for its opener to put it.
+        for attempt in range(OPEN_ATTEMPTS):
             pointer = self.table.get_item(Key=keys.conversation(conversation_key), ConsistentRead=True).get("Item")
-            if pointer:
+            replaces = None
+            if pointer and pointer["ticket_id"] != new.id:
                 current = self.get(pointer["ticket_id"])
-                if current and current.status != "closed":
+                if current is None:  # another worker is opening it this moment
+                    time.sleep(OPEN_WAIT * (attempt + 1))
+                    continue
+                if current.status != "closed":
                     return current, False
-                condition = {"ConditionExpression": "ticket_id = :old",
-                             "ExpressionAttributeValues": dynamo({":old": pointer["ticket_id"]})}
-                if current and current.assignee:  # the customer is back: their agent first
+                replaces = current.id
+                if current.assignee:  # the customer is back: their agent first
                     new = new.model_copy(update={"previous_assignee": current.assignee})
-            else:
-                condition = {"ConditionExpression": "attribute_not_exists(PK)"}
             try:
-                self.client.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                             "Item": dynamo({**keys.ticket(new.id), **new.to_item(), **keys.new_ticket_keys(
-                                 new.id, new.brand, new.status, new.priority, new.sla_due_at, new.created_at)})}},
-                    {"Put": {"TableName": self.name, **condition, "Item": dynamo({
-                        **keys.conversation(conversation_key), "ticket_id": new.id})}},
-                ])
-                self._register(new.brand)
-                return new, True
-            except ClientError as err:
-                if not conditional_failed(err):
-                    raise
+                claim_conversation(self.table, conversation_key, new.id, replaces)
+            except ConcurrentUpdate:
+                continue
+            put_opened(self.table, new)
+            return new, True
         raise ConcurrentUpdate(f"conversation {conversation_key} kept changing")
-
-    def _register(self, brand: Optional[str]) -> None:
-        """The brand in the registry an admin's inbox reads (once per brand and container)."""
-        seen = _REGISTERED.setdefault(self.table, set())
-        if brand in seen:
-            return
-        self.table.put_item(Item=keys.brand_entry(brand))
-        seen.add(brand)
 
     def brands(self) -> list[Optional[str]]:
         """Every brand that ever had a ticket (None: tickets stored without one)."""
@@ -115,7 +142,7 @@ class DynamoTicketStore:
         return None if item is None else Ticket.from_item(plain(item))
 
     def by_conversation(self, conversation_key: str) -> Optional[Ticket]:
-        pointer = self.table.get_item(Key=keys.conversation(conversation_key)).get("Item")
+        pointer = self.table.get_item(Key=keys.conversation(conversation_key), ConsistentRead=True).get("Item")
         return self.get(pointer["ticket_id"]) if pointer else None
 
     def update(self, ticket_id: str, expected_version: int, changes: Mapping[str, Any]) -> Ticket:
@@ -334,9 +361,16 @@ class DynamoTicketStore:
             raise
 
     def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
-        self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET waiting_since = if_not_exists("
-                               "waiting_since, :t)", ConditionExpression="attribute_exists(PK)",
-                               ExpressionAttributeValues={":t": since_iso})
+        first = keys.redrive_index(keys.later(since_iso, keys.REDRIVE_AFTER), ticket_id)
+        try:
+            self.table.update_item(
+                Key=keys.ticket(ticket_id), UpdateExpression="SET waiting_since = if_not_exists(waiting_since, :t), "
+                "GSI3PK = if_not_exists(GSI3PK, :p), GSI3SK = if_not_exists(GSI3SK, :s)",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(assignee)",
+                ExpressionAttributeValues={":t": since_iso, ":p": first["GSI3PK"], ":s": first["GSI3SK"]})
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise  # someone took it meanwhile: it waits for nobody
 
     def set_customer(self, ticket_ids: list[str], customer_id: str) -> None:
         for ticket_id in ticket_ids:

@@ -50,13 +50,62 @@ def test_an_inbound_message_is_stored_with_its_effect_on_the_ticket(desk):
     assert desk.messages.timeline("t1") == [stored] and desk.messages.get("t1", "m1") == stored
     after = desk.tickets.get("t1")
     assert (after.version, after.message_count, after.priority, after.updated_at) == (1, 1, 40, NOW.isoformat())
-    assert desk.messages.seen("x#e-m1") == {**desk.messages.seen("x#e-m1"), "ticket_id": "t1", "message_id": "m1",
-                                            "routed": False}
+    assert desk.messages.seen("x#e-m1") == {**desk.messages.seen("x#e-m1"), "ticket_id": "t1", "message_id": "m1"}
     [touch] = desk.touchpoints("c1")
     assert {k: touch[k] for k in ("ticket_id", "message_id", "channel", "direction", "at")} == {
         "ticket_id": "t1", "message_id": "m1", "channel": "x", "direction": "in", "at": AT}
-    desk.messages.mark_routed("x#e-m1")
-    assert desk.messages.seen("x#e-m1")["routed"] is True
+
+
+def _opening(ticket_id: str = "t1", dedupe: str = "x#e-m1") -> Ticket:
+    new = Ticket.opened(ticket_id, channel="x", kind="mention", brand="acme", brand_account_id="brand",
+                        conversation_key="conv", opened_by=dedupe, customer_id="c1", now_iso=AT,
+                        first_inbound_at=AT, clocks={}, visibility="public", language="en", topic=None, subject=None)
+    return new.changed({"priority": 40, "message_count": 1, "last_inbound_at": AT})
+
+
+def _open(desk, conversation: str, ticket: Ticket, message: Message, dedupe: str, replaces) -> None:
+    desk.messages.record_opening(conversation, ticket, message, "c1", replaces)
+    desk.messages.claim(dedupe, ticket.id, message.id, NOW)
+
+
+def test_an_opening_message_opens_its_ticket_stores_itself_and_claims_its_id(desk):
+    _open(desk, "conv", _opening(), _inbound(), "x#e-m1", None)
+    after = desk.tickets.get("t1")
+    assert (after.version, after.message_count, after.priority, after.opened_by) == (1, 1, 40, "x#e-m1")
+    assert desk.tickets.by_conversation("conv").id == "t1"
+    assert [m.id for m in desk.messages.timeline("t1")] == ["m1"] and len(desk.touchpoints("c1")) == 1
+    assert desk.messages.seen("x#e-m1")["ticket_id"] == "t1"
+    assert [t.id for t in desk.tickets.inbox("open", brands=["acme"])[0]] == ["t1"]
+
+
+def test_an_opening_retried_after_a_crash_finishes_the_job_and_never_overwrites_the_ticket(desk):
+    # a first attempt got as far as the ticket (no message, no claim), then the ticket moved on
+    desk.tickets.open_for("conv", _opening())
+    desk.tickets.update("t1", 1, {"assignee": "ana"})
+    _open(desk, "conv", _opening(), _inbound(), "x#e-m1", None)
+    after = desk.tickets.get("t1")
+    assert (after.assignee, after.version) == ("ana", 2)
+    assert [m.id for m in desk.messages.timeline("t1")] == ["m1"] and desk.messages.seen("x#e-m1")
+    with pytest.raises(DuplicateEvent):  # and once claimed, it is a duplicate
+        _open(desk, "conv", _opening(), _inbound(), "x#e-m1", None)
+    assert len(desk.touchpoints("c1")) == 1
+
+
+def test_an_opening_loses_to_another_ticket_of_the_conversation_and_writes_nothing(desk):
+    _open(desk, "conv", _opening("t1"), _inbound(), "x#e-m1", None)
+    with pytest.raises(ConcurrentUpdate):
+        _open(desk, "conv", _opening("t2", "x#e-m2"), _inbound("m2"), "x#e-m2", None)
+    assert desk.tickets.get("t2") is None and desk.messages.seen("x#e-m2") is None
+    assert desk.tickets.by_conversation("conv").id == "t1"
+
+
+def test_an_opening_follows_the_closed_ticket_it_names(desk):
+    _open(desk, "conv", _opening("t1"), _inbound(), "x#e-m1", None)
+    desk.tickets.update("t1", 1, {"status": "closed"})
+    with pytest.raises(ConcurrentUpdate):  # naming no closed ticket, it does not take a conversation that has one
+        _open(desk, "conv", _opening("t2", "x#e-m2"), _inbound("m2"), "x#e-m2", None)
+    _open(desk, "conv", _opening("t2", "x#e-m2"), _inbound("m2"), "x#e-m2", "t1")
+    assert desk.tickets.by_conversation("conv").id == "t2" and desk.tickets.get("t1").status == "closed"
 
 
 def test_a_platform_id_seen_before_is_a_duplicate_and_changes_nothing(desk):
@@ -243,7 +292,7 @@ def test_the_items_stored_are_the_shapes_the_desk_always_stored(dynamodb_table):
         "author": {"id": "ana", "name": "Ana"}, "brand": "acme"}
     assert item(keys.reply_key("t1", "k1")) == {**keys.reply_key("t1", "k1"), "message_id": "r1",
                                                 "message_sk": keys.message_sk(at, "r1")}
-    assert item(keys.ticket("t1")) == {**keys.ticket("t1"), **keys.new_ticket_keys("t1", "acme", "open", 0, None, AT),
+    assert item(keys.ticket("t1")) == {**keys.ticket("t1"), **keys.new_ticket_keys("t1", "acme", "open", 0, None),
                                        "id": "t1", "channel": "x", "kind": "mention",
                                        "brand": "acme", "brand_account_id": "brand", "conversation_key": "conv-t1",
                                        "opened_by": "x#1", "customer_id": "c1", "status": "open", "priority": 0,

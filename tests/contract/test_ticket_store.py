@@ -354,7 +354,10 @@ def test_the_due_index_finds_the_tickets_of_those_minutes_only(desk):
 
 def test_an_unassigned_ticket_is_due_for_a_redrive_until_someone_holds_it(desk):
     desk.agents.put(Agent(id="ana", name="Ana", status="online", capacity=3))
-    desk.tickets.open_for("conv-t1", _new("t1", "conv-t1"))  # opened at 10:00: first re-drive at 10:02
+    desk.tickets.open_for("conv-t1", _new("t1", "conv-t1"))  # opened at 10:00, and the router is asked at once:
+    assert desk.tickets.redrives_between("2026-11-24T10:00", "2026-11-24T10:59") == []  # no re-drive written yet
+    desk.tickets.mark_waiting("t1", "2026-11-24T10:00:00+00:00")  # the router found nobody: first re-drive at 10:02
+    desk.tickets.mark_waiting("t1", "2026-11-24T10:01:00+00:00")  # (it waits already: nothing moves)
     assert desk.tickets.redrives_between("2026-11-24T10:00", "2026-11-24T10:01") == []
     assert [t.id for t in desk.tickets.redrives_between("2026-11-24T10:02", "2026-11-24T10:02")] == ["t1"]
     desk.tickets.redrive_later(desk.tickets.get("t1"), "2026-11-24T10:06:00+00:00")  # backoff

@@ -27,7 +27,7 @@ def ticket(desk):
                                     "@NordlightShop which lamp fits a reading corner?", created_at=T0))
     desk.client.http.post("/webhooks/x", body=body, headers={
         "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
-    desk.drain(only=("ingest_worker",))
+    desk.drain(only=("ingest_worker", "route_worker"))  # nobody online: it waits, its first re-drive 2 min on
     [found] = list(store.all_tickets())
     return found
 

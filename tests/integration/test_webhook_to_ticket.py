@@ -219,8 +219,11 @@ def test_an_sns_notification_of_unknown_shape_is_quarantined(desk):
 
 
 def test_the_routing_worker_assigns_an_online_agent_who_speaks_the_language(desk):
-    stored.put_agent(desk.store(), {"id": "mikko", "languages": ["fi", "en"], "status": "online", "capacity": 5})
-    stored.put_agent(desk.store(), {"id": "ana", "languages": ["el", "en"], "status": "online", "capacity": 5})
+    # (an account nobody connected yet is the "default" brand's; agents take only their brands' tickets)
+    stored.put_agent(desk.store(), {"id": "mikko", "languages": ["fi", "en"], "status": "online", "capacity": 5,
+                                    "brands": ["default"]})
+    stored.put_agent(desk.store(), {"id": "ana", "languages": ["el", "en"], "status": "online", "capacity": 5,
+                                    "brands": ["default"]})
     post_meta(desk, p.meta_payload("page", [p.meta_entry(PAGE, messaging=[
         p.messenger_event(PAGE, "6000000000000003", "m_31", text="Hei, laskussa on virhe, apua?")])]))
     desk.drain()

@@ -33,9 +33,25 @@ class MemoryMessageStore:
         with self._lock:
             return copy.deepcopy(self.dedupe.get(dedupe_key))
 
-    def mark_routed(self, dedupe_key: str) -> None:
+    def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, customer_id: str,
+                       replaces: Optional[str]) -> None:
+        with self._lock:  # as the table: pointer, ticket (if new), message and touchpoint
+            pointer = self.tickets.conversations.get(conversation_key)
+            if pointer not in (None, ticket.id, replaces) or (pointer is None and replaces is not None):
+                raise ConcurrentUpdate(conversation_key)
+            self.tickets.conversations[conversation_key] = ticket.id
+            if ticket.id not in self.tickets.tickets:
+                self.tickets.tickets[ticket.id] = clean({**ticket.to_item(), **keys.new_ticket_keys(
+                    ticket.id, ticket.brand, ticket.status, ticket.priority, ticket.sla_due_at)})
+            self.timelines.setdefault(ticket.id, {})[keys.message_sk(message.created_at, message.id)] = \
+                clean(message.to_item())
+            self._touch(customer_id, message.created_at, message, ticket.id, "in", {})
+
+    def claim(self, dedupe_key: str, ticket_id: str, message_id: str, now: datetime) -> None:
         with self._lock:
-            self.dedupe.setdefault(dedupe_key, {})["routed"] = True
+            if dedupe_key in self.dedupe:
+                raise DuplicateEvent(dedupe_key)
+            self.dedupe[dedupe_key] = {"ticket_id": ticket_id, "message_id": message_id}
 
     def record_inbound(self, ticket: Ticket, message: Message, dedupe_key: str, customer_id: str,
                        ticket_changes: Mapping[str, Any], now: datetime) -> None:
@@ -50,7 +66,7 @@ class MemoryMessageStore:
             item = self.tickets.tickets.get(ticket.id)
             if item is None or item.get("version") != ticket.version:
                 raise ConcurrentUpdate(ticket.id)
-            self.dedupe[dedupe_key] = {"ticket_id": ticket.id, "message_id": message.id, "routed": False}
+            self.dedupe[dedupe_key] = {"ticket_id": ticket.id, "message_id": message.id}
             changes = {**ticket_changes, "updated_at": now.isoformat()}
             apply(item, {**changes, **keys.ticket_index_changes(ticket.id, changes)})
             item.update(version=ticket.version + 1, message_count=item.get("message_count", 0) + 1)

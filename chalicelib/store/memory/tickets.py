@@ -35,7 +35,7 @@ class MemoryTicketStore:
             if current is not None and current.assignee:
                 new = new.model_copy(update={"previous_assignee": current.assignee})
             self.tickets[new.id] = clean({**new.to_item(), **keys.new_ticket_keys(
-                new.id, new.brand, new.status, new.priority, new.sla_due_at, new.created_at)})
+                new.id, new.brand, new.status, new.priority, new.sla_due_at)})
             self.conversations[conversation_key] = new.id
             return new.model_copy(deep=True), True
 
@@ -149,7 +149,10 @@ class MemoryTicketStore:
 
     def mark_waiting(self, ticket_id: str, since_iso: str) -> None:
         with self._lock:
-            self._existing(ticket_id).setdefault("waiting_since", since_iso)
+            item = self._existing(ticket_id)
+            item.setdefault("waiting_since", since_iso)
+            if not item.get("assignee") and not item.get("GSI3PK"):
+                item.update(keys.redrive_index(keys.later(since_iso, keys.REDRIVE_AFTER), ticket_id))
 
     def set_customer(self, ticket_ids: list[str], customer_id: str) -> None:
         with self._lock:
