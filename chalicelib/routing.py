@@ -45,7 +45,9 @@ class Roster:
     """The roster as this container last read it, for the store it was read from, kept
     `ttl` seconds. The copy only narrows the candidates: their own items are read for each
     routing, so an agent gone away or full since is never picked. An agent who came online since
-    is missing from it, so a routing that finds nobody reads it again once it is `retry` old."""
+    is missing from it, so a routing that finds nobody reads it again once it is `retry` old, and
+    a request that names no message (an offer when an agent comes online, a sweeper's re-drive:
+    something changed, and never one a mention) reads it at once."""
 
     def __init__(self, ttl: float = ROSTER_SECONDS, retry: float = ROSTER_RETRY_SECONDS,
                  clock: Callable[[], float] = time.monotonic):
@@ -54,16 +56,15 @@ class Roster:
         self._read_at = 0.0
         self._agents: list[Agent] = []
 
-    def read(self, agents, again: bool = False) -> Optional[list[Agent]]:
-        """The roster of `agents` (an AgentStore), read again once `ttl` old; with `again` (nobody was
-        found), read again once `retry` old, and None if it is younger (nothing new to look at)."""
+    def read(self, agents, older_than: Optional[float] = None) -> tuple[list[Agent], bool]:
+        """The roster of `agents` (an AgentStore), read again when the copy is `older_than` seconds
+        (default `ttl`); and whether it was read now."""
         source = getattr(agents, "table", agents)
         age = self.clock() - self._read_at
-        if source is not self._source or age >= (self.retry if again else self.ttl):
+        if source is not self._source or age >= (self.ttl if older_than is None else older_than):
             self._agents, self._read_at, self._source = agents.roster(), self.clock(), source
-        elif again:
-            return None
-        return self._agents
+            return self._agents, True
+        return self._agents, False
 
 
 def performance(agent: Agent) -> float:
@@ -134,7 +135,7 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
                 pass
             continue
         lost_ticket = False
-        for agent in _candidates(ticket, store, settings, moment, roster):
+        for agent in _candidates(ticket, store, settings, moment, roster, fresh=not request.message_id):
             try:
                 store.agents.assign_within_capacity(ticket.id, ticket.version, agent.id)
             except TicketChanged:
@@ -151,9 +152,9 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
 
 
 def _candidates(ticket: Ticket, store: DynamoStore, settings: dict, moment: datetime,
-                roster: Optional[Roster]) -> list[Agent]:
+                roster: Optional[Roster], fresh: bool) -> list[Agent]:
     """Candidates as `candidates` ranks them, from the roster's agents who could take the ticket,
-    as their own items now are (presence, load, performance)."""
+    as their own items now are (presence, load, performance); `fresh`: the kept roster is read again."""
     waited = waited_minutes(ticket, moment)
 
     def ranked(listed: list[Agent]) -> list[Agent]:
@@ -162,11 +163,11 @@ def _candidates(ticket: Ticket, store: DynamoStore, settings: dict, moment: date
 
     if roster is None:
         return ranked(store.agents.roster())
-    found = ranked(roster.read(store.agents))
-    if not found:
-        again = roster.read(store.agents, again=True)
-        if again is not None:
-            found = ranked(again)
+    listed, read_now = roster.read(store.agents, 0 if fresh else None)
+    found = ranked(listed)
+    if not found and not read_now:  # nobody: someone may have come online since it was read
+        listed, read_now = roster.read(store.agents, roster.retry)
+        found = ranked(listed) if read_now else []
     return found
 
 

@@ -29,7 +29,7 @@ def atomic_moto(monkeypatch):
 def _tickets(store, n):
     ids = []
     for i in range(n):
-        ticket = {"id": f"t{i:03d}", "status": "open", "priority": 40 + i % 50, "version": 0, "channel": "x",
+        ticket = {"id": f"t{i:03d}", "status": "open", "brand": "acme", "priority": 40 + i % 50, "version": 0, "channel": "x",
                   "language": "en", "topic": "delivery", "created_at": "2026-11-24T09:00:00+00:00"}
         store.table.put_item(Item={"PK": f"TICKET#{ticket['id']}", "SK": "TICKET", **ticket})
         ids.append(ticket["id"])
@@ -42,7 +42,7 @@ def test_many_routers_never_overfill_an_agent_or_assign_a_ticket_twice(desk, ato
     store = desk.store()
     capacities = {"a": 3, "b": 5, "c": 2, "d": 4}
     for agent_id, capacity in capacities.items():
-        stored.put_agent(store, {"id": agent_id, "languages": ["en"], "status": "online", "capacity": capacity, "load": 0})
+        stored.put_agent(store, {"id": agent_id, "languages": ["en"], "brands": ["acme"], "status": "online", "capacity": capacity, "load": 0})
     ids = _tickets(store, 24)
     requests = [RoutingRequest(ticket_id=t, message_id="m", reason="new_ticket", priority=50) for t in ids]
     requests += requests[:8]  # SQS delivers some twice

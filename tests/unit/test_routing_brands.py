@@ -125,3 +125,20 @@ def test_a_kept_roster_is_read_once_a_ttl_and_own_items_decide():
     clock.now += 5
     _ticket(desk, "t4", "acme")
     assert _route(desk, "t4", roster) == "zofia" and counting.reads == 3  # the ttl passed: read again
+
+
+def test_an_offer_naming_no_message_reads_the_kept_roster_again():
+    # Given a container's roster read while everyone was offline, a ticket waiting
+    desk = _desk(_agent("ana", status="offline"))
+    counting = Counting(desk.agents)
+    desk.agents = counting
+    roster = routing.Roster(ttl=5, retry=1, clock=Clock())
+    _ticket(desk, "t1", "acme")
+    assert _route(desk, "t1", roster) is None and counting.reads == 1
+    # When ana comes online and presence offers her the ticket (a request naming no message), within the ttl
+    desk.agents.set_status("ana", "online", AT)
+    sent: list[str] = []
+    routing.on_presence(desk, "ana", "online", sent.append, NOW)
+    [offer] = [RoutingRequest.model_validate_json(body) for body in sent]
+    # Then the router reads the roster again and gives it to her
+    assert routing.route(offer, desk, SETTINGS, NOW, roster=roster) == "ana" and counting.reads == 2
