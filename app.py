@@ -346,11 +346,12 @@ def report_tickets(query, principal):
     return reports.export_csv(_store(), query.days, principal.scope, query.figure(), query.limit, query.cursor)
 
 
-@agent_api.get("/api/customers/{customer_id}", "A customer: identities, CRM value, events, tickets", refusals="404")
-def get_customer(customer_id, principal):
+@agent_api.get("/api/customers/{customer_id}", "A customer: identities, CRM value, events, tickets", refusals="404",
+               query="chalicelib.customers:CustomerQuery")
+def get_customer(customer_id, query, principal):
     from chalicelib import customers
 
-    return customers.view(_store(), customer_id, principal)
+    return customers.view(_store(), customer_id, principal, query.cursor)
 
 
 @agent_api.patch("/api/customers/{customer_id}", "Edit name, tags, VIP flag, note",

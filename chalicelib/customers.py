@@ -2,7 +2,8 @@
 
 * **view**: the profile, every platform identity with its reach, the CRM record of each
   (lifetime value, VIP, purchases), events imported from the CRM (calls, emails, purchases) and
-  every touchpoint, so the agent sees the whole history on one screen.
+  the latest touchpoints with their tickets, a page at a time (at most `PAGE_TICKETS` tickets and
+  `PAGE_TOUCHPOINTS` touchpoints read, newest first; `next` goes on to older ones).
 * **edit**: name, tags, VIP flag, a note; optimistic (`version`, 409 when stale).
 * **merge**: the same person wrote on X and on WhatsApp: the second profile's identities,
   touchpoints and events move to the first, its tickets point at the first, and a merge record
@@ -80,40 +81,103 @@ class EventImport(BaseModel):
     events: list[CrmEvent] = Field(min_length=1, max_length=500)
 
 
-def visible(stores: Stores, customer_id: str, principal: Principal) -> tuple[CustomerHistory, list[Ticket]]:
-    """The profile with its identities and touchpoints, and its tickets of the caller's brands;
-    NotFound for no profile, or one with no ticket of the caller's brands (admins: every profile);
-    a profile merged into another is the caller's when the survivor is."""
+PAGE_TICKETS = 25  # the tickets a view page reads at most (its touchpoints' tickets, newest first)
+PAGE_TOUCHPOINTS = 100  # the touchpoints a view page reads at most
+SEEN_TICKETS = 50  # the tickets the visibility check reads at most, newest first, before a 404
+SEEN_TOUCHPOINTS = 400  # the touchpoints it reads at most
+READ = 50  # touchpoints a query reads
+
+
+class CustomerQuery(BaseModel):
+    """`GET /api/customers/{id}`: `cursor` is a page's `next`, to go on to older touchpoints."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: Optional[str] = Field(default=None, max_length=200, pattern=r"^TOUCH#")
+
+
+def _touchpoints(stores: Stores, customer_id: str, before: Optional[str], most: int):
+    """(touchpoint, the sort key to go on from after it, or None when it is the oldest), newest first, at most `most`."""
+    read = 0
+    while read < most:
+        page, after = stores.customers.latest_touchpoints(customer_id, before, min(READ, most - read))
+        for n, touch in enumerate(page):
+            yield touch, (touch["SK"] if after is not None or n < len(page) - 1 else None)
+        read += len(page)
+        if after is None:
+            return
+        before = after
+
+
+def visible(stores: Stores, customer_id: str, principal: Principal) -> CustomerHistory:
+    """The profile with its identities (no touchpoints); NotFound for no profile, or one with no
+    ticket of the caller's brands (admins: every profile); a profile merged into another is the
+    caller's when the survivor is. Bounded: the latest touchpoints are read until the first ticket
+    of the caller's brands, at most SEEN_TOUCHPOINTS of them and SEEN_TICKETS tickets (a customer
+    whose only ticket of the caller's brands is older than that is not theirs to see)."""
     try:
-        history = stores.customers.history(customer_id)
+        card = stores.customers.profile(customer_id)
     except NotFound:
         raise NotFound(customer_id) from None
-    if history.customer.merged_into:  # its touchpoints moved to the survivor: the caller must see that one
-        visible(stores, history.customer.merged_into, principal)
-        return history, []
-    ticket_ids = sorted({t["ticket_id"] for t in history.touchpoints if t.get("ticket_id")})
-    tickets = [t for t in map(stores.tickets.get, ticket_ids) if t and principal.sees(t.brand)]
-    if not tickets and not principal.every_brand:
-        raise NotFound(customer_id)
-    return history, tickets
+    if card.customer.merged_into:  # its touchpoints moved to the survivor: the caller must see that one
+        visible(stores, card.customer.merged_into, principal)
+        return card
+    if principal.every_brand:
+        return card
+    read: set[str] = set()
+    for touch, _ in _touchpoints(stores, customer_id, None, SEEN_TOUCHPOINTS):
+        ticket_id = touch.get("ticket_id")
+        if not ticket_id or ticket_id in read:
+            continue
+        ticket = stores.tickets.get(ticket_id)
+        if ticket and principal.sees(ticket.brand):
+            return card
+        read.add(ticket_id)
+        if len(read) == SEEN_TICKETS:
+            break
+    raise NotFound(customer_id)
 
 
-def view(store: DynamoStore, customer_id: str, principal: Principal) -> dict:
-    history, tickets = visible(store, customer_id, principal)
-    customer = history.customer
+def page(stores: Stores, customer_id: str, principal: Principal,
+         before: Optional[str] = None) -> tuple[list[dict], list[Ticket], Optional[str]]:
+    """The latest touchpoints older than `before` (oldest first, as the timeline shows them) and
+    their tickets of the caller's brands (newest first), at most PAGE_TICKETS tickets and
+    PAGE_TOUCHPOINTS touchpoints read, and where the next page starts (None: no older one). A
+    ticket whose touchpoints span two pages is on both; a caller sees only the touchpoints of
+    tickets they see (admins: all)."""
+    touchpoints: list[dict] = []
+    tickets: dict[str, Optional[Ticket]] = {}
+    cursor: Optional[str] = None
+    for touch, cursor in _touchpoints(stores, customer_id, before, PAGE_TOUCHPOINTS):
+        ticket_id = touch.get("ticket_id")
+        if ticket_id and ticket_id not in tickets:
+            if len(tickets) == PAGE_TICKETS:  # this one starts the next page
+                cursor = touchpoints[-1]["SK"]
+                break
+            ticket = stores.tickets.get(ticket_id)
+            tickets[ticket_id] = ticket if ticket and principal.sees(ticket.brand) else None
+        touchpoints.append(touch)
+    shown = [t for t in tickets.values() if t is not None]
+    ids = {t.id for t in shown}
+    return ([t for t in reversed(touchpoints) if principal.every_brand or t.get("ticket_id") in ids],
+            shown, cursor)
+
+
+def view(store: DynamoStore, customer_id: str, principal: Principal, cursor: Optional[str] = None) -> dict:
+    card = visible(store, customer_id, principal)
+    customer = card.customer
     if customer.merged_into:
-        return {**view(store, customer.merged_into, principal), "redirected_from": customer_id}
+        return {**view(store, customer.merged_into, principal, cursor), "redirected_from": customer_id}
     records = [r for r in (store.get_crm(i.platform, crm.author_keys(i.platform, i.user_id, i.handle))
-                           for i in history.identities) if r]
-    shown = {t.id for t in tickets}
-    touchpoints = [t for t in history.touchpoints if principal.every_brand or t.get("ticket_id") in shown]
+                           for i in card.identities) if r]
+    touchpoints, tickets, after = page(store, customer_id, principal, cursor)
     value = max([r.get("lifetime_value", 0) for r in records] + [0])
-    return views.customer({**customer.to_item(), "identities": [i.to_item() for i in history.identities],
+    return views.customer({**customer.to_item(), "identities": [i.to_item() for i in card.identities],
                            "touchpoints": touchpoints, "version": customer.current_version,
                            "crm": records, "lifetime_value": value,
                            "vip": bool(customer.vip) or any(r.get("vip") for r in records),
                            "events": [e.to_item() for e in store.customers.events(customer_id)],
-                           "tickets": [views.ticket(t) for t in tickets]})
+                           "tickets": [views.ticket(t) for t in tickets], "next": after})
 
 
 def edit_profile(customers: CustomerStore, customer_id: str, patch: CustomerPatch, principal: Principal) -> None:
@@ -152,14 +216,16 @@ def merge_profiles(stores: Stores, survivor_id: str, other_id: str, agent_id: st
     profile."""
     if survivor_id == other_id:
         raise ValueError("a customer cannot be merged into themself")
-    survivor, other = stores.customers.history(survivor_id), stores.customers.history(other_id)
-    if survivor.customer.merged_into or other.customer.merged_into:
+    survivor, other = stores.customers.get(survivor_id), stores.customers.get(other_id)
+    if survivor is None or other is None:
+        raise NotFound(survivor_id if survivor is None else other_id)
+    if survivor.merged_into or other.merged_into:
         raise ConcurrentUpdate("one of the two was merged already")
     moved = stores.customers.moving(other_id)
     merge_id = str(uuid.uuid4())
     stores.customers.move(other_id, survivor_id, moved)
     stores.tickets.set_customer(moved.tickets, survivor_id)
-    stores.customers.update(other_id, other.customer.current_version, {"merged_into": survivor_id})
+    stores.customers.update(other_id, other.current_version, {"merged_into": survivor_id})
     record = Merge(id=merge_id, survivor_id=survivor_id, other_id=other_id, moved=moved, by=agent_id,
                    at=utcnow().isoformat())
     stores.customers.put_merge(record)

@@ -22,7 +22,9 @@ one update of the pointer, which is where the view reads names and reach from (`
 them on the partition's copies, read in one BatchGetItem). A profile edit is an update conditional
 on the version read; a merge moves items one by one by sort key (the folded first identity becomes
 an `IDENTITY#` item of the survivor and leaves the profile) and keeps what it moved in its record,
-so the undo moves exactly those back.
+so the undo moves exactly those back. The customer view reads the profile with its identities
+alone (`profile`: the sort keys from `IDENTITY#` to `PROFILE`) and the touchpoints a page at a
+time, newest first (`latest_touchpoints`).
 """
 from __future__ import annotations
 
@@ -125,6 +127,35 @@ class DynamoCustomerStore:
             customer=Customer.from_item(profile),
             identities=[i.refreshed_from(pointers.get((i.platform, i.user_id))) for i in identities],
             touchpoints=[i for i in items if keys.customer_item_kind(i["SK"]) == "touchpoint"])
+
+    def profile(self, customer_id: str) -> CustomerHistory:
+        # identities and merges sort between the events and the profile: the touchpoints after it are not read
+        page = self.table.query(KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+                                ExpressionAttributeValues={":pk": keys.customer(customer_id)["PK"],
+                                                           ":low": "IDENTITY#", ":high": "PROFILE"})
+        items = [plain(i) for i in page["Items"]]
+        while page.get("LastEvaluatedKey"):
+            page = self.table.query(KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+                                    ExclusiveStartKey=page["LastEvaluatedKey"],
+                                    ExpressionAttributeValues={":pk": keys.customer(customer_id)["PK"],
+                                                               ":low": "IDENTITY#", ":high": "PROFILE"})
+            items += [plain(i) for i in page["Items"]]
+        profile = next((i for i in items if keys.customer_item_kind(i["SK"]) == "profile"), None)
+        if profile is None:
+            raise NotFound(customer_id)
+        identities = self._identities(profile, items)
+        pointers = self._pointers((i.platform, i.user_id) for i in identities)
+        return CustomerHistory(customer=Customer.from_item(profile),
+                               identities=[i.refreshed_from(pointers.get((i.platform, i.user_id))) for i in identities])
+
+    def latest_touchpoints(self, customer_id: str, before: Optional[str], limit: int) -> tuple[list[dict], Optional[str]]:
+        pk, low, high = keys.touchpoints_between(customer_id, "")
+        query: dict = {"KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high", "ScanIndexForward": False,
+                       "Limit": limit, "ExpressionAttributeValues": {":pk": pk, ":low": low, ":high": high}}
+        if before:
+            query["ExclusiveStartKey"] = {"PK": pk, "SK": before}
+        items = [plain(i) for i in self.table.query(**query)["Items"]]
+        return items, (items[-1]["SK"] if len(items) == limit else None)
 
     @staticmethod
     def _identities(profile: Mapping[str, Any], items: list[dict]) -> list[Identity]:

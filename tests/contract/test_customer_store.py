@@ -340,6 +340,32 @@ def test_touchpoints_are_counted_from_a_time_on(people):
     assert people.customers.count_touchpoints("nobody", _at(0)) == 0
 
 
+def test_the_latest_touchpoints_read_a_page_at_a_time_newest_first(people):
+    customer_id = people.customers.link("x", AINO, NOW)
+    for minutes in range(5):
+        people.put_touchpoint(customer_id, _at(minutes), f"m{minutes}", f"t{minutes % 2}")
+    page, cursor = people.customers.latest_touchpoints(customer_id, None, 2)
+    assert [t["message_id"] for t in page] == ["m4", "m3"] and page[0]["ticket_id"] == "t0"
+    page, cursor = people.customers.latest_touchpoints(customer_id, cursor, 2)
+    assert [t["message_id"] for t in page] == ["m2", "m1"]
+    page, cursor = people.customers.latest_touchpoints(customer_id, cursor, 2)
+    assert ([t["message_id"] for t in page], cursor) == (["m0"], None)
+    assert people.customers.latest_touchpoints(customer_id, None, 5)[1] is not None  # full: there may be more
+    assert people.customers.latest_touchpoints("nobody", None, 5) == ([], None)
+
+
+def test_the_profile_alone_has_the_identities_and_no_touchpoint(people):
+    survivor, other = _two(people)
+    people.customers.move(other, survivor, people.customers.moving(other))
+    people.customers.link("whatsapp", {"id": "358401", "name": "Aino K."}, NOW)
+    card = people.customers.profile(survivor)
+    assert card.customer == people.customers.get(survivor) and card.touchpoints == []
+    assert [(i.user_id, i.name) for i in card.identities] == [("358401", "Aino K."), ("u1", "Aino")]
+    assert card.identities == people.customers.history(survivor).identities
+    with pytest.raises(NotFound):
+        people.customers.profile("nobody")
+
+
 def test_imported_events_read_back_in_time_order_and_an_import_repeats(people):
     customer_id = people.customers.link("x", AINO, NOW)
     call = CustomerEvent(id="crm-2", kind="call", at=_at(60), summary="asked about a refund")

@@ -57,6 +57,21 @@ def test_a_customer_shows_identities_crm_value_and_tickets(two_profiles):
     assert shown["customer"]["vip"] is True and shown["customer"]["lifetime_value"] == 14200
 
 
+def test_the_view_is_a_page_of_the_latest_touchpoints_with_a_cursor(two_profiles):
+    from urllib.parse import quote
+
+    desk, x, _ = two_profiles
+    path = f"/api/customers/{x['customer_id']}"
+    status, customer = _call(desk, "get", path)
+    assert status == 200 and customer["next"] is None and len(customer["touchpoints"]) == 1
+    status, older = _call(desk, "get", f"{path}?cursor={quote('TOUCH#9999-12-31T00:00:00+00:00#m')}")
+    assert status == 200 and older["touchpoints"] == customer["touchpoints"] and older["tickets"] == customer["tickets"]
+    touch, _ = desk.store().customers.latest_touchpoints(x["customer_id"], None, 5)
+    status, oldest = _call(desk, "get", f"{path}?cursor={quote(touch[0]['SK'])}")
+    assert status == 200 and (oldest["touchpoints"], oldest["tickets"], oldest["next"]) == ([], [], None)
+    assert _call(desk, "get", f"{path}?cursor=PROFILE")[0] == 400
+
+
 def test_edit_is_optimistic(two_profiles):
     desk, x, _ = two_profiles
     path = f"/api/customers/{x['customer_id']}"

@@ -174,3 +174,84 @@ def test_erasure_removes_the_person_and_keeps_anonymous_statistics():
         "x", customers.ERASED, customers.ERASED, {"id": customers.ERASED})
     assert desk.messages.timeline("tw")[0].text == "my parcel is lost"
     assert customers.erase(desk, customer_id, "root")["identities_removed"] == 0  # idempotent
+
+
+# -- the view's page and the visibility check: bounded reads, newest first ---------------------------
+def _customer_with_tickets(brands: list[str]) -> tuple[MemoryStore, str, list[str]]:
+    """A customer with one ticket a brand of `brands`, oldest first, each with two touchpoints
+    (in, then a reply) a minute apart; the ticket reads counted (`desk.reads`)."""
+    from chalicelib.store import keys
+
+    desk = MemoryStore()
+    customer_id = desk.customers.link("x", {"id": "u1", "name": "Aino"}, NOW)
+    ticket_ids = []
+    for n, brand in enumerate(brands):
+        ticket_id, at = f"t{n:03}", f"2026-11-{1 + n // 100:02}T{n // 60 % 24:02}:{n % 60:02}:00+00:00"
+        ticket = Ticket.opened(ticket_id, channel="x", kind="dm", brand=brand, brand_account_id="brand",
+                               conversation_key=f"conv-{ticket_id}", opened_by="x#u1", customer_id=customer_id,
+                               now_iso=at, first_inbound_at=at, clocks={}, visibility="private", language="en",
+                               topic=None, subject=None)
+        desk.tickets.open_for(ticket.conversation_key, ticket)
+        for direction, message_id in (("in", f"m{n:03}a"), ("out", f"m{n:03}b")):
+            desk.customers.touchpoints.setdefault(customer_id, []).append(
+                {**keys.touchpoint(customer_id, at.replace(":00+", ":0" + str(len(direction)) + "+"), message_id),
+                 "ticket_id": ticket_id, "message_id": message_id, "direction": direction})
+        ticket_ids.append(ticket_id)
+    desk.reads = []
+    get = desk.tickets.get
+    desk.tickets.get = lambda ticket_id: desk.reads.append(ticket_id) or get(ticket_id)
+    return desk, customer_id, ticket_ids
+
+
+def test_visibility_stops_at_the_first_ticket_of_the_callers_brands():
+    desk, customer_id, ids = _customer_with_tickets(["acme"] * 40 + ["zeta"] * 3 + ["acme"])
+    assert customers.visible(desk, customer_id, Principal("ana", "agent", frozenset({"acme"}))).identities
+    assert desk.reads == [ids[-1]]
+    desk.reads.clear()
+    customers.visible(desk, customer_id, Principal("zoe", "agent", frozenset({"zeta"})))
+    assert desk.reads == [ids[-1], ids[-2]]
+    desk.reads.clear()
+    customers.visible(desk, customer_id, Principal("root", "admin"))
+    assert desk.reads == []
+
+
+def test_a_caller_of_no_brand_of_the_customer_is_refused_after_a_bounded_read():
+    desk, customer_id, ids = _customer_with_tickets(["zeta"] + ["acme"] * (customers.SEEN_TICKETS + 10))
+    with pytest.raises(NotFound):
+        customers.visible(desk, customer_id, Principal("ana", "agent", frozenset({"other"})))
+    assert desk.reads == ids[::-1][:customers.SEEN_TICKETS]
+    with pytest.raises(NotFound):  # older than the bound: not theirs to see
+        customers.visible(desk, customer_id, Principal("zoe", "agent", frozenset({"zeta"})))
+
+
+def test_the_view_reads_the_latest_tickets_a_page_at_a_time():
+    brands = ["acme", "zeta"] * 15  # 30 tickets, the caller sees 15
+    desk, customer_id, ids = _customer_with_tickets(brands)
+    ana = Principal("ana", "agent", frozenset({"acme"}))
+    touchpoints, tickets, cursor = customers.page(desk, customer_id, ana)
+    newest = ids[::-1][:customers.PAGE_TICKETS]
+    assert desk.reads == newest  # each ticket once, the caller's or not
+    assert [t.id for t in tickets] == [i for i in newest if brands[ids.index(i)] == "acme"]
+    assert [t["message_id"] for t in touchpoints] == [m for i in reversed(newest) if brands[ids.index(i)] == "acme"
+                                                      for m in (f"m{i[1:]}a", f"m{i[1:]}b")]
+    desk.reads.clear()
+    touchpoints, tickets, cursor = customers.page(desk, customer_id, ana, cursor)
+    assert desk.reads == ids[::-1][customers.PAGE_TICKETS:] and cursor is None
+    assert [t.id for t in tickets] == ["t004", "t002", "t000"] and len(touchpoints) == 6
+    root_page = customers.page(desk, customer_id, Principal("root", "admin"))
+    assert len(root_page[1]) == customers.PAGE_TICKETS and len(root_page[0]) == 2 * customers.PAGE_TICKETS
+
+
+def test_a_page_reads_at_most_its_touchpoints():
+    desk, customer_id, ids = _customer_with_tickets(["acme"])
+    for n in range(customers.PAGE_TOUCHPOINTS + 30):  # a chatty customer on one ticket
+        desk.customers.touchpoints[customer_id].append(
+            {"PK": f"CUSTOMER#{customer_id}", "SK": f"TOUCH#2026-11-20T10:00:00.{n:06}+00:00#c{n:03}",
+             "ticket_id": "t000", "message_id": f"c{n:03}"})
+    ana = Principal("ana", "agent", frozenset({"acme"}))
+    touchpoints, tickets, cursor = customers.page(desk, customer_id, ana)
+    assert len(touchpoints) == customers.PAGE_TOUCHPOINTS and [t.id for t in tickets] == ["t000"]
+    assert touchpoints[-1]["message_id"] == f"c{customers.PAGE_TOUCHPOINTS + 29:03}"
+    touchpoints, _, cursor = customers.page(desk, customer_id, ana, cursor)
+    assert [t["message_id"] for t in touchpoints] == ["m000a", "m000b"] + [f"c{n:03}" for n in range(30)]
+    assert cursor is None

@@ -79,6 +79,15 @@ class MemoryCustomerStore:
                 touchpoints=sorted(self.touchpoints.get(customer_id, []), key=lambda t: t["SK"])
             ).model_copy(deep=True)
 
+    def profile(self, customer_id: str) -> CustomerHistory:
+        return self.history(customer_id).model_copy(update={"touchpoints": []})
+
+    def latest_touchpoints(self, customer_id: str, before: Optional[str], limit: int) -> tuple[list[dict], Optional[str]]:
+        with self._lock:
+            older = sorted((t for t in self.touchpoints.get(customer_id, []) if before is None or t["SK"] < before),
+                           key=lambda t: t["SK"], reverse=True)[:limit]
+            return copy.deepcopy(older), (older[-1]["SK"] if len(older) == limit else None)
+
     def update(self, customer_id: str, expected_version: int, changes: Mapping[str, Any]) -> None:
         check_changes(changes)
         with self._lock:
