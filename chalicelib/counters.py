@@ -7,17 +7,26 @@ brand's gauges (`keys.gauge(brand)`: tickets per status, open ones per team and 
 record (old image → new image) changes them by contribution(new) − contribution(old), so a
 reclassified, reassigned, reopened or erased ticket moves its counts instead of adding to them.
 
-A batch of records is summed per item first and written as atomic ADDs, one update per item per
-batch: at 1,000 mentions/s an hour's item takes a few updates a second, never one per mention. Every
-record that changes a count is marked (`keys.stream_seen(eventID)`, kept 48 h; the stream keeps
-records 24 h) in the same transaction as the ADDs, on the condition that the mark is new: a record
-Lambda delivers twice (a retried or bisected batch) is counted once. Records of a transaction
-already counted are taken out and the rest written again.
+A batch of records (one stream shard's, in sequence order) is summed per item and written as
+atomic ADDs, one plain UpdateItem per item per batch: at 1,000 mentions/s an hour's item takes a
+few updates a second, never one per mention. Exactly once: the update also sets the item's
+watermark for that shard (`~<hash of shardId>`: the batch's last SequenceNumber, fixed-width so
+that text order is number order, then the hour it was written), on the condition that the watermark
+is absent or before the batch's first record touching the item. Lambda retries a failed batch, or
+its halves (BisectBatchOnFunctionError), from the same shard in the same order, so a refused
+condition means the item already counted part of it: the item's old watermark comes back with the
+refusal, and only the records past it are written (conditioned on that watermark). Shards write
+the same item side by side, each on its own watermark (ADDs commute); a new shard (a split or a
+roll-over) starts with none; a shard's watermark not written for 48 h is removed (the stream keeps
+records 24 h). Lambda's stream records do not name their shard: the event does (`shardId`) when
+the event source mapping has a tumbling window (infra/package.py).
 
 Reports read N×24 hour items for N days, queue counts one item per brand; never the tickets.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import time
 from collections import defaultdict
@@ -27,14 +36,18 @@ from typing import Any, Iterable, Mapping, Optional
 from botocore.exceptions import ClientError
 
 from chalicelib.store import keys
-from chalicelib.store.items import cancel_reasons, plain
+from chalicelib.store.items import plain
 
 # First response time buckets: each is its upper bound in seconds; a report's median and p90 are
 # the bound of the bucket the rank falls in (the last one takes everything longer).
 FRT_BOUNDS = (15, 30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400,
               21600, 28800, 43200, 86400, 172800, 259200, 604800)
-SEEN_SECONDS = 48 * 3600
-TRANSACTION_ITEMS = 100  # DynamoDB's limit on one transaction
+STALE_SECONDS = 48 * 3600  # a shard's watermark not written for this long is removed
+LANE_PREFIX = "~"  # counter names never start with it
+SEQ_WIDTH = 23  # 64**23 > 10**40: DynamoDB's sequence numbers have at most 40 digits
+_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"  # in byte order
+WRITE_TRIES = 5
+PRUNE_AT_ONCE = 20
 DEFAULT_BRAND = "default"
 
 
@@ -115,66 +128,142 @@ def item_key(item: tuple) -> dict:
     return keys.counter_hour(item[1], item[2]) if item[0] == "hour" else keys.gauge(item[1])
 
 
-# -- writing: one transaction per chunk of records, marks and summed ADDs ----------------------
-def apply(client: Any, table_name: str, changes: Iterable[tuple[str, dict]]) -> dict:
-    """Count `changes` ((eventID, delta) in stream order) once each. Returns {"counted", "repeats"}."""
-    pending = [(event_id, d) for event_id, d in changes if d]
-    counted = repeats = 0
-    chunk: list[tuple[str, dict]] = []
-    for change in pending:
-        if _size(chunk + [change]) > TRANSACTION_ITEMS:
-            c, r = _write(client, table_name, chunk)
-            counted, repeats, chunk = counted + c, repeats + r, []
-        chunk.append(change)
-    if chunk:
-        c, r = _write(client, table_name, chunk)
-        counted, repeats = counted + c, repeats + r
-    return {"counted": counted, "repeats": repeats}
+# -- writing: one UpdateItem per item per batch, exactly once per stream shard ------------------
+def lane(shard_id: str) -> str:
+    """The attribute holding a shard's watermark on a counter item: `~` and 7 characters of a hash of
+    the shard's id (ids are ~37 characters; every update writes the item's bytes)."""
+    digest = hashlib.blake2b(shard_id.encode(), digest_size=5).digest()
+    return LANE_PREFIX + base64.urlsafe_b64encode(digest).decode()[:7]
 
 
-def _size(chunk: list[tuple[str, dict]]) -> int:
-    return len(chunk) + len({item for _, d in chunk for item in d})
+def seq_key(sequence_number: str) -> str:
+    """A stream sequence number (decimal, 21 to 40 digits) as SEQ_WIDTH characters of an
+    order-preserving base 64: the table compares strings byte by byte, so a longer number of
+    digits must not sort before a shorter one ("100" < "99" as text)."""
+    n, out = int(sequence_number), []
+    for _ in range(SEQ_WIDTH):
+        n, digit = divmod(n, 64)
+        out.append(_ALPHABET[digit])
+    if n:
+        raise ValueError(f"sequence number too long: {sequence_number}")
+    return "".join(reversed(out))
 
 
-def _write(client: Any, table_name: str, chunk: list[tuple[str, dict]]) -> tuple[int, int]:
-    repeats = 0
-    while chunk:
-        marks = [{"Put": {"TableName": table_name, "ConditionExpression": "attribute_not_exists(PK)",
-                          "Item": {**keys.stream_seen(event_id),
-                                   "expires_at": int(time.time()) + SEEN_SECONDS}}} for event_id, _ in chunk]
-        try:
-            client.transact_write_items(TransactItems=marks + _updates(table_name, chunk))
-            return len(chunk), repeats
-        except ClientError as err:
-            if err.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = cancel_reasons(err)[:len(chunk)]
-            seen = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
-            if not seen:
-                raise  # a conflict with another writer: Lambda retries the batch
-            repeats += len(seen)
-            chunk = [c for i, c in enumerate(chunk) if i not in seen]
-    return 0, repeats
+def _watermark(sequence_number: str, now: float) -> str:
+    """seq_key, then the hour it was written (for pruning): compared with a bare seq_key of the same
+    number it sorts after, so `#w < :first` still means "first is past the watermark"."""
+    return seq_key(sequence_number) + f"{int(now // 3600):x}"
 
 
-def _updates(table_name: str, chunk: list[tuple[str, dict]]) -> list[dict]:
-    summed: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for _, d in chunk:
+def _written_hour(watermark: str) -> Optional[int]:
+    try:
+        return int(watermark[SEQ_WIDTH:], 16)
+    except ValueError:
+        return None
+
+
+def apply(client: Any, table_name: str, shard_id: str, changes: Iterable[tuple[str, dict]],
+          last: Optional[str] = None) -> dict:
+    """Count `changes` ((SequenceNumber, delta) of one shard's batch, in stream order) once each.
+
+    Each item the batch touches takes one UpdateItem: the summed ADDs, and its watermark for the
+    shard set to `last` (the batch's last sequence number, default the last change's), on the
+    condition that the watermark is absent or before the first change. A refusal means the item
+    already counted part of the batch (a retried or bisected one): only the changes past its
+    watermark are written, conditioned on the watermark read. Returns {"counted", "repeats",
+    "writes"}: records written to at least one item, records every item had counted, UpdateItems."""
+    pending = [(seq, d) for seq, d in changes if d]
+    if not pending:
+        return {"counted": 0, "repeats": 0, "writes": 0}
+    last = last or max((seq for seq, _ in pending), key=int)
+    per_item: dict[tuple, list[tuple[str, str, dict]]] = defaultdict(list)
+    for seq, d in pending:
         for item, counts in d.items():
-            for name, n in counts.items():
-                summed[item][name] += n
-    updates = []
-    for item, counts in summed.items():
-        counts = {k: v for k, v in counts.items() if v}
-        names = {f"#a{i}": name for i, name in enumerate(counts)}
+            per_item[item].append((seq_key(seq), seq, counts))
+    now, name = time.time(), lane(shard_id)
+    written: set[str] = set()
+    writes = 0
+    for item, entries in per_item.items():
+        applied, n = _write_item(client, table_name, item, name, sorted(entries), _watermark(last, now), now)
+        written |= applied
+        writes += n
+    counted = sum(1 for seq, _ in pending if seq in written)
+    return {"counted": counted, "repeats": len(pending) - counted, "writes": writes}
+
+
+def _write_item(client: Any, table_name: str, item: tuple, name: str, entries: list[tuple[str, str, dict]],
+                mark: str, now: float) -> tuple[set[str], int]:
+    """Write one item's share of a batch. Returns (sequence numbers written, requests made)."""
+    expected: Optional[str] = None  # None: the first try, the watermark's value unknown
+    writes = 0
+    for _ in range(WRITE_TRIES):
+        summed: dict[str, int] = defaultdict(int)
+        for _, _, counts in entries:
+            for counter, n in counts.items():
+                summed[counter] += n
+        counts = {k: v for k, v in summed.items() if v}
+        names = {f"#a{i}": counter for i, counter in enumerate(counts)}
         values: dict = {f":v{i}": n for i, n in enumerate(counts.values())}
-        adds = [f"#a{i} :v{i}" for i in range(len(counts))]
-        expression = ("ADD " + ", ".join(adds)) if adds else ""
-        names["#b"], values[":b"] = "brand", item[1]
-        expression += " SET #b = :b"
-        updates.append({"Update": {"TableName": table_name, "Key": item_key(item), "UpdateExpression": expression,
-                                   "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}})
-    return updates
+        expression = ("ADD " + ", ".join(f"#a{i} :v{i}" for i in range(len(counts))) + " ") if counts else ""
+        names.update({"#b": "brand", "#w": name})
+        values.update({":b": item[1], ":w": max(mark, expected or "")})
+        expression += "SET #b = :b, #w = :w"
+        if expected is None:
+            condition = "attribute_not_exists(#w) OR #w < :first"
+            values[":first"] = entries[0][0]
+        else:
+            condition, values[":old"] = "#w = :old", expected
+        writes += 1
+        try:
+            answer = client.update_item(TableName=table_name, Key=item_key(item), UpdateExpression=expression,
+                                        ConditionExpression=condition, ExpressionAttributeNames=names,
+                                        ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
+                                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = err.response.get("Item") or {}
+            expected = _plain_string(old.get(name)) or None  # None: gone (pruned), all of it is new
+            entries = [e for e in entries if not expected or e[0] > expected[:SEQ_WIDTH]]
+            if not entries:
+                return set(), writes
+            continue
+        writes += _prune(client, table_name, item, name, answer.get("Attributes") or {}, now)
+        return {seq for _, seq, _ in entries}, writes
+    raise RuntimeError(f"counter item {item} kept changing under shard watermark {name}")
+
+
+def _plain_string(value: Any) -> Optional[str]:
+    if isinstance(value, dict):  # the wire form: an error's item is not deserialised
+        return value.get("S")
+    return value
+
+
+def _prune(client: Any, table_name: str, item: tuple, own: str, attributes: Mapping[str, Any], now: float) -> int:
+    """Remove the watermarks of shards that wrote nothing to the item for STALE_SECONDS (the stream
+    keeps records 24 h: none of theirs can come back), each on the condition that it is unchanged.
+    Shards roll over every few hours; without this a brand's gauges would grow without end."""
+    cutoff = int((now - STALE_SECONDS) // 3600)
+    stale = {}
+    for attribute, value in attributes.items():
+        if attribute.startswith(LANE_PREFIX) and attribute != own and isinstance(value, str):
+            hour = _written_hour(value)
+            if hour is not None and hour < cutoff:
+                stale[attribute] = value
+    if not stale:
+        return 0
+    stale = dict(sorted(stale.items())[:PRUNE_AT_ONCE])
+    names = {f"#s{i}": attribute for i, attribute in enumerate(stale)}
+    values = {f":s{i}": value for i, value in enumerate(stale.values())}
+    try:
+        client.update_item(TableName=table_name, Key=item_key(item),
+                           UpdateExpression="REMOVE " + ", ".join(names),
+                           ConditionExpression=" AND ".join(f"#s{i} = :s{i}" for i in range(len(stale))),
+                           ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise  # a refusal: that shard wrote again meanwhile; its watermark stays
+    return 1
 
 
 # -- reading ----------------------------------------------------------------------------------

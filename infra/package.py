@@ -107,13 +107,16 @@ def merge_template() -> dict:
 def stream_event_properties() -> dict:
     """The stream handler's event source: the stack's table's stream, ticket items only (Lambda
     filters before invoking: counters, index entries and everything else cost no invocation), a
-    failing batch split to find the record that fails and retried a bounded number of times."""
+    failing batch split to find the record that fails and retried a bounded number of times. The
+    tumbling window is there for the event's `shardId` (stream records do not name their shard):
+    chalicelib/counters.py keeps a watermark per shard on each counter item."""
     from chalicelib.store import keys
 
     ticket_only = {"dynamodb": {"Keys": {"SK": {"S": [keys.TICKET_SK]}}}}
     return {"Stream": {"Fn::GetAtt": ["Table", "StreamArn"]},
             "FilterCriteria": {"Filters": [{"Pattern": json.dumps(ticket_only)}]},
-            "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 10, "MaximumBatchingWindowInSeconds": 1}
+            "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 10, "MaximumBatchingWindowInSeconds": 1,
+            "TumblingWindowInSeconds": 900}
 
 
 # What pages on-call, per channel: (metric, statistic threshold over the period, period seconds, why)

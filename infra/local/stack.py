@@ -229,7 +229,7 @@ class StreamWorker:
             tickets = [r for r in records if is_ticket(r)]
             if tickets:
                 try:
-                    self.handler(stream_event(tickets, arn), LambdaContext(self.function_name))
+                    self.handler(stream_event(tickets, arn, shard_id), LambdaContext(self.function_name))
                 except Exception as err:  # read again next time, as Lambda retries the batch
                     print(f"[{self.function_name}] batch failed: {type(err).__name__}: {err}", flush=True)
                     return delivered
@@ -260,13 +260,14 @@ def streams_client():
 _streams_clients: dict = {}
 
 
-def stream_event(records: list[dict], stream_arn: str) -> dict:
+def stream_event(records: list[dict], stream_arn: str, shard_id: str = "shardId-local") -> dict:
     """Lambda's event for stream records: as GetRecords gives them, with the stream's ARN and region."""
     def wire(value):
         return value.timestamp() if hasattr(value, "timestamp") else value
 
     return {"Records": [{**r, "eventSourceARN": stream_arn, "awsRegion": stream_arn.split(":")[3],
-                         "dynamodb": {k: wire(v) for k, v in r["dynamodb"].items()}} for r in records]}
+                         "dynamodb": {k: wire(v) for k, v in r["dynamodb"].items()}} for r in records],
+            "shardId": shard_id, "eventSourceARN": stream_arn}
 
 
 def _region() -> str:

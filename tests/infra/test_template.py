@@ -156,3 +156,4 @@ def test_the_stream_handler_reads_the_tables_stream_ticket_items_only(template):
     [only] = event["Properties"]["FilterCriteria"]["Filters"]
     assert json.loads(only["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": ["TICKET"]}}}}
     assert event["Properties"]["BisectBatchOnFunctionError"] is True
+    assert event["Properties"]["TumblingWindowInSeconds"] > 0  # the event names its shard (the counters' watermarks)
