@@ -156,15 +156,13 @@ class Worker:
             print(f"[{self.function_name}] batch failed: {type(err).__name__}: {err}", flush=True)
             failed = {m["MessageId"] for m in got}
         for m in got:
-            if m["MessageId"] in failed and self.own_visibility:
-                continue  # as on Lambda: the record comes back when the handler said
-            if m["MessageId"] in failed:
+            if m["MessageId"] in failed and not self.own_visibility:  # own: it comes back when the handler said
                 sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
                                               VisibilityTimeout=RETRY_VISIBILITY_SECONDS)
-            else:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self._delete(sqs, url, [m for m in got if m["MessageId"] not in failed])
 
     def _deliver_sns(self, sqs, url: str, got: list[dict]) -> None:
+        done = []
         for m, event in zip(got, sns_event_from_sqs(got)):
             try:
                 self.handler(event, LambdaContext(self.function_name))
@@ -173,7 +171,18 @@ class Worker:
                 sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
                                               VisibilityTimeout=RETRY_VISIBILITY_SECONDS)
                 continue
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            done.append(m)
+        self._delete(sqs, url, done)
+
+    def _delete(self, sqs, url: str, done: list[dict]) -> None:
+        """As Lambda's event source mapping: the records that succeeded go in one DeleteMessageBatch
+        per batch (at most 10 a request), not a DeleteMessage each; one it could not delete comes
+        back after the visibility timeout, as on AWS."""
+        for start in range(0, len(done), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])]
+            answer = sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+            for failure in answer.get("Failed", []):
+                print(f"[{self.function_name}] not deleted: {failure.get('Code')}: {failure.get('Message')}", flush=True)
 
 
 class StreamWorker:
@@ -261,7 +270,8 @@ _streams_clients: dict = {}
 
 
 def stream_event(records: list[dict], stream_arn: str, shard_id: str = "shardId-local") -> dict:
-    """Lambda's event for stream records: as GetRecords gives them, with the stream's ARN and region."""
+    """Lambda's event for one shard's stream records: as GetRecords gives them, with the stream's
+    ARN and region, and the shard's id at the top (as Lambda gives it with a tumbling window)."""
     def wire(value):
         return value.timestamp() if hasattr(value, "timestamp") else value
 
