@@ -48,10 +48,9 @@ def confirm(store: DynamoStore, message: Message, platform_id: str, confirmed_by
 def after_sent(message: Message, store: DynamoStore) -> None:
     """Pointer, ticket response times, history and metrics for a sent reply. Idempotent."""
     ticket = store.tickets.get(message.ticket_id)
-    first = store.messages.record_sent(message, ticket.customer_id if ticket else None)
+    # a first response also moves the ticket's SLA on to its resolution deadline, in the same write
+    first = store.messages.record_sent(message, ticket.customer_id if ticket else None, ticket)
     apply_stored(store, message)
-    if first and ticket and ticket.resolution_due_at and ticket.status != "closed":
-        store.tickets.set_sla_due(ticket, ticket.resolution_due_at)  # first response met: resolution is next
     channel = message.platform
     count(M.REPLIES_SENT, channel, message_id=message.id, ticket_id=message.ticket_id)
     if first and ticket and ticket.first_inbound_at:

@@ -137,22 +137,38 @@ class DynamoMessageStore:
 
     # -- replies ---------------------------------------------------------------------------
     def put_reply(self, reply: Message, idempotency_key: Optional[str] = None) -> tuple[Message, bool]:
+        # No transaction: the idempotency key is claimed first (conditional), naming the reply's id
+        # and time; then the reply is put (conditional on being new). A second request under the key
+        # finds the reply it names, or, when the first stopped between the two writes, stores it as
+        # the first would have (same id and time) and still answers "not new": the first claimed it.
         ticket_id = reply.ticket_id
-        items = [{"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                          "Item": dynamo({**keys.message(ticket_id, reply.created_at, reply.id), **reply.to_item(),
-                                          **keys.outbound_in_flight(reply.created_at, reply.id)})}}]
         if idempotency_key:
-            items.append({"Put": {"TableName": self.name, "ConditionExpression": "attribute_not_exists(PK)",
-                                  "Item": {**keys.reply_key(ticket_id, idempotency_key), "message_id": reply.id,
-                                           "message_sk": keys.message_sk(reply.created_at, reply.id)}}})
+            try:
+                self.table.put_item(Item={**keys.reply_key(ticket_id, idempotency_key), "message_id": reply.id,
+                                          "message_sk": keys.message_sk(reply.created_at, reply.id),
+                                          "created_at": reply.created_at},
+                                    ConditionExpression="attribute_not_exists(PK)")
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise
+                first = self.table.get_item(Key=keys.reply_key(ticket_id, idempotency_key), ConsistentRead=True)["Item"]
+                found = self.reply(ticket_id, first["message_sk"])
+                if found is None and "created_at" in first:
+                    self._put_new_reply(reply.model_copy(update={"id": first["message_id"],
+                                                                 "created_at": first["created_at"]}))
+                    found = self.reply(ticket_id, first["message_sk"])
+                return found, False
+        self._put_new_reply(reply)
+        return reply, True
+
+    def _put_new_reply(self, reply: Message) -> None:
         try:
-            self.client.transact_write_items(TransactItems=items)
-            return reply, True
+            self.table.put_item(Item=dynamo({**keys.message(reply.ticket_id, reply.created_at, reply.id),
+                                             **reply.to_item(), **keys.outbound_in_flight(reply.created_at, reply.id)}),
+                                ConditionExpression="attribute_not_exists(PK)")
         except ClientError as err:
-            if not (conditional_failed(err) and idempotency_key):
-                raise
-        first = self.table.get_item(Key=keys.reply_key(ticket_id, idempotency_key), ConsistentRead=True)["Item"]
-        return self.reply(ticket_id, first["message_sk"]), False
+            if not conditional_failed(err):
+                raise  # (refused: the same reply is there already)
 
     def reply(self, ticket_id: str, message_sk: str) -> Optional[Message]:
         item = self.table.get_item(Key=keys.message_by_sk(ticket_id, message_sk), ConsistentRead=True).get("Item")
@@ -207,21 +223,62 @@ class DynamoMessageStore:
         pointer = self.table.get_item(Key=keys.outbound_pointer(platform, platform_id)).get("Item")
         return self.reply(pointer["ticket_id"], pointer["message_sk"]) if pointer else None
 
-    def record_sent(self, reply: Message, customer_id: Optional[str]) -> bool:
+    def record_sent(self, reply: Message, customer_id: Optional[str], ticket: Optional[Ticket] = None) -> bool:
         self.table.put_item(Item=dynamo({**keys.outbound_pointer(reply.platform, reply.platform_message_id),
                                          "ticket_id": reply.ticket_id, "message_id": reply.id,
                                          "message_sk": keys.message_sk(reply.created_at, reply.id)}))
-        first = False if reply.automatic else self._set_if(  # an auto-acknowledgement is no response
-            reply.ticket_id, "SET first_response_at = :t, first_response_by = :a",
-            "attribute_not_exists(first_response_at)", {":t": reply.sent_at, ":a": reply.agent_id or ""})
-        self._set_if(reply.ticket_id, "SET last_outbound_at = :t",
-                     "attribute_not_exists(last_outbound_at) OR last_outbound_at < :t", {":t": reply.sent_at})
+        first = False
+        if ticket is not None and not reply.automatic and not ticket.first_response_at:
+            first = self._first_response(reply, ticket)
+        if not first:
+            first = False if reply.automatic else self._set_if(  # an auto-acknowledgement is no response
+                reply.ticket_id, "SET first_response_at = :t, first_response_by = :a",
+                "attribute_not_exists(first_response_at)", {":t": reply.sent_at, ":a": reply.agent_id or ""})
+            self._set_if(reply.ticket_id, "SET last_outbound_at = :t",
+                         "attribute_not_exists(last_outbound_at) OR last_outbound_at < :t", {":t": reply.sent_at})
+            if first and ticket is not None:
+                self._resolution_next(ticket)
         if customer_id:
             self.table.put_item(Item=dynamo({
                 **keys.touchpoint(customer_id, reply.sent_at, reply.id), "ticket_id": reply.ticket_id,
                 "message_id": reply.id, "channel": reply.platform, "kind": reply.kind,
                 "direction": "out", "at": reply.sent_at, "agent_id": reply.agent_id}))
         return first
+
+    def _first_response(self, reply: Message, ticket: Ticket) -> bool:
+        """The ticket's first response, its last outbound and its SLA moved on to the resolution
+        deadline in one write, while it is as read (status and priority place it in the inbox);
+        False when it was not (the caller takes the long way)."""
+        changes: dict = {"first_response_at": reply.sent_at, "first_response_by": reply.agent_id or ""}
+        if not ticket.last_outbound_at or ticket.last_outbound_at < (reply.sent_at or ""):
+            changes["last_outbound_at"] = reply.sent_at
+        if ticket.resolution_due_at and ticket.status != "closed":
+            changes.update({"sla_due_at": ticket.resolution_due_at, **keys.inbox_index(
+                ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id),
+                **keys.due_index(ticket.resolution_due_at, ticket.id)})
+        expr, names, values = update_expression(changes)
+        try:
+            self.table.update_item(
+                Key=keys.ticket(ticket.id), UpdateExpression=expr, ExpressionAttributeNames=names | {"#st": "status"},
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(first_response_at) "
+                                    "AND #st = :was AND priority = :prio",
+                ExpressionAttributeValues=dynamo({**values, ":was": ticket.status, ":prio": ticket.priority}))
+            return True
+        except ClientError as err:
+            if conditional_failed(err):
+                return False
+            raise
+
+    def _resolution_next(self, read: Ticket) -> None:
+        ticket = Ticket.from_item(plain(self.table.get_item(Key=keys.ticket(read.id), ConsistentRead=True)["Item"]))
+        if ticket.resolution_due_at and ticket.status != "closed":  # placed by its status and priority now
+            expr, names, values = update_expression({
+                "sla_due_at": ticket.resolution_due_at,
+                **keys.inbox_index(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id),
+                **keys.due_index(ticket.resolution_due_at, ticket.id)})
+            self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression=expr,
+                                   ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames=names,
+                                   ExpressionAttributeValues=values)
 
     # -- delivery receipts -------------------------------------------------------------------
     def record_delivery_status(self, receipt: Receipt) -> None:

@@ -312,10 +312,12 @@ class MessageStore(Protocol):
     def by_platform_id(self, platform: str, platform_id: str) -> Optional[Message]:
         """Our sent reply the platform knows by this id."""
 
-    def record_sent(self, reply: Message, customer_id: Optional[str]) -> bool:
+    def record_sent(self, reply: Message, customer_id: Optional[str], ticket: Optional[Ticket] = None) -> bool:
         """After a reply was sent: its platform id points back at it, the ticket notes its
         responses (`first_response_at` unless automatic, `last_outbound_at`), the customer's
-        history gets a touchpoint. Idempotent. True when it was the ticket's first response."""
+        history gets a touchpoint. Idempotent. True when it was the ticket's first response; then,
+        given the `ticket` as read, its SLA moves on to its resolution deadline (and its inbox and
+        due-minute places with it), in the same write when the ticket is still as read."""
 
     def record_delivery_status(self, receipt: Receipt) -> None:
         """Keep a platform's delivery status of one of our messages as it came. Idempotent: the

@@ -134,16 +134,21 @@ class MemoryMessageStore:
             pointer = self.pointers.get((platform, platform_id))
             return None if pointer is None else self.reply(*pointer)
 
-    def record_sent(self, reply: Message, customer_id: Optional[str]) -> bool:
+    def record_sent(self, reply: Message, customer_id: Optional[str], ticket: Optional[Ticket] = None) -> bool:
         with self._lock:
             self.pointers[(reply.platform, reply.platform_message_id)] = (
                 reply.ticket_id, keys.message_sk(reply.created_at, reply.id))
-            ticket = self.tickets.tickets.get(reply.ticket_id)
+            read, ticket = ticket, self.tickets.tickets.get(reply.ticket_id)
             first = False
             if ticket is not None:
                 if not reply.automatic and "first_response_at" not in ticket:
                     ticket.update(first_response_at=reply.sent_at, first_response_by=reply.agent_id or "")
                     first = True
+                    due = ticket.get("resolution_due_at") if read is not None and ticket["status"] != "closed" \
+                        else None
+                    if due:  # first response met: resolution is next, placed by its status and priority now
+                        ticket.update(sla_due_at=due, **keys.due_index(due, read.id), **keys.inbox_index(
+                            ticket["status"], ticket["priority"], due, read.id))
                 if "last_outbound_at" not in ticket or ticket["last_outbound_at"] < reply.sent_at:
                     ticket["last_outbound_at"] = reply.sent_at
             if customer_id:
