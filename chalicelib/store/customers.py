@@ -44,6 +44,13 @@ from chalicelib.store.items import conditional_failed, dynamo, partition, plain,
 FIRST_IDENTITY = "first_identity"  # the profile's attribute holding the identity it was first seen from
 
 
+def identities_and_profile(customer_id: str) -> tuple[str, str, str]:
+    """Query: a customer's identities, merges and profile, which sort between its events and its
+    touchpoints (PK, lowest SK, highest SK). A key function for keys.py, kept here for now."""
+    profile = keys.customer(customer_id)
+    return profile["PK"], keys.customer_identity(customer_id, "", "")["SK"].rstrip("#") + "#", profile["SK"]
+
+
 class DynamoCustomerStore:
     def __init__(self, table: Any):
         self.table = table
@@ -129,16 +136,13 @@ class DynamoCustomerStore:
             touchpoints=[i for i in items if keys.customer_item_kind(i["SK"]) == "touchpoint"])
 
     def profile(self, customer_id: str) -> CustomerHistory:
-        # identities and merges sort between the events and the profile: the touchpoints after it are not read
-        page = self.table.query(KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
-                                ExpressionAttributeValues={":pk": keys.customer(customer_id)["PK"],
-                                                           ":low": "IDENTITY#", ":high": "PROFILE"})
+        pk, low, high = identities_and_profile(customer_id)
+        query = {"KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
+                 "ExpressionAttributeValues": {":pk": pk, ":low": low, ":high": high}}
+        page = self.table.query(**query)
         items = [plain(i) for i in page["Items"]]
         while page.get("LastEvaluatedKey"):
-            page = self.table.query(KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
-                                    ExclusiveStartKey=page["LastEvaluatedKey"],
-                                    ExpressionAttributeValues={":pk": keys.customer(customer_id)["PK"],
-                                                               ":low": "IDENTITY#", ":high": "PROFILE"})
+            page = self.table.query(**query, ExclusiveStartKey=page["LastEvaluatedKey"])
             items += [plain(i) for i in page["Items"]]
         profile = next((i for i in items if keys.customer_item_kind(i["SK"]) == "profile"), None)
         if profile is None:
