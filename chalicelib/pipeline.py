@@ -22,7 +22,7 @@ from typing import Callable, Optional
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import TypeAdapter
 
-from chalicelib import aws, crm, desk_settings, queues, sla
+from chalicelib import aws, crm, desk_settings, offhours, queues, routing, sla
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.message import Message
 from chalicelib.aggregates.ticket import Ticket
@@ -83,14 +83,13 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         priority_factors=[f.model_dump() for f in priority.factors], priority_rules_version=priority.rules_version,
         brand=brand)
     try:
-        ticket_id, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now,
-                                               account.team)
-        # The router is asked before a new ticket's platform id is claimed: a retry after a crash in
-        # between asks again (the router takes a ticket once), and a claimed id was surely routed.
-        _route(ticket_id, message_id, "new_ticket" if created else "new_message", priority.score,
-               verdict.language, send)
-        if created:
+        ticket, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now, account.team)
+        ticket_id = ticket.id
+        if created:  # opened assigned or waiting (routing.place): the off-hours answer, then the claim
+            offhours.acknowledge_if_closed(store, ticket, now)
             store.messages.claim(m.dedupe_key, ticket_id, message_id, now)
+        else:  # the router decides whether the customer's follow-up stays with its holder
+            _route(ticket_id, message_id, "new_message", priority.score, verdict.language, send)
     except DuplicateEvent:  # the same id raced us in another worker and won
         return _duplicate(m, store.messages.seen(m.dedupe_key) or {})
     count(M.TICKETS_CREATED if created else M.MESSAGES_THREADED, m.platform, ticket_id=ticket_id)
@@ -158,7 +157,7 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
 
 
 def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, priority, store: DynamoStore,
-                      now, team: Optional[str] = None) -> tuple[str, bool]:
+                      now, team: Optional[str] = None) -> tuple[Ticket, bool]:
     hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), team)
     clocks = sla.clocks(desk_settings.cached_settings(store, "sla"), hours, priority=priority.score,
                         channel=m.platform,
@@ -189,16 +188,38 @@ def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, p
             if opening:
                 ticket = _opened(m, message, customer_id, verdict, clocks, conversation_key, now, team, current,
                                  changes)
-                store.messages.record_opening(conversation_key, ticket, message, customer_id,
-                                              current.id if current is not None and current.id != ticket.id else None)
-                return ticket.id, True
+                return _open(conversation_key, ticket, current, message, customer_id, store, now), True
             changes.update(keys.inbox_index(status, new_priority, clock.get("sla_due_at") or base.sla_due_at, base.id))
             store.messages.record_inbound(base, message, m.dedupe_key, customer_id, changes, now)
-            return base.id, False
+            return base, False
         except ConcurrentUpdate:  # the ticket moved under us, or another opened the conversation: read again
             time.sleep(0.02 * attempt)
             continue
     raise ConcurrentUpdate(f"ticket of {conversation_key} kept changing")
+
+
+def _open(conversation_key: str, ticket: Ticket, current: Optional[Ticket], message: Message, customer_id: str,
+          store: DynamoStore, now) -> Ticket:
+    """Open the ticket assigned to the agent the router picks now (a slot reserved on their own item),
+    or waiting with its first re-drive; a retry of our own opening (the ticket is there) only
+    finishes the writes. A slot whose ticket was not opened by this call is given back."""
+    if current is not None and current.id == ticket.id:
+        store.messages.record_opening(conversation_key, ticket, message, customer_id, None)
+        return current
+    agent = routing.place(ticket, store, now)
+    ticket = ticket.model_copy(update={"assignee": agent.id} if agent else {"waiting_since": now.isoformat()})
+    try:
+        opened = store.messages.record_opening(conversation_key, ticket, message, customer_id,
+                                               current.id if current is not None else None)
+    except ConcurrentUpdate:
+        if agent:
+            store.agents.unreserve(agent.id)
+        raise
+    if agent and not opened:  # the same mention, delivered twice at once, opened it in another worker
+        store.agents.unreserve(agent.id)
+    if opened:
+        routing.placed(ticket, agent, now)
+    return ticket
 
 
 STORE_ATTEMPTS = 8

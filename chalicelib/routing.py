@@ -25,10 +25,10 @@ import time
 from datetime import datetime
 from typing import Any, Callable, Optional
 
-from chalicelib import aws, offhours
+from chalicelib import aws
 from chalicelib.aggregates.agent import Agent
 from chalicelib.aggregates.ticket import Ticket
-from chalicelib.desk_settings import get_settings
+from chalicelib.desk_settings import cached_settings, get_settings
 from chalicelib.errors import AgentUnavailable, TicketChanged
 from chalicelib.models import RoutingRequest, utcnow
 from chalicelib.observability import M, count, logger, measure
@@ -116,15 +116,11 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
     """Assign the ticket (returns the agent id), or leave it waiting (None). The roster is read
     from the store each time unless a container's `roster` is given."""
     settings = {**DEFAULT_SETTINGS, **(settings or _settings(store))}
-    acknowledge = request.reason == "new_ticket"  # a new conversation may need the off-hours reply
     for _ in range(ATTEMPTS):
         ticket = store.tickets.get(request.ticket_id)
         if not ticket or ticket.status == "closed":
             return None
         moment = now or utcnow()
-        if acknowledge:
-            offhours.acknowledge_if_closed(store, ticket, moment)
-            acknowledge = False
         if ticket.assignee:
             holder = store.agents.get(ticket.assignee)
             if (holder is not None and holder.status == "online") or request.reason == "new_ticket":
@@ -149,6 +145,32 @@ def route(request: RoutingRequest, store: DynamoStore, settings: Optional[dict] 
             _waiting(ticket, store, moment)
             return None
     return None
+
+
+def place(ticket: Ticket, store: DynamoStore, now: Optional[datetime] = None, roster: Optional[Roster] = None,
+          settings: Optional[dict] = None) -> Optional[Agent]:
+    """For a ticket about to be opened (the ingest worker): a slot reserved on the best candidate
+    (`AgentStore.reserve`, on their own item, online and below capacity), so the ticket is put
+    already assigned: one write instead of a transaction that rewrites the ticket it just put, and
+    no trip through the routing queue. None: nobody can take it now; it opens waiting."""
+    settings = {**DEFAULT_SETTINGS, **(settings if settings is not None else _kept_settings(store))}
+    moment = now or utcnow()
+    for agent in _candidates(ticket, store, settings, moment, roster or _ROSTER, fresh=False):
+        try:
+            store.agents.reserve(agent.id)
+        except AgentUnavailable:
+            continue  # that agent filled up meanwhile: try the next
+        return agent
+    return None
+
+
+def placed(ticket: Ticket, agent: Optional[Agent], moment: datetime) -> None:
+    """The metrics and log line of a ticket opened assigned (`agent`) or waiting (None)."""
+    if agent is not None:
+        _routed(ticket, agent, moment)
+    else:
+        count(M.UNASSIGNED, ticket.channel or "unknown", ticket_id=ticket.id)
+        logger.info("no eligible agent; the ticket waits in its queue", extra={"ticket_id": ticket.id})
 
 
 def _candidates(ticket: Ticket, store: DynamoStore, settings: dict, moment: datetime,
@@ -219,6 +241,11 @@ def _waiting(ticket: Ticket, store: DynamoStore, moment: datetime) -> None:
 
 def _settings(store: DynamoStore) -> dict:
     return {k: v for k, v in get_settings(store, "routing").items() if k != "version"}
+
+
+def _kept_settings(store: DynamoStore) -> dict:
+    """The routing settings as the container keeps them (read at most once a minute)."""
+    return {k: v for k, v in cached_settings(store, "routing").items() if k != "version"}
 
 
 def process_sqs_event(event: dict, context) -> dict:

@@ -179,6 +179,28 @@ class DynamoAgentStore:
                 raise TicketChanged(f"ticket {ticket_id} changed") from err
             raise AgentUnavailable(f"agent {agent_id} is full or away") from err
 
+    def reserve(self, agent_id: str) -> None:
+        try:
+            self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #load :one",
+                                   ConditionExpression="#status = :online AND (attribute_not_exists(#load) "
+                                                       "OR #load < #capacity)",
+                                   ExpressionAttributeNames={"#load": "load", "#status": "status",
+                                                             "#capacity": "capacity"},
+                                   ExpressionAttributeValues={":one": 1, ":online": "online"})
+        except ClientError as err:
+            if conditional_failed(err):
+                raise AgentUnavailable(f"agent {agent_id} is full or away") from err
+            raise
+
+    def unreserve(self, agent_id: str) -> None:
+        try:
+            self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #load :minus",
+                                   ConditionExpression="#load > :zero", ExpressionAttributeNames={"#load": "load"},
+                                   ExpressionAttributeValues={":minus": -1, ":zero": 0})
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+
     def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
         try:
             self.client.transact_write_items(TransactItems=[

@@ -406,12 +406,13 @@ def ticket_index_changes(ticket_id: str, changes: Mapping[str, Any]) -> dict:
 
 
 def new_ticket_keys(ticket_id: str, brand: Optional[str], status: str, priority: int,
-                    sla_due_at: Optional[str]) -> dict:
-    """Every index key of a ticket as it is opened: its inbox shard and place and its deadline's
-    minute. No re-drive yet: the router is asked at once, and a ticket it cannot place gets one then
-    (`redrive_index`), so a routed ticket never writes the re-drive index."""
+                    sla_due_at: Optional[str], waiting_since: Optional[str] = None) -> dict:
+    """Every index key of a ticket as it is opened: its inbox shard and place, its deadline's
+    minute, and, when it opens waiting for an agent (`waiting_since`: nobody could take it), its
+    first re-drive. A ticket opened already assigned never writes the re-drive index."""
     found = {**inbox_home(brand, ticket_id), **inbox_index(status, priority, sla_due_at or "", ticket_id),
-             **due_index(sla_due_at, ticket_id)}
+             **due_index(sla_due_at, ticket_id),
+             **redrive_index(later(waiting_since, REDRIVE_AFTER) if waiting_since else None, ticket_id)}
     return {k: v for k, v in found.items() if v is not None}
 
 

@@ -57,15 +57,16 @@ class DynamoMessageStore:
         return plain(self.table.get_item(Key=keys.dedupe(dedupe_key), ConsistentRead=True).get("Item"))
 
     def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, customer_id: str,
-                       replaces: Optional[str]) -> None:
+                       replaces: Optional[str]) -> bool:
         # Plain writes, no transaction (a new conversation is the common case: ~6 WCU instead of
         # ~30): the conversation's pointer (conditional), the ticket as its first message leaves it
         # (conditional on being new), the message and the touchpoint (keyed by the message); the
         # claim of the platform id comes last (`claim`). Every id derives from the platform id, so
         # a retry after a crash at any step writes the same items and finishes the job.
         claim_conversation(self.table, conversation_key, ticket.id, replaces)
-        put_opened(self.table, ticket)
+        created = put_opened(self.table, ticket)
         self._put_inbound(ticket.id, message, customer_id)
+        return created
 
     def claim(self, dedupe_key: str, ticket_id: str, message_id: str, now: datetime) -> None:
         try:

@@ -54,6 +54,13 @@ class AgentStore(Protocol):
         at `expected_version` (else TicketChanged, which wins when both fail). The ticket's
         version goes up and `waiting_since` goes."""
 
+    def reserve(self, agent_id: str) -> None:
+        """A slot for a ticket about to be opened already assigned: the agent's load goes up only
+        while they are online and below capacity (else AgentUnavailable). One write, on their own item."""
+
+    def unreserve(self, agent_id: str) -> None:
+        """Give back a reserved slot whose ticket was not opened (never below zero)."""
+
     def move_load(self, ticket_id: str, expected_version: int, changes: Mapping[str, Any],
                   load: Mapping[str, int]) -> Ticket:
         """An agent's change of who holds a ticket: the ticket's `changes` (as TicketStore.update,
@@ -264,13 +271,14 @@ class MessageStore(Protocol):
         """The record of a platform id already stored (`ticket_id`, `message_id`)."""
 
     def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, customer_id: str,
-                       replaces: Optional[str]) -> None:
+                       replaces: Optional[str]) -> bool:
         """Open `ticket` (as its first message leaves it: version 1, one message) for the
         conversation, which points at nothing, at the closed ticket `replaces`, or at `ticket`
         already (ConcurrentUpdate otherwise, nothing written); store its first message and the
         customer's touchpoint. No transaction: every write is keyed by what the platform id derives
         (ticket and message ids), so a retry after a crash at any step finishes the job, and a ticket
-        that is there already is never overwritten. The platform id is claimed after (`claim`)."""
+        that is there already is never overwritten (False: this call did not put it). The platform
+        id is claimed after (`claim`)."""
 
     def claim(self, dedupe_key: str, ticket_id: str, message_id: str, now: datetime) -> None:
         """Claim a platform id for the message stored under it: DuplicateEvent when it was claimed."""

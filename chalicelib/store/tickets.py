@@ -79,17 +79,20 @@ def claim_conversation(table: Any, conversation_key: str, ticket_id: str, replac
         raise
 
 
-def put_opened(table: Any, ticket: Ticket) -> None:
-    """A new ticket with its index keys; nothing when it is there already (a retry put it, and it
-    may have moved on since: a put never overwrites it)."""
+def put_opened(table: Any, ticket: Ticket) -> bool:
+    """A new ticket with its index keys (True); nothing when it is there already (False: a retry
+    put it, and it may have moved on since: a put never overwrites it)."""
     item = {**keys.ticket(ticket.id), **ticket.to_item(), **keys.new_ticket_keys(
-        ticket.id, ticket.brand, ticket.status, ticket.priority, ticket.sla_due_at)}
+        ticket.id, ticket.brand, ticket.status, ticket.priority, ticket.sla_due_at,
+        None if ticket.assignee else ticket.waiting_since)}
     try:
         table.put_item(Item=dynamo(item), ConditionExpression="attribute_not_exists(PK)")
     except ClientError as err:
         if not conditional_failed(err):
             raise
+        return False
     register_brand(table, ticket.brand)
+    return True
 
 
 def register_brand(table: Any, brand: Optional[str]) -> None:

@@ -193,6 +193,35 @@ def test_racing_routers_never_overfill_an_agent_or_assign_a_ticket_twice(store):
     assert store.agents.get("wei").load == holders.count("wei") == 2
 
 
+def test_racing_reservations_never_overfill_an_agent_and_a_given_back_slot_is_free_again(store):
+    store.agents.put(_agent("ana", capacity=3))
+
+    def attempt(_):
+        try:
+            store.agents.reserve("ana")
+            return True
+        except AgentUnavailable:
+            return False
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sum(pool.map(attempt, range(8))) == 3
+    assert store.agents.get("ana").load == 3
+    store.agents.unreserve("ana")
+    store.agents.reserve("ana")
+    for _ in range(5):
+        store.agents.unreserve("ana")  # never below zero
+    assert store.agents.get("ana").load == 0
+
+
+@pytest.mark.parametrize("agent", [_agent(status="away"), _agent(load=2), None])
+def test_a_reservation_on_an_agent_away_full_or_unknown_is_unavailable(store, agent):
+    if agent:
+        store.agents.put(agent)
+    with pytest.raises(AgentUnavailable):
+        store.agents.reserve("ana")
+    assert store.agents.get("ana") == agent
+
+
 # -- release -----------------------------------------------------------------------------------
 def test_release_gives_the_ticket_back_and_frees_the_slot(store):
     store.agents.put(_agent(load=1))

@@ -27,8 +27,8 @@ def _auth(agent="ana", role="agent"):
 @pytest.fixture
 def desk_with_tickets(desk):
     store = desk.store()
-    for agent in demo.AGENTS:
-        stored.put_agent(store, {**agent, "status": "online", "capacity": 10, "load": 0})
+    for agent in demo.AGENTS:  # offline while the mentions arrive (they open unassigned), online after
+        stored.put_agent(store, {**agent, "status": "offline", "capacity": 10, "load": 0})
     for template in demo.TEMPLATES:
         store.put_template(template, expected_version=0)
     stored.put_account(store, "x", BRAND_X, status="active", brand="nordlight", name="Nordlight Electronics (x)")
@@ -45,6 +45,8 @@ def desk_with_tickets(desk):
     desk.client.http.post("/webhooks/meta", body=body, headers={
         "Content-Type": "application/json", **p.sign_meta(body, TEST_SECRETS["META_APP_SECRET"])})
     desk.drain(only=("ingest_worker",))
+    for agent in demo.AGENTS:
+        store.agents.set_status(agent["id"], "online", "2026-11-27T09:00:00+00:00")
     return desk
 
 

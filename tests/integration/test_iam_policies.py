@@ -161,6 +161,8 @@ def _provision(sandbox) -> dict:
                       callback_url=f"{sandbox.url}/hooks/nordlight/replies")
     stored.put_agent(store, {"id": "ana", "name": "Ana", "status": "online", "capacity": 5, "load": 0,
                      "languages": ["en"], "brands": ["nordlight"], "teams": ["default"]})
+    stored.put_agent(store, {"id": "noor", "name": "Noor", "status": "offline", "capacity": 5, "load": 0,
+                     "languages": ["en"], "brands": ["nordlight"], "teams": ["night"]})
     today = time.gmtime().tm_wday
     closed_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(today + 2) % 7]
     store.put_settings("hours", {"version": 0, "teams": {"night": {"timezone": "UTC", "days": {
@@ -212,6 +214,11 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
             p.meta_entry(WA, changes=[p.wa_message_change(WA, "358401234567", "Mika", "wamid.IN1",
                                                           text="Hello, is anyone there?")])]),
             p.sign_meta, "META_APP_SECRET").status_code
+        # the customer writes again: the follow-up joins the ticket and asks the router
+        a["whatsapp_follow_up"] = _post(client, "/webhooks/meta", p.meta_payload("whatsapp_business_account", [
+            p.meta_entry(WA, changes=[p.wa_message_change(WA, "358401234567", "Mika", "wamid.IN2",
+                                                          text="Order 4411, please")])]),
+            p.sign_meta, "META_APP_SECRET").status_code
         a["api_channel"] = _post(client, "/webhooks/api", p.api_body(
             "web-1", "visitor-9", "Visitor", "Chat: my code does not work", thread_id="chat-9",
             channel_id=API_CHANNEL), p.sign_api, "API_CHANNEL_SECRET").status_code
@@ -236,6 +243,11 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
 
     # -- the workers (each through its queue's event source mapping, under its own role) --------
     day.outcomes["ingested"] = _drain(day, handlers, urls, "ingest_worker")
+    with e.paused():  # the night shift comes online (and the router's kept roster is a new container's)
+        from chalicelib import routing
+
+        _store().agents.set_status("noor", "online", time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+        routing._ROSTER = routing.Roster()
     day.outcomes["routed"] = _drain(day, handlers, urls, "route_worker")
     with e.paused():
         tickets = {t["channel"]: t for t in sorted(_store().all_tickets(), key=lambda t: t["created_at"],
@@ -384,11 +396,17 @@ def test_ingest_worker_makes_tickets_with_the_crm_lookup_and_the_brands_model(da
     assert (day.outcomes["mention_author"], day.outcomes["ig_mention_author"]) == ("5151", "username:lena.k")
 
 
-def test_route_worker_assigns_and_acknowledges_off_hours(day):
-    assert day.failures("route_worker") == []
+def test_ingest_worker_opens_tickets_assigned_and_acknowledges_off_hours(day):
     tickets = day.outcomes["tickets"]
-    assert tickets["x"]["assignee"] == "ana"
+    assert tickets["x"]["assignee"] == "ana"  # the router's pick, made as the ticket opened
     assert tickets["whatsapp"].get("offhours_ack_at")
+    assert tickets["whatsapp"]["message_count"] == 2
+
+
+def test_route_worker_gives_a_waiting_ticket_to_the_agent_who_came_online(day):
+    assert day.failures("route_worker") == []
+    assert day.outcomes["routed"]["delivered"] >= 1
+    assert day.outcomes["tickets"]["whatsapp"]["assignee"] == "noor"  # the follow-up's request placed it
 
 
 def test_outbound_worker_delivers_refreshes_tokens_and_parks_rate_limited_replies(day):

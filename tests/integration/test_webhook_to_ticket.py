@@ -34,13 +34,13 @@ def tweet(tweet_id="1850000000000000001", text="@NordlightShop my order #4411 ne
     return p.x_tweet_event(BRAND_X, tweet_id, CUSTOMER, text)
 
 
-def test_a_tweet_becomes_a_ticket_with_its_message_and_a_routing_message(desk):
-    # Given a signed Account Activity delivery with one customer tweet
+def test_a_tweet_becomes_a_ticket_with_its_message_opened_waiting_when_nobody_can_take_it(desk):
+    # Given a signed Account Activity delivery with one customer tweet, and nobody online
     # When it is posted and the ingest worker runs
     answer = post_x(desk, tweet())
     desk.drain(only=("ingest_worker",))
 
-    # Then the webhook accepted it, one ticket holds the message, and routing was asked
+    # Then the webhook accepted it, one ticket holds the message, waiting with its first re-drive
     assert answer.status_code == 200
     assert json.loads(answer.body) == {"accepted": 1, "duplicates": 0, "ignored": 0}
     [ticket] = stack.ticket_lines(desk.store())
@@ -50,8 +50,20 @@ def test_a_tweet_becomes_a_ticket_with_its_message_and_a_routing_message(desk):
     item = stored.ticket(desk.store(), ticket["id"])
     assert item["classification"]["actionable"] is True
     assert item["priority"] > 0 and item["priority_factors"]
-    [routing] = desk.queued("ROUTING_QUEUE_URL")
-    assert routing["ticket_id"] == ticket["id"] and routing["reason"] == "new_ticket"
+    assert "assignee" not in item and item["waiting_since"] and item["GSI3PK"].startswith("REDRIVE#")
+    assert desk.queued("ROUTING_QUEUE_URL") == []  # the ingest worker routed it itself
+
+
+def test_a_new_ticket_opens_assigned_to_the_agent_the_router_picks_in_one_write(desk):
+    stored.put_agent(desk.store(), {"id": "mikko", "languages": ["en"], "status": "online", "capacity": 2,
+                                    "brands": ["default"]})
+    post_x(desk, tweet())
+    desk.drain(only=("ingest_worker",))
+    [ticket] = stack.ticket_lines(desk.store())
+    item = stored.ticket(desk.store(), ticket["id"])
+    assert (item["assignee"], item["version"]) == ("mikko", 1) and "GSI3PK" not in item and "waiting_since" not in item
+    assert desk.store().agents.get("mikko").load == 1
+    assert desk.queued("ROUTING_QUEUE_URL") == []
 
 
 def test_the_customer_profile_keeps_identity_reach_and_touchpoint(desk):
@@ -72,10 +84,10 @@ def test_a_platform_retry_never_makes_a_second_ticket_or_message(desk):
         assert post_x(desk, tweet()).status_code == 200
     # When the worker processes all three copies
     desk.drain(only=("ingest_worker",))
-    # Then there is one ticket with one message, and one routing message
+    # Then there is one ticket with one message, and nothing more for the router
     [ticket] = stack.ticket_lines(desk.store())
     assert len(ticket["messages"]) == 1
-    assert len(desk.queued("ROUTING_QUEUE_URL")) == 1
+    assert desk.queued("ROUTING_QUEUE_URL") == []
 
 
 def test_a_later_message_of_the_conversation_threads_into_the_open_ticket(desk):
@@ -88,7 +100,7 @@ def test_a_later_message_of_the_conversation_threads_into_the_open_ticket(desk):
     # Then one ticket holds both, in order
     [ticket] = stack.ticket_lines(desk.store())
     assert [m["text"] for m in ticket["messages"]] == ["Hei, tilaukseni on myöhässä", "Tilausnumero 4411"]
-    assert [r["reason"] for r in desk.queued("ROUTING_QUEUE_URL")] == ["new_ticket", "new_message"]
+    assert [r["reason"] for r in desk.queued("ROUTING_QUEUE_URL")] == ["new_message"]  # the follow-up only
 
 
 def test_a_batched_meta_delivery_makes_one_ticket_per_conversation(desk):

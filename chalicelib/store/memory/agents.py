@@ -76,6 +76,19 @@ class MemoryAgentStore:
                 ticket.pop(name, None)
             ticket.update(assignee=agent_id, version=expected_version + 1)
 
+    def reserve(self, agent_id: str) -> None:
+        with self._lock:
+            agent = self.agents.get(agent_id)
+            if agent is None or not agent.takes_work():
+                raise AgentUnavailable(f"agent {agent_id} is full or away")
+            self.agents[agent_id] = agent.model_copy(update={"load": agent.load + 1})
+
+    def unreserve(self, agent_id: str) -> None:
+        with self._lock:
+            agent = self.agents.get(agent_id)
+            if agent is not None and agent.load > 0:
+                self.agents[agent_id] = agent.model_copy(update={"load": agent.load - 1})
+
     def release(self, ticket_id: str, expected_version: int, agent_id: str, since_iso: str) -> None:
         with self._lock:
             ticket = self.tickets.get(ticket_id)

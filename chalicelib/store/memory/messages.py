@@ -34,18 +34,21 @@ class MemoryMessageStore:
             return copy.deepcopy(self.dedupe.get(dedupe_key))
 
     def record_opening(self, conversation_key: str, ticket: Ticket, message: Message, customer_id: str,
-                       replaces: Optional[str]) -> None:
+                       replaces: Optional[str]) -> bool:
         with self._lock:  # as the table: pointer, ticket (if new), message and touchpoint
             pointer = self.tickets.conversations.get(conversation_key)
             if pointer not in (None, ticket.id, replaces) or (pointer is None and replaces is not None):
                 raise ConcurrentUpdate(conversation_key)
             self.tickets.conversations[conversation_key] = ticket.id
-            if ticket.id not in self.tickets.tickets:
+            created = ticket.id not in self.tickets.tickets
+            if created:
                 self.tickets.tickets[ticket.id] = clean({**ticket.to_item(), **keys.new_ticket_keys(
-                    ticket.id, ticket.brand, ticket.status, ticket.priority, ticket.sla_due_at)})
+                    ticket.id, ticket.brand, ticket.status, ticket.priority, ticket.sla_due_at,
+                    None if ticket.assignee else ticket.waiting_since)})
             self.timelines.setdefault(ticket.id, {})[keys.message_sk(message.created_at, message.id)] = \
                 clean(message.to_item())
             self._touch(customer_id, message.created_at, message, ticket.id, "in", {})
+            return created
 
     def claim(self, dedupe_key: str, ticket_id: str, message_id: str, now: datetime) -> None:
         with self._lock:

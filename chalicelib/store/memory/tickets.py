@@ -35,7 +35,8 @@ class MemoryTicketStore:
             if current is not None and current.assignee:
                 new = new.model_copy(update={"previous_assignee": current.assignee})
             self.tickets[new.id] = clean({**new.to_item(), **keys.new_ticket_keys(
-                new.id, new.brand, new.status, new.priority, new.sla_due_at)})
+                new.id, new.brand, new.status, new.priority, new.sla_due_at,
+                None if new.assignee else new.waiting_since)})
             self.conversations[conversation_key] = new.id
             return new.model_copy(deep=True), True
 
