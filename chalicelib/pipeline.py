@@ -79,11 +79,12 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     message = Message.inbound(
         message_id, mention=m.model_dump(mode="json", exclude_none=True), customer_id=customer_id,
         created_at=sortable(m.created_at), received_at=sortable(envelope.received_at),
-        classification=verdict.model_dump(), priority=priority.score,
-        priority_factors=[f.model_dump() for f in priority.factors], priority_rules_version=priority.rules_version,
+        classification=verdict.model_dump(), priority=priority.score, priority_rules_version=priority.rules_version,
         brand=brand)
+    factors = [f.model_dump() for f in priority.factors]
     try:
-        ticket, created = _store_with_retry(m, message, customer_id, verdict, priority, store, now, account.team)
+        ticket, created = _store_with_retry(m, message, factors, customer_id, verdict, priority, store, now,
+                                            account.team)
         ticket_id = ticket.id
         if created:  # opened assigned or waiting (routing.place): the off-hours answer, then the claim
             offhours.acknowledge_if_closed(store, ticket, now)
@@ -156,8 +157,8 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
         repeat_contacts=sum(store.customers.count_touchpoints(c, since) for c in customers))
 
 
-def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, priority, store: DynamoStore,
-                      now, team: Optional[str] = None) -> tuple[Ticket, bool]:
+def _store_with_retry(m: Mention, message: Message, factors: list[dict], customer_id: str, verdict, priority,
+                      store: DynamoStore, now, team: Optional[str] = None) -> tuple[Ticket, bool]:
     hours = sla.hours_for(desk_settings.cached_settings(store, "hours"), team)
     clocks = sla.clocks(desk_settings.cached_settings(store, "sla"), hours, priority=priority.score,
                         channel=m.platform,
@@ -182,7 +183,7 @@ def _store_with_retry(m: Mention, message: Message, customer_id: str, verdict, p
             **{k: v for k, v in clock.items() if v is not None},
         }
         if base is None or new_priority > base.priority:
-            changes["priority_factors"] = message.priority_factors
+            changes["priority_factors"] = factors
             changes["classification"] = ticket_verdict(message.classification)
         try:
             if opening:

@@ -81,9 +81,11 @@ class Message(BaseModel):
     @classmethod
     def inbound(cls, message_id: str, *, mention: Mapping[str, Any], customer_id: str, created_at: str,
                 received_at: str, classification: Mapping[str, Any], priority: int,
-                priority_factors: list[dict], priority_rules_version: Optional[int], brand: str) -> "Message":
+                priority_rules_version: Optional[int], brand: str,
+                priority_factors: Optional[list[dict]] = None) -> "Message":
         """The customer's message from a mention (`mention` is the Mention's fields as a dict, its
-        author, attachments and enums already plain)."""
+        author, attachments and enums already plain). The priority's factors are the ticket's to
+        keep (the message item stays under 1 KB for a tweet); the message keeps its score."""
         return cls.model_validate({
             "id": message_id, "direction": "in", "platform": mention["platform"], "kind": mention["kind"],
             "platform_message_id": mention["external_id"], "reply_to_id": mention.get("reply_to_id"),
