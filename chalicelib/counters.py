@@ -7,6 +7,23 @@ brand's gauges (`keys.gauge(brand)`: tickets per status, open ones per team and 
 record (old image → new image) changes them by contribution(new) − contribution(old), so a
 reclassified, reassigned, reopened or erased ticket moves its counts instead of adding to them.
 
+**Every count of a ticket is in its creation hour (a cohort), whenever it happened.** A ticket
+created at 13:50 and first answered at 14:05 the next day counts `replied` and its `frt:` bucket in
+the 13:00 hour of its first day, not in 14:00 of the second; the same for `closed` (its status now,
+closed), `done` and `breached`. So a report over a period says what became of the tickets *created*
+in it, up to now: `replied / answerable` (the reply rate) and the first response times are those of
+one set of tickets, the same set the CSV export lists (search.py's creation-hour partitions), and a
+past period's figures still move while its tickets are answered, closed or reopened. Counting in the
+hour an event happened would need a time on the image for each (there is none for a breach or a
+close), would split the rate's numerator and denominator over different tickets, and would not
+match the export; it is not done.
+
+Hour items expire: each update also sets `expires_at` (the table's TTL attribute,
+infra/resources.py TTL_ATTRIBUTE) to RETENTION_DAYS after the item's hour, in the same UpdateItem
+(no extra write). Reports look back at most reports.MAX_DAYS (90 days): 400 leaves ample room, and
+a ticket older than that which changes later re-creates a stray item that TTL removes again
+(its `expires_at` is already past). Gauges hold no hour and never expire.
+
 A batch of records (one stream shard's, in sequence order) is summed per item and written as
 atomic ADDs, one plain UpdateItem per item per batch: at 1,000 mentions/s an hour's item takes a
 few updates a second, never one per mention. Exactly once: the update also sets the item's
@@ -30,7 +47,7 @@ import hashlib
 import math
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Optional
 
 from botocore.exceptions import ClientError
@@ -49,6 +66,8 @@ _ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"  
 WRITE_TRIES = 5
 PRUNE_AT_ONCE = 20
 DEFAULT_BRAND = "default"
+TTL_ATTRIBUTE = "expires_at"  # the table's TTL attribute (infra/resources.py TTL_ATTRIBUTE; a test keeps them equal)
+RETENTION_DAYS = 400  # an hour item lives this long after its hour; reports read back at most 90 days
 
 
 def brand_of(ticket: Mapping[str, Any]) -> str:
@@ -58,6 +77,12 @@ def brand_of(ticket: Mapping[str, Any]) -> str:
 def hour_of(iso: str) -> str:
     """`yyyy-mm-ddThh` of an ISO time in UTC."""
     return iso[:13]
+
+
+def expires_at(hour: str) -> int:
+    """When the counters of `hour` (`yyyy-mm-ddThh`, UTC) expire: epoch seconds RETENTION_DAYS after it."""
+    start = datetime.fromisoformat(hour + ":00:00").replace(tzinfo=timezone.utc)
+    return int((start + timedelta(days=RETENTION_DAYS)).timestamp())
 
 
 def frt_bucket(seconds: float) -> int:
@@ -208,6 +233,9 @@ def _write_item(client: Any, table_name: str, item: tuple, name: str, entries: l
         names.update({"#b": "brand", "#w": name})
         values.update({":b": item[1], ":w": max(mark, expected or "")})
         expression += "SET #b = :b, #w = :w"
+        if item[0] == "hour":  # its expiry, a function of the hour alone: the same value every write
+            names["#x"], values[":x"] = TTL_ATTRIBUTE, expires_at(item[2])
+            expression += ", #x = :x"
         if expected is None:
             condition = "attribute_not_exists(#w) OR #w < :first"
             values[":first"] = entries[0][0]

@@ -6,7 +6,16 @@ report over N days reads the N×24 + 1 hour items of each of the caller's brands
 keys a call), queue counts one gauge item per brand. An admin's brands are the inbox's: every brand
 that ever had a ticket (search.brands_of). "The last N days" is counted in whole hours (the
 hour N days ago included). First response times come from buckets: median and p90 are the bucket
-bounds the ranks fall in (counters.FRT_BOUNDS), not the exact seconds.
+bounds the ranks fall in (counters.FRT_BOUNDS), not the exact seconds. A report looks back at most
+MAX_DAYS; the hour items live counters.RETENTION_DAYS (400) after their hour, then the table's TTL
+removes them.
+
+Every figure is of the tickets *created* in the report's hours (counters.py: a ticket's counts are
+all in its creation hour): `reply_rate` is the share of those tickets, done-without-reply ones
+aside, that have a first response by now, whenever it came; the first response times are theirs;
+`done_without_reply` counts those of them closed without a reply. A reply at 14:05 to a ticket
+created yesterday at 13:50 counts in yesterday's 13:00 hour, so a past period's figures still move
+as its tickets are answered or reopened, and match the CSV export of the same period row for row.
 
 The CSV export reads the tickets behind a figure (created in the report's hours, of one channel,
 sentiment, topic, team, status, or breached) a bounded page at a time, through the search index's
@@ -26,6 +35,7 @@ from chalicelib import counters, search
 from chalicelib.errors import Invalid
 from chalicelib.models import utcnow
 
+MAX_DAYS = 90  # the furthest a report or an export looks back (SummaryQuery, ExportQuery)
 STATUSES = ("open", "pending", "on_hold", "closed")
 CSV_FIELDS = ("id", "brand", "channel", "status", "priority", "assignee", "team", "language", "topic",
               "created_at", "first_inbound_at", "first_response_at", "closed_at", "sla_breached_for",
@@ -93,7 +103,7 @@ class ExportQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    days: int = Field(default=7, ge=1, le=90)
+    days: int = Field(default=7, ge=1, le=MAX_DAYS)
     channel: Optional[str] = Field(default=None, min_length=1, max_length=32)
     sentiment: Optional[Literal["negative", "neutral", "positive"]] = None
     topic: Optional[str] = Field(default=None, min_length=1, max_length=64)

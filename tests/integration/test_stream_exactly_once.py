@@ -6,7 +6,7 @@ through the handler as Lambda's event source mapping would (infra/local/stack.py
 every figure is computed by hand from the tickets below."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -137,6 +137,25 @@ def test_one_batch_is_one_update_per_item_and_the_hand_computed_figures(tickets)
     report = reports.summary(tickets.store(), 1, ["nordlight"])
     assert report["tickets"] == 5 and report["volume_by_channel"] == {"email": 2, "facebook": 1, "x": 2}
     assert answer["state"] == {}  # a tumbling window's answer
+    # the hour items expire 400 days after their hour (the TTL set in those same five updates); gauges never
+    table = tickets.store().table
+    for brand, hour in ((b, h) for b, h in FIGURES if h is not None):
+        item = table.get_item(Key=keys.counter_hour(brand, counters.hour_of(hour)))["Item"]
+        hour_start = datetime.fromisoformat(hour).replace(minute=0)
+        assert int(item["expires_at"]) == int(hour_start.timestamp()) + 400 * 86400
+    assert "expires_at" not in table.get_item(Key=keys.gauge("nordlight"))["Item"]
+
+
+def test_a_first_response_a_day_later_counts_in_the_hour_the_ticket_was_created(tickets):
+    _deliver(tickets, _records(tickets))
+    answered = (NOW + timedelta(days=1, hours=3)).isoformat()  # another hour, another day
+    tickets.store().table.update_item(Key=keys.ticket("a4"), UpdateExpression="SET first_response_at = :r",
+                                      ExpressionAttributeValues={":r": answered})
+    assert _deliver(tickets, _records(tickets)[6:])["writes"] == 1  # the creation hour's item only
+    table = tickets.store().table
+    h2 = table.get_item(Key=keys.counter_hour("nordlight", counters.hour_of(H2)))["Item"]
+    assert int(h2["replied"]) == 1 and int(h2[f"frt:email:{counters.frt_bucket(27 * 3600 + 5 * 3600)}"]) == 1
+    assert "Item" not in table.get_item(Key=keys.counter_hour("nordlight", counters.hour_of(answered)))
 
 
 def test_a_batch_that_partly_failed_is_counted_once_when_retried(tickets):
