@@ -10,7 +10,7 @@ to wherever one points); a token travels in the Authorization header only, never
 callback, the one URL an admin chooses): no second DNS look-up, no proxy, no redirect.
 `backoff`, `number` and `header_json` help a channel read its answers and rate-limit headers.
 
-Imports the standard library and chalicelib.errors only.
+Imports the standard library, chalicelib.errors and chalicelib.backoff only.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from chalicelib.backoff import exponential
 from chalicelib.errors import Ambiguous, Retry
 
 TIMEOUT_SECONDS = 8.0
@@ -118,10 +119,15 @@ def _json(raw: bytes) -> Any:
         return {"raw": raw[:ERROR_TEXT_LIMIT].decode("utf-8", "replace")}
 
 
+MAX_BACKOFF_SECONDS = 300.0
+
+
 def backoff(attempt: int) -> float:
-    """Seconds before attempt `attempt + 1` after a transient failure: 1, 2, 4 ... at most 300.
-    Callers read it as `http.backoff` (a test may make it 0)."""
-    return float(min(2 ** max(attempt - 1, 0), 300))
+    """Seconds before attempt `attempt + 1` after a transient failure: 1, 2, 4 ... at most 300, no
+    jitter (a message's visibility timeout). The desk's one backoff (chalicelib/backoff.py, shared
+    with the AWS wire client, which channels may not import). Callers read it as `http.backoff` (a
+    test may make it 0)."""
+    return exponential(attempt, cap=MAX_BACKOFF_SECONDS)
 
 
 def number(headers: Any, name: str) -> Optional[float]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from chalicelib import aws, config, queues
+from chalicelib import aws, backoff, config, queues
 from chalicelib.errors import EnqueueFailed
 
 REGION = "eu-west-1"
@@ -46,7 +46,7 @@ def wire(monkeypatch, moto_server):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "social-care-desk-dev")
-    monkeypatch.setattr(aws.random, "random", lambda: 0.0)  # no backoff sleeps in tests
+    monkeypatch.setattr(backoff.random, "random", lambda: 0.0)  # no backoff sleeps in tests
     aws.reset()
     yield boto3.client("sqs", region_name=REGION, endpoint_url=moto_server)
     aws.reset()
