@@ -176,9 +176,8 @@ def _store_with_retry(m: Mention, message: Message, factors: list[dict], custome
             "priority": new_priority,
             "last_inbound_at": message.created_at,
             "last_message_preview": m.text[:PREVIEW_CHARACTERS],
-            # what the inbox's text search reads: the latest words and who wrote them, case-blind
-            "search_text": " ".join(filter(None, [m.text[:SEARCH_CHARACTERS], m.author.name, m.author.handle,
-                                                  m.subject])).lower(),
+            # what the inbox's text search reads besides the preview: who wrote it (and the subject)
+            "search_text": " ".join(filter(None, [m.author.name, m.author.handle, m.subject])).lower(),
             "status": status,
             **{k: v for k, v in clock.items() if v is not None},
         }
@@ -225,7 +224,6 @@ def _open(conversation_key: str, ticket: Ticket, current: Optional[Ticket], mess
 
 STORE_ATTEMPTS = 8
 PREVIEW_CHARACTERS = 200
-SEARCH_CHARACTERS = 500
 TICKET_VERDICT = ("actionable", "sentiment", "sentiment_score", "language", "topic", "urgency")
 TICKET_NAMESPACE = uuid.UUID("5d3c2a8e-2f4b-4c1e-9a77-0c3f6d1b8e42")
 

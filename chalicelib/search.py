@@ -1,9 +1,11 @@
 """Inbox search: a token index per brand, kept from the table's stream, read a bounded page at a time.
 
 A ticket's tokens are normalised words (case and accents folded, letters and digits) of its
-`search_text` (the latest inbound's text, then its author's name and handle, then the subject for
-email; chalicelib/pipeline.py), at most 1 + TEXT_TOKENS of them, because every token is a write
-(1 WCU) when it appears and another when it goes:
+`searchable` text: the latest inbound's preview (`last_message_preview`, 200 characters) and its
+`search_text` (its author's name and handle, then the subject for email; chalicelib/pipeline.py;
+tickets stored before held the message's text there too, which reads the same), at most
+1 + TEXT_TOKENS of them, because every token is a write (1 WCU) when it appears and another when
+it goes:
 
 * who wrote it (`who`): the longest word of the last whitespace-separated part before the subject:
   the handle (X, Instagram, the API channel), else the surname (Facebook, email), else none;
@@ -33,7 +35,7 @@ common, takes more than a quarter of a brand's mention rate on one key.
 `GET /api/tickets?q=` reads, for each of the caller's brands in turn, the SHARDS partitions of each
 query word (digits first, then the longest) one after the other, each newest first, at most
 READ_BUDGET entries and their tickets and QUERY_BUDGET queries per request; a ticket is in the
-answer when every query word is a word of its `search_text`, it passes the inbox's other filters
+answer when every query word is a word of its `searchable` text, it passes the inbox's other filters
 (status included), and the partition read is that of its first query word it is indexed under (so
 once, whichever partitions hold it). A page may come back short with a cursor: the next request
 reads on. An admin's brands are the inbox's: every brand that ever had a ticket
@@ -90,6 +92,11 @@ def ranked(candidates: list[str]) -> list[str]:
 
 def _has_digit(word: str) -> bool:
     return any(c.isdigit() for c in word)
+
+
+def searchable(ticket: Mapping[str, Any]) -> str:
+    """What a query's words are looked for in: the latest message's preview and who wrote it."""
+    return f"{ticket.get('last_message_preview') or ''} {ticket.get('search_text') or ''}"
 
 
 def who(ticket: Mapping[str, Any]) -> Optional[str]:
@@ -217,7 +224,7 @@ def page(table: Any, q: str, status: str, filters: Mapping[str, Any], brands: li
     drivers = ranked(wanted)[:QUERY_WORDS]
 
     def keep(ticket: dict, partition: tuple[str, str]) -> bool:
-        if not (matches(ticket, status, filters) and set(wanted) <= set(words(ticket.get("search_text") or ""))):
+        if not (matches(ticket, status, filters) and set(wanted) <= set(words(searchable(ticket)))):
             return False
         held = tokens(ticket)  # found once: under the first query word it is indexed under
         return next((w for w in drivers if w in held), None) == partition[1].rsplit(".", 1)[0]

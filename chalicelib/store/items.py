@@ -87,4 +87,5 @@ def matches(ticket: dict, filters: Mapping[str, Any]) -> bool:
         return False
     if "sentiment" in filters and (ticket.get("classification") or {}).get("sentiment") != filters["sentiment"]:
         return False
-    return "q" not in filters or filters["q"].lower() in (ticket.get("search_text") or "")
+    text = f"{ticket.get('last_message_preview') or ''} {ticket.get('search_text') or ''}".lower()
+    return "q" not in filters or filters["q"].lower() in text

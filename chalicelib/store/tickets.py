@@ -56,10 +56,6 @@ def inbox_filter(filters: Mapping[str, Any], kwargs: dict) -> str:
         names["#brand"] = "brand"
         values.update({f":brand{i}": b for i, b in enumerate(filters["brands"])})
         parts.append(f"#brand IN ({', '.join(f':brand{i}' for i in range(len(filters['brands'])))})")
-    if "q" in filters:
-        names["#search"] = "search_text"
-        values[":q"] = filters["q"].lower()
-        parts.append("contains(#search, :q)")
     if names:
         kwargs["ExpressionAttributeNames"] = names
     return " AND ".join(parts)
