@@ -65,12 +65,20 @@ def get(platform: str, account_id: str) -> Credential:
 
 def for_sender(spec: Optional[str], platform: str, account_id: str) -> Any:
     """What a sender is given: the account's Credential (ACCOUNT), one of the desk's platform
-    secrets ("secret:<KEY>"), a boto3 client ("aws:<service>"), or None."""
+    secrets ("secret:<KEY>"), the account's own platform secret ("account_secret:<KEY>": `<KEY>:<account
+    id>`, else the shared `<KEY>` while integrators move to their own; MissingCredential for neither),
+    a boto3 client ("aws:<service>"), or None."""
     if spec == ACCOUNT:
         return get(platform, account_id)
     kind, _, name = (spec or "").partition(":")
     if kind == "secret":
         return secrets().get(name)
+    if kind == "account_secret":
+        found = secrets().get(f"{name}:{account_id}") or secrets().get(name)
+        if not found:
+            raise MissingCredential(f"no signing secret for the {platform} account {account_id}: neither its "
+                                    f"own ({name}:<account id>) nor the shared one in the platform secret")
+        return found
     if kind == "aws":
         return aws.client(name)
     return None

@@ -302,6 +302,50 @@ def test_api_channel_reply_is_a_signed_callback(out):
     assert json.loads(request["body"])["thread_id"] == "chat-9" and message["status"] == "sent"
 
 
+OWN_SECRET, OTHER_SECRET = "nordlight-web-own-secret-3f9a", "aegean-web-own-secret-77c1"
+
+
+def _api_chat(out, secret, account=None, external_id="web-2"):
+    body = json.dumps(p.api_body(external_id, "visitor-9", "Visitor", "Chat: where is my parcel?",
+                                 thread_id="chat-10", channel_id=API_CHANNEL)).encode()
+    extra = {"X-Channel-Id": account} if account else {}
+    answer = out.desk.client.http.post("/webhooks/api", body=body, headers={
+        "Content-Type": "application/json", **p.sign_api(body, secret), **extra})
+    assert answer.status_code == 200, answer.body
+    return out.ticket()
+
+
+def test_an_api_account_with_its_own_secret_gets_replies_signed_with_it(out, monkeypatch):
+    from chalicelib import config
+    from chalicelib.channels import signing
+
+    monkeypatch.setenv(f"API_CHANNEL_SECRET:{API_CHANNEL}", OWN_SECRET)
+    monkeypatch.setenv("API_CHANNEL_SECRET:aegean-web", OTHER_SECRET)  # another integrator's: never used here
+    config.reset()
+    ticket = _api_chat(out, OWN_SECRET, API_CHANNEL)
+    message = out.send(ticket["id"], "It left the warehouse today.", "private")
+    [request] = out.sandbox.requests_to("/hooks/nordlight/replies")
+    raw = request["body"].encode()
+    assert message["status"] == "sent"
+    assert request["headers"]["X-Signature-256"] == signing.hex_signature(OWN_SECRET, raw)
+    for other in (TEST_SECRETS["API_CHANNEL_SECRET"], OTHER_SECRET):  # not the shared one, not another's
+        assert request["headers"]["X-Signature-256"] != signing.hex_signature(other, raw)
+    config.reset()
+
+
+def test_once_the_shared_api_secret_is_gone_an_account_without_its_own_gets_no_unsigned_reply(out, monkeypatch):
+    from chalicelib import config
+
+    ticket = _api_chat(out, TEST_SECRETS["API_CHANNEL_SECRET"])  # in during the transition
+    monkeypatch.delenv("API_CHANNEL_SECRET")  # the move is over: the shared secret is removed
+    config.reset()
+    message = out.send(ticket["id"], "Thanks, we are on it.", "private")
+    assert out.sandbox.requests_to("/hooks/nordlight/replies") == []  # nothing signed with an empty key
+    assert message["status"] == "failed" and message["error"]["code"] == "credentials"
+    assert "neither its own" in message["error"]["reason"]
+    config.reset()
+
+
 # --- exactly once under faults ---------------------------------------------------------------
 
 def test_429_then_200_posts_once(out):

@@ -1,7 +1,11 @@
 """Sending a reply on the API channel: POST to the account's callback URL.
 
-POST <callback_url>, `X-Signature-256: sha256=<hex HMAC-SHA256 of the body with API_CHANNEL_SECRET>`,
-`Idempotency-Key: <message id>` (so a resend is safe: the receiver drops it).
+POST <callback_url>, `X-Signature-256: sha256=<hex HMAC-SHA256 of the body with the account's secret>`,
+`Idempotency-Key: <message id>` (so a resend is safe: the receiver drops it). The account's secret is
+its own, `API_CHANNEL_SECRET:<channel_id>`, the one it signs its messages with (webhook.py); an
+account without one yet gets the shared API_CHANNEL_SECRET, as its messages are accepted under it,
+until the shared one leaves the platform secret (then its replies fail: no credentials). One
+integrator's secret never signs a reply to another.
 
 The callback URL is the one request whose address an admin, not the operator, chooses: it is
 checked again before every send (chalicelib/netguard.py: https only, public addresses only), the
@@ -25,7 +29,7 @@ _RECEIVER_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 
 def callback(message: Message, secret: str, attempt: int = 1) -> str:
-    """`secret`: the desk's API_CHANNEL_SECRET, which signs the body."""
+    """`secret`: the account's own signing secret (the shared one during the move), which signs the body."""
     target = message.target
     try:  # again at send time: the host's DNS may have changed since the URL was saved
         checked = netguard.check(target["url"])
@@ -53,4 +57,4 @@ def callback(message: Message, secret: str, attempt: int = 1) -> str:
     raise Permanent(f"callback refused the reply ({reply.status})", code=str(reply.status))
 
 
-SENDERS = {"api_callback": Sender(callback, credential="secret:API_CHANNEL_SECRET", resend_safe=True)}
+SENDERS = {"api_callback": Sender(callback, credential="account_secret:API_CHANNEL_SECRET", resend_safe=True)}
