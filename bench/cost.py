@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import os
 import tempfile
 import time
@@ -46,6 +47,26 @@ PRICES = {
     "secretsmanager_call": 0.05 / 1e4,  # per 10,000 API calls
 }
 PRICES_DATE = "2026-11-27 (us-east-1 list prices, unchanged since DynamoDB on-demand's cut of 2024-11-01)"
+# Provisioned capacity, us-east-1, per capacity unit-hour; a projection for a steady 1,000 mentions/s
+# with auto scaling at its default 70% target utilisation (what a unit of work costs at that rate).
+PROVISIONED = {"wcu_hour": 0.00065, "rcu_hour": 0.00013, "utilisation": 0.70}
+
+
+def provisioned_unit_prices() -> tuple[float, float]:
+    """$ per write unit and per read unit on provisioned capacity kept PROVISIONED['utilisation'] busy."""
+    busy = 3600 * PROVISIONED["utilisation"]
+    return PROVISIONED["wcu_hour"] / busy, PROVISIONED["rcu_hour"] / busy
+
+
+def item_kind(key: str, index: str = "table") -> str:
+    """A partition key's shape, ids and times folded (`TICKET#<id>`, `DUE#<minute>#<n>`)."""
+    if index == "ByAssignee":
+        return "<agent id>"
+    key = re.sub(r"^AGENT#.+$", "AGENT#<id>", key)
+    key = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", key)
+    key = re.sub(r"\d{4}-\d\d-\d\dT[\d:]+", "<time>", key)
+    key = re.sub(r"^SEARCH#([^#]+)#[^.]+\.", r"SEARCH#\1#<token>.", key)
+    return re.sub(r"\d+", "<n>", key)
 
 
 @dataclass
@@ -87,6 +108,18 @@ class Result:
         }
         return {k: v / n * 1e6 for k, v in dollars.items()}
 
+    def provisioned_per_million(self) -> float:
+        """DynamoDB's $ per million mentions on provisioned capacity (PROVISIONED), a projection."""
+        write, read = provisioned_unit_prices()
+        return (self.wcu() * write + self.rcu() * read) * 1e6
+
+    def by_item(self) -> list[tuple[str, str, float]]:
+        """[(table or index, key shape, WCU per mention)], most first."""
+        folded: dict = defaultdict(float)
+        for (index, key), units in self.tally.key_wcu.items():
+            folded[(index, item_kind(key, index))] += units / self.n
+        return [(i, k, u) for (i, k), u in sorted(folded.items(), key=lambda kv: -kv[1])]
+
     def hottest(self, top: int = 3) -> list[tuple]:
         """[(index, key, WCU per mention, WCU/s at 1,000 mentions/s)], hottest first."""
         return [(index, key, units / self.n, units / self.n * 1000)
@@ -105,7 +138,10 @@ class Result:
                            if s not in ("dynamodb", "sqs")),
                f"  $ per million mentions (us-east-1 on-demand): DynamoDB {dollars['dynamodb']:.2f} + "
                f"SQS {dollars['sqs']:.2f} = {dollars['dynamodb'] + dollars['sqs']:.2f}"
-               + "".join(f"; {k} {v:.2f}" for k, v in dollars.items() if k not in ("dynamodb", "sqs") and v)]
+               + "".join(f"; {k} {v:.2f}" for k, v in dollars.items() if k not in ("dynamodb", "sqs") and v),
+               f"  projection, provisioned capacity with auto scaling at {PROVISIONED['utilisation']:.0%} (a steady "
+               f"1,000 mentions/s): DynamoDB {self.provisioned_per_million():.2f} + SQS {dollars['sqs']:.2f} = "
+               f"{self.provisioned_per_million() + dollars['sqs']:.2f}"]
         for index, key, per, rate in self.hottest(3):
             writes = t.key_writes[(index, key)]
             ops = ", ".join(f"{op} {u / n:.2f}" for (i, k, op), u in t.key_ops.most_common() if (i, k) == (index, key))
@@ -117,6 +153,8 @@ class Result:
                        f"{s.total()} requests ({', '.join(f'{op} {c}' for (_, _, op), c in s.requests.most_common())}), "
                        f"{sum(s.rcu.values()):.1f} RCU, {sum(s.wcu.values()):.1f} WCU")
         if detail:
+            out.append("  WCU per mention by item (partition key shape):")
+            out += [f"    {index:<10} {kind:<36} {units:6.2f}" for index, kind, units in self.by_item() if units >= 0.005]
             out.append("  requests per mention by operation (caller):")
             for (service, op, caller), per in sorted(self.per_mention().items(), key=lambda kv: -kv[1]):
                 units = ""
@@ -319,6 +357,8 @@ def summary(result: Result) -> dict:
             "dynamodb_requests": t.total("dynamodb") / n, "wcu": result.wcu(), "rcu": result.rcu(),
             "sqs_requests": t.total("sqs") / n, "sqs_requests_desk": t.total("sqs", "app") / n,
             "dollars_per_million": result.dollars_per_million(),
+            "dynamodb_dollars_per_million_provisioned": result.provisioned_per_million(),
+            "wcu_by_item": {f"{i} {k}": u for i, k, u in result.by_item()},
             "hottest": [{"index": i, "key": k, "wcu_per_mention": w, "wcu_per_s_at_1000": r}
                         for i, k, w, r in result.hottest(3)],
             "requests": {f"{s}.{op}" + ("" if c == "app" else f" ({c})"): v

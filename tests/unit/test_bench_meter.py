@@ -103,3 +103,14 @@ def test_sqs_requests_are_counted_by_64_kb_chunk(metered):
     sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "b" * 20_000} for i in range(5)])
     assert meter.tally.requests[("app", "sqs", "SendMessageBatch")] == 1
     assert meter.tally.billed[("sqs", "SendMessageBatch")] == 2  # ~100 KB on the wire
+
+
+def test_the_cost_bench_folds_keys_into_item_shapes_and_prices_provisioned_capacity():
+    from bench import cost
+
+    assert cost.item_kind("TICKET#0b5d0c41-6a43-4bb5-9a36-6f1f0b7f3a10") == "TICKET#<id>"
+    assert cost.item_kind("DUE#2026-11-27T10:56#1", "GSI2") == "DUE#<time>#<n>"
+    assert cost.item_kind("SEARCH#nordlight#arrived.3") == "SEARCH#nordlight#<token>.<n>"
+    assert cost.item_kind("AGENT#ana") == "AGENT#<id>" and cost.item_kind("ana", "ByAssignee") == "<agent id>"
+    write, read = cost.provisioned_unit_prices()
+    assert abs(write * 1e6 - 0.00065 / (3600 * 0.7) * 1e6) < 1e-12 and read < write  # $/unit at 70% busy
