@@ -5,7 +5,9 @@ the AWS wire and the cold starts. Two of them run alone, in a few lines, for any
 writes or imports:
 
     python -m bench cost [-n 200] [--brief] [--json]   requests, capacity units, $ and the hottest key
-    python -m bench coldstart [--runs 3] [--json]      cold starts without bytecode cache
+    python -m bench coldstart [--runs 5] [--webhook-only] [--json]
+                                                       the webhook's cold start as Lambda pays it
+                                                       (issue 13's budget) and each handler's imports
 
 Cost (bench/cost.py, bench/meter.py) and cold start (bench/coldstart.py) document their method;
 docs/BENCHMARKS.md has the prices, the commands and the figures. Throughput: webhook

@@ -245,17 +245,25 @@ def test_outside_lambda_with_no_endpoint_the_calls_go_through_boto3(monkeypatch)
 
 
 def test_serving_a_webhook_in_lambda_loads_neither_boto3_nor_botocores_clients(moto_server):
-    """The cold start's guard: what `python -m bench.coldstart_webhook` times, minus the clock."""
+    """The cold start's guard: what `python -m bench coldstart` times, minus the clock. In Lambda's
+    environment (bench/coldstart.py's), the first signed X webhook, its secret from Secrets Manager,
+    reaches the queue without boto3, botocore's modules (its signer included) or s3transfer."""
     sys.path.insert(0, str(ROOT))
-    from bench import coldstart_webhook as bench
+    from bench import coldstart as bench
 
-    url = boto3.client("sqs", region_name=REGION, endpoint_url=moto_server, aws_access_key_id="a",
-                       aws_secret_access_key="b").create_queue(QueueName="wire-cold")["QueueUrl"]
+    kw = {"region_name": REGION, "endpoint_url": moto_server, "aws_access_key_id": "a", "aws_secret_access_key": "b"}
+    url = boto3.client("sqs", **kw).create_queue(QueueName="wire-cold")["QueueUrl"]
+    secrets = boto3.client("secretsmanager", **kw)
+    try:
+        secrets.create_secret(Name=bench.SECRET_ID, SecretString=json.dumps({"X_CONSUMER_SECRET": bench.X_SECRET}))
+    except secrets.exceptions.ResourceExistsException:
+        pass
     code = ("import json, sys, app; answer = app.app(json.loads(sys.stdin.read()), None); "
             "print(json.dumps([answer['statusCode'], sorted(m for m in sys.modules if m.split('.')[0] in "
             "('boto3', 'botocore', 's3transfer'))]))")
-    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(bench.meta_event()), cwd=ROOT,
-                          env=bench.child_env(moto_server, url, False), capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(bench.x_event()), cwd=ROOT,
+                          env=bench.lambda_env(moto_server, url), capture_output=True, text=True, check=True)
     status, loaded = json.loads(done.stdout.splitlines()[-1])
     assert status == 200
     assert not [m for m in loaded if m.startswith(("boto3", "botocore.", "s3transfer"))], loaded
+    assert len(_received(boto3.client("sqs", **kw), url)) == 1
