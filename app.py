@@ -385,7 +385,7 @@ def import_customer_events(customer_id, body, principal):
 
     store = _store()
     customers.visible(store, customer_id, principal)
-    return customers.import_events(store.customers, customer_id, body)
+    return customers.import_events(store.customers, customer_id, body, principal)
 
 
 @agent_api.post("/api/customers/{customer_id}/erase", "Erase the person, keep anonymous statistics", role="admin",

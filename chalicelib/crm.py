@@ -1,7 +1,7 @@
 """Customer value from a CRM export: lifetime value, purchases, VIP and advocate flags.
 
-`python -m chalicelib.crm import FILE [--format csv|json]` reads a CSV or JSON export and
-stores one record per platform identity (DynamoDB at TABLE_NAME / AWS_ENDPOINT_URL). Each row
+`python -m chalicelib.crm import FILE --brand BRAND [--format csv|json]` reads a brand's CSV or JSON
+export and stores one record per platform identity (DynamoDB at TABLE_NAME / AWS_ENDPOINT_URL). Each row
 names an identity by platform and id, where the id is the platform user id, an `@handle`, an
 email address or a WhatsApp number; rows sharing a `crm_ref` are one customer on several
 channels, so their contacts count together as repeated contact.
@@ -9,12 +9,19 @@ channels, so their contacts count together as repeated contact.
 CSV columns: platform, id, crm_ref, lifetime_value, purchases (count), last_purchase_at (ISO),
 purchase_dates (ISO dates separated by `;`), vip, advocate. JSON: a list of objects with the
 same names, `purchases` may also be a list of {"at": ISO, "amount": n}.
+
+A record belongs to the brand whose export it came from (`--brand`, stored as the record's `brand`):
+the customer view shows it, and its value and flags, only to that brand's agents and to admins
+(chalicelib/customers.py). A record without a brand (imported before records had one) is shown to
+admins only: import the export again with `--brand`. One record per identity: a second brand's
+import of the same identity replaces the first's.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -50,10 +57,11 @@ class CrmRecord(BaseModel):
         """How the ingest worker finds the record: user id, or @handle, lowercased where it may."""
         return identity_key(self.platform, self.id)
 
-    def stored(self) -> dict:
+    def stored(self, brand: Optional[str] = None) -> dict:
         return {"crm_ref": self.crm_ref, "lifetime_value": self.lifetime_value, "vip": self.vip,
                 "advocate": self.advocate,
-                "purchase_dates": sorted(_utc(d).isoformat() for d in self.purchase_dates)}
+                "purchase_dates": sorted(_utc(d).isoformat() for d in self.purchase_dates),
+                **({"brand": brand} if brand else {})}
 
 
 def identity_key(platform: str, raw: str) -> str:
@@ -129,9 +137,16 @@ def read_file(path: Path, fmt: Optional[str] = None) -> list[dict]:
     return data if isinstance(data, list) else data.get("customers", [])
 
 
-def import_records(store, records: list[CrmRecord]) -> int:
+BRAND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # as admin.py and templates.py name a brand
+
+
+def import_records(store, records: list[CrmRecord], brand: Optional[str] = None) -> int:
+    """Store the records as `brand`'s (None: no brand, seen by admins only; the command line always
+    names one)."""
+    if brand is not None and not BRAND.fullmatch(brand):
+        raise ValueError(f"not a brand id: {brand!r}")
     for record in records:
-        store.put_crm(record.platform, record.key, record.stored())
+        store.put_crm(record.platform, record.key, record.stored(brand))
     return len(records)
 
 
@@ -142,7 +157,10 @@ def main(argv=None) -> int:
     imp = sub.add_parser("import", help="import a CRM export (CSV or JSON)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--format", choices=["csv", "json"])
+    imp.add_argument("--brand", required=True, help="the brand whose CRM exported the file (only its agents see it)")
     args = parser.parse_args(argv)
+    if not BRAND.fullmatch(args.brand):
+        parser.error(f"--brand: not a brand id: {args.brand!r}")
     records, errors = parse_rows(read_file(args.file, args.format))
     for error in errors:
         print(error, file=sys.stderr)
@@ -153,7 +171,7 @@ def main(argv=None) -> int:
     from chalicelib import aws
     from chalicelib.store.dynamodb import DynamoStore
 
-    print(json.dumps({"imported": import_records(DynamoStore(aws.table()), records)}))
+    print(json.dumps({"imported": import_records(DynamoStore(aws.table()), records, args.brand)}))
     return 0
 
 

@@ -14,6 +14,13 @@
 A person may write to several brands; a profile is the caller's to see when one of its tickets is
 of the caller's brands (`visible`, the one check every customer route passes: NotFound, a 404,
 otherwise), and the view shows only those tickets and their touchpoints. Admins see every profile.
+
+CRM data is a brand's: a CRM record is the brand's whose export it came from (`crm import
+--brand`, chalicelib/crm.py), an imported event the brand it was imported for (`EventImport.brand`,
+else the importer's one brand). The view shows, of the records and events, only those of the
+caller's brands (`crm_shown`, `events_shown`), and the lifetime value and CRM VIP flag come from
+those alone; admins see all. One without a brand (imported before they had one) is shown to admins
+only. So an agent of brand A who sees the customer through A's ticket never sees brand B's CRM.
 """
 from __future__ import annotations
 
@@ -26,7 +33,7 @@ from chalicelib import crm, views
 from chalicelib.aggregates.customer import CustomerEvent, CustomerHistory, Merge
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.auth import Principal
-from chalicelib.errors import ConcurrentUpdate, NotFound
+from chalicelib.errors import ConcurrentUpdate, Invalid, NotFound
 from chalicelib.models import utcnow
 from chalicelib.store.dynamodb import DynamoStore
 from chalicelib.store.ports import CustomerStore, Stores
@@ -76,9 +83,13 @@ class CrmEvent(BaseModel):
 
 
 class EventImport(BaseModel):
+    """`brand`: whose CRM the events come from, one of the caller's brands; it may be left out by a
+    caller of one brand (that one)."""
+
     model_config = ConfigDict(extra="forbid")
 
     events: list[CrmEvent] = Field(min_length=1, max_length=500)
+    brand: Optional[str] = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 PAGE_TICKETS = 25  # the tickets a view page reads at most (its touchpoints' tickets, newest first)
@@ -168,16 +179,38 @@ def view(store: DynamoStore, customer_id: str, principal: Principal, cursor: Opt
     customer = card.customer
     if customer.merged_into:
         return {**view(store, customer.merged_into, principal, cursor), "redirected_from": customer_id}
-    records = [r for r in (store.get_crm(i.platform, crm.author_keys(i.platform, i.user_id, i.handle))
-                           for i in card.identities) if r]
+    records = crm_shown([store.get_crm(i.platform, crm.author_keys(i.platform, i.user_id, i.handle))
+                         for i in card.identities], principal)
     touchpoints, tickets, after = page(store, customer_id, principal, cursor)
     value = max([r.get("lifetime_value", 0) for r in records] + [0])
     return views.customer({**customer.to_item(), "identities": [i.to_item() for i in card.identities],
                            "touchpoints": touchpoints, "version": customer.current_version,
                            "crm": records, "lifetime_value": value,
                            "vip": bool(customer.vip) or any(r.get("vip") for r in records),
-                           "events": [e.to_item() for e in store.customers.events(customer_id)],
+                           "events": [e.to_item() for e in
+                                      events_shown(store.customers.events(customer_id), principal)],
                            "tickets": [views.ticket(t) for t in tickets], "next": after})
+
+
+def crm_shown(records: list[Optional[dict]], principal: Principal) -> list[dict]:
+    """The CRM records (None: an identity with none) of the caller's brands; admins: all of them."""
+    return [r for r in records if r and principal.sees(r.get("brand"))]
+
+
+def events_shown(events: list[CustomerEvent], principal: Principal) -> list[CustomerEvent]:
+    """The imported events of the caller's brands; admins: all of them."""
+    return [e for e in events if principal.sees(e.brand)]
+
+
+def event_brand(request: EventImport, principal: Principal) -> str:
+    """The brand an import is for: the one it names, which must be the caller's (NotFound, a 404, as
+    any other brand's object), or the caller's only brand; Invalid (400) when it must be named."""
+    if request.brand is not None:
+        principal.within(request.brand, f"brand {request.brand}")
+        return request.brand
+    if not principal.every_brand and len(principal.brands) == 1:
+        return next(iter(principal.brands))
+    raise Invalid("brand", "name the brand whose CRM these events come from")
 
 
 def edit_profile(customers: CustomerStore, customer_id: str, patch: CustomerPatch, principal: Principal) -> None:
@@ -200,12 +233,20 @@ def edit(store: DynamoStore, customer_id: str, patch: CustomerPatch, principal: 
     return view(store, customer_id, principal)
 
 
-def import_events(customers: CustomerStore, customer_id: str, request: EventImport) -> dict:
+def import_events(customers: CustomerStore, customer_id: str, request: EventImport,
+                  principal: Optional[Principal] = None) -> dict:
+    """The events onto the customer's timeline as the brand's (`event_brand`; without a principal,
+    the request's brand or none). An event's id is its external id within the brand
+    (`<brand>:<external id>`), so the same import again replaces it and another brand's event of the
+    same external id never does."""
+    brand = event_brand(request, principal) if principal is not None else request.brand
     if customers.get(customer_id) is None:
         raise NotFound(customer_id)
     for event in request.events:
+        own = f"{brand}:{event.external_id}" if brand and event.external_id else event.external_id
         customers.put_event(customer_id, CustomerEvent.model_validate(
-            {**event.model_dump(exclude_none=True), "id": event.external_id or str(uuid.uuid4())}))
+            {**event.model_dump(exclude_none=True), "id": own or str(uuid.uuid4()),
+             **({"brand": brand} if brand else {})}))
     return {"imported": len(request.events)}
 
 

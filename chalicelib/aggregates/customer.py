@@ -153,7 +153,8 @@ class CustomerHistory(BaseModel):
 
 class CustomerEvent(BaseModel):
     """A call, email, purchase or visit from the CRM on a customer's timeline, as imported (`id` is
-    the CRM's external id, else one the desk made)."""
+    the CRM's external id, else one the desk made). `brand`: the brand whose CRM it came from, the
+    only brand whose agents see it (none: imported before events had one, shown to admins only)."""
 
     model_config = ConfigDict(extra="ignore")  # the table's keys (PK, SK) are the store's business
 
@@ -164,6 +165,7 @@ class CustomerEvent(BaseModel):
     amount: Optional[Union[int, float]] = None  # an int stays an int, as the table gives it back
     currency: Optional[str] = None
     external_id: Optional[str] = None
+    brand: Optional[str] = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> "CustomerEvent":

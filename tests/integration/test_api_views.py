@@ -157,7 +157,8 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     api.call("PATCH", "/api/customers/{customer_id}", f"/api/customers/{cid}",
              {"version": customer["version"], "tags": ["vip"]})
     api.call("POST", "/api/customers/{customer_id}/events", f"/api/customers/{cid}/events",
-             {"events": [{"kind": "call", "at": "2026-11-02T10:00:00+00:00", "summary": "Called about the lamp"}]})
+             {"events": [{"kind": "call", "at": "2026-11-02T10:00:00+00:00", "summary": "Called about the lamp"}],
+              "brand": "nordlight"})
     merged = api.call("POST", "/api/customers/{customer_id}/merge", f"/api/customers/{cid}/merge", {"other_id": other})
     api.call("POST", "/api/customers/{customer_id}/merges/{merge_id}/undo",
              f"/api/customers/{cid}/merges/{merged['merge']['id']}/undo")

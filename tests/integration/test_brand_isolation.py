@@ -310,3 +310,54 @@ def test_the_shared_api_secret_is_still_accepted_during_the_transition(api_accou
     assert _api_post(desk, _message(7, "nordlight-web"), SECRET_A)[0] == 401  # an account's secret needs its name
     desk.drain(only=("ingest_worker",))
     assert [t["brand_account_id"] for t in desk.store().all_tickets()] == ["nordlight-web"]
+
+
+def test_a_customer_of_two_brands_shows_each_brand_only_its_own_crm(world):
+    """Carla wrote to both brands: one customer. Nordlight's CRM record (value, VIP) and its imported
+    events never reach Aegean's agent, who still sees the customer through Aegean's ticket."""
+    from chalicelib import crm
+
+    desk, store = world.desk, world.desk.store()
+    stored.put_agent(store, {"id": "sue_b", "name": "sue_b", "role": "supervisor", "brands": [B], "capacity": 5})
+    stored.put_agent(store, {"id": "sid", "name": "sid", "role": "supervisor", "brands": [A, B], "capacity": 5})
+    carla = {"id": "801", "name": "Carla", "handle": "carla_c"}
+    to_a = _tweet(desk, A, "1850000000000000801", carla, "@AegeanSkies lost my suitcase")
+    to_b = _tweet(desk, B, "1850000000000000802", carla, "@NordlightShop where is my lamp")
+    customer = to_a["customer_id"]
+    assert to_b["customer_id"] == customer
+    records, errors = crm.parse_rows([{"platform": "x", "id": "@carla_c", "lifetime_value": 9100, "vip": True,
+                                       "crm_ref": "NL-55"}])
+    assert not errors and crm.import_records(store, records, B) == 1
+    secret_b = {"events": [{"kind": "purchase", "at": "2026-11-02T10:00:00Z", "summary": "Nordlight lamp order",
+                            "external_id": "ord-1"}]}
+    assert call(desk, "post", f"/api/customers/{customer}/events", secret_b, agent="sue_b", role="supervisor")[0] == 201
+    mine_a = {"events": [{"kind": "call", "at": "2026-11-03T10:00:00Z", "summary": "Aegean called about the bag",
+                          "external_id": "ord-1"}]}  # the same external id: A's own event, not B's replaced
+    assert call(desk, "post", f"/api/customers/{customer}/events", mine_a, agent="sam_a", role="supervisor")[0] == 201
+    # a supervisor of A cannot file events as B's; one of both brands must say which
+    assert call(desk, "post", f"/api/customers/{customer}/events", {**mine_a, "brand": B}, agent="sam_a",
+                role="supervisor")[0] == 404
+    status, text = call(desk, "post", f"/api/customers/{customer}/events", mine_a, agent="sid", role="supervisor")
+    assert status == 400 and "brand" in text
+
+    for agent, role in (("ana_a", "agent"), ("sam_a", "supervisor")):
+        status, text = call(desk, "get", f"/api/customers/{customer}", agent=agent, role=role)
+        assert status == 200
+        shown = json.loads(text)
+        assert [e["summary"] for e in shown["events"]] == ["Aegean called about the bag"]
+        assert shown["crm"] == [] and shown["lifetime_value"] == 0 and shown["vip"] is False
+        for trace in ("Nordlight lamp order", "9100", "NL-55", B):
+            assert trace not in text, trace
+        # the ticket view's customer panel is the same view
+        ticket = json.loads(call(desk, "get", f"/api/tickets/{to_a['id']}", agent=agent, role=role)[1])
+        assert ticket["customer"]["crm"] == [] and ticket["customer"]["lifetime_value"] == 0
+        assert [e["summary"] for e in ticket["customer"]["events"]] == ["Aegean called about the bag"]
+
+    shown_b = json.loads(call(desk, "get", f"/api/customers/{customer}", agent="nora_b")[1])
+    assert [e["summary"] for e in shown_b["events"]] == ["Nordlight lamp order"]
+    assert shown_b["lifetime_value"] == 9100 and shown_b["vip"] is True and shown_b["crm"][0]["brand"] == B
+    admin = json.loads(call(desk, "get", f"/api/customers/{customer}", agent="root", role="admin")[1])
+    assert sorted(e["summary"] for e in admin["events"]) == ["Aegean called about the bag", "Nordlight lamp order"]
+    assert admin["lifetime_value"] == 9100
+    # the customer itself: the 404 rules as before (B's agent on A's other customer)
+    assert call(desk, "get", f"/api/customers/{world.customer_a}", agent="nora_b")[0] == 404

@@ -38,10 +38,10 @@ def two_profiles(desk):
     desk.client.http.post("/webhooks/meta", body=wa, headers={
         "Content-Type": "application/json", **p.sign_meta(wa, TEST_SECRETS["META_APP_SECRET"])})
     desk.drain(only=("ingest_worker",))
+    tickets = {t["channel"]: t for t in desk.store().all_tickets()}
     records, errors = crm.parse_rows([{"platform": "x", "id": "@mayatravels", "lifetime_value": 14200, "vip": True}])
     assert not errors
-    crm.import_records(desk.store(), records)
-    tickets = {t["channel"]: t for t in desk.store().all_tickets()}
+    crm.import_records(desk.store(), records, tickets["x"]["brand"])  # the CRM of the brand she wrote to
     return desk, tickets["x"], tickets["whatsapp"]
 
 
@@ -122,7 +122,8 @@ def test_crm_events_join_the_timeline(two_profiles):
     desk, x, _ = two_profiles
     events = {"events": [{"kind": "purchase", "at": "2026-11-01T10:00:00+00:00", "summary": "Flight ATH-HEL",
                           "amount": 420.0, "currency": "EUR", "external_id": "order-9"},
-                         {"kind": "call", "at": "2026-11-20T08:30:00+00:00", "summary": "Called about refund"}]}
+                         {"kind": "call", "at": "2026-11-20T08:30:00+00:00", "summary": "Called about refund"}],
+              "brand": x["brand"]}  # the supervisor works for three brands: she names the one
     assert _call(desk, "post", f"/api/customers/{x['customer_id']}/events", events)[0] == 403
     status, answer = _call(desk, "post", f"/api/customers/{x['customer_id']}/events", events, role="supervisor")
     assert status == 201 and answer == {"imported": 2}

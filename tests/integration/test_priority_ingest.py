@@ -106,6 +106,20 @@ def test_a_bad_crm_row_is_named_and_nothing_is_imported(tmp_path):
     assert [e.split(":")[0] for e in errors] == ["row 2", "row 3"]
 
 
+def test_the_crm_import_records_the_brand_whose_export_it_is(desk, tmp_path, capsys):
+    export = tmp_path / "crm.csv"
+    export.write_text("platform,id,lifetime_value,vip\nx,@brandsown,700,yes\n", encoding="utf-8")
+    with pytest.raises(SystemExit):  # the command line names the brand, always
+        crm.main(["import", str(export)])
+    assert "--brand" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        crm.main(["import", str(export), "--brand", "Not A Brand"])
+    assert desk.store().get_crm("x", ["@brandsown"]) is None
+    assert crm.main(["import", str(export), "--brand", "nordlight"]) == 0
+    record = desk.store().get_crm("x", ["@brandsown"])
+    assert record["brand"] == "nordlight" and record["lifetime_value"] == 700
+
+
 def test_the_demo_seed_ships_default_rules_per_brand_and_crm_records(desk):
     from infra.local import demo
 

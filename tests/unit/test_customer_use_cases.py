@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, strategies as st
 from pydantic import ValidationError
 
 from chalicelib import customers
@@ -15,7 +16,7 @@ from chalicelib.aggregates.customer import CustomerEvent
 from chalicelib.aggregates.message import Message
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.auth import Forbidden, Principal
-from chalicelib.errors import ConcurrentUpdate, NotFound
+from chalicelib.errors import ConcurrentUpdate, Invalid, NotFound
 from chalicelib.models import Author
 from chalicelib.store.memory import MemoryCustomerStore, MemoryStore
 
@@ -255,3 +256,57 @@ def test_a_page_reads_at_most_its_touchpoints():
     touchpoints, _, cursor = customers.page(desk, customer_id, ana, cursor)
     assert [t["message_id"] for t in touchpoints] == ["m000a", "m000b"] + [f"c{n:03}" for n in range(30)]
     assert cursor is None
+
+
+# -- CRM data is a brand's: what the view shows, and what an import records -------------------------
+BRANDS = st.sampled_from(["acme", "globex", "initech", None])
+
+
+@given(st.lists(st.one_of(st.none(), st.fixed_dictionaries({"brand": BRANDS, "lifetime_value": st.integers(0, 10 ** 6),
+                                                             "vip": st.booleans()})), max_size=8),
+       st.frozensets(st.sampled_from(["acme", "globex", "initech"])), st.sampled_from(["agent", "supervisor", "admin"]))
+def test_the_view_shows_only_the_crm_records_of_the_callers_brands(records, brands, role):
+    caller = Principal("p", role, brands)
+    shown = customers.crm_shown(records, caller)
+    if role == "admin":  # every record, a brand-less one too
+        assert shown == [r for r in records if r]
+    else:  # exactly the caller's brands' records, none without a brand, in order
+        assert shown == [r for r in records if r and r["brand"] in brands]
+
+
+@given(st.lists(BRANDS, max_size=8), st.frozensets(st.sampled_from(["acme", "globex", "initech"])),
+       st.sampled_from(["agent", "admin"]))
+def test_the_view_shows_only_the_events_of_the_callers_brands(event_brands, brands, role):
+    events = [CustomerEvent(id=str(n), kind="call", at=NOW.isoformat(), summary="s", brand=b)
+              for n, b in enumerate(event_brands)]
+    shown = customers.events_shown(events, Principal("p", role, brands))
+    assert shown == [e for e in events if role == "admin" or e.brand in brands]
+
+
+def test_imported_events_are_the_brand_they_are_imported_for_and_never_replace_anothers():
+    desk, customer_id, _ = _desk_with_two_profiles()
+    order = customers.CrmEvent(kind="purchase", at="2026-11-01T09:00:00+00:00", summary="boots", external_id="ord-1")
+    acme, globex = Principal("sam", "supervisor", frozenset({"acme"})), Principal("gus", "supervisor",
+                                                                                   frozenset({"globex"}))
+    # a supervisor of one brand: that brand, without naming it
+    customers.import_events(desk.customers, customer_id, customers.EventImport(events=[order]), acme)
+    customers.import_events(desk.customers, customer_id, customers.EventImport(events=[order]), acme)  # again
+    # the other brand's order of the same external id is its own event
+    customers.import_events(desk.customers, customer_id, customers.EventImport(events=[order]), globex)
+    events = desk.customers.events(customer_id)
+    assert sorted((e.brand, e.id, e.external_id) for e in events) == [("acme", "acme:ord-1", "ord-1"),
+                                                                      ("globex", "globex:ord-1", "ord-1")]
+    assert [e.brand for e in customers.events_shown(events, acme)] == ["acme"]
+    # another brand named: a 404, as any other brand's object; nothing stored
+    with pytest.raises(NotFound):
+        customers.import_events(desk.customers, customer_id,
+                                customers.EventImport(events=[order], brand="globex"), acme)
+    # a caller of several brands, or an admin, names the brand
+    for caller in (Principal("sid", "supervisor", frozenset({"acme", "globex"})), Principal("root", "admin")):
+        with pytest.raises(Invalid):
+            customers.import_events(desk.customers, customer_id, customers.EventImport(events=[order]), caller)
+    customers.import_events(desk.customers, customer_id, customers.EventImport(events=[order], brand="initech"),
+                            Principal("root", "admin"))
+    assert len(desk.customers.events(customer_id)) == 3
+    with pytest.raises(ValidationError):  # a brand is a brand id
+        customers.EventImport(events=[order], brand="Acme Corp")
