@@ -120,6 +120,14 @@ class Result:
             folded[(index, item_kind(key, index))] += units / self.n
         return [(i, k, u) for (i, k), u in sorted(folded.items(), key=lambda kv: -kv[1])]
 
+    def reads_by_item(self) -> list[tuple[str, float]]:
+        """[(key shape read, RCU per mention)], most first (a query shown as "<index> <key>")."""
+        folded: dict = defaultdict(float)
+        for key, units in self.tally.key_rcu.items():
+            index, _, value = key.rpartition(" ") if " " in key else ("table", "", key)
+            folded[f"{index} {item_kind(value, index)}"] += units / self.n
+        return sorted(folded.items(), key=lambda kv: -kv[1])
+
     def hottest(self, top: int = 3) -> list[tuple]:
         """[(index, key, WCU per mention, WCU/s at 1,000 mentions/s)], hottest first."""
         return [(index, key, units / self.n, units / self.n * 1000)
@@ -155,6 +163,8 @@ class Result:
         if detail:
             out.append("  WCU per mention by item (partition key shape):")
             out += [f"    {index:<10} {kind:<36} {units:6.2f}" for index, kind, units in self.by_item() if units >= 0.005]
+            out.append("  RCU per mention by item read (partition key shape):")
+            out += [f"    {kind:<47} {units:6.2f}" for kind, units in self.reads_by_item() if units >= 0.005]
             out.append("  requests per mention by operation (caller):")
             for (service, op, caller), per in sorted(self.per_mention().items(), key=lambda kv: -kv[1]):
                 units = ""
@@ -359,6 +369,7 @@ def summary(result: Result) -> dict:
             "dollars_per_million": result.dollars_per_million(),
             "dynamodb_dollars_per_million_provisioned": result.provisioned_per_million(),
             "wcu_by_item": {f"{i} {k}": u for i, k, u in result.by_item()},
+            "rcu_by_item": dict(result.reads_by_item()),
             "hottest": [{"index": i, "key": k, "wcu_per_mention": w, "wcu_per_s_at_1000": r}
                         for i, k, w, r in result.hottest(3)],
             "requests": {f"{s}.{op}" + ("" if c == "app" else f" ({c})"): v

@@ -160,6 +160,7 @@ class Tally:
     key_wcu: Counter = field(default_factory=Counter)  # (table or index, partition key value) -> WCU
     key_writes: Counter = field(default_factory=Counter)  # (table or index, partition key value) -> writes
     key_ops: Counter = field(default_factory=Counter)  # (table or index, key value, operation) -> WCU
+    key_rcu: Counter = field(default_factory=Counter)  # partition key read ("<index> <value>" for a query) -> RCU
     errors: Counter = field(default_factory=Counter)  # (service, operation, code) -> count
 
     def total(self, service: Optional[str] = None, caller: Optional[str] = None) -> int:
@@ -312,22 +313,30 @@ class Meter:
 
     # -- reads
     def _charge_reads(self, region, request, op, answer) -> None:
-        units = 0.0
+        read: list[tuple[str, float]] = []  # (partition key read, units)
         if op == "GetItem":
-            units = read_units(item_size(answer.get("Item")), bool(request.get("ConsistentRead")))
+            read.append((_pk(request.get("Key")), read_units(item_size(answer.get("Item")),
+                                                             bool(request.get("ConsistentRead")))))
         elif op == "BatchGetItem":
             for table, spec in request.get("RequestItems", {}).items():
                 for key in spec.get("Keys", []):
-                    units += read_units(item_size(self.peek.item(region, table, key)),
-                                        bool(spec.get("ConsistentRead")))
+                    read.append((_pk(key), read_units(item_size(self.peek.item(region, table, key)),
+                                                      bool(spec.get("ConsistentRead")))))
         elif op == "TransactGetItems":
             for entry in request.get("TransactItems", []):
                 get = entry["Get"]
-                units += 2 * read_units(item_size(self.peek.item(region, get["TableName"], get["Key"])), True)
+                read.append((_pk(get["Key"]), 2 * read_units(item_size(self.peek.item(
+                    region, get["TableName"], get["Key"])), True)))
         elif op in ("Query", "Scan"):
-            units = read_units(self._evaluated_bytes(region, request, op), bool(request.get("ConsistentRead")))
+            values = request.get("ExpressionAttributeValues", {})
+            first = next((v for k, v in values.items() if k in _tokens(request.get("KeyConditionExpression", ""))), {})
+            shown = next(iter(first.values()), "?") if isinstance(first, dict) and first else "?"
+            read.append((f"{request.get('IndexName') or 'table'} {shown}", read_units(
+                self._evaluated_bytes(region, request, op), bool(request.get("ConsistentRead")))))
         with self._lock:
-            self.tally.rcu[op] += units
+            for key, units in read:
+                self.tally.rcu[op] += units
+                self.tally.key_rcu[key] += units
 
     def _evaluated_bytes(self, region: str, request: dict, op: str) -> int:
         """What a Query or Scan page read before its filter: the same page without it."""
@@ -376,6 +385,12 @@ def _tokens(expression: str) -> set:
     import re
 
     return set(re.findall(r"[#:][A-Za-z0-9_]+", expression or ""))
+
+
+def _pk(key: Optional[dict]) -> str:
+    """The partition key value of a key in wire form ({"PK": {"S": "..."}, ...}): the PK attribute's."""
+    value = (key or {}).get("PK") or next(iter((key or {}).values()), {})
+    return str(next(iter(value.values()), "?")) if isinstance(value, dict) and value else "?"
 
 
 def _key_id(key: dict) -> str:
