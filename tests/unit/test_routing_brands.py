@@ -142,3 +142,16 @@ def test_an_offer_naming_no_message_reads_the_kept_roster_again():
     [offer] = [RoutingRequest.model_validate_json(body) for body in sent]
     # Then the router reads the roster again and gives it to her
     assert routing.route(offer, desk, SETTINGS, NOW, roster=roster) == "ana" and counting.reads == 2
+
+
+def test_a_routing_reads_a_bounded_sample_of_the_agents_who_could_take_it_the_previous_agent_always():
+    from chalicelib import routing
+    from chalicelib.aggregates.ticket import Ticket
+
+    ids = [f"agent{i:03d}" for i in range(200)]
+    ticket = Ticket(id="t1", brand="acme", previous_assignee="agent150")
+    drawn = routing.sample(ids, ticket)
+    assert len(drawn) == routing.CANDIDATE_SAMPLE and drawn[0] == "agent150" and len(set(drawn)) == len(drawn)
+    assert set(drawn) <= set(ids) and routing.sample(ids, ticket) == drawn  # a retry draws the same
+    assert routing.sample(ids, Ticket(id="t2", brand="acme")) != drawn  # another ticket, another draw
+    assert routing.sample(ids[:5], ticket) == ids[:5]  # a small team: everyone
