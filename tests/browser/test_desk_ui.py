@@ -91,7 +91,7 @@ def test_an_agent_sees_a_mention_arrive_answers_it_with_a_template_and_sees_it_s
     rosa = next(t for t in stack.tickets(ana) if marker in (t["last_message_preview"] or ""))
     imported = stack.post(f"/customers/{rosa['customer_id']}/events", stack.token("sam", "supervisor"), {"events": [
         {"kind": "purchase", "at": "2026-11-02T09:00:00+00:00", "summary": "Cabin suitcase", "amount": 129,
-         "currency": "EUR"}]})
+         "currency": "EUR"}], "brand": rosa["brand"]})  # sam works for both brands: he names Aegean's CRM
     assert imported.status_code == 201, imported.text
 
     # When the agent opens it, then the conversation, why its priority and the customer show
