@@ -18,10 +18,11 @@ Why SigV4 is signed here and not by botocore's own `SigV4Auth` + `AWSRequest` + 
 (no client, no service model; botocore is in the Lambda runtime anyway): importing those three
 costs ~150 ms when botocore is compiled from source, as Lambda runs a package (botocore.auth alone
 pulls botocore.utils, urllib3, dateutil, six: ~120 ms), and still ~50 ms with botocore's bytecode,
-against 500 ms for the whole webhook. Measured 2026-11-27 at f3bd0c0 (bench/coldstart_webhook.py,
-one served Meta webhook in Lambda's environment, median of 7, load average ~1 on 2 vCPUs) with
-`sign` swapped for botocore's: the webhook went from 451 to 604 ms (+153) with nothing cached and
-from 263 to 422 ms (+159) with the standard library compiled. So `sign` stays (~30 lines of the
+against 500 ms for the whole webhook. Measured 2026-11-27 with `python -m bench coldstart
+--webhook-only --runs 7` (one signed X webhook served in Lambda's environment, load ~3 on 2 vCPUs)
+on cd7ad38 and on a copy with `sign` swapped for botocore's, alternately: with the standard library
+compiled (the budgeted reading) 252 -> 397 ms by the clock, 278 -> 424 ms of CPU (+146); with
+nothing cached 456 -> 628 ms, 475 -> 661 ms of CPU (+186). So `sign` stays (~30 lines of the
 standard library) and tests/integration/test_aws_wire.py holds it to botocore's signature for
 known requests (with and without a session token, a default and an explicit port). The retry
 backoff is the desk's one (chalicelib/backoff.py, shared with chalicelib/channels/http.py).
