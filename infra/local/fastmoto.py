@@ -56,4 +56,26 @@ def fast_moto_transactions() -> None:
             raise
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
+    _one_write_at_a_time(models.DynamoDBBackend)
     models.DynamoDBBackend._bench_fast = True
+
+
+def _one_write_at_a_time(backend) -> None:
+    """moto checks a write's condition and then applies it, and undoes a cancelled transaction by
+    putting back what it saved: with writers in threads (the tests' racing workers, the local
+    stack's), a write landing between those steps is lost, which DynamoDB never does. One lock
+    around every write makes each whole, as DynamoDB's are."""
+    import functools
+    import threading
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        original = getattr(backend, name, None)
+        if original is None:
+            continue
+
+        def locked(*args, __original=original, **kwargs):
+            with lock:
+                return __original(*args, **kwargs)
+
+        setattr(backend, name, functools.wraps(original)(locked))
