@@ -313,3 +313,13 @@ def test_a_long_message_keeps_its_search_text_and_an_erased_ticket_too():
     assert "search_text" not in migrate.shrunk(ticket)
     erased = {"id": "t", "last_message_preview": "[erased]", "search_text": "[erased]"}
     assert migrate.shrunk(erased) == {}
+
+
+def test_an_old_ticket_changed_since_the_stream_began_is_named(upgraded_desk):
+    table = upgraded_desk.store().table
+    table.update_item(Key=keys.ticket(T2), UpdateExpression="SET updated_at = :u",
+                      ExpressionAttributeValues={":u": datetime.now(timezone.utc).isoformat()})
+    stream_starts_now()  # (the change itself is not what this test counts)
+    out = io.StringIO()
+    summary = migrate.Migration(table, out=out).run()
+    assert summary["counted_but_changed_since_stream"] == 1 and f"ticket {T2}: changed since" in out.getvalue()
