@@ -75,7 +75,7 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
     customer_id = store.customers.link(m.platform, m.author.model_dump(), now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
-    priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now))
+    priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now, brand))
     message = Message.inbound(
         message_id, mention=m.model_dump(mode="json", exclude_none=True), customer_id=customer_id,
         created_at=sortable(m.created_at), received_at=sortable(envelope.received_at),
@@ -138,13 +138,18 @@ def _brand_model(brand: str, store: DynamoStore):
     return registry.model_for(brand, store.table, aws.client("s3"), bucket)
 
 
-def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, now: datetime):
-    """Everything but the text that moves a mention up the queue."""
-    record = store.get_crm(m.platform, crm.author_keys(m.platform, m.author.id, m.author.handle))
+def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, now: datetime,
+                     brand: Optional[str] = None):
+    """Everything but the text that moves a mention up the queue. A CRM record counts only for the
+    brand that imported it (one imported before records named a brand counts for every brand)."""
+    record = _brands_record(store.get_crm(m.platform, crm.author_keys(m.platform, m.author.id, m.author.handle)),
+                            brand)
     since = sortable(now - timedelta(hours=rules.repeat_window_hours))
     customers = {customer_id}
     if record and record.get("crm_ref"):  # the same person on other channels, as the CRM knows them
         for linked in store.crm_linked(record["crm_ref"]):
+            if _brands_record(linked, brand) is None:
+                continue
             other = store.customers.customer_of(linked["platform"], linked["key"])
             if other:
                 customers.add(other)
@@ -155,6 +160,13 @@ def priority_context(m: Mention, customer_id: str, rules, store: DynamoStore, no
         vip=bool((record or {}).get("vip")), advocate=bool((record or {}).get("advocate")),
         waiting_minutes=max((now - m.created_at).total_seconds() / 60, 0),
         repeat_contacts=sum(store.customers.count_touchpoints(c, since) for c in customers))
+
+
+def _brands_record(record: Optional[dict], brand: Optional[str]) -> Optional[dict]:
+    """The CRM record if the brand may use it: its own, or one that names no brand."""
+    if record is None or brand is None or record.get("brand") in (None, brand):
+        return record
+    return None
 
 
 def _store_with_retry(m: Mention, message: Message, factors: list[dict], customer_id: str, verdict, priority,

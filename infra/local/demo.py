@@ -59,11 +59,13 @@ TEMPLATES = [
 
 
 # What the brands' CRM exports would say: value, recent purchases, flags; crm_ref links channels.
+# Each row is the export of the brand that holds it ("brand"): a brand's agents see only theirs.
 CRM = [
-    {"platform": "x", "id": "@mayatravels", "crm_ref": "AS-1001", "lifetime_value": 14200, "vip": True,
-     "purchases": 10, "days_ago": 3},
-    {"platform": "instagram", "id": "@mayatravels", "crm_ref": "AS-1001"},
-    {"platform": "x", "id": "@bigmike_games", "lifetime_value": 2600, "advocate": True, "purchases": 2, "days_ago": 12},
+    {"brand": "aegean", "platform": "x", "id": "@mayatravels", "crm_ref": "AS-1001", "lifetime_value": 14200,
+     "vip": True, "purchases": 10, "days_ago": 3},
+    {"brand": "aegean", "platform": "instagram", "id": "@mayatravels", "crm_ref": "AS-1001"},
+    {"brand": "nordlight", "platform": "x", "id": "@bigmike_games", "lifetime_value": 2600, "advocate": True,
+     "purchases": 2, "days_ago": 12},
 ]
 
 
@@ -73,6 +75,7 @@ def crm_rows(now) -> list[dict]:
     rows = []
     for row in CRM:
         row = dict(row)
+        row.pop("brand", None)
         days_ago = row.pop("days_ago", None)
         if days_ago is not None:
             row["last_purchase_at"] = (now - timedelta(days=days_ago)).isoformat()
@@ -110,8 +113,10 @@ def seed(store) -> dict:
             store.put_rules(brand_key, DEFAULT_RULES.model_dump(), expected_version=0, author="seed", now=now)
     records, errors = crm.parse_rows(crm_rows(now))
     assert not errors, errors
+    imported = sum(crm.import_records(store, [r for r, row in zip(records, CRM) if row["brand"] == brand_key],
+                                      brand_key) for brand_key in BRANDS)
     return {"accounts": accounts, "agents": len(AGENTS), "rules": len(BRANDS), "templates": len(TEMPLATES),
-            "crm_records": crm.import_records(store, records)}
+            "crm_records": imported}
 
 
 # -- connected accounts: the credentials replies go out with -----------------------------------
