@@ -132,6 +132,33 @@ class Desk:
 
         return DynamoStore(aws.table())
 
+    def ticket_stream_records(self) -> list[dict]:
+        """Every ticket record on the table's stream so far (its one shard), as GetRecords gives them."""
+        from chalicelib import aws
+        from chalicelib.store import keys
+        from infra.local import stack
+
+        streams = stack.streams_client()
+        arn = aws.client("dynamodb").describe_table(TableName="social-care-desk")["Table"]["LatestStreamArn"]
+        [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records: list[dict] = []
+        while True:
+            got = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not got["Records"]:
+                return [r for r in records if r["dynamodb"]["Keys"]["SK"]["S"] == keys.TICKET_SK]
+            records += got["Records"]
+            iterator = got["NextShardIterator"]
+
+    def post_tweet(self, brand_account: str, tweet_id: str, author: dict, text: str):
+        """A signed X Account Activity delivery of one customer tweet, posted to the real route."""
+        from infra.local import payloads as p
+
+        body = p.encode(p.x_tweet_event(brand_account, tweet_id, author, text))
+        return self.client.http.post("/webhooks/x", body=body, headers={
+            "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+
 
 # The moto services `stack.provision` fills, and their state right after it, once per test process
 PROVISIONED_SERVICES = ("dynamodb", "sqs", "sns", "s3", "secretsmanager")

@@ -4,8 +4,6 @@ from __future__ import annotations
 import pytest
 
 from infra.local import demo
-from infra.local import payloads as p
-from tests.conftest import TEST_SECRETS
 from tests import stored
 
 BRAND_X = "1500000000000000001"
@@ -17,10 +15,8 @@ def ticket(desk):
     for agent in demo.AGENTS:
         stored.put_agent(desk.store(), {**agent, "status": "offline", "capacity": 10, "load": 0})
     stored.put_account(desk.store(), "x", BRAND_X, status="active", brand="nordlight")
-    body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
-                                    "@NordlightShop my lamp arrived broken"))
-    desk.client.http.post("/webhooks/x", body=body, headers={
-        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+    desk.post_tweet(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
+                    "@NordlightShop my lamp arrived broken")
     desk.drain(only=("ingest_worker",))
     [found] = list(desk.store().all_tickets())
     assert not found.get("assignee")

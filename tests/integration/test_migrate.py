@@ -17,9 +17,7 @@ from chalicelib.pipeline import TICKET_VERDICT
 from chalicelib.store import keys
 from chalicelib.store.items import dynamo, partition, plain
 from infra.local import stack
-from infra.local import payloads as p
 from tests import stored
-from tests.conftest import TEST_SECRETS
 
 BRAND_X = "1500000000000000001"
 HOUR = "2026-03-02T09"  # nordlight's old tickets' creation hour
@@ -84,10 +82,8 @@ def stream_starts_now() -> None:
 def new_ticket(desk) -> dict:
     """A ticket the new code opens (a signed tweet) after the stream began: the stream counts it."""
     stored.put_account(desk.store(), "x", BRAND_X, status="active", brand="nordlight")
-    body = p.encode(p.x_tweet_event(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
-                                    "@NordlightShop my lamp arrived broken"))
-    desk.client.http.post("/webhooks/x", body=body, headers={
-        "Content-Type": "application/json", **p.sign_x(body, TEST_SECRETS["X_CONSUMER_SECRET"])})
+    desk.post_tweet(BRAND_X, "1850000000000000009", {"id": "42", "name": "Kim", "handle": "kim"},
+                    "@NordlightShop my lamp arrived broken")
     desk.drain(only=("ingest_worker",))
     [found] = [t for t in desk.store().all_tickets() if not t["id"].startswith("old-")]
     return found

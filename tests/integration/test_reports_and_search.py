@@ -47,24 +47,6 @@ def _ticket(table, ticket_id: str, *, brand="nordlight", channel="x", hours_ago=
     return item
 
 
-def _stream_records(desk) -> list[dict]:
-    """Every record on the table's stream so far, as GetRecords gives them."""
-    from chalicelib import aws
-
-    streams = stack.streams_client()
-    arn = aws.client("dynamodb").describe_table(TableName="social-care-desk")["Table"]["LatestStreamArn"]
-    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    records = []
-    while True:
-        got = streams.get_records(ShardIterator=iterator, Limit=1000)
-        if not got["Records"]:
-            return [r for r in records if r["dynamodb"]["Keys"]["SK"]["S"] == keys.TICKET_SK]
-        records += got["Records"]
-        iterator = got["NextShardIterator"]
-
-
 def _deliver(desk, records) -> dict:
     arn = desk.store().table.meta.client.describe_table(TableName="social-care-desk")["Table"]["LatestStreamArn"]
     return desk.handlers.ticket_stream(stack.stream_event(records, arn), stack.LambdaContext("ticket_stream"))
@@ -86,7 +68,7 @@ def known(desk):
 
 
 def test_a_report_is_what_the_tickets_add_up_to_by_hand(known):
-    _deliver(known, _stream_records(known))
+    _deliver(known, known.ticket_stream_records())
     stats: dict = {}
     report = reports.summary(known.store(), 7, ["nordlight"], stats)
     # t1..t4 in the window; responses 100 s (x, bucket 120), 700 s (x, 900), 40 s (facebook, 60)
@@ -117,7 +99,7 @@ def _by_day(tickets: dict) -> dict:
 
 
 def test_a_redelivered_stream_record_is_counted_once(known):
-    records = _stream_records(known)
+    records = known.ticket_stream_records()
     first = _deliver(known, records)
     again = _deliver(known, records[:3])  # Lambda retried part of the batch
     assert (first["counted"], again["counted"], again["repeats"]) == (6, 0, 3)
@@ -129,14 +111,14 @@ def test_a_redelivered_stream_record_is_counted_once(known):
 
 def test_changes_move_counts_and_gauges(known):
     store = known.store()
-    _deliver(known, _stream_records(known))
-    seen = len(_stream_records(known))
+    _deliver(known, known.ticket_stream_records())
+    seen = len(known.ticket_stream_records())
     store.table.update_item(Key=keys.ticket("t1"), UpdateExpression="SET #s = :c, topic = :t, classification = :k",
                             ExpressionAttributeNames={"#s": "status"},
                             ExpressionAttributeValues={":c": "closed", ":t": "delivery",
                                                        ":k": {"sentiment": "positive"}})
     store.table.delete_item(Key=keys.ticket("t5"))
-    _deliver(known, _stream_records(known)[seen:])
+    _deliver(known, known.ticket_stream_records()[seen:])
     report = reports.summary(store, 7, ["nordlight"])
     assert report["top_topics"] == [{"topic": "delivery", "count": 2}, {"topic": "billing", "count": 1},
                                     {"topic": "other", "count": 1}]
@@ -163,7 +145,7 @@ def test_search_finds_a_customer_by_handle_order_number_and_words_reading_a_boun
             hours_ago=1)
     for n in range(150):
         _ticket(store.table, f"n{n:03d}", text=f"noise laptop {n}", name="Bot", hours_ago=5, status="closed")
-    _deliver(known, _stream_records(known))
+    _deliver(known, known.ticket_stream_records())
 
     def ids(q, brands=("nordlight",), limit=50, cursor=None, status="open"):
         stats: dict = {}
@@ -196,22 +178,22 @@ def test_a_new_ticket_writes_four_index_entries_and_a_threaded_message_only_what
     """1 WCU an entry (issue 13): the handle, an order number, the longest word, the hour; a later
     message of the thread puts and deletes only the tokens it does not share, none when the same."""
     store = known.store()
-    _deliver(known, _stream_records(known))
-    seen = len(_stream_records(known))
+    _deliver(known, known.ticket_stream_records())
+    seen = len(known.ticket_stream_records())
     _ticket(store.table, "w1", text="@NordlightShop order #4000 never arrived, can you help?",
             name="Customer 17 cust17", hours_ago=0)
-    written = _deliver(known, _stream_records(known)[seen:])
+    written = _deliver(known, known.ticket_stream_records()[seen:])
     assert (written["added"], written["removed"]) == (4, 0)
     for token in ("cust17", "4000", "arrived", search.hour_token(_iso(0)[:13])):  # which four
         entry = keys.search_entry("nordlight", search.sharded(token, search.shard_of("w1")), _iso(0), "w1")
         assert "Item" in store.table.get_item(Key=entry), token
 
     def follow_up(text: str) -> dict:
-        before = len(_stream_records(known))
+        before = len(known.ticket_stream_records())
         store.table.update_item(Key=keys.ticket("w1"),
                                 UpdateExpression="SET search_text = :s, last_message_preview = :p",
                                 ExpressionAttributeValues={":s": f"{text} customer 17 cust17".lower(), ":p": text})
-        return _deliver(known, _stream_records(known)[before:])
+        return _deliver(known, known.ticket_stream_records()[before:])
 
     same = follow_up("Order 4000: it never arrived!!")  # the same order number and longest word
     assert (same["added"], same["removed"]) == (0, 0)
@@ -250,7 +232,7 @@ def test_csv_of_the_tickets_behind_a_figure_pages_with_a_cursor(known):
     store = known.store()
     for n in range(7):
         _ticket(store.table, f"c{n}", channel="instagram", hours_ago=4 + n)
-    _deliver(known, _stream_records(known))
+    _deliver(known, known.ticket_stream_records())
     rows, cursor, pages = [], None, 0
     while True:
         stats: dict = {}

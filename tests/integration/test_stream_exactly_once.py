@@ -77,23 +77,6 @@ def tickets(desk):
     return desk
 
 
-def _records(desk) -> list[dict]:
-    from chalicelib import aws
-
-    streams = stack.streams_client()
-    arn = aws.client("dynamodb").describe_table(TableName="social-care-desk")["Table"]["LatestStreamArn"]
-    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    records: list[dict] = []
-    while True:
-        got = streams.get_records(ShardIterator=iterator, Limit=1000)
-        if not got["Records"]:
-            return [r for r in records if r["dynamodb"]["Keys"]["SK"]["S"] == keys.TICKET_SK]
-        records += got["Records"]
-        iterator = got["NextShardIterator"]
-
-
 def _close_a1(desk) -> None:
     desk.store().table.update_item(Key=keys.ticket("a1"), UpdateExpression="SET #s = :c",
                                    ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":c": "closed"})
@@ -129,7 +112,7 @@ def _renumbered(records: list[dict], first: int) -> list[dict]:
 
 
 def test_one_batch_is_one_update_per_item_and_the_hand_computed_figures(tickets):
-    answer = _deliver(tickets, _records(tickets))
+    answer = _deliver(tickets, tickets.ticket_stream_records())
     assert _figures(tickets) == FIGURES
     assert (answer["counted"], answer["repeats"], answer["writes"]) == (6, 0, 5)
     # one plain UpdateItem per item (3 hours, 2 gauges); no transaction, no mark per record
@@ -147,11 +130,11 @@ def test_one_batch_is_one_update_per_item_and_the_hand_computed_figures(tickets)
 
 
 def test_a_first_response_a_day_later_counts_in_the_hour_the_ticket_was_created(tickets):
-    _deliver(tickets, _records(tickets))
+    _deliver(tickets, tickets.ticket_stream_records())
     answered = (NOW + timedelta(days=1, hours=3)).isoformat()  # another hour, another day
     tickets.store().table.update_item(Key=keys.ticket("a4"), UpdateExpression="SET first_response_at = :r",
                                       ExpressionAttributeValues={":r": answered})
-    assert _deliver(tickets, _records(tickets)[6:])["writes"] == 1  # the creation hour's item only
+    assert _deliver(tickets, tickets.ticket_stream_records()[6:])["writes"] == 1  # the creation hour's item only
     table = tickets.store().table
     h2 = table.get_item(Key=keys.counter_hour("nordlight", counters.hour_of(H2)))["Item"]
     assert int(h2["replied"]) == 1 and int(h2[f"frt:email:{counters.frt_bucket(27 * 3600 + 5 * 3600)}"]) == 1
@@ -159,7 +142,7 @@ def test_a_first_response_a_day_later_counts_in_the_hour_the_ticket_was_created(
 
 
 def test_a_batch_that_partly_failed_is_counted_once_when_retried(tickets):
-    records = _records(tickets)
+    records = tickets.ticket_stream_records()
     _fails(tickets, records, allow=2)  # two items written, then a throttle: Lambda retries the batch
     again = _deliver(tickets, records)
     assert _figures(tickets) == FIGURES
@@ -169,12 +152,12 @@ def test_a_batch_that_partly_failed_is_counted_once_when_retried(tickets):
 
 
 def test_a_bisected_batch_is_counted_once(tickets):
-    _deliver(tickets, _records(tickets))
+    _deliver(tickets, tickets.ticket_stream_records())
     _close_a1(tickets)
     _ticket_b2 = {**keys.ticket("b2"), "id": "b2", "brand": "other", "channel": "x", "status": "open",
                   "created_at": H1, "first_inbound_at": H1}
     tickets.store().table.put_item(Item=_ticket_b2)
-    batch = _records(tickets)[6:]  # a1 closed (nordlight), b2 opened (other)
+    batch = tickets.ticket_stream_records()[6:]  # a1 closed (nordlight), b2 opened (other)
     assert len(batch) == 2
     _fails(tickets, batch, allow=1)  # one item of the batch written
     _fails(tickets, batch[:1], allow=0)  # Lambda bisects: the first half fails too
@@ -187,7 +170,7 @@ def test_a_bisected_batch_is_counted_once(tickets):
 
 
 def test_a_retry_carrying_more_records_than_the_failed_attempt_counts_the_new_ones(tickets):
-    records = _records(tickets)
+    records = tickets.ticket_stream_records()
     _fails(tickets, records[:4], allow=2)  # a1 to a4: the first hour and the gauge written, then a throttle
     # the retry read further: the gauge refuses it, a5 past its watermark is written; a4 to the second hour
     assert _deliver(tickets, records)["counted"] == 3
@@ -195,7 +178,7 @@ def test_a_retry_carrying_more_records_than_the_failed_attempt_counts_the_new_on
 
 
 def test_two_shards_write_the_same_hour_item_each_counted_once(tickets):
-    records = _records(tickets)
+    records = tickets.ticket_stream_records()
     # shard A's sequence numbers far past shard B's: one watermark for both would drop B's records
     a, b = _renumbered(records[0::2], 10 ** 39), _renumbered(records[1::2], 10 ** 20)
     assert _deliver(tickets, a, "shardId-A")["counted"] == 3
@@ -206,7 +189,7 @@ def test_two_shards_write_the_same_hour_item_each_counted_once(tickets):
 
 
 def test_a_new_shard_after_a_split_starts_its_own_watermark(tickets):
-    records = _records(tickets)
+    records = tickets.ticket_stream_records()
     _deliver(tickets, _renumbered(records[:3], 5 * 10 ** 20), "shardId-parent")
     # the children start numbering afresh (any number): their records count, the parent's again do not
     _deliver(tickets, _renumbered(records[3:5], 10 ** 20), "shardId-child-1")
@@ -216,7 +199,7 @@ def test_a_new_shard_after_a_split_starts_its_own_watermark(tickets):
 
 
 def test_sequence_numbers_of_more_digits_come_after_fewer(tickets):
-    records = _records(tickets)
+    records = tickets.ticket_stream_records()
     _deliver(tickets, _renumbered(records[:3], 10 ** 21 - 3), "shardId-A")  # 21 digits, up to 999…9
     _deliver(tickets, _renumbered(records[3:], 10 ** 21), "shardId-A")  # 22 digits: "1000…" < "999…" as text
     assert _figures(tickets) == FIGURES
@@ -229,7 +212,7 @@ def test_a_watermark_idle_for_48_hours_is_removed_and_a_recent_one_kept(tickets,
         "#o": "~oldshrd", "#r": "~recentt"}, ExpressionAttributeValues={
         ":o": counters.seq_key("1" * 30) + f"{stale_hour:x}", ":r": counters.seq_key("1" * 30) + f"{fresh_hour:x}"})
     monkeypatch.setattr(counters.time, "time", lambda: NOW.timestamp())
-    answer = _deliver(tickets, _records(tickets))
+    answer = _deliver(tickets, tickets.ticket_stream_records())
     gauge = table.get_item(Key=keys.gauge("nordlight"))["Item"]
     assert "~oldshrd" not in gauge and "~recentt" in gauge and counters.lane("shardId-00000001-aaaa") in gauge
     assert answer["calls"] == {"update_item": 6}  # the five, and one removal
@@ -239,7 +222,7 @@ def test_a_watermark_idle_for_48_hours_is_removed_and_a_recent_one_kept(tickets,
 def test_an_event_without_its_shard_is_refused(tickets):
     from chalicelib.stream import process_stream_event
 
-    event = stack.stream_event(_records(tickets), "arn:aws:dynamodb:eu-west-1:1:table/t/stream/x")
+    event = stack.stream_event(tickets.ticket_stream_records(), "arn:aws:dynamodb:eu-west-1:1:table/t/stream/x")
     del event["shardId"]
     with pytest.raises(ValueError, match="shardId"):
         process_stream_event(event, tickets.store().table)
