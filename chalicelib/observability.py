@@ -43,6 +43,7 @@ class M:
     SLA_WARNINGS = "SLAWarnings"
     QUEUE_BACKLOG = "QueueBacklog"
     OLDEST_WAITING = "OldestWaiting"
+    NEGATIVE_MENTIONS = "NegativeMentions"  # per brand (dimension `brand`): its anomaly alarm pages on a crisis
 
 
 logger = Logger(service=SERVICE)
@@ -64,6 +65,14 @@ def measure(name: str, channel: str, value: float, unit: str = "Count", **proper
     """Emit one value (Count, Seconds, ...) with the `channel` dimension as its own EMF line."""
     with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as m:
         m.add_dimension(name="channel", value=channel)
+        for key, val in properties.items():
+            m.add_metadata(key=key, value=val)
+
+
+def brand_count(name: str, brand: str, value: float = 1, **properties) -> None:
+    """One count with the `brand` dimension (a brand's own figure, e.g. its negative mentions)."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as m:
+        m.add_dimension(name="brand", value=brand)
         for key, val in properties.items():
             m.add_metadata(key=key, value=val)
 

@@ -31,7 +31,7 @@ from chalicelib.classify.priority import DEFAULT_RULES, PriorityContext, Priorit
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, sortable, utcnow
-from chalicelib.observability import M, count, logger
+from chalicelib.observability import M, brand_count, count, logger
 from chalicelib.outbound import receipts
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
@@ -94,6 +94,8 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
     except DuplicateEvent:  # the same id raced us in another worker and won
         return _duplicate(m, store.messages.seen(m.dedupe_key) or {})
     count(M.TICKETS_CREATED if created else M.MESSAGES_THREADED, m.platform, ticket_id=ticket_id)
+    if verdict.sentiment == "negative":  # the brand's crisis alarm (anomaly detection) watches this
+        brand_count(M.NEGATIVE_MENTIONS, brand, channel=m.platform, ticket_id=ticket_id)
     logger.info("mention stored", extra={"ticket_id": ticket_id, "message_id": message_id,
                                          "ticket_created": created, "priority": priority.score})
     return Outcome("created" if created else "threaded", ticket_id, message_id)

@@ -275,3 +275,15 @@ def test_the_meta_verification_handshake(desk):
     assert (ok.status_code, ok.body) == (200, b"987654")
     wrong = desk.client.http.get("/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
     assert wrong.status_code == 403
+
+
+def test_a_negative_mention_counts_for_its_brands_crisis_alarm(desk, capsys):
+    stored.put_account(desk.store(), "x", BRAND_X, status="active", brand="nordlight")
+    post_x(desk, tweet(text="@NordlightShop this is the worst service ever, I am furious and disgusted"))
+    post_x(desk, tweet(tweet_id="1850000000000000002", text="@NordlightShop thank you, the lamp is lovely!"))
+    desk.drain(only=("ingest_worker",))
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    negative = [m for m in lines if "NegativeMentions" in m]
+    assert len(negative) == 1 and negative[0]["brand"] == "nordlight"
+    [directive] = negative[0]["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "SocialCare" and directive["Dimensions"][0][0] == "brand"  # (+ service, deployed)
