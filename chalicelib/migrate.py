@@ -10,7 +10,7 @@ chalicelib imports it). It reads TABLE_NAME and AWS_ENDPOINT_URL as the other co
   `keys.inbox_index`), GSI2 (`keys.due_index`; none when closed), GSI3 (`keys.redrive_index`, only
   open, nobody holding it and `waiting_since`: the first re-drive as it would have been, but never
   before two minutes from now, so the sweeper, which reads only the minutes since its mark, meets
-  it; a re-drive already set by the new code is kept), ByAssignee (its own `assignee` and GSI1SK:
+  it; a re-drive already set by the new code is kept), ByAssignee (its own `assignee` and `status`:
   nothing to write). Its `classification` shrinks to `pipeline.ticket_verdict`, and a `search_text`
   that still starts with the whole message (the preview, when under 200 characters) keeps only who
   wrote it, as new tickets do; each shrink only when it changes neither the ticket's search tokens

@@ -27,7 +27,7 @@ def _index(name: str, hash_key: str, range_key: str, projection: dict) -> dict:
 TABLE_DEFINITION = {
     "AttributeDefinitions": [
         {"AttributeName": name, "AttributeType": "S"}
-        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "assignee")
+        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "assignee", "status")
     ],
     "KeySchema": [
         {"AttributeName": "PK", "KeyType": "HASH"},
@@ -41,8 +41,9 @@ TABLE_DEFINITION = {
         _index("GSI2", "GSI2PK", "GSI2SK", {"ProjectionType": "KEYS_ONLY"}),
         # minute buckets: when an unassigned ticket goes back to the router
         _index("GSI3", "GSI3PK", "GSI3SK", {"ProjectionType": "KEYS_ONLY"}),
-        # an agent's tickets in inbox order (status first): a presence change reads only theirs
-        _index("ByAssignee", "assignee", "GSI1SK", {"ProjectionType": "KEYS_ONLY"}),
+        # an agent's tickets of a status: a presence change reads only theirs; keyed by the ticket's
+        # own assignee and status, so a change of priority or SLA (a new inbox place) never moves it
+        _index("ByAssignee", "assignee", "status", {"ProjectionType": "KEYS_ONLY"}),
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }

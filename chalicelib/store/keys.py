@@ -37,7 +37,7 @@ and a reply in flight (OUTBOUND#<minute>#<shard 0..3>, `outbound_in_flight`; `ou
 removes it); GSI3 the next re-drive of an unassigned ticket (REDRIVE#<minute>#<shard 0..3>,
 `redrive_index`). `ticket_index_changes` derives the GSI2/GSI3 keys a ticket's change moves;
 `new_ticket_keys` every index key of a ticket as it opens. Index ByAssignee is the ticket's own
-`assignee` attribute and GSI1SK. The sweeper's mark: SWEEPER / MARK.
+`assignee` and `status` attributes (so it moves only when either does, never with priority or SLA). The sweeper's mark: SWEEPER / MARK.
 
 A message's sort key alone (`message_sk`) travels in the outbound queue's requests and in the
 pointers to a reply (`REPLYKEY`, `OUTMSG`); `message_by_sk` makes it a key again.
@@ -71,6 +71,11 @@ TICKET_SK = "TICKET"
 
 def ticket(ticket_id: str) -> dict:
     return {"PK": f"TICKET#{ticket_id}", "SK": TICKET_SK}
+
+
+def ticket_id_of(key: Mapping[str, Any]) -> str:
+    """The ticket a ticket item's key (or an index entry carrying it) names."""
+    return key["PK"].split("#", 1)[1]
 
 
 MESSAGE_PREFIX = "MSG#"

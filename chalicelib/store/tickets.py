@@ -274,19 +274,20 @@ class DynamoTicketStore:
         return total
 
     def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]:
-        # The agent's own entries in ByAssignee (keys only), their tickets read in one batch.
-        low, high = keys.inbox_range(status)
-        kwargs: dict = {"IndexName": "ByAssignee", "KeyConditionExpression": "assignee = :a AND GSI1SK BETWEEN :lo AND :hi",
-                        "ExpressionAttributeValues": {":a": agent_id, ":lo": low, ":hi": high}}
-        entries: list[str] = []
+        # The agent's own entries of that status in ByAssignee (keys only: it moves only when the
+        # holder or the status does), their tickets read in one batch, put in inbox order.
+        kwargs: dict = {"IndexName": "ByAssignee", "KeyConditionExpression": "assignee = :a AND #st = :s",
+                        "ExpressionAttributeNames": {"#st": "status"},
+                        "ExpressionAttributeValues": {":a": agent_id, ":s": status}}
+        ids: list[str] = []
         while True:
             page = self.table.query(**kwargs)
-            entries += [i["GSI1SK"] for i in page.get("Items", [])]
+            ids += [keys.ticket_id_of(i) for i in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [t for t in self._tickets([(sk, None) for sk in sorted(entries)])
-                if t.assignee == agent_id and t.status == status]
+        mine = [i for i in self._get_many(ids) if i.get("assignee") == agent_id and i.get("status") == status]
+        return [Ticket.from_item(i) for i in sorted(mine, key=lambda i: (i.get("GSI1SK") or "", i["id"]))]
 
     def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
         return self.inbox("open", brands=brands, filters={"assignee": "none"}, limit=limit)[0]

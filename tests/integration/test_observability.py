@@ -41,7 +41,9 @@ def test_webhook_and_worker_emit_the_named_metrics(desk, capsys):
     assert names.count("DuplicateEvents") == 1
     assert names.count("InvalidSignatures") == 1
     assert names.count("UnparsedEvents") == 1
-    assert all(m["channel"] == "x" and "channel" in m["dimensions"] for m in metrics)
+    per_brand = [m for m in metrics if m["name"] == "NegativeMentions"]  # the one per-brand count
+    assert per_brand and all("brand" in m["dimensions"] and m["channel"] == "x" for m in per_brand)
+    assert all(m["channel"] == "x" and "channel" in m["dimensions"] for m in metrics if m not in per_brand)
     assert not any(d in m["dimensions"] for m in metrics for d in ("ticket_id", "customer_id"))
 
 
