@@ -138,6 +138,15 @@ def sla_sweeper(event):
     return sweeper.run(DynamoStore(aws.table()))
 
 
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="channel_health")
+def channel_health(event):
+    from chalicelib import aws
+    from chalicelib.channel_health import run as check_channels
+    from chalicelib.store.dynamodb import DynamoStore
+
+    return check_channels(DynamoStore(aws.table()))
+
+
 # -- web UI: static files shipped in chalicelib/web (no CDN) -----------------------------------
 @app.route("/", methods=["GET"])
 def web_index():

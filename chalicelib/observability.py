@@ -43,6 +43,7 @@ class M:
     SLA_WARNINGS = "SLAWarnings"
     QUEUE_BACKLOG = "QueueBacklog"
     OLDEST_WAITING = "OldestWaiting"
+    CHANNEL_UNHEALTHY = "ChannelUnhealthy"  # a connected account's channel died: silent, token, subscription
     NEGATIVE_MENTIONS = "NegativeMentions"  # per brand (dimension `brand`): its anomaly alarm pages on a crisis
 
 

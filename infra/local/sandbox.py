@@ -22,6 +22,9 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       POST   /_sandbox/tokens       {"token", "platform": "x"|"graph", "user_id"?, "refresh_token"?,
                                      "client_id"?, "expired"?: false}
       POST   /_sandbox/tokens/expire {"token"}
+      POST   /_sandbox/tokens/revoke {"token"}          the user took the app's access back
+      POST   /_sandbox/subscriptions {"platform": "x"|"graph", "account_id", "subscribed": false}
+      POST   /_sandbox/x/webhook    {"present"?: true, "valid"?: true}   the app's Account Activity webhook
       POST   /_sandbox/inbound      {"platform": "facebook"|"instagram"|"whatsapp", "account_id",
                                      "user_id", "at"?: epoch seconds (default now), "comment_id"?}
       POST   /_sandbox/echoes       {"x_consumer_secret", "meta_app_secret", "url"?, "brand_ids"?}
@@ -35,6 +38,9 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       POST /2/tweets                                            X: 201 {"data": {"id", "text", ...}}
       POST /2/dm_conversations/with/{participant_id}/messages   X: 201 {"data": {...}}
       GET  /2/dm_conversations/with/{participant_id}/dm_events  X: that pair's DM events
+      GET  /2/users/me                                          X: the user token's own user
+      GET  /2/account_activity/webhooks                         X: the app's webhooks (app bearer)
+      GET  /2/account_activity/webhooks/{id}/subscriptions/all  X: is the token's user subscribed
       POST /2/oauth2/token   (form: grant_type=refresh_token&refresh_token=R&client_id=C)
       POST /{version}/{phone_number_id}/messages  (messaging_product whatsapp)   WhatsApp Cloud
       POST /{version}/me/messages | /{version}/{page_id}/messages               Send API
@@ -43,6 +49,8 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       POST /{version}/{comment_id}/private_replies              private reply (legacy edge)
       POST /{version}/{ig_user_id}/mentions  (media_id, comment_id?, message)
       GET  /{version}/{object_id}?fields=from,message,created_time     a seeded post or comment
+                                                                (or the token's own account: {"id"})
+      GET  /{version}/{node}/subscribed_apps                    apps whose webhooks the node feeds
       GET  /{version}/{ig_user_id}?fields=mentioned_comment.comment_id(C){text,username,timestamp}
                                                                 (or mentioned_media.media_id(M){caption,...})
       anything else                                             200 {} (still recorded)
@@ -72,6 +80,15 @@ it (else `brand_ids["x"]`, else SANDBOX_X_USER_ID); Graph posts are `from` it (e
 for /{node}/messages and /{node}/mentions, else `brand_ids[platform]`, else "0").
 `POST /2/oauth2/token` exchanges a registered X refresh token for a new access token and a
 new refresh token (the old access token expires, the old refresh token stops working).
+A revoked token (the user removed the app) answers X 401, Graph 400 code 190 subcode 458, and
+its refresh token no longer works.
+
+Subscriptions (channel health): every account is subscribed until told otherwise
+(`set_subscribed(platform, account_id, False)`): Graph `GET /{node}/subscribed_apps` answers
+`{"data": []}` for it, X `GET /2/account_activity/webhooks/{id}/subscriptions/all` answers
+`{"data": {"subscribed": false}}` for the token's user. The app has one X webhook
+(SANDBOX_X_WEBHOOK_ID, `valid: true`) until `set_x_webhook(present=False)` or `valid=False`
+(it failed X's CRC re-check).
 
 Checks the real APIs make: tweet weighted length <= 280 (400), the same author posting the
 same text twice (403), DM text <= 10,000, Facebook comment <= 8,000, Instagram reply <= 2,200,
@@ -103,7 +120,7 @@ written, and drops it from the queue (errors go to stderr); these deliveries are
 
 Seed from Python with `Sandbox.seed_x_mentions` (the `x_tweet` / `x_user` builders make v2
 objects), `set_x_rate_limit`, `fail_next`, `add_token`, `expire_token`, `customer_wrote`,
-`configure_echoes`; read with `Sandbox.requests`, `posts`, `take_echoes`.
+`configure_echoes`, `revoke_token`, `set_subscribed`, `set_x_webhook`; read with `Sandbox.requests`, `posts`, `take_echoes`.
 """
 from __future__ import annotations
 
@@ -125,7 +142,10 @@ from typing import Any, Callable, Iterable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 X_WINDOW_SECONDS = 15 * 60  # https://docs.x.com/fundamentals/rate-limits: 15-minute windows
-X_DEFAULT_LIMITS = {"mentions": 450, "user_tweets": 900, "tweets": 100, "dm": 200}
+X_DEFAULT_LIMITS = {"mentions": 450, "user_tweets": 900, "tweets": 100, "dm": 200,
+                    "me": 75, "webhooks": 15, "subscription": 500}
+SANDBOX_X_WEBHOOK_ID = "1146654567674912769"
+SANDBOX_APP_ID = "1234567890123456"
 X_EPOCH_MS = 1288834974657  # https://docs.x.com/resources/fundamentals/x-ids (snowflake epoch)
 X_DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
 X_DEFAULT_USER_FIELDS = ("id", "name", "username")
@@ -141,7 +161,7 @@ X_ACCESS_TOKEN_SECONDS = 7200  # https://docs.x.com/resources/fundamentals/authe
 GRAPH_VERSION = re.compile(r"^/(v\d+\.\d+)(/.*)?$")
 GRAPH_ROUTES = {("POST", "messages"), ("POST", "comments"), ("POST", "replies"),
                 ("POST", "private_replies"), ("POST", "mentions"), ("GET", "comments"),
-                ("GET", "replies"), ("GET", "conversations")}
+                ("GET", "replies"), ("GET", "conversations"), ("GET", "subscribed_apps")}
 FB_COMMENT_MAX_CHARS = 8000
 IG_COMMENT_MAX_CHARS = 2200  # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies
 SEND_API_MAX_CHARS = 2000  # https://developers.facebook.com/docs/messenger-platform/reference/send-api
@@ -265,6 +285,9 @@ class SandboxState:
             self.private_replied: set[str] = set()
             self.echoes: list[dict] = []
             self.echo_config: Optional[dict] = None
+            self.unsubscribed: set[tuple[str, str]] = set()  # ("x" | "graph", account id)
+            self.x_webhook: Optional[dict] = {"id": SANDBOX_X_WEBHOOK_ID, "valid": True,
+                                              "created_at": _x_time(time.time())}
             self._sequence = 0
 
     # -- seeding
@@ -331,15 +354,40 @@ class SandboxState:
             record["expired"] = True
             return True
 
+    def revoke_token(self, token: str) -> bool:
+        with self.lock:
+            record = self.tokens.get(str(token))
+            if record is None:
+                return False
+            record["revoked"] = True
+            return True
+
+    def set_subscribed(self, platform: str, account_id: str, subscribed: bool) -> None:
+        if platform not in ("x", "graph"):
+            raise ValueError(f"subscription platform must be 'x' or 'graph', not {platform!r}")
+        with self.lock:
+            (self.unsubscribed.discard if subscribed else self.unsubscribed.add)((platform, str(account_id)))
+
+    def subscribed(self, platform: str, account_id: str) -> bool:
+        with self.lock:
+            return (platform, str(account_id)) not in self.unsubscribed
+
+    def set_x_webhook(self, present: bool = True, valid: bool = True) -> None:
+        with self.lock:
+            self.x_webhook = ({"id": SANDBOX_X_WEBHOOK_ID, "valid": bool(valid),
+                               "created_at": _x_time(time.time())} if present else None)
+
     def check_token(self, platform: str, credential: str) -> tuple[str, Optional[dict]]:
-        """("open", None) while no token of the platform is registered, else ("ok" | "expired",
-        the token's record) or ("unknown", None)."""
+        """("open", None) while no token of the platform is registered, else ("ok" | "expired" |
+        "revoked", the token's record) or ("unknown", None)."""
         with self.lock:
             if not any(r["platform"] == platform for r in self.tokens.values()):
                 return "open", None
             record = self.tokens.get(credential)
             if record is None or record["platform"] != platform:
                 return "unknown", None
+            if record.get("revoked"):
+                return "revoked", dict(record)
             return ("expired" if record["expired"] else "ok"), dict(record)
 
     def refresh_x_token(self, refresh_token: str, client_id: Optional[str]) -> Optional[dict]:
@@ -350,6 +398,8 @@ class SandboxState:
             for record in self.tokens.values():
                 if record["platform"] != "x" or record["refresh_token"] != refresh_token:
                     continue
+                if record.get("revoked"):
+                    return None
                 if client_id and record["client_id"] and client_id != record["client_id"]:
                     return None
                 record["refresh_token"] = None
@@ -568,6 +618,9 @@ def _graph_token_error(verdict: str) -> dict:
         return _graph_error(f"Error validating access token: Session has expired on "
                             f"{GRAPH_TOKEN_EXPIRY}. The current time is {now}.", 190,
                             error_subcode=463)
+    if verdict == "revoked":  # the user removed the app (subcode 458)
+        return _graph_error(f"Error validating access token: The user has not authorized application "
+                            f"{SANDBOX_APP_ID}.", 190, error_subcode=458)
     return _graph_error("Invalid OAuth access token - Cannot parse access token", 190)
 
 
@@ -783,6 +836,18 @@ class _Handler(BaseHTTPRequestHandler):
             if not state.expire_token(str(body.get("token"))):
                 return self._send(404, {"error": "no such token"})
             return self._send(200, {"ok": True})
+        if path == "/_sandbox/tokens/revoke" and method == "POST":
+            if not state.revoke_token(str(body.get("token"))):
+                return self._send(404, {"error": "no such token"})
+            return self._send(200, {"ok": True})
+        if path == "/_sandbox/subscriptions" and method == "POST":
+            if not body.get("account_id"):
+                return self._send(400, {"error": "account_id is required"})
+            state.set_subscribed(body.get("platform"), body["account_id"], bool(body.get("subscribed")))
+            return self._send(200, {"ok": True})
+        if path == "/_sandbox/x/webhook" and method == "POST":
+            state.set_x_webhook(bool(body.get("present", True)), bool(body.get("valid", True)))
+            return self._send(200, {"ok": True})
         if path == "/_sandbox/inbound" and method == "POST":
             if not body.get("account_id") or not body.get("user_id"):
                 return self._send(400, {"error": "account_id and user_id are required"})
@@ -887,6 +952,12 @@ class _Handler(BaseHTTPRequestHandler):
     # X -----------------------------------------------------------------------------
     @staticmethod
     def _x_endpoint(path: str) -> Optional[str]:
+        if path == "/2/users/me":
+            return "me"
+        if path == "/2/account_activity/webhooks":
+            return "webhooks"
+        if re.fullmatch(r"/2/account_activity/webhooks/[^/]+/subscriptions/all", path):
+            return "subscription"
         if re.fullmatch(r"/2/users/[^/]+/mentions", path):
             return "mentions"
         if re.fullmatch(r"/2/users/[^/]+/tweets", path):
@@ -921,7 +992,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _x_user(self, name: str) -> Optional[str]:
         """Who the call acts for (the token's user, else the brand), or None: unauthorised."""
         authorization = (self.headers.get("Authorization") or "").strip()
-        if name == "mentions":
+        if name in ("mentions", "webhooks"):
             # App-only auth: "Authorization: Bearer <token>" (https://docs.x.com/fundamentals/authentication)
             if not (authorization.startswith("Bearer ") and authorization[7:].strip()):
                 return None
@@ -929,7 +1000,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         verdict, token = self.state.check_token("x", _bearer(authorization))
         # The read timelines take any app-only bearer; only a registered, expired token fails.
-        app_only = name in ("mentions", "user_tweets") and verdict == "unknown"
+        app_only = name in ("mentions", "user_tweets", "webhooks") and verdict == "unknown"
         if verdict not in ("open", "ok") and not app_only:
             return None
         return ((token or {}).get("user_id") or self.state.brand_id("x") or SANDBOX_X_USER_ID)
@@ -961,12 +1032,31 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(status, payload, headers)
         if name == "tweets" and self.command == "POST":
             return self._x_post_tweet(user, text, headers)
+        if self.command == "GET" and name in ("me", "webhooks", "subscription"):
+            return self._x_account_activity(name, path, user, headers)
         match = re.fullmatch(r"/2/dm_conversations/with/([^/]+)/(messages|dm_events)", path)
         if match and match.group(2) == "messages" and self.command == "POST":
             return self._x_send_dm(user, match.group(1), text, headers)
         if match and match.group(2) == "dm_events" and self.command == "GET":
             return self._x_dm_events(user, match.group(1), query, headers)
         return self._send(200, {}, headers)
+
+    def _x_account_activity(self, name: str, path: str, user: str, headers: dict) -> None:
+        # GET /2/users/me: https://docs.x.com/x-api/users/user-lookup-me
+        if name == "me":
+            return self._send(200, {"data": {"id": user, "name": self._x_name(user),
+                                             "username": self._x_name(user)}}, headers)
+        with self.state.lock:
+            webhook = dict(self.state.x_webhook) if self.state.x_webhook else None
+        # GET /2/account_activity/webhooks: https://docs.x.com/x-api/webhooks/get-webhook
+        if name == "webhooks":
+            found = [{**webhook, "url": "https://desk.example/webhooks/x"}] if webhook else []
+            return self._send(200, {"data": found, "meta": {"result_count": len(found)}}, headers)
+        # GET .../webhooks/:id/subscriptions/all (user context):
+        # https://docs.x.com/x-api/account-activity/validate-subscription
+        if webhook is None or path.split("/")[4] != webhook["id"]:
+            return self._send(404, _x_problem(404, "Not Found Error", "Webhook not found"), headers)
+        return self._send(200, {"data": {"subscribed": self.state.subscribed("x", user)}}, headers)
 
     def _x_oauth_token(self, text: str) -> None:
         # Refreshing a user access token: https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token
@@ -1167,16 +1257,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, _graph_error("An access token is required to request this "
                                                 "resource.", 104))
         verdict, token = self.state.check_token("graph", str(credential))
-        if verdict in ("unknown", "expired"):
+        if verdict in ("unknown", "expired", "revoked"):
             return self._send(400, _graph_token_error(verdict))
         if body is None:
             return self._send(400, _graph_error("(#100) The request body could not be parsed.",
                                                 100))
-        if one_object:
-            return self._graph_object(parts[0], query)
-        node, edge = parts
         token_user = (token or {}).get("user_id")
+        if one_object:
+            return self._graph_object(parts[0], query, token_user)
+        node, edge = parts
         if self.command == "GET":
+            if edge == "subscribed_apps":
+                return self._graph_subscribed_apps(node)
             if edge == "conversations":
                 return self._graph_conversations(node, query, token_user)
             return self._graph_list_comments(node, edge, query)
@@ -1279,7 +1371,15 @@ class _Handler(BaseHTTPRequestHandler):
         return self._store_ig_comment("mention_reply", poster, message, time.time(),
                                       str(body["media_id"]), parent_id=parent)
 
-    def _graph_object(self, node: str, query: dict) -> None:
+    def _graph_subscribed_apps(self, node: str) -> None:
+        # GET /{page-id}/subscribed_apps (and an Instagram account's, a WhatsApp business account's):
+        # https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps
+        if not self.state.subscribed("graph", node):
+            return self._send(200, {"data": []})
+        return self._send(200, {"data": [{"id": SANDBOX_APP_ID, "name": "Sandbox App",
+                                          "subscribed_fields": ["feed", "messages", "mention"]}]})
+
+    def _graph_object(self, node: str, query: dict, token_user: Optional[str] = None) -> None:
         """GET /{object-id}?fields=from,message,created_time (a Facebook post or comment), or
         GET /{ig-user-id}?fields=mentioned_comment.comment_id(C){...} | mentioned_media.media_id(M){...}.
         https://developers.facebook.com/docs/graph-api/reference/post
@@ -1288,6 +1388,8 @@ class _Handler(BaseHTTPRequestHandler):
         mentioned = re.match(r"^mentioned_(comment|media)\.(?:comment_id|media_id)\(([^)]+)\)\{([^}]*)\}$", fields)
         with self.state.lock:
             found = self.state.graph_objects.get(mentioned.group(2) if mentioned else node)
+        if found is None and not mentioned and token_user and node == token_user:
+            return self._send(200, {"id": node})  # the token's own page, account or phone number
         if found is None:
             # https://developers.facebook.com/docs/graph-api/guides/error-handling (code 100, subcode 33)
             return self._send(400, _graph_error(f"Unsupported get request. Object with ID '{node}' does not "
@@ -1556,6 +1658,19 @@ class Sandbox:
     def expire_token(self, token: str) -> None:
         if not self.state.expire_token(token):
             raise KeyError(token)
+
+    def revoke_token(self, token: str) -> None:
+        """The user took the app's access back: the token and its refresh token stop working."""
+        if not self.state.revoke_token(token):
+            raise KeyError(token)
+
+    def set_subscribed(self, platform: str, account_id: str, subscribed: bool = True) -> None:
+        """Whether the account ("x" user or "graph" node) still feeds the app's webhook."""
+        self.state.set_subscribed(platform, account_id, subscribed)
+
+    def set_x_webhook(self, present: bool = True, valid: bool = True) -> None:
+        """The app's X webhook: gone (present=False) or failing X's CRC re-check (valid=False)."""
+        self.state.set_x_webhook(present, valid)
 
     def customer_wrote(self, platform: str, account_id: str, user_id: str,
                        at: Optional[float] = None, comment_id: Optional[str] = None) -> None:

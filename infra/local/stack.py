@@ -298,7 +298,8 @@ def workers(handlers) -> list[Worker]:
 
 
 def schedules(handlers) -> list[tuple[str, Callable, int]]:
-    return [("x_mentions_poller", handlers.x_mentions_poller, 60), ("sla_sweeper", handlers.sla_sweeper, 60)]
+    return [("x_mentions_poller", handlers.x_mentions_poller, 60), ("sla_sweeper", handlers.sla_sweeper, 60),
+            ("channel_health", handlers.channel_health, 900)]
 
 
 def scheduled_event(name: str) -> dict:

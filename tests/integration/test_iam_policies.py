@@ -6,7 +6,8 @@ bucket; a mention too large for a queue message through the bucket as a claim ch
 make tickets (with the CRM lookup and the brand's model), route them (off hours: an automatic
 reply), agents work them and reply on X, email and the API channel, the outbound worker delivers
 (refreshing an X token, parking a rate-limited reply), the poller reads X, the sweeper escalates
-and re-drives, the authorizer checks a token. Each function acts with its own role holding exactly
+and re-drives, channel health checks every account (refreshing an X token that lapsed), the
+authorizer checks a token. Each function acts with its own role holding exactly
 its policy file from `.chalice/policies/`; a permission the code needs and the file lacks is a
 denial, and any denial, even one the code swallows, fails that function's test. The other
 direction holds too: every permission a policy grants is used by its function here.
@@ -332,6 +333,19 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
         a["reports_after_stream"] = client.http.get("/api/reports/summary?days=7", headers=agent).status_code
         day.outcomes["report"] = json.loads(client.http.get("/api/reports/summary?days=7", headers=agent).body)
 
+    # -- channel health (every 15 minutes), two hours on: X's access token has lapsed ---------------
+    with e.paused():
+        import boto3
+
+        from chalicelib.outbound import credentials
+
+        secret = boto3.client("secretsmanager", region_name=REGION).get_secret_value(
+            SecretId=credentials.secret_id("x", BRAND_X))
+        sandbox.expire_token(json.loads(secret["SecretString"])["access_token"])
+    with _step(day, "channel_health"):
+        day.outcomes["health"] = handlers.channel_health(stack.scheduled_event("channel_health"),
+                                                         stack.LambdaContext("channel_health"))
+
     # -- API Gateway asks the authorizer (its own function) ---------------------------------------
     with _step(day, "desk_authorizer"):
         event = {"type": "TOKEN", "authorizationToken": agent["Authorization"],
@@ -367,7 +381,7 @@ def _store():
 # -- the policies --------------------------------------------------------------------------------
 def test_every_function_has_its_own_policy_file_the_same_in_every_stage():
     files = {f: iam.policy_file(f, "dev") for f in iam.function_names()}
-    assert len(set(files.values())) == len(files) == 9
+    assert len(set(files.values())) == len(files) == 10
     for function, path in files.items():
         assert path == iam.policy_file(function, "prod") == Path(iam.ROOT, ".chalice", "policies", f"{function}.json")
         assert path.exists()
@@ -433,6 +447,14 @@ def test_ticket_stream_counts_and_indexes_what_the_stream_says(day):
     assert day.failures("ticket_stream") == []
     assert day.outcomes["streamed"]["delivered"] >= 6
     assert day.outcomes["report"]["tickets"] >= 6  # the agent's report reads what the stream counted
+
+
+def test_channel_health_checks_every_account_and_refreshes_a_lapsed_x_token(day):
+    assert day.failures("channel_health") == []
+    health = day.outcomes["health"]
+    assert health["accounts"] >= 6 and health["problems"] == []
+    assert any(action == "secretsmanager:PutSecretValue" and "accounts/x" in resource
+               for action, resource in day.enforcement.asked("channel_health"))
 
 
 def test_desk_authorizer_touches_no_aws_service(day):
