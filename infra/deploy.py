@@ -50,6 +50,8 @@ def _stack(cfn, name: str) -> Optional[dict]:
         if "does not exist" in str(err):
             return None
         raise
+    if stack["StackStatus"] == "ROLLBACK_COMPLETE":  # a first create that failed: nothing to update
+        raise RuntimeError(f"{name} failed to create (ROLLBACK_COMPLETE): read its events, delete it, deploy again")
     return None if stack["StackStatus"] in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE") else stack
 
 
