@@ -24,7 +24,7 @@ FIRST_RESPONSE_TARGET = "FirstResponseTargetSeconds"  # template parameters this
 INVALID_SIGNATURE_THRESHOLD = "InvalidSignatureThreshold"
 API_5XX_THRESHOLD = "Api5xxThreshold"
 ANOMALY_BAND_WIDTH = "NegativeMentionsBandWidth"
-CHANNEL_UNHEALTHY = "ChannelUnhealthy"  # published by the channel-health schedule, per channel
+CHANNEL_UNHEALTHY = M.CHANNEL_UNHEALTHY  # published by the channel-health schedule (chalicelib/channel_health.py)
 
 PARAMETERS = {
     FIRST_RESPONSE_TARGET: {"Type": "Number", "Default": 3600, "MinValue": 60,
@@ -52,7 +52,7 @@ CHANNEL_COUNT_ALARMS = (
      "read the message in social-care-outbound-dlq and OutboundWorker's logs; fix the cause, then redrive"),
     (CHANNEL_UNHEALTHY, 1, 900, "the channel-health check found an account silent far beyond its usual "
                                 "rate, its token failing or about to expire, or its webhook subscription stopped",
-     "read the channel-health function's log line (it names the account and the reason), then reconnect the "
+     "read ChannelHealth's log line (it names the account, its brand and the reason), then reconnect the "
      "account, renew its token or re-subscribe its webhook"),
 )
 
