@@ -44,6 +44,7 @@ class M:
     QUEUE_BACKLOG = "QueueBacklog"
     OLDEST_WAITING = "OldestWaiting"
     CHANNEL_UNHEALTHY = "ChannelUnhealthy"  # a connected account's channel died: silent, token, subscription
+    LOAD_DRIFT_REPAIRED = "LoadDriftRepaired"  # the sweeper set an agent's load back to what they hold
     NEGATIVE_MENTIONS = "NegativeMentions"  # per brand (dimension `brand`): its anomaly alarm pages on a crisis
 
 

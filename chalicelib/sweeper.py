@@ -13,12 +13,13 @@ ahead, and unassigned tickets whose re-drive came (GSI2 and GSI3, store/keys.py)
   goes back to the router, and its next re-drive waits as long again as it has waited (backoff, at
   most `REDRIVE_BACKOFF_MAX`).
 Gauges per team: `QueueBacklog` (tickets nobody holds) and `OldestWaiting` (seconds), of the
-tickets this sweep read.
+tickets this sweep read. And agents' loads audited against what they hold (`audit_loads`).
 Every write is conditional on the version read; a ticket an agent changed meanwhile is left for
 the next sweep.
 """
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Callable, Optional
@@ -42,6 +43,9 @@ SWEEP_BACK = timedelta(minutes=2)  # how far back the first sweep reads (no mark
 RUN_MINUTES = timedelta(minutes=60)  # at most this many minutes of buckets a run (a gap is caught up run by run)
 CATCH_UP_LIMIT = timedelta(hours=24)  # deadlines older than this when the sweeper comes back are not looked at
 REDRIVE_BACKOFF_MAX = timedelta(minutes=30)  # an unassigned ticket goes back to the router at least this often
+AUDIT_PER_RUN = 20  # agents whose load a run audits, all of them up to this many
+AUDIT_SLICES = 15  # beyond, a fifteenth a run: every agent every 15 minutes
+DRIFT_SETTLE = timedelta(minutes=5)  # a mismatch repaired only when it held this long, unchanged
 
 
 def sweep(store: DynamoStore, send: Callable[[str], None], now: Optional[datetime] = None) -> dict:
@@ -149,9 +153,45 @@ def _reroute(ticket: Ticket, send) -> None:
                         priority=ticket.priority, language=ticket.language).model_dump_json())
 
 
+def audit_loads(store: DynamoStore, now: Optional[datetime] = None) -> dict:
+    """Repair an agent's load that no longer counts what they hold (a crash between the router's
+    reservation and the ticket's put leaves it one over: the agent would get less work for good).
+    Each run audits the roster's agents, all of them while there are at most AUDIT_PER_RUN, else
+    one AUDIT_SLICES-th of them by id (every agent every AUDIT_SLICES minutes): their own items,
+    then what each holds, counted on ByAssignee (keys only). A mismatch is noted first and repaired
+    only when the next audit, at least DRIFT_SETTLE later, finds the same load and the same count:
+    a reservation whose ticket is being put that moment never looks like drift for that long.
+    `LoadDriftRepaired` per repair (dimension `channel`: "desk")."""
+    moment = now or utcnow()
+    roster = store.agents.roster()
+    if len(roster) > AUDIT_PER_RUN:
+        turn = int(moment.timestamp() // 60) % AUDIT_SLICES
+        roster = [a for a in roster if zlib.crc32(a.id.encode()) % AUDIT_SLICES == turn]
+    summary = {"audited": 0, "noted": 0, "repaired": 0}
+    for agent in store.agents.get_many(a.id for a in roster):
+        held = store.tickets.held_count(agent.id)
+        summary["audited"] += 1
+        drift = agent.load_drift or {}
+        if agent.load == held:
+            if drift:
+                store.agents.clear_drift(agent.id)
+            continue
+        settled = drift.get("load") == agent.load and drift.get("held") == held and drift.get("at") and \
+            moment - datetime.fromisoformat(drift["at"]) >= DRIFT_SETTLE
+        if settled and store.agents.settle_load(agent.id, agent.load, held):
+            summary["repaired"] += 1
+            count(M.LOAD_DRIFT_REPAIRED, "desk", agent_id=agent.id, load=agent.load, held=held)
+            logger.warning("agent load repaired", extra={"agent_id": agent.id, "load": agent.load, "held": held})
+        elif not settled and (drift.get("load"), drift.get("held")) != (agent.load, held):
+            store.agents.note_drift(agent.id, agent.load, held, moment.isoformat())
+            summary["noted"] += 1
+    return summary
+
+
 def run(store: DynamoStore) -> dict:
 
     summary = sweep(store, lambda body: queues.send(settings().routing_queue_url, body))
     summary["replies_redriven"] = replies.redrive(store, lambda body: queues.send(settings().outbound_queue_url,
                                                                                  body), utcnow())
+    summary["loads"] = audit_loads(store)
     return summary

@@ -63,6 +63,7 @@ class Agent(BaseModel):
     teams: list[str] = Field(default_factory=list)
     brands: list[str] = Field(default_factory=list)  # the brands (tenants) they work for; none: no brand's data
     performance: Optional[Performance] = None
+    load_drift: Optional[dict] = None  # the sweeper's note of a load that did not match what they hold
 
     @classmethod
     def registered(cls, agent_id: str, profile: Mapping[str, Any], current: Optional["Agent"]) -> "Agent":

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 Status = Literal["open", "pending", "on_hold", "closed"]
 STATUSES: tuple[str, ...] = ("open", "pending", "on_hold", "closed")
+HELD_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != "closed")  # in its holder's load until closed
 
 
 class Ticket(BaseModel):

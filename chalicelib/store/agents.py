@@ -179,6 +179,33 @@ class DynamoAgentStore:
                 raise TicketChanged(f"ticket {ticket_id} changed") from err
             raise AgentUnavailable(f"agent {agent_id} is full or away") from err
 
+    def note_drift(self, agent_id: str, seen_load: int, held: int, at_iso: str) -> None:
+        self._if_load(agent_id, seen_load, "SET load_drift = :d", {":d": {"load": seen_load, "held": held, "at": at_iso}})
+
+    def settle_load(self, agent_id: str, seen_load: int, held: int) -> bool:
+        return self._if_load(agent_id, seen_load, "SET #load = :held REMOVE load_drift", {":held": held},
+                             "AND load_drift.#held = :held AND load_drift.#load = :seen")
+
+    def clear_drift(self, agent_id: str) -> None:
+        try:
+            self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="REMOVE load_drift",
+                                   ConditionExpression="attribute_exists(load_drift)")
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+
+    def _if_load(self, agent_id: str, seen_load: int, expression: str, values: dict, also: str = "") -> bool:
+        names = {"#load": "load", **({"#held": "held"} if "#held" in also else {})}
+        try:
+            self.table.update_item(Key=keys.agent(agent_id), UpdateExpression=expression,
+                                   ConditionExpression=f"#load = :seen {also}".strip(),
+                                   ExpressionAttributeNames=names, ExpressionAttributeValues={**values, ":seen": seen_load})
+            return True
+        except ClientError as err:
+            if conditional_failed(err):
+                return False  # the load moved since it was read: the next audit looks again
+            raise
+
     def reserve(self, agent_id: str) -> None:
         try:
             self.table.update_item(Key=keys.agent(agent_id), UpdateExpression="ADD #load :one",

@@ -54,6 +54,17 @@ class AgentStore(Protocol):
         at `expected_version` (else TicketChanged, which wins when both fail). The ticket's
         version goes up and `waiting_since` goes."""
 
+    def note_drift(self, agent_id: str, seen_load: int, held: int, at_iso: str) -> None:
+        """Note that the agent's load (`seen_load`) did not match the tickets they hold (`held`),
+        only while the load is still that (`load_drift`: {load, held, at})."""
+
+    def settle_load(self, agent_id: str, seen_load: int, held: int) -> bool:
+        """Set the load to `held` and drop the note, only while the load is still `seen_load` and
+        the note says the same: True when it did."""
+
+    def clear_drift(self, agent_id: str) -> None:
+        """Drop the note (the load matches again)."""
+
     def reserve(self, agent_id: str) -> None:
         """A slot for a ticket about to be opened already assigned: the agent's load goes up only
         while they are online and below capacity (else AgentUnavailable). One write, on their own item."""
@@ -225,6 +236,10 @@ class TicketStore(Protocol):
 
     def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]:
         """The agent's own tickets of `status` in inbox order (index ByAssignee: nobody else's read)."""
+
+    def held_count(self, agent_id: str) -> int:
+        """How many tickets the agent holds (assignee, not closed: open, pending, on hold), counted
+        on ByAssignee (keys only, nothing else read)."""
 
     def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
         """Open tickets nobody holds, highest priority first (one page), of `brands` (None: all)."""

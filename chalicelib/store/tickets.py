@@ -15,7 +15,7 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aggregates.ticket import Ticket
+from chalicelib.aggregates.ticket import HELD_STATUSES, Ticket
 from chalicelib.errors import ConcurrentUpdate
 from chalicelib.store import keys
 from chalicelib.store.items import conditional_failed, dynamo, matches, partition, plain, update_expression
@@ -288,6 +288,21 @@ class DynamoTicketStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         mine = [i for i in self._get_many(ids) if i.get("assignee") == agent_id and i.get("status") == status]
         return [Ticket.from_item(i) for i in sorted(mine, key=lambda i: (i.get("GSI1SK") or "", i["id"]))]
+
+    def held_count(self, agent_id: str) -> int:
+        total = 0
+        for status in HELD_STATUSES:
+            kwargs: dict = {"IndexName": "ByAssignee", "Select": "COUNT",
+                            "KeyConditionExpression": "assignee = :a AND #st = :s",
+                            "ExpressionAttributeNames": {"#st": "status"},
+                            "ExpressionAttributeValues": {":a": agent_id, ":s": status}}
+            while True:
+                page = self.table.query(**kwargs)
+                total += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total
 
     def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
         return self.inbox("open", brands=brands, filters={"assignee": "none"}, limit=limit)[0]

@@ -319,3 +319,21 @@ def test_the_old_agents_partition_moves_once_and_a_newer_record_wins(dynamodb_ta
     assert agents.get("ana") == Agent(id="ana", role="agent", brands=["acme"], status="online", capacity=5, load=2)
     assert [a.id for a in agents.roster()] == ["ana", "wei"] and agents.get("wei").capacity == 9
     assert dynamodb_table.query(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": pk})["Items"] == []
+
+
+# -- the sweeper's load audit --------------------------------------------------------------------
+def test_a_load_drift_is_noted_settled_and_cleared_only_while_the_load_is_as_seen(store):
+    store.agents.put(_agent("ana", load=2))
+    store.agents.note_drift("ana", 1, 1, AT)  # seen at 1: it is 2 now, nothing noted
+    assert store.agents.get("ana").load_drift is None
+    store.agents.note_drift("ana", 2, 1, AT)
+    assert store.agents.get("ana").load_drift == {"load": 2, "held": 1, "at": AT}
+    assert store.agents.settle_load("ana", 2, 0) is False  # not what was noted
+    assert store.agents.settle_load("ana", 1, 1) is False  # not the load now
+    assert store.agents.settle_load("ana", 2, 1) is True
+    agent = store.agents.get("ana")
+    assert (agent.load, agent.load_drift) == (1, None)
+    store.agents.note_drift("ana", 1, 0, AT)
+    store.agents.clear_drift("ana")
+    store.agents.clear_drift("ana")  # twice: nothing to clear
+    assert (store.agents.get("ana").load, store.agents.get("ana").load_drift) == (1, None)

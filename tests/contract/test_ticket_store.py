@@ -379,6 +379,8 @@ def test_an_agents_own_tickets_come_from_the_assignee_index(desk):
     assert [t.id for t in desk.tickets.assigned_to("ana")] == ["t17", "t03"]
     assert [t.id for t in desk.tickets.assigned_to("ana", "pending")] == ["p1"]
     assert desk.tickets.assigned_to("wei") == []
+    _branded(desk, "c1", "acme", 10, assignee="ana", status="closed", **keys.inbox_index("closed", 10, DUE, "c1"))
+    assert desk.tickets.held_count("ana") == 3 and desk.tickets.held_count("wei") == 0  # closed is not held
 
 
 def test_a_brands_full_page_cursor_fits_the_apis_limit(desk):

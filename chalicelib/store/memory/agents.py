@@ -76,6 +76,28 @@ class MemoryAgentStore:
                 ticket.pop(name, None)
             ticket.update(assignee=agent_id, version=expected_version + 1)
 
+    def note_drift(self, agent_id: str, seen_load: int, held: int, at_iso: str) -> None:
+        with self._lock:
+            agent = self.agents.get(agent_id)
+            if agent is not None and agent.load == seen_load:
+                self.agents[agent_id] = agent.model_copy(update={
+                    "load_drift": {"load": seen_load, "held": held, "at": at_iso}})
+
+    def settle_load(self, agent_id: str, seen_load: int, held: int) -> bool:
+        with self._lock:
+            agent = self.agents.get(agent_id)
+            drift = (agent.load_drift or {}) if agent is not None else {}
+            if agent is None or agent.load != seen_load or drift.get("load") != seen_load or drift.get("held") != held:
+                return False
+            self.agents[agent_id] = agent.model_copy(update={"load": held, "load_drift": None})
+            return True
+
+    def clear_drift(self, agent_id: str) -> None:
+        with self._lock:
+            agent = self.agents.get(agent_id)
+            if agent is not None and agent.load_drift is not None:
+                self.agents[agent_id] = agent.model_copy(update={"load_drift": None})
+
     def reserve(self, agent_id: str) -> None:
         with self._lock:
             agent = self.agents.get(agent_id)

@@ -5,7 +5,7 @@ import copy
 import threading
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from chalicelib.aggregates.ticket import Ticket
+from chalicelib.aggregates.ticket import HELD_STATUSES, Ticket
 from chalicelib.errors import ConcurrentUpdate, NotFound
 from chalicelib.store import keys
 from chalicelib.store.memory.items import apply, clean, matches
@@ -106,6 +106,11 @@ class MemoryTicketStore:
             mine = sorted(i["GSI1SK"] for i in self.tickets.values()
                           if i.get("assignee") == agent_id and low <= i.get("GSI1SK", "") <= high)
             return [self._read(keys.inbox_ticket_id(sk)) for sk in mine]
+
+    def held_count(self, agent_id: str) -> int:
+        with self._lock:
+            return sum(1 for i in self.tickets.values()
+                       if i.get("assignee") == agent_id and i.get("status") in HELD_STATUSES)
 
     def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
         return self.inbox("open", brands=brands, filters={"assignee": "none"}, limit=limit)[0]
