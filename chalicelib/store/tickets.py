@@ -262,16 +262,19 @@ class DynamoTicketStore:
         total = 0
         for part in self._partitions(brands):
             low, high = keys.inbox_range(status)
-            kwargs: dict = {"IndexName": "GSI1", "Select": "COUNT",
-                            "KeyConditionExpression": "GSI1PK = :p AND GSI1SK BETWEEN :lo AND :hi",
-                            "ExpressionAttributeValues": {":p": part, ":lo": low, ":hi": high}}
-            while True:
-                page = self.table.query(**kwargs)
-                total += page["Count"]
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            total += self._count({"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :p AND GSI1SK BETWEEN :lo AND :hi",
+                                  "ExpressionAttributeValues": {":p": part, ":lo": low, ":hi": high}})
         return total
+
+    def _count(self, query: dict) -> int:
+        """How many items a query matches, paged to its end (Select COUNT: nothing returned)."""
+        kwargs, total = {**query, "Select": "COUNT"}, 0
+        while True:
+            page = self.table.query(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def assigned_to(self, agent_id: str, status: str = "open") -> list[Ticket]:
         # The agent's own entries of that status in ByAssignee (keys only: it moves only when the
@@ -290,19 +293,10 @@ class DynamoTicketStore:
         return [Ticket.from_item(i) for i in sorted(mine, key=lambda i: (i.get("GSI1SK") or "", i["id"]))]
 
     def held_count(self, agent_id: str) -> int:
-        total = 0
-        for status in HELD_STATUSES:
-            kwargs: dict = {"IndexName": "ByAssignee", "Select": "COUNT",
-                            "KeyConditionExpression": "assignee = :a AND #st = :s",
-                            "ExpressionAttributeNames": {"#st": "status"},
-                            "ExpressionAttributeValues": {":a": agent_id, ":s": status}}
-            while True:
-                page = self.table.query(**kwargs)
-                total += page["Count"]
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return total
+        return sum(self._count({"IndexName": "ByAssignee", "KeyConditionExpression": "assignee = :a AND #st = :s",
+                                "ExpressionAttributeNames": {"#st": "status"},
+                                "ExpressionAttributeValues": {":a": agent_id, ":s": status}})
+                   for status in HELD_STATUSES)
 
     def waiting(self, limit: int, *, brands: Optional[Sequence[str]] = None) -> list[Ticket]:
         return self.inbox("open", brands=brands, filters={"assignee": "none"}, limit=limit)[0]

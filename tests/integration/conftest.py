@@ -1,10 +1,44 @@
-"""Fixtures shared by the integration tests of the agent API."""
+"""Fixtures shared by the integration tests of the agent API, and the platform sandbox connected."""
 from __future__ import annotations
+
+import contextlib
+import json
 
 import pytest
 
 from infra.local import demo
+from infra.local import sandbox as sb
 from tests import stored
+from tests.conftest import REGION
+
+
+@contextlib.contextmanager
+def connected_platforms(desk, aws_env, tokens: dict, secret_extra=lambda platform: {}):
+    """The platform sandbox over HTTP with the desk pointed at it (short timeouts), and each
+    `(platform, account): token` connected: an active account of nordlight, its token in Secrets
+    Manager (plus `secret_extra(platform)`) and known to the sandbox. Yields the sandbox."""
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.channels import http as clients
+    from chalicelib.outbound import credentials
+
+    with sb.start() as sandbox:
+        aws_env.setenv("X_API_BASE", sandbox.url)
+        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
+        aws_env.setattr(clients, "TIMEOUT_SECONDS", 0.6)
+        config.reset()
+        credentials.reset()
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for (platform, account), token in tokens.items():
+            stored.put_account(desk.store(), platform, account, status="active", brand="nordlight")
+            secrets.create_secret(Name=credentials.secret_id(platform, account),
+                                  SecretString=json.dumps({"access_token": token, **secret_extra(platform)}))
+            sandbox.add_token(token, "x" if platform == "x" else "graph", user_id=account)
+        try:
+            yield sandbox
+        finally:
+            credentials.reset()
 
 BRAND_X = "1500000000000000001"
 

@@ -16,6 +16,7 @@ from infra.local import sandbox as sb
 from infra.local import stack
 from tests import stored
 from tests.conftest import REGION
+from tests.integration.conftest import connected_platforms
 
 X_ACCOUNT, PAGE, IG, WA = "1500000000000000001", "104000000000001", "17841400000000001", "109000000000001"
 WABA = "102290129340398"
@@ -25,29 +26,12 @@ TOKENS = {("x", X_ACCOUNT): "x-user-token-1", ("facebook", PAGE): "page-token-1"
 
 @pytest.fixture
 def health(desk, aws_env):
-    import boto3
-
-    from chalicelib import config
-    from chalicelib.channels import http as clients
-    from chalicelib.outbound import credentials
-
-    with sb.start() as sandbox:
-        aws_env.setenv("X_API_BASE", sandbox.url)
-        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
-        aws_env.setattr(clients, "TIMEOUT_SECONDS", 0.6)
-        config.reset()
-        credentials.reset()
+    extra = lambda platform: {"waba_id": WABA} if platform == "whatsapp" else {}  # noqa: E731
+    with connected_platforms(desk, aws_env, TOKENS, extra) as sandbox:
         store = desk.store()
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        for (platform, account), token in TOKENS.items():
-            stored.put_account(store, platform, account, status="active", brand="nordlight")
-            values = {"access_token": token, **({"waba_id": WABA} if platform == "whatsapp" else {})}
-            secrets.create_secret(Name=credentials.secret_id(platform, account), SecretString=json.dumps(values))
-            sandbox.add_token(token, "x" if platform == "x" else "graph", user_id=account)
         stored.put_account(store, "email", "care@nordlight.example", status="active", brand="nordlight")
         stored.put_account(store, "facebook", "104000000000999", status="discovered")  # not connected: not checked
         yield desk, sandbox
-        credentials.reset()
 
 
 def _run(desk, capsys) -> tuple[dict, list[dict]]:

@@ -14,9 +14,9 @@ import pytest
 
 from chalicelib.auth import mint
 from infra.local import payloads as p
-from infra.local import sandbox as sb
 from tests.conftest import REGION, TEST_SECRETS
 from tests import stored
+from tests.integration.conftest import connected_platforms
 
 BRAND_X, PAGE, IG, WA = "1500000000000000001", "104000000000001", "17841400000000001", "109000000000001"
 EMAIL, API_CHANNEL = "care@nordlight.example", "nordlight-web"
@@ -84,23 +84,8 @@ class Outbound:
 def out(desk, aws_env):
     import boto3
 
-    from chalicelib import config
-    from chalicelib.channels import http as clients
-    from chalicelib.outbound import credentials
-
-    with sb.start() as sandbox:
-        aws_env.setenv("X_API_BASE", sandbox.url)
-        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
-        aws_env.setattr(clients, "TIMEOUT_SECONDS", 0.6)
-        config.reset()
-        credentials.reset()
+    with connected_platforms(desk, aws_env, TOKENS) as sandbox:
         store = desk.store()
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        for (platform, account), token in TOKENS.items():
-            stored.put_account(store, platform, account, status="active", brand="nordlight")
-            secrets.create_secret(Name=credentials.secret_id(platform, account),
-                                  SecretString=json.dumps({"access_token": token}))
-            sandbox.add_token(token, "x" if platform == "x" else "graph", user_id=account)
         stored.put_account(store, "email", EMAIL, status="active", brand="nordlight")
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=EMAIL)
         stored.put_account(store, "api", API_CHANNEL, status="active", brand="nordlight",
@@ -108,7 +93,6 @@ def out(desk, aws_env):
         sandbox.configure_echoes(TEST_SECRETS["X_CONSUMER_SECRET"], TEST_SECRETS["META_APP_SECRET"])
         stored.put_agent(store, {"id": "ana", "brands": ["nordlight"]})  # who replies: an agent of the brand
         yield Outbound(desk, sandbox)
-        credentials.reset()
 
 
 # --- every platform: the exact request the platform receives ---------------------------------
