@@ -484,6 +484,13 @@ def get_settings(name, principal):
     return admin.settings_for(_store(), name, principal)
 
 
+@agent_api.get("/api/reply-settings", "After a reply: the status a ticket moves to, by default and per brand")
+def reply_settings(principal):
+    from chalicelib import desk_settings
+
+    return desk_settings.after_reply(_store(), None if principal.every_brand else principal.brands)
+
+
 @agent_api.put("/api/settings/{name}", "Save settings over the version edited", role="admin", body="object",
          refusals="404 409")
 def put_settings(name, body, principal):

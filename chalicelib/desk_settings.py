@@ -7,6 +7,8 @@ version the admin edited (409 otherwise):
   or public-negative within 15 minutes, normal within the hour, low within a day.
 * `hours`: business hours per team, with time zone and holidays.
 * `routing`: when a ticket goes to the strongest agent, and when rules relax after a wait.
+* `replies`: where a ticket goes after an agent's reply (stays open, Pending or closed), the
+  desk's default and each brand's own; the agent's composer offers it as its send action.
 
 The admin routes write them (chalicelib/admin.py); the ingest worker, router, sweeper and
 off-hours acknowledgement read them (`cached_settings`: once a minute per container). This
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Optional
+from typing import Iterable, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -119,6 +121,20 @@ class RoutingSettings(BaseModel):
     relax_skill_after_minutes: Optional[int] = Field(default=20, ge=1)
 
 
+AfterReply = Literal["open", "pending", "closed"]
+
+
+class ReplySettings(BaseModel):
+    """After a reply, the ticket stays open, waits on the customer (pending) or is closed: the
+    send action the composer offers first, per brand (`brands`), else the desk's `after_reply`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=0, ge=0)
+    after_reply: AfterReply = "open"
+    brands: dict[str, AfterReply] = Field(default_factory=dict)
+
+
 WEEKDAYS_9_TO_17 = {d: [("09:00", "17:00")] for d in DAYS[:5]}
 DEFAULTS = {
     "sla": SlaPolicy(bands=[
@@ -130,8 +146,9 @@ DEFAULTS = {
              resolution_minutes=4320)]),
     "hours": BusinessHours(),  # no hours set: every team is there around the clock
     "routing": RoutingSettings(),
+    "replies": ReplySettings(),
 }
-MODELS = {"sla": SlaPolicy, "hours": BusinessHours, "routing": RoutingSettings}
+MODELS = {"sla": SlaPolicy, "hours": BusinessHours, "routing": RoutingSettings, "replies": ReplySettings}
 
 
 _cache: dict[str, tuple[float, dict]] = {}
@@ -160,3 +177,12 @@ def put_settings(store: DynamoStore, name: str, body: dict, agent_id: str) -> di
         raise NotFound(f"settings {name}")
     document = MODELS[name].model_validate(body).model_dump(mode="json")
     return store.put_settings(name, document, agent_id)
+
+
+def after_reply(store: DynamoStore, brands: Optional[Iterable[str]]) -> dict:
+    """The status a ticket moves to after a reply: the desk's default and that of each of `brands`
+    (None: every brand, for admins) that has its own; another brand's setting is never shown."""
+    document = ReplySettings.model_validate(get_settings(store, "replies"))
+    seen = None if brands is None else set(brands)
+    return {"default": document.after_reply,
+            "brands": {b: s for b, s in sorted(document.brands.items()) if seen is None or b in seen}}

@@ -136,6 +136,7 @@ ROUTES = {
     "GET /api/accounts": ("list", "/api/accounts", None),
     "PATCH /api/accounts/{platform}/{account_id}": ("admin", f"/api/accounts/x/{X_ACCOUNT[B]}", {"brand": A}),
     "GET /api/settings/{name}": ("desk", "/api/settings/sla", None),
+    "GET /api/reply-settings": ("list", "/api/reply-settings", None),
     "PUT /api/settings/{name}": ("admin", "/api/settings/sla", {}),
     "GET /api/rules/{brand}": ("404", f"/api/rules/{B}", None),
     "PUT /api/rules/{brand}": ("admin", f"/api/rules/{B}", {"rules": {}}),

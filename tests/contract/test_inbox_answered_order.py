@@ -1,0 +1,57 @@
+"""An answered ticket drops below the unanswered ones of its priority, on DynamoDB (moto) and in
+memory alike. No special key does it: the inbox orders a status by priority, then SLA due
+(keys.inbox_index), and a first response moves the ticket's SLA due on to its resolution deadline,
+which is later than the first-response deadline of a ticket of the same band that came in meanwhile."""
+from __future__ import annotations
+
+from chalicelib.aggregates.message import Message
+from chalicelib.aggregates.ticket import Ticket
+from chalicelib.store import keys
+
+AT = "2026-11-24T10:00:00.000000+00:00"
+
+
+def _open(desk, ticket_id: str, at: str, first_due: str, resolution_due: str) -> Ticket:
+    opened = Ticket.opened(ticket_id, channel="x", kind="mention", brand="acme", brand_account_id="brand",
+                           conversation_key=f"conv-{ticket_id}", opened_by=f"x#{ticket_id}", customer_id="c1",
+                           now_iso=at, first_inbound_at=at, visibility="public", language="en", topic=None,
+                           subject=None, clocks={"sla_due_at": first_due, "first_response_due_at": first_due,
+                                                 "resolution_due_at": resolution_due})
+    return desk.tickets.open_for(f"conv-{ticket_id}", opened)[0]
+
+
+def _order(desk) -> list[str]:
+    return [t.id for t in desk.tickets.inbox("open", brands=["acme"])[0]]
+
+
+def test_an_answered_ticket_drops_below_an_unanswered_one_of_the_same_priority(desk):
+    # Given two open tickets of the same priority (normal band: first response in 1 h, resolution in 24 h),
+    # the older one first because its first response is due first
+    older = _open(desk, "t1", AT, "2026-11-24T11:00:00+00:00", "2026-11-25T10:00:00+00:00")
+    _open(desk, "t2", "2026-11-24T10:30:00.000000+00:00", "2026-11-24T11:30:00+00:00", "2026-11-25T10:30:00+00:00")
+    assert _order(desk) == ["t1", "t2"]
+    # When the older one is answered (its reply sent)
+    reply = Message.reply("r1", ticket_id="t1", platform="x", kind="x_reply", text="on it", visibility="public",
+                          target={"account_id": "brand"}, template_id=None, created_at="2026-11-24T10:40:00+00:00",
+                          agent_id="ana", agent_name="Ana", brand="acme", notes=[], automatic=False)
+    stored, _ = desk.messages.put_reply(reply)
+    sent = stored.model_copy(update={"status": "sent", "platform_message_id": "p1",
+                                     "sent_at": "2026-11-24T10:41:00.000000+00:00"})
+    assert desk.messages.record_sent(sent, "c1", older) is True
+    # Then the unanswered one is first
+    assert _order(desk) == ["t2", "t1"]
+
+
+def test_a_higher_priority_answered_ticket_stays_above_a_lower_unanswered_one(desk):
+    older = _open(desk, "t1", AT, "2026-11-24T11:00:00+00:00", "2026-11-25T10:00:00+00:00")
+    desk.tickets.update("t1", older.version, {"priority": 70, **keys.inbox_index("open", 70, "2026-11-24T11:00:00+00:00", "t1")})
+    older = desk.tickets.get("t1")
+    _open(desk, "t2", "2026-11-24T10:30:00.000000+00:00", "2026-11-24T11:30:00+00:00", "2026-11-25T10:30:00+00:00")
+    reply = Message.reply("r1", ticket_id="t1", platform="x", kind="x_reply", text="on it", visibility="public",
+                          target={"account_id": "brand"}, template_id=None, created_at="2026-11-24T10:40:00+00:00",
+                          agent_id="ana", agent_name="Ana", brand="acme", notes=[], automatic=False)
+    stored, _ = desk.messages.put_reply(reply)
+    sent = stored.model_copy(update={"status": "sent", "platform_message_id": "p1",
+                                     "sent_at": "2026-11-24T10:41:00.000000+00:00"})
+    desk.messages.record_sent(sent, "c1", older)
+    assert _order(desk) == ["t1", "t2"]  # priority first: an answer never buries a more urgent ticket
