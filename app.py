@@ -355,6 +355,14 @@ def report_tickets(query, principal):
     return reports.export_csv(_store(), query.days, principal.scope, query.figure(), query.limit, query.cursor)
 
 
+@agent_api.get("/api/reports/staffing", "Arrivals by hour of the week, queue now, SLA by band, agents' output",
+               role="supervisor", query="chalicelib.reports:StaffingQuery")
+def report_staffing(query, principal):
+    from chalicelib import reports
+
+    return reports.staffing(_store(), query.days, principal.scope)
+
+
 @agent_api.get("/api/customers/{customer_id}", "A customer: identities, CRM value, events, tickets", refusals="404",
                query="chalicelib.customers:CustomerQuery")
 def get_customer(customer_id, query, principal):

@@ -2,7 +2,8 @@
 
 A ticket *contributes* to two items: the counters of the hour it was created in
 (`keys.counter_hour(brand, yyyy-mm-ddThh)`: tickets, per channel, sentiment, topic and team, first
-responses in buckets per channel, replied, answerable, done without reply, closed, breached) and its
+responses in buckets per channel, replied, answerable, done without reply, closed, breached; SLA
+attainment per band, `band_counts`; per agent output, `agent_counts`) and its
 brand's gauges (`keys.gauge(brand)`: tickets per status, open ones per team and language). A stream
 record (old image → new image) changes them by contribution(new) − contribution(old), so a
 reclassified, reassigned, reopened or erased ticket moves its counts instead of adding to them.
@@ -116,6 +117,50 @@ def hour_counts(ticket: Mapping[str, Any]) -> dict[str, int]:
         counts["closed"] = 1
     if ticket.get("sla_breached_for"):
         counts["breached"] = 1
+    counts.update(band_counts(ticket))
+    counts.update(agent_counts(ticket))
+    return counts
+
+
+def band_counts(ticket: Mapping[str, Any]) -> dict[str, int]:
+    """The ticket's SLA band's attainment: `sla:<band>:met` once its first response went out by its
+    due time and no clock breached, `sla:<band>:breached` once a clock breached (the sweeper's
+    `sla_breached_for`) or the first response went out late; a ticket still inside its target
+    counts neither. Hour items written before these counts simply lack them."""
+    band = ticket.get("sla_band")
+    if not band:
+        return {}
+    due, answered = ticket.get("first_response_due_at"), ticket.get("first_response_at")
+    late = bool(due and answered and _seconds(due, answered) > 0)
+    if ticket.get("sla_breached_for") or late:
+        return {f"sla:{band}:breached": 1}
+    if answered:
+        return {f"sla:{band}:met": 1}
+    return {}
+
+
+def agent_counts(ticket: Mapping[str, Any]) -> dict[str, int]:
+    """Per agent (bounded: the brand's agents who answered or hold tickets of the hour):
+    `agent:<id>:frt_n`/`frt_s` the first responses they sent and their seconds (from the first
+    inbound), `handled` the closed tickets they held, `res_n`/`res_s` those of them with a close time and
+    their seconds from first inbound to close, `csat_n`/`csat_sum` the ratings of the tickets they answered first (else
+    held: as tickets.rate credits them). Means are sums over counts, so every figure moves
+    exactly with a ticket's image."""
+    counts: dict[str, int] = {}
+    inbound = ticket.get("first_inbound_at") or ticket.get("created_at")
+    responder, holder = ticket.get("first_response_by"), ticket.get("assignee")
+    if responder and ticket.get("first_response_at") and inbound:
+        counts[f"agent:{responder}:frt_n"] = 1
+        counts[f"agent:{responder}:frt_s"] = max(int(_seconds(inbound, ticket["first_response_at"])), 0)
+    if holder and ticket.get("status") == "closed":
+        counts[f"agent:{holder}:handled"] = 1
+        if ticket.get("closed_at") and inbound:
+            counts[f"agent:{holder}:res_n"] = 1
+            counts[f"agent:{holder}:res_s"] = max(int(_seconds(inbound, ticket["closed_at"])), 0)
+    rated = responder or holder
+    if rated and ticket.get("csat"):
+        counts[f"agent:{rated}:csat_n"] = 1
+        counts[f"agent:{rated}:csat_sum"] = int(ticket["csat"])
     return counts
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,16 +50,46 @@ def hours(days: int, now=None) -> list[str]:
     return [counters.hour_of((now - timedelta(hours=h)).isoformat()) for h in range(days * 24, -1, -1)]
 
 
-def summary(store: Any, days: int, brands: Optional[list[str]] = None, stats: Optional[dict] = None) -> dict:
-    items = counters.read_hours(store.table, brands_of(store, brands), hours(days), stats)
+def period(days: int, now=None) -> dict:
+    """The hours a report over `days` reads: {"days", "hours", "from", "to"} (`from` the start of
+    its first hour, `to` the end of its last, the current one; UTC, ISO)."""
+    span = hours(days, now)
+    start = datetime.fromisoformat(span[0] + ":00:00+00:00")
+    end = datetime.fromisoformat(span[-1] + ":00:00+00:00") + timedelta(hours=1)
+    return {"days": days, "hours": len(span), "from": start.isoformat(), "to": end.isoformat()}
+
+
+def buckets(days: int, now=None) -> tuple[str, list[str]]:
+    """How a report's series over time is cut: by hour for up to two days (`yyyy-mm-ddThh`), else
+    by day (`yyyy-mm-dd`); every bucket of the period, empty ones included, oldest first."""
+    if days <= 2:
+        return "hour", hours(days, now)
+    return "day", sorted({h[:10] for h in hours(days, now)})
+
+
+def _numbers(item: dict) -> dict:
+    return {k: v for k, v in item.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _hour(item: dict) -> str:
+    return item["PK"].rsplit("#", 1)[1]
+
+
+def summary(store: Any, days: int, brands: Optional[list[str]] = None, stats: Optional[dict] = None,
+            now=None) -> dict:
+    now = now or utcnow()
+    items = counters.read_hours(store.table, brands_of(store, brands), hours(days, now), stats)
+    unit, cuts = buckets(days, now)
+    width = 13 if unit == "hour" else 10
     total: Counter = Counter()
     by_day: dict = defaultdict(Counter)
+    over_time: dict = {cut: Counter() for cut in cuts}
     for item in items:
-        for name, n in item.items():
-            if isinstance(n, int) and not isinstance(n, bool):
-                total[name] += n
-                if name.startswith("sentiment:"):
-                    by_day[item["PK"].rsplit("#", 1)[1][:10]][name.split(":", 1)[1]] += n
+        for name, n in _numbers(item).items():
+            total[name] += n
+            if name.startswith("sentiment:"):
+                by_day[_hour(item)[:10]][name.split(":", 1)[1]] += n
+                over_time.setdefault(_hour(item)[:width], Counter())[name.split(":", 1)[1]] += n
     frt: dict = defaultdict(Counter)
     for name, n in total.items():
         if name.startswith("frt:") and n:
@@ -79,6 +109,10 @@ def summary(store: Any, days: int, brands: Optional[list[str]] = None, stats: Op
             ((k, v) for k, v in total.items() if k.startswith("topic:") and v), key=lambda kv: (-kv[1], kv[0]))[:8]],
         "reply_rate": (total["replied"] / answerable) if answerable else None,
         "done_without_reply": total["done"],
+        "period": period(days, now),
+        "sentiment_over_time": {"unit": unit, "rows": [
+            {"at": cut, **{s: over_time[cut].get(s, 0) for s in ("negative", "neutral", "positive")}}
+            for cut in sorted(over_time)]},
     }
 
 
@@ -93,6 +127,83 @@ def queue_counts(store: Any, brands: Optional[list[str]] = None, stats: Optional
 
     return {"statuses": {s: total[f"status:{s}"] for s in STATUSES}, "open_by_team": part("team:"),
             "open_by_language": part("language:")}
+
+
+HEATMAP_WEEKS = 4  # the arrivals heatmap averages this many whole weeks of hours
+AGENT_MEASURES = ("frt_n", "frt_s", "handled", "res_n", "res_s", "csat_n", "csat_sum")
+
+
+class StaffingQuery(BaseModel):
+    """`GET /api/reports/staffing`: how many days back SLA attainment and agents' output read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=7, ge=1, le=MAX_DAYS)
+
+
+def heatmap_hours(now=None) -> list[str]:
+    """The HEATMAP_WEEKS × 168 whole hours before the current one: each hour of the week HEATMAP_WEEKS times."""
+    now = now or utcnow()
+    return [counters.hour_of((now - timedelta(hours=h)).isoformat()) for h in range(HEATMAP_WEEKS * 168, 0, -1)]
+
+
+def staffing(store: Any, days: int, brands: Optional[list[str]] = None, stats: Optional[dict] = None,
+             now=None) -> dict:
+    """What a manager staffs from, all from the aggregates (counters.py), never the tickets:
+
+    * `arrivals`: tickets per hour of the week (UTC; Monday first, 7 rows of 24) per channel, the
+      mean over the last HEATMAP_WEEKS whole weeks (the current hour aside), whatever `days` is;
+    * `queue`: open tickets by language and team now (the gauges, as queue_counts);
+    * `sla_by_band`: per SLA band of the tickets created in the period, those answered within
+      target (`met`), those breached, and `attainment` = met / (met + breached);
+    * `agents`: per agent over the period: `handled` (closed tickets held), mean first response and
+      resolution seconds, mean CSAT and how many ratings; name from the roster when known.
+    The hour items of the period and of the heatmap are read once (BatchGetItem, 100 keys a call)."""
+    now = now or utcnow()
+    scope = brands_of(store, brands)
+    span, grid_hours = hours(days, now), heatmap_hours(now)
+    in_span, in_grid = set(span), set(grid_hours)
+    items = counters.read_hours(store.table, scope, sorted(in_span | in_grid), stats)
+    grid: dict = defaultdict(lambda: [[0] * 24 for _ in range(7)])
+    total: Counter = Counter()
+    for item in items:
+        hour, numbers = _hour(item), _numbers(item)
+        if hour in in_grid:
+            moment = datetime.fromisoformat(hour + ":00:00")
+            for name, n in numbers.items():
+                if name.startswith("ch:") and n:
+                    grid[name[3:]][moment.weekday()][moment.hour] += n
+        if hour in in_span:
+            total.update({k: v for k, v in numbers.items() if k.startswith(("sla:", "agent:"))})
+    bands: dict = defaultdict(lambda: {"met": 0, "breached": 0})
+    agents: dict = defaultdict(Counter)
+    for name, n in total.items():
+        if name.startswith("sla:"):
+            band, outcome = name[4:].rsplit(":", 1)
+            if outcome in ("met", "breached"):
+                bands[band][outcome] += n
+        else:
+            agent, measure = name[6:].rsplit(":", 1)
+            if measure in AGENT_MEASURES:
+                agents[agent][measure] += n
+    roster = {a.id: a.name for a in store.agents.get_many(sorted(agents))} if agents else {}
+    return {
+        "period": period(days, now),
+        "arrivals": {"weeks": HEATMAP_WEEKS, "timezone": "UTC", "channels": {
+            channel: [[n / HEATMAP_WEEKS for n in row] for row in rows] for channel, rows in sorted(grid.items())}},
+        "queue": {k: v for k, v in queue_counts(store, scope, stats).items() if k != "statuses"},
+        "sla_by_band": [{"band": band, **c, "attainment": _share(c["met"], c["met"] + c["breached"])}
+                        for band, c in sorted(bands.items()) if c["met"] or c["breached"]],
+        "agents": [{"agent": agent, "name": roster.get(agent) or agent, "handled": c["handled"],
+                    "first_response_seconds": _share(c["frt_s"], c["frt_n"]), "first_responses": c["frt_n"],
+                    "resolution_seconds": _share(c["res_s"], c["res_n"]),
+                    "csat": _share(c["csat_sum"], c["csat_n"]), "csat_count": c["csat_n"]}
+                   for agent, c in sorted(agents.items()) if any(c.values())],
+    }
+
+
+def _share(part: float, whole: float) -> Optional[float]:
+    return part / whole if whole else None
 
 
 FIGURES = ("channel", "sentiment", "topic", "team", "status", "breached")

@@ -151,6 +151,7 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     api.call("PUT", "/api/rules/{brand}", "/api/rules/nordlight", {"rules": rules})
     api.call("GET", "/api/reports/summary", "/api/reports/summary")
     api.call("GET", "/api/reports/tickets", "/api/reports/tickets?channel=x")
+    api.call("GET", "/api/reports/staffing", "/api/reports/staffing?days=30")
     api.call("GET", "/api/customers/{customer_id}", f"/api/customers/{cid}")
     customer = api.seen[("GET", "/api/customers/{customer_id}")][0]
     assert customer["crm"] and customer["identities"] and customer["touchpoints"]  # nested items to walk

@@ -119,6 +119,7 @@ ROUTES = {
     "GET /api/agents": ("list", "/api/agents", None),
     "GET /api/reports/summary": ("list", "/api/reports/summary", None),
     "GET /api/reports/tickets": ("list", "/api/reports/tickets", None),
+    "GET /api/reports/staffing": ("list", "/api/reports/staffing", None),
     "GET /api/customers/{customer_id}": ("404", "/api/customers/{c}", None),
     "PATCH /api/customers/{customer_id}": ("404", "/api/customers/{c}", {"version": 0, "name": "Peeked"}),
     "POST /api/customers/{customer_id}/merge": ("404", "/api/customers/{ca}/merge", lambda w: {"other_id": w.customer}),

@@ -71,6 +71,8 @@ def test_a_report_is_what_the_tickets_add_up_to_by_hand(known):
     _deliver(known, known.ticket_stream_records())
     stats: dict = {}
     report = reports.summary(known.store(), 7, ["nordlight"], stats)
+    # the period and its series over time: tests/integration/test_staffing_reports.py
+    assert report.pop("period")["hours"] == 7 * 24 + 1 and report.pop("sentiment_over_time")["unit"] == "day"
     # t1..t4 in the window; responses 100 s (x, bucket 120), 700 s (x, 900), 40 s (facebook, 60)
     assert report == {
         "days": 7, "tickets": 4,
