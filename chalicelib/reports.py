@@ -142,9 +142,10 @@ class StaffingQuery(BaseModel):
 
 
 def heatmap_hours(now=None) -> list[str]:
-    """The HEATMAP_WEEKS × 168 whole hours before the current one: each hour of the week HEATMAP_WEEKS times."""
+    """The HEATMAP_WEEKS × 168 hours up to the current one: each hour of the week HEATMAP_WEEKS times
+    (the current hour so far counts as one of its four)."""
     now = now or utcnow()
-    return [counters.hour_of((now - timedelta(hours=h)).isoformat()) for h in range(HEATMAP_WEEKS * 168, 0, -1)]
+    return [counters.hour_of((now - timedelta(hours=h)).isoformat()) for h in range(HEATMAP_WEEKS * 168 - 1, -1, -1)]
 
 
 def staffing(store: Any, days: int, brands: Optional[list[str]] = None, stats: Optional[dict] = None,
@@ -152,7 +153,7 @@ def staffing(store: Any, days: int, brands: Optional[list[str]] = None, stats: O
     """What a manager staffs from, all from the aggregates (counters.py), never the tickets:
 
     * `arrivals`: tickets per hour of the week (UTC; Monday first, 7 rows of 24) per channel, the
-      mean over the last HEATMAP_WEEKS whole weeks (the current hour aside), whatever `days` is;
+      mean over the last HEATMAP_WEEKS weeks of hours (up to the current one), whatever `days` is;
     * `queue`: open tickets by language and team now (the gauges, as queue_counts);
     * `sla_by_band`: per SLA band of the tickets created in the period, those answered within
       target (`met`), those breached, and `attainment` = met / (met + breached);

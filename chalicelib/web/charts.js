@@ -69,7 +69,8 @@ export function barChart({ title, description, data, color = "#1d4ed8", empty = 
   return frame(title, description, svg, table);
 }
 
-// Stacked columns per day: series [{key, label, color}], rows [{day, [key]: n}].
+// Stacked columns per day (or hour): series [{key, label, color}], rows [{day, [key]: n, label?}]
+// (`label`, when given, is how the column reads on the axis and in the table; else the day's mm-dd).
 export function stackedColumns({ title, description, rows, series, empty = "No data for this period." }) {
   if (!rows.length) return h("figure", { class: "chart" }, h("figcaption", {}, title), h("p", { class: "muted" }, empty));
   const width = 520;
@@ -100,17 +101,37 @@ export function stackedColumns({ title, description, rows, series, empty = "No d
       if (!n) continue;
       const hgt = (plotH * n) / max;
       y -= hgt;
-      svg.append(s("rect", { x, y, width: colW, height: hgt, fill: k.color }, s("title", {}, `${r.day}: ${n} ${k.label.toLowerCase()}`)));
+      svg.append(s("rect", { x, y, width: colW, height: hgt, fill: k.color }, s("title", {}, `${r.label ?? r.day}: ${n} ${k.label.toLowerCase()}`)));
     }
     if (i % every === 0) {
-      svg.append(s("text", { x: x + colW / 2, y: height - bottom + 16, class: "axis", "text-anchor": "middle" }, r.day.slice(5)));
+      svg.append(s("text", { x: x + colW / 2, y: height - bottom + 16, class: "axis", "text-anchor": "middle" }, r.label ?? r.day.slice(5)));
     }
   });
   svg.append(s("line", { x1: left, x2: width - 8, y1: top + plotH, y2: top + plotH, class: "baseline" }));
   const legend = h("ul", { class: "legend" }, series.map((k) => h("li", {},
     h("span", { class: "swatch", style: { background: k.color }, "aria-hidden": "true" }), k.label)));
-  const table = dataTable(["Day", ...series.map((k) => k.label)], rows.map((r) => [r.day, ...series.map((k) => String(r[k.key] || 0))]));
+  const table = dataTable([rows[0].label ? "" : "Day", ...series.map((k) => k.label)],
+    rows.map((r) => [r.label ?? r.day, ...series.map((k) => String(r[k.key] || 0))]));
   const figure = frame(title, description, svg, table);
   figure.insertBefore(legend, figure.querySelector("details"));
   return figure;
+}
+
+// A heatmap as a table (rows × columns of numbers), each cell shaded by its value through the
+// CSSOM: the numbers are the cells' text, so a screen reader reads the same table a person sees.
+// values[row][col]; text(v) is how a value reads in its cell.
+export function heatmap({ title, description, rows, columns, values, text = String, color = "29, 78, 216" }) {
+  const max = Math.max(0, ...values.flat());
+  const cell = (v, r, c) => {
+    const share = max ? v / max : 0;
+    return h("td", { class: `heat${share > 0.55 ? " hot" : ""}`, dataset: { row: String(r), col: String(c) },
+      title: `${rows[r]} ${columns[c]}: ${text(v)}`, style: { "background-color": `rgba(${color}, ${share.toFixed(3)})` } },
+    v ? text(v) : "");
+  };
+  return h("figure", { class: "chart heatmap" },
+    h("figcaption", {}, title),
+    h("p", { class: "muted" }, description),
+    h("div", { class: "table-wrap" }, h("table", { class: "heat-table" },
+      h("thead", {}, h("tr", {}, h("td", {}), columns.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, values.map((row, r) => h("tr", {}, h("th", { scope: "row" }, rows[r]), row.map((v, c) => cell(v, r, c))))))));
 }
