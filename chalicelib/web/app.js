@@ -73,7 +73,7 @@ $("#signin-form").addEventListener("submit", async (e) => {
   if (res.status === 401) { error.textContent = "This token was refused: it is expired, or not signed for this desk."; return; }
   if (res.status === 0) { error.textContent = res.error; return; }
   session.token = token;
-  startShell();
+  startShell({ signedIn: true });
 });
 
 // A token has no line breaks: Enter in the token box signs in (Shift+Enter still breaks a line).
@@ -93,7 +93,7 @@ $("#signout").addEventListener("click", () => signOut("Signed out."));
 onUnauthorized(() => signOut("Your session has expired or was refused. Sign in again."));
 
 // -- the shell -------------------------------------------------------------------------------------
-async function startShell() {
+async function startShell({ signedIn = false } = {}) {
   // names, icons, colours, filters and counters: the server's channel registry, read once before the shell shows
   await loadChannels();
   if (!session.token) return; // refused meanwhile: the sign-in form is back
@@ -105,12 +105,15 @@ async function startShell() {
   const conversation = new Conversation({ pollMs: POLL_MS, onDone: (id) => afterDone(id) });
   views = {
     inbox, conversation,
-    desk: h("div", { class: "desk" }, inbox.el, conversation.main, conversation.side),
+    // the desk page's one h1 (each page has one; the panes are h2)
+    desk: h("div", { class: "desk" }, h("h1", { class: "visually-hidden" }, "Inbox"), inbox.el, conversation.main, conversation.side),
     supervisor: null,
     reports: null,
   };
   loadPresence();
   route();
+  // the sign-in form is gone: focus goes on to the inbox (the list once it has loaded), not the page
+  if (signedIn && current === "desk") inbox.focusList({ whenLoaded: true });
 }
 
 function stopAll() {

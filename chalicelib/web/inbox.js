@@ -9,6 +9,7 @@ import { $, announce, clock, h, humanize, languageName, LANGUAGE_CODES, slaState
 const STATUSES = [["open", "Open"], ["pending", "Pending"], ["on_hold", "On hold"], ["closed", "Closed"]];
 const FILTER_KEY = "care-desk-filters";
 const SERVER_FILTERS = ["channel", "assignee", "sentiment", "language", "topic", "priority_min", "q"];
+const COUNT_PAGES = 3; // a filtered list's count pages through at most this many more pages of 100
 
 export function priorityClass(p) {
   if (p >= 80) return "prio-high";
@@ -60,6 +61,7 @@ export class Inbox {
     this.items = [];
     this.byId = new Map();
     this.nextCursor = null;
+    this.total = null; // how many the list holds (null: not known, "50+")
     this.selectedId = null;
     this.seen = null; // ids seen under the current filters; null until the first load
     this.fresh = new Set(); // arrived while the agent was here, not opened yet
@@ -105,12 +107,18 @@ export class Inbox {
             value: f.priority_min ?? "", inputmode: "numeric" })))),
       this.topicList);
     form.addEventListener("change", (e) => { if (e.target.name !== "q") this.applyFilters(); });
+    // Esc leaves a filter field, as the help says (a search box would clear itself instead)
+    form.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || !e.target.matches("input")) return;
+      e.preventDefault();
+      this.focusList();
+    });
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => this.applyFilters(), 350);
     });
     this.form = form;
-    this.heading = h("h2", { id: "inbox-title", class: "pane-title" }, "Inbox");
+    this.heading = h("h2", { id: "inbox-title", class: "pane-title", tabindex: "-1" }, "Inbox");
     this.countEl = h("span", { class: "count", "aria-live": "off" });
     this.notice = h("p", { class: "notice", hidden: true });
     this.list = h("ul", { class: "ticket-list", "aria-labelledby": "inbox-title" });
@@ -178,34 +186,66 @@ export class Inbox {
     return res;
   }
 
+  // One page or several (a poll asks again for as many as the list shows, so it is the truth for
+  // all of them): { ok, items, next_cursor, total } or { ok: false, res } on a refusal.
+  async fetchList(want) {
+    let items = [], cursor = null, total;
+    do {
+      const extra = { limit: Math.min(100, Math.max(1, want - items.length)) };
+      if (cursor) extra.cursor = cursor; else extra.count = "true";
+      const res = await this.fetchPage(extra);
+      if (!res.ok) return { ok: false, res };
+      if (!cursor && typeof res.data.total === "number") total = res.data.total;
+      items = [...items, ...res.data.items.filter((t) => !items.some((i) => i.id === t.id))];
+      cursor = res.data.next_cursor;
+    } while (cursor && items.length < want);
+    return { ok: true, items, next_cursor: cursor, total };
+  }
+
+  // How many tickets the list holds: the server's total (a status without other filters), all of
+  // them when there is no next page, else the rest paged through when that is cheap (else null).
+  async countAll(got, items) {
+    if (got.total !== undefined) return got.total;
+    if (!got.next_cursor) return items.length;
+    let n = items.length, cursor = got.next_cursor;
+    for (let page = 0; page < COUNT_PAGES && cursor; page += 1) {
+      const res = await this.fetchPage({ limit: 100, cursor });
+      if (!res.ok) return null;
+      n += res.data.items.filter((t) => this.inStatus(t) && this.matches(t)).length;
+      cursor = res.data.next_cursor;
+    }
+    return cursor ? null : n;
+  }
+
+  inStatus(t) { return (t.status || "open") === (this.filters.status || "open"); }
+
   async load({ reset = false, poll = false } = {}) {
     if (this.loading && poll) return;
     this.loading = true;
     try {
-      const limit = Math.min(100, Math.max(50, poll ? this.items.length : 50));
-      const res = await this.fetchPage({ limit });
-      if (!res.ok) {
+      const got = await this.fetchList(poll && !reset ? Math.max(50, this.items.length) : 50);
+      if (!got.ok) {
+        const { res } = got;
         this.showNotice(res.status === 0 ? res.error : `Could not load the inbox: ${res.error}`);
         return;
       }
-      const items = res.data.items.filter((t) => this.matches(t));
-      const ignored = items.length < res.data.items.length; // the server did not filter by them
+      // a ticket whose status changed meanwhile (set Pending, say) has left this list
+      const listed = got.items.filter((t) => this.inStatus(t));
+      const items = listed.filter((t) => this.matches(t));
+      const ignored = items.length < listed.length; // the server did not filter by them
       this.showNotice(this.unsupported.size || ignored
-        ? `This server cannot filter by ${[...this.unsupported].join(", ") || "all of these"} yet: showing the matches among the first ${res.data.items.length} tickets.`
+        ? `This server cannot filter by ${[...this.unsupported].join(", ") || "all of these"} yet: showing the matches among the first ${got.items.length} tickets.`
         : "");
-      this.nextCursor = res.data.next_cursor;
+      this.nextCursor = got.next_cursor;
       const firstLoad = this.seen === null || reset;
       const arrived = firstLoad ? [] : items.filter((t) => !this.seen.has(t.id));
       this.seen = new Set([...(firstLoad ? [] : this.seen), ...items.map((t) => t.id)]);
       arrived.forEach((t) => this.fresh.add(t.id));
-      if (poll && this.items.length > items.length) {
-        // keep tickets the agent paged to (beyond the poll's page) until the next full load
-        const kept = this.items.filter((t) => !items.some((i) => i.id === t.id) && !this.isGone(t, items));
-        this.items = [...items, ...kept];
-      } else {
-        this.items = items;
-      }
+      // the poll asked for as many as the list showed: what it did not answer has left the list
+      this.items = items;
+      this.total = this.unsupported.size || ignored ? null : await this.countAll(got, items);
       this.render();
+      if (this.focusOnLoad) { this.focusOnLoad = false; this.focusList(); }
       if (arrived.length) {
         const first = arrived[0];
         announce(`${arrived.length} new ticket${arrived.length > 1 ? "s" : ""}: ${channelName(first.channel)}, priority ${first.priority}. ${(first.last_message_preview || "").slice(0, 80)}`);
@@ -215,17 +255,12 @@ export class Inbox {
     }
   }
 
-  isGone(t, fresh) {
-    // a ticket ranked above the last polled one that the poll no longer lists has left this view
-    const last = fresh[fresh.length - 1];
-    return last && t.priority >= last.priority;
-  }
-
   async loadMore() {
     if (!this.nextCursor) return;
     const res = await this.fetchPage({ limit: 50, cursor: this.nextCursor });
     if (!res.ok) { this.showNotice(`Could not load more: ${res.error}`); return; }
-    const items = res.data.items.filter((t) => this.matches(t)).filter((t) => !this.items.some((i) => i.id === t.id));
+    const items = res.data.items.filter((t) => this.inStatus(t) && this.matches(t))
+      .filter((t) => !this.items.some((i) => i.id === t.id));
     items.forEach((t) => this.seen?.add(t.id));
     this.items = [...this.items, ...items];
     this.nextCursor = res.data.next_cursor;
@@ -240,8 +275,10 @@ export class Inbox {
   render() {
     const status = STATUSES.find(([v]) => v === (this.filters.status || "open"))?.[1] || "Open";
     this.heading.textContent = `${status} tickets`;
-    this.countEl.textContent = `${this.items.length}${this.nextCursor ? "+" : ""}`;
-    this.countEl.setAttribute("aria-label", `${this.items.length}${this.nextCursor ? " or more" : ""} tickets`);
+    const exact = typeof this.total === "number" ? Math.max(this.total, this.items.length) : null;
+    const shown = exact ?? (this.nextCursor ? `${this.items.length}+` : String(this.items.length));
+    this.countEl.textContent = String(shown);
+    this.countEl.setAttribute("aria-label", exact !== null || !this.nextCursor ? `${shown} tickets` : `${this.items.length} or more tickets`);
     this.empty.hidden = this.items.length > 0;
     const filtered = Object.keys(this.filters).some((k) => k !== "status" && this.filters[k]);
     this.empty.textContent = filtered ? "No tickets match these filters." : "Nothing here. New mentions appear on their own.";
@@ -339,6 +376,15 @@ export class Inbox {
   stop() { clearInterval(this.timer); this.timer = null; }
 
   focusSearch() { this.search.focus(); this.search.select(); }
+
+  // The open ticket's row, else the first one, else the list's heading (after sign-in, and on Esc
+  // in a filter field); `whenLoaded`: once the first load has rendered the rows.
+  focusList({ whenLoaded = false } = {}) {
+    if (whenLoaded && this.seen === null) { this.focusOnLoad = true; return; }
+    const id = this.selectedId || this.items[0]?.id;
+    const row = id && this.list.querySelector(`li[data-id="${CSS.escape(id)}"] a`);
+    (row || this.heading).focus({ preventScroll: !!row });
+  }
 }
 
 export { $ };

@@ -8,6 +8,7 @@ import { $, h, humanize, slaState, toast } from "./dom.js";
 
 const STATUSES = [["open", "Open"], ["pending", "Pending"], ["on_hold", "On hold"], ["closed", "Closed"]];
 const MAX_PAGES = 20;
+const TABLE_PAGE = 25; // rows of the reassign table a page
 
 export class Supervisor {
   constructor({ pollMs }) {
@@ -15,6 +16,7 @@ export class Supervisor {
     this.status = "open";
     this.agents = null;
     this.rows = [];
+    this.cursor = null; // the reassign table's next page (the API's next_cursor)
     this.el = this.build();
   }
 
@@ -110,17 +112,34 @@ export class Supervisor {
       }))));
   }
 
-  async loadTickets() {
+  // The reassign table, 25 rows a page: "Show 25 more" pages on with the API's next_cursor; a
+  // reload (after a reassign, a 409) reads again as many rows as were shown.
+  async loadTickets({ more = false } = {}) {
     const label = STATUSES.find(([s]) => s === this.status)[1];
     this.tableTitle.textContent = `${label} tickets · reassign`;
-    const res = await call(`/tickets${query({ status: this.status, limit: 25 })}`);
-    if (!res.ok) { this.ticketsBox.replaceChildren(h("p", { class: "error" }, res.error)); return; }
-    this.rows = res.data.items;
+    const sameStatus = this.rowsStatus === this.status;
+    const want = more ? this.rows.length + TABLE_PAGE : Math.max(TABLE_PAGE, sameStatus ? this.rows.length : 0);
+    let rows = more ? [...this.rows] : [], cursor = more ? this.cursor : null, total = more ? this.total : null;
+    do {
+      const res = await call(`/tickets${query({ status: this.status, limit: Math.min(100, want - rows.length), cursor,
+        count: cursor ? undefined : "true" })}`);
+      if (!res.ok) { this.ticketsBox.replaceChildren(h("p", { class: "error" }, res.error)); return; }
+      if (!cursor && typeof res.data.total === "number") total = res.data.total;
+      rows = [...rows, ...res.data.items.filter((t) => !rows.some((r) => r.id === t.id))];
+      cursor = res.data.next_cursor;
+    } while (cursor && rows.length < want);
+    Object.assign(this, { rows, cursor, total, rowsStatus: this.status });
     if (!this.rows.length) { this.ticketsBox.replaceChildren(h("p", { class: "muted" }, "No tickets in this status.")); return; }
+    const focused = more ? this.rows[want - TABLE_PAGE]?.id : null; // the first new row
+    const shown = `Showing ${this.rows.length}${typeof total === "number" ? ` of ${Math.max(total, this.rows.length)}` : cursor ? "+" : ""} tickets`;
     this.ticketsBox.replaceChildren(h("table", { class: "table tickets" },
       h("caption", { class: "visually-hidden" }, `${label} tickets by priority, with their assignee`),
       h("thead", {}, h("tr", {}, ["Priority", "Ticket", "SLA", "Assignee"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, this.rows.map((t) => this.row(t)))));
+      h("tbody", {}, this.rows.map((t) => this.row(t)))),
+    h("div", { class: "table-pager" }, h("span", { class: "muted", role: "status" }, shown),
+      cursor ? h("button", { type: "button", class: "secondary small", onclick: () => this.loadTickets({ more: true }) },
+        `Show ${TABLE_PAGE} more`) : null));
+    if (focused) $(`tr[data-ticket="${CSS.escape(focused)}"] a`, this.el)?.focus();
   }
 
   row(t) {
