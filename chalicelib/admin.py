@@ -125,9 +125,9 @@ def put_agent(agents: AgentStore, body: Agent, principal: Principal) -> dict:
         principal.require("admin")
     brands = _brands(principal, body.brands, current.brands if current else None, "the agent")
     agent = aggregate.Agent.registered(body.id, {**body.model_dump(exclude={"brands"}), "brands": brands}, current)
-    agents.put(agent)
+    saved = agents.save_profile(agent)  # the profile only: load and presence as they are now, not as read
     forget_brands(agent.id)
-    return views.agent(agent.model_dump())
+    return views.agent(saved.model_dump())
 
 
 def delete_agent(agents: AgentStore, agent_id: str, principal: Principal) -> None:

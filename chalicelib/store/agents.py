@@ -26,7 +26,7 @@ from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import AgentUnavailable, ConcurrentUpdate, NotFound, TicketChanged
 from chalicelib.store import keys
 from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, partition, plain, update_expression
-from chalicelib.store.ports import ROSTER_LIMIT
+from chalicelib.store.ports import PROFILE_FIELDS, ROSTER_LIMIT
 from chalicelib.store.tickets import DynamoTicketStore
 
 BATCH = 100  # keys of one BatchGetItem
@@ -77,6 +77,40 @@ class DynamoAgentStore:
         self.client.transact_write_items(TransactItems=[
             {"Put": {"TableName": self.name, "Item": dynamo({**keys.agent(agent.id), **agent.to_item()})}},
             {"Put": {"TableName": self.name, "Item": dynamo({**keys.roster_entry(agent.id), **agent.roster_item()})}}])
+
+    def save_profile(self, agent: Agent) -> Agent:
+        """The profile's attributes only, on the agent item and its roster entry in one transaction
+        (as `set_status` moves presence), so the load, performance and presence the desk moved since
+        the admin read the agent stay; a new agent is put whole, only if there is none."""
+        given = agent.to_item()
+        expr, names, values = update_expression({k: given.get(k) for k in PROFILE_FIELDS})
+        change = {"UpdateExpression": expr, "ConditionExpression": "attribute_exists(PK)",
+                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": dynamo(values)}
+        for _ in range(3):
+            try:
+                self.client.transact_write_items(TransactItems=[
+                    {"Update": {"TableName": self.name, "Key": keys.agent(agent.id), **change}},
+                    {"Update": {"TableName": self.name, "Key": keys.roster_entry(agent.id), **change}}])
+                return Agent.from_item(plain(self.table.get_item(Key=keys.agent(agent.id), ConsistentRead=True)["Item"]))
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise
+                reasons = cancel_reasons(err)
+            if reasons and reasons[0] != "ConditionalCheckFailed":  # no roster entry: written whole
+                item = self.table.update_item(Key=keys.agent(agent.id), ReturnValues="ALL_NEW", **change)["Attributes"]
+                stored = Agent.from_item(plain(item))
+                self.table.put_item(Item=dynamo({**keys.roster_entry(agent.id), **stored.roster_item()}))
+                return stored
+            try:  # a new agent
+                self.client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": self.name, "Item": dynamo({**keys.agent(agent.id), **given}),
+                             "ConditionExpression": "attribute_not_exists(PK)"}},
+                    {"Put": {"TableName": self.name, "Item": dynamo({**keys.roster_entry(agent.id), **agent.roster_item()})}}])
+                return agent
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise  # else created meanwhile by another edit: change its profile
+        raise ConcurrentUpdate(f"agent {agent.id}")
 
     def delete(self, agent_id: str) -> bool:
         existed = "Attributes" in self.table.delete_item(Key=keys.agent(agent_id), ReturnValues="ALL_OLD")

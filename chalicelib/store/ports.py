@@ -12,11 +12,12 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol, Sequenc
 
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.agent import PERFORMANCE_WEIGHT, Agent, Measure, Status
-from chalicelib.aggregates.customer import Customer, CustomerEvent, CustomerHistory, Merge, Moved
+from chalicelib.aggregates.customer import Customer, CustomerEvent, CustomerHistory, Identity, Merge, Moved
 from chalicelib.aggregates.message import Message, Receipt, ReplyCondition
 from chalicelib.aggregates.team import Team
 from chalicelib.aggregates.ticket import Ticket
 
+PROFILE_FIELDS = ("name", "role", "languages", "skills", "teams", "brands", "capacity")  # an admin's to edit
 ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads the roster, then its candidates)
 
 
@@ -25,6 +26,11 @@ class AgentStore(Protocol):
 
     def put(self, agent: Agent) -> None:
         """Create or replace the agent (presence, load and performance as given)."""
+
+    def save_profile(self, agent: Agent) -> Agent:
+        """An admin's edit: create the agent as given, or change only an existing one's profile
+        (PROFILE_FIELDS), keeping presence, load and performance as stored now (never as read
+        before the edit: a ticket may have moved meanwhile). The agent as stored."""
 
     def delete(self, agent_id: str) -> bool:
         """True if there was such an agent."""
@@ -127,6 +133,9 @@ class CustomerStore(Protocol):
         `first_sight_id` (of racing workers, or retries, linking the same identity all are told the
         one customer; one merged away or erased is never taken back). A known identity has its
         names and reach refreshed from what the author carries (nothing written if none changed)."""
+
+    def identity(self, platform: str, user_id: str) -> Optional[Identity]:
+        """The identity's pointer (its customer, names and reach as last seen); None if never seen."""
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
         """The customer id an identity points at, if any."""

@@ -10,7 +10,7 @@ from chalicelib.aggregates.ticket import Ticket
 from chalicelib.errors import AgentUnavailable, ConcurrentUpdate, NotFound, TicketChanged
 from chalicelib.store import keys
 from chalicelib.store.memory.items import apply
-from chalicelib.store.ports import ROSTER_LIMIT
+from chalicelib.store.ports import PROFILE_FIELDS, ROSTER_LIMIT
 
 
 class MemoryAgentStore:
@@ -30,6 +30,16 @@ class MemoryAgentStore:
     def put(self, agent: Agent) -> None:
         with self._lock:
             self.agents[agent.id] = Agent.from_item(agent.to_item())
+
+    def save_profile(self, agent: Agent) -> Agent:
+        with self._lock:
+            current = self.agents.get(agent.id)
+            given = agent.to_item()
+            if current is not None:
+                kept = {k: v for k, v in current.to_item().items() if k not in PROFILE_FIELDS}
+                given = {**kept, **{k: given[k] for k in PROFILE_FIELDS if k in given}}
+            self.agents[agent.id] = Agent.from_item(given)
+            return self.agents[agent.id].model_copy(deep=True)
 
     def delete(self, agent_id: str) -> bool:
         with self._lock:
