@@ -23,13 +23,13 @@ from chalicelib.outbound.policy import ReplyRefused
 from chalicelib.outbound.replies import ReplyRequest, queue_reply
 from chalicelib.store.dynamodb import DynamoStore
 
-SHIPPED = {
-    "en": "Thanks for your message, {name}! Our team is away right now; a person will answer by {time}.",
-    "fi": "Kiitos viestistäsi, {name}! Tiimimme on nyt poissa; vastaamme viimeistään {time}.",
-    "el": "Ευχαριστούμε για το μήνυμά σας, {name}! Η ομάδα μας λείπει τώρα· θα σας απαντήσουμε έως {time}.",
-    "zh": "{name}，感谢您的留言！我们的团队现在不在线，将在 {time} 前回复您。",
-    "ar": "شكرًا لرسالتك يا {name}! فريقنا غير متاح الآن، وسنرد عليك بحلول {time}.",
-    "pl": "Dziękujemy za wiadomość, {name}! Nasz zespół jest teraz niedostępny; odpowiemy do {time}.",
+SHIPPED = {  # filled as templates are (templates.fill): no name known, the greeting is neutral
+    "en": "Thanks for your message, {{customer.name}}! Our team is away right now; a person will answer by {{reply.time}}.",
+    "fi": "Kiitos viestistäsi, {{customer.name}}! Tiimimme on nyt poissa; vastaamme viimeistään {{reply.time}}.",
+    "el": "Ευχαριστούμε για το μήνυμά σας, {{customer.name}}! Η ομάδα μας λείπει τώρα· θα σας απαντήσουμε έως {{reply.time}}.",
+    "zh": "{{customer.name}}，感谢您的留言！我们的团队现在不在线，将在 {{reply.time}} 前回复您。",
+    "ar": "شكرًا لرسالتك يا {{customer.name}}! فريقنا غير متاح الآن، وسنرد عليك بحلول {{reply.time}}.",
+    "pl": "Dziękujemy za wiadomość, {{customer.name}}! Nasz zespół jest teraz niedostępny; odpowiemy do {{reply.time}}.",
 }
 SYSTEM_AGENT = "desk"
 
@@ -57,8 +57,9 @@ def _queue(store: DynamoStore, ticket: Ticket, when: str) -> Optional[dict]:
         text = templates.render(own, ticket, customer, Agent(id=SYSTEM_AGENT, name="Care team"),
                                 reply_time=when)["text"]
     else:
-        name = _customer_name(store, ticket)
-        text = SHIPPED.get(ticket.language or "en", SHIPPED["en"]).format(name=name, time=when)
+        language = ticket.language if ticket.language in SHIPPED else "en"
+        values = {"customer.name": _first_name(store, ticket), "reply.time": when}
+        text = templates.fill(SHIPPED[language], values, language)
     try:
         message, _ = queue_reply(store, ticket.id, ReplyRequest(text=text, visibility=visibility), SYSTEM_AGENT,
                                  idempotency_key="offhours", automatic=True)
@@ -68,10 +69,10 @@ def _queue(store: DynamoStore, ticket: Ticket, when: str) -> Optional[dict]:
     return message
 
 
-def _customer_name(store: DynamoStore, ticket: Ticket) -> str:
+def _first_name(store: DynamoStore, ticket: Ticket) -> Optional[str]:
+    """The customer's first name, if a real name is known (templates.customer_name: never an id)."""
     try:
-        profile = store.customers.get(ticket.customer_id) if ticket.customer_id else None
-        name = profile.name if profile else None
+        customer = store.customers.profile(ticket.customer_id) if ticket.customer_id else None
     except Exception:  # noqa: BLE001 - a missing profile only costs the greeting its name
-        name = None
-    return (name or "").split(" ")[0] or "there"
+        customer = None
+    return (templates.customer_name(customer) or "").split(" ")[0] or None

@@ -68,8 +68,8 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         return _duplicate(m, seen)
     now = utcnow()
     account = _account(m, store.accounts, now)
-    if m.kind == "mention":
-        m = _with_author(m)
+    if m.kind == "mention" or (m.kind == "message" and not m.author.name):
+        m = _with_author(m, store)
     brand = account.brand or DEFAULT_BRAND
     rules = rules_for(brand, store)
     verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
@@ -281,21 +281,23 @@ def _conversation_key(m: Mention, store: DynamoStore) -> str:
     return m.conversation_key
 
 
-def _with_author(m: Mention) -> Mention:
-    """A mention the webhook names by id only (a Facebook Page mention, an Instagram mention)
-    gets its author, and its text when it had none, from the platform. When the look-up fails the
-    placeholder author stays (a customer of its own) and the mention is stored all the same."""
-    # Lazy for cold start: the Graph client (urllib.request, ssl) is needed only for mentions.
+def _with_author(m: Mention, store: DynamoStore) -> Mention:
+    """A mention the webhook names by id only (a Facebook Page mention, an Instagram mention) gets
+    its author, and its text when it had none, from the platform; a Messenger or Instagram DM its
+    author's name, once per identity (outbound/authors.py). When the look-up fails the placeholder
+    author (or the nameless one) stays and the mention is stored all the same."""
+    # Lazy for cold start: the Graph client (urllib.request, ssl) is needed only for these.
     from chalicelib.outbound import authors
 
-    if not authors.needs_author(m):
-        return m
     try:
-        return authors.look_up(m)
+        if authors.needs_author(m):
+            return authors.look_up(m)
+        if authors.needs_profile(m):
+            return authors.with_profile(m, store.customers)
     except authors.LookupFailed as err:
         count(M.AUTHOR_LOOKUP_FAILURES, m.platform)
         logger.warning("author look-up failed; the author stays unknown", extra={"reason": err.reason[:300]})
-        return m
+    return m
 
 
 def _duplicate(m: Mention, seen: dict) -> Outcome:

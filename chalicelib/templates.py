@@ -3,9 +3,12 @@
 A template is `{id, name, variants: {language: text}, default_language}`; its text may use
 `{{customer.name}}`, `{{customer.handle}}`, `{{agent.name}}`, `{{brand.name}}` and
 `{{ticket.id}}`. Rendering for a ticket picks the variant in the ticket's language (else the
-default language) and fills the variables; a variable without a value becomes its fallback
-(a customer with no name is "there": "Hi there"). Saving refuses unknown variables, so an agent
-never sends "{{custmer.name}}" to a customer.
+default language) and fills the variables. A customer's name is a real name only (`customer_name`):
+never a platform id, which is what a profile first seen without a name holds until the platform
+tells the name. A variable without a value leaves a neutral greeting in the template's own language
+(`fill`): the variable goes and the punctuation around it closes up ("Hei {{customer.name}}, ..."
+is "Hei, ...", "مرحبًا {{customer.name}}، ..." is "مرحبًا، ..."), and English greets "Hi there".
+Saving refuses unknown variables, so an agent never sends "{{custmer.name}}" to a customer.
 
 A template with a `brand` is that brand's: listed and rendered only for its agents and its
 tickets (`of_brands`, `for_ticket`); one without is the desk's, shared by every brand.
@@ -25,7 +28,10 @@ from chalicelib.store.dynamodb import DynamoStore
 
 VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
 VARIABLES = ("customer.name", "customer.handle", "agent.name", "brand.name", "ticket.id", "reply.time")
-FALLBACK = {"customer.name": "there"}
+GREETING_FALLBACK = {"en": ("(?i:hi|hello|hey)", "there")}  # "Hi {{customer.name}}" -> "Hi there"
+VOCATIVE = {"ar": "يا"}  # "يا {{customer.name}}" (O ...): the particle goes with a name left out
+PUNCTUATION = ",.!?;:،؛؟，。！？；："
+_ID_PREFIXES = ("unknown:", "username:")
 
 
 class Template(BaseModel):
@@ -64,15 +70,65 @@ def render(template: dict, ticket: Ticket, customer: Optional[CustomerHistory], 
     variants = template["variants"]
     language = ticket.language if ticket.language in variants else template["default_language"]
     values = {
-        "customer.name": customer.customer.name if customer else None,
+        "customer.name": customer_name(customer),
         "customer.handle": _handle(customer),
         "agent.name": ((agent.name if agent else None) or "").split(" ")[0] or None,
         "brand.name": brand_name,
         "ticket.id": ticket.id,
         "reply.time": reply_time,
     }
-    text = VARIABLE.sub(lambda m: str(values.get(m.group(1)) or FALLBACK.get(m.group(1), "")), variants[language])
-    return {"id": template["id"], "name": template["name"], "language": language, "text": text}
+    return {"id": template["id"], "name": template["name"], "language": language,
+            "text": fill(variants[language], values, language)}
+
+
+def fill(text: str, values: dict, language: Optional[str]) -> str:
+    """`text` with each variable's value; one without a value (None or blank) is left out and the
+    words and punctuation around it close up, so what remains reads as a neutral greeting in the
+    text's language; in English "Hi {{customer.name}}" becomes "Hi there"."""
+    def value(name: str) -> str:
+        found = values.get(name)
+        return str(found).strip() if found is not None and str(found).strip() else ""
+
+    greeting = GREETING_FALLBACK.get(language or "")
+    if greeting and not value("customer.name"):
+        text = re.sub(rf"\b({greeting[0]})(\s+)\{{\{{\s*customer\.name\s*\}}\}}", rf"\1\2{greeting[1]}", text)
+    empty = "\x00"  # marks where a variable without a value was
+    text = VARIABLE.sub(lambda m: value(m.group(1)) or empty, text)
+    if empty not in text:
+        return text
+    if language in VOCATIVE:
+        text = re.sub(rf"[ \t]*\b{VOCATIVE[language]}[ \t]+\x00", empty, text)
+    lines = []
+    for line in text.split("\n"):
+        if empty in line:
+            line = re.sub(rf"[{PUNCTUATION}][ \t]*\x00(?=[ \t]*[{PUNCTUATION}])", "", line)  # "Thanks, {{x}}!" -> "Thanks!"
+            line = re.sub(rf"[ \t]*\x00[ \t]*(?=[{PUNCTUATION}])", "", line)  # "Hi {{x}}, ..." -> "Hi, ..."
+            line = re.sub(r"^[ \t]*\x00[ \t]*", "", line)  # "{{x}}您好" -> "您好"
+            line = re.sub(r"[ \t]*[–—-]?[ \t]*\x00[ \t]*$", "", line)  # "... – {{agent.name}}" -> "..."
+            line = re.sub(r"[ \t]*\x00", "", line)
+            line = re.sub(rf"^[{PUNCTUATION}][ \t]*", "", line) if line[:1] in PUNCTUATION else line
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def customer_name(customer: Optional[CustomerHistory]) -> Optional[str]:
+    """The customer's real name: the profile's (an agent's edit, or the name the customer was first
+    seen with), else one an identity was given since (the platform's profile, looked up by the
+    ingest worker); never an id, which a profile first seen without a name holds. None: not known."""
+    if customer is None:
+        return None
+    ids = {i.user_id for i in customer.identities}
+    for name in [customer.customer.name, *(i.name for i in customer.identities)]:
+        if name and name.strip() and not looks_like_id(name, ids):
+            return name.strip()
+    return None
+
+
+def looks_like_id(name: str, ids=()) -> bool:
+    """A platform's id rather than a person's name: one of the customer's user ids, a bare number
+    (Messenger PSIDs, Instagram IGSIDs, WhatsApp numbers), or a placeholder for an unknown author."""
+    name = name.strip()
+    return name in ids or name.lstrip("+").isdigit() or name.startswith(_ID_PREFIXES)
 
 
 def _handle(customer: Optional[CustomerHistory]) -> Optional[str]:

@@ -6,21 +6,37 @@ credential, timeout)`); a channel without that module never needs it. This modul
 account's token and keeps the worker's rules: a failed look-up (no token, the object gone or hidden,
 a platform error) raises LookupFailed, and the caller keeps the author unknown and stores the
 mention all the same, so a look-up never holds a mention back.
+
+A Messenger or Instagram DM names its author by a page-scoped id alone (PSID, IGSID). Its name is
+asked of the Graph API once per identity (`with_profile`): only while the identity's pointer holds
+no name (one read of the pointer, which a known author costs anyway), so a second message of the
+same person makes no call; the name then travels with the mention, so the profile, the identity and
+the message all have it.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import channels
 from chalicelib.channels import registry as channel_registry
+from chalicelib.channels.meta import authors as graph_authors
 from chalicelib.channels.reply import module
 from chalicelib.errors import LookupFailed
-from chalicelib.models import Mention
+from chalicelib.models import Author, Mention
 from chalicelib.outbound import credentials
 
-__all__ = ["LookupFailed", "UNKNOWN_PREFIX", "look_up", "needs_author"]
+__all__ = ["LookupFailed", "UNKNOWN_PREFIX", "look_up", "needs_author", "needs_profile", "with_profile"]
 
 UNKNOWN_PREFIX = "unknown:"
 TIMEOUT_SECONDS = 3.0  # the worker must not wait long on a look-up it can do without
+PROFILE_FIELDS = {
+    # https://developers.facebook.com/docs/messenger-platform/identity/user-profile
+    "facebook": "name,first_name,last_name",
+    # https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/messaging-api/user-profile
+    "instagram": "name,username",
+}
 
 
 def needs_author(mention: Mention) -> bool:
@@ -30,15 +46,46 @@ def needs_author(mention: Mention) -> bool:
 
 def look_up(mention: Mention) -> Mention:
     """The mention with its author (and text and time, when the webhook had none) filled in."""
+    return _authors(mention.platform).author(mention, _credential(mention), TIMEOUT_SECONDS)
 
+
+def needs_profile(mention: Mention) -> bool:
+    """A Messenger or Instagram DM whose author the webhook names by id alone."""
+    return (mention.kind == "message" and mention.platform in PROFILE_FIELDS and not mention.author.name
+            and not mention.author.id.startswith(UNKNOWN_PREFIX))
+
+
+def with_profile(mention: Mention, customers) -> Mention:
+    """The DM with its author's name: the one their identity already holds (`customers`, a
+    CustomerStore: its pointer, no call), else the platform's profile (one Graph call); LookupFailed
+    when the platform does not tell (no token, no permission, an error, an answer with no name)."""
+    known = customers.identity(mention.platform, mention.author.id)
+    if known is not None and known.name:
+        return _named(mention, known.name, known.handle)
+    found = graph_authors.read(mention.author.id, PROFILE_FIELDS[mention.platform], _credential(mention),
+                               TIMEOUT_SECONDS)
+    name = channels.text(found.get("name")) or " ".join(
+        filter(None, (channels.text(found.get("first_name")), channels.text(found.get("last_name")))))
+    username = channels.text(found.get("username"))
+    if not (name.strip() or username):
+        raise LookupFailed("the profile names no one")
+    return _named(mention, name.strip() or None, username or None)
+
+
+def _named(mention: Mention, name: Optional[str], handle: Optional[str]) -> Mention:
+    author = Author.model_validate({**mention.author.model_dump(), "name": name or mention.author.name,
+                                    "handle": mention.author.handle or handle})
+    return mention.model_copy(update={"author": author})
+
+
+def _credential(mention: Mention):
     try:
-        credential = credentials.get(mention.platform, mention.brand_account_id)
+        return credentials.get(mention.platform, mention.brand_account_id)
     except (credentials.MissingCredential, ClientError, BotoCoreError) as err:
         # no token stored, not allowed to read it, or Secrets Manager unreachable: the mention
-        # is stored with its author unknown rather than held back
+        # is stored with its author unknown (or unnamed) rather than held back
         raise LookupFailed(f"no token for {mention.platform} account {mention.brand_account_id} "
                            f"({type(err).__name__})") from err
-    return _authors(mention.platform).author(mention, credential, TIMEOUT_SECONDS)
 
 
 def _authors(channel_id: str):

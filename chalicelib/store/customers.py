@@ -19,7 +19,10 @@ never taken back: the next generation's id is made instead.
 
 A returning author costs the pointer's read and no write unless a name or the reach changed: then
 one update of the pointer, which is where the view reads names and reach from (`history` overlays
-them on the partition's copies, read in one BatchGetItem). A profile edit is an update conditional
+them on the partition's copies, read in one BatchGetItem); a new name also becomes the profile's
+name when that is still the identity's id (a profile first seen by id alone, as Messenger and
+Instagram DMs name their authors, until the ingest worker asks the platform for the name).
+`identity` reads a pointer alone (the ingest worker: is this author's name known yet?). A profile edit is an update conditional
 on the version read; a merge moves items one by one by sort key (the folded first identity becomes
 an `IDENTITY#` item of the survivor and leaves the profile) and keeps what it moved in its record,
 so the undo moves exactly those back. The customer view reads the profile with its identities
@@ -114,6 +117,25 @@ class DynamoCustomerStore:
         except ClientError as err:
             if not conditional_failed(err):
                 raise
+            return
+        if fields.get("name"):
+            self._name_placeholder(pointer["customer_id"], author["id"], fields["name"])
+
+    def _name_placeholder(self, customer_id: str, user_id: str, name: str) -> None:
+        """A profile first seen by its identity's id alone (`Customer.first_seen`) takes the name
+        the platform gave since; a name an agent set, or any real one, stays."""
+        try:
+            self.table.update_item(Key=keys.customer(customer_id), UpdateExpression="SET #n = :name",
+                                   ConditionExpression="#n = :id", ExpressionAttributeNames={"#n": "name"},
+                                   ExpressionAttributeValues={":name": name, ":id": user_id})
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+
+    def identity(self, platform: str, user_id: str) -> Optional[Identity]:
+        """The identity's pointer: its customer and the names and reach as last seen (None: never seen)."""
+        item = plain(self.table.get_item(Key=keys.identity(platform, user_id)).get("Item"))
+        return None if item is None else Identity.from_item(item)
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
         item = self.table.get_item(Key=keys.identity(platform, user_id)).get("Item")

@@ -32,6 +32,7 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       POST   /_sandbox/echoes/take  {"echoes": [...]} (queued, removed from the queue)
       GET    /_sandbox/posts[?platform=x|facebook|instagram|messenger|whatsapp]   {"posts": [...]}
       POST   /_sandbox/graph/objects  {"objects": [{"id", "from"|"username", "message"|"text", ...}]}
+      POST   /_sandbox/graph/profiles {"profiles": [{"id", "name"?, "first_name"?, "last_name"?, "username"?}]}
   * platform endpoints (Graph paths are under /{version}, e.g. /v21.0):
       GET  /2/users/{id}/mentions                               X: mentions timeline
       GET  /2/users/{id}/tweets                                 X: posts authored by {id}
@@ -51,6 +52,9 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       GET  /{version}/{object_id}?fields=from,message,created_time     a seeded post or comment
                                                                 (or the token's own account: {"id"})
       GET  /{version}/{node}/subscribed_apps                    apps whose webhooks the node feeds
+      GET  /{version}/{psid}?fields=name,first_name,last_name                Messenger user profile
+      GET  /{version}/{igsid}?fields=name,username                          Instagram user profile
+                                                                (a seeded profile; 100/33 for any other id)
       GET  /{version}/{ig_user_id}?fields=mentioned_comment.comment_id(C){text,username,timestamp}
                                                                 (or mentioned_media.media_id(M){caption,...})
       anything else                                             200 {} (still recorded)
@@ -118,7 +122,7 @@ brand's accounts when no token does (and the WhatsApp business account id). With
 daemon thread also POSTs each echo to `url + path`, in order, 0.2 s after the answer was
 written, and drops it from the queue (errors go to stderr); these deliveries are not recorded.
 
-Seed from Python with `Sandbox.seed_x_mentions` (the `x_tweet` / `x_user` builders make v2
+Seed from Python with `Sandbox.seed_profiles` (Messenger and Instagram users), `Sandbox.seed_x_mentions` (the `x_tweet` / `x_user` builders make v2
 objects), `set_x_rate_limit`, `fail_next`, `add_token`, `expire_token`, `customer_wrote`,
 `configure_echoes`, `revoke_token`, `set_subscribed`, `set_x_webhook`; read with `Sandbox.requests`, `posts`, `take_echoes`.
 """
@@ -163,6 +167,7 @@ GRAPH_ROUTES = {("POST", "messages"), ("POST", "comments"), ("POST", "replies"),
                 ("POST", "private_replies"), ("POST", "mentions"), ("GET", "comments"),
                 ("GET", "replies"), ("GET", "conversations"), ("GET", "subscribed_apps")}
 FB_COMMENT_MAX_CHARS = 8000
+PROFILE_FIELDS = ("id", "name", "first_name", "last_name", "username", "profile_pic")  # a user's, to a page
 IG_COMMENT_MAX_CHARS = 2200  # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies
 SEND_API_MAX_CHARS = 2000  # https://developers.facebook.com/docs/messenger-platform/reference/send-api
 WA_TEXT_MAX_CHARS = 4096  # https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
@@ -282,6 +287,7 @@ class SandboxState:
             self.inbound: dict[tuple[str, str, str], float] = {}  # (platform, account, user) -> at
             self.comments: dict[str, dict] = {}  # comment id -> {platform, account_id, user_id, at}
             self.graph_objects: dict[str, dict] = {}  # object id -> what GET /{id} answers (posts, comments)
+            self.profiles: dict[str, dict] = {}  # PSID / IGSID -> the user profile GET /{id} answers
             self.private_replied: set[str] = set()
             self.echoes: list[dict] = []
             self.echo_config: Optional[dict] = None
@@ -298,6 +304,20 @@ class SandboxState:
         with self.lock:
             for item in objects:
                 self.graph_objects[str(item["id"])] = dict(item)
+
+    def seed_profiles(self, profiles: Iterable[dict]) -> None:
+        """People GET /{psid} (Messenger) and GET /{igsid} (Instagram) describe: {"id", "name"?,
+        "first_name"?, "last_name"?, "username"?}; a name and its first and last parts complete each
+        other, as the Graph API answers them."""
+        with self.lock:
+            for item in profiles:
+                profile = {k: str(v) for k, v in item.items() if v not in (None, "")}
+                if "name" not in profile and (profile.get("first_name") or profile.get("last_name")):
+                    profile["name"] = " ".join(filter(None, (profile.get("first_name"), profile.get("last_name"))))
+                if "name" in profile and "first_name" not in profile:
+                    first, _, last = profile["name"].partition(" ")
+                    profile.update(first_name=first, **({"last_name": last} if last else {}))
+                self.profiles[str(item["id"])] = profile
 
     def seed_x_mentions(self, user_id: str, tweets: Iterable[dict], users: Iterable[dict] = (),
                         media: Iterable[dict] = ()) -> None:
@@ -809,6 +829,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(400, {"error": "objects: a list of objects with an id"})
             state.seed_graph_objects(objects)
             return self._send(200, {"seeded": len(objects)})
+        if path == "/_sandbox/graph/profiles" and method == "POST":
+            profiles = body.get("profiles")
+            if not isinstance(profiles, list) or not all(isinstance(o, dict) and o.get("id") for o in profiles):
+                return self._send(400, {"error": "profiles: a list of profiles with an id"})
+            state.seed_profiles(profiles)
+            return self._send(200, {"seeded": len(profiles)})
         if path == "/_sandbox/x/rate_limit" and method == "POST":
             state.set_x_rate_limit(body.get("limit"), body.get("remaining"), body.get("reset"),
                                    body.get("endpoint") or "mentions")
@@ -1385,6 +1411,10 @@ class _Handler(BaseHTTPRequestHandler):
         https://developers.facebook.com/docs/graph-api/reference/post
         https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_comment"""
         fields = str(query.get("fields") or "")
+        with self.state.lock:
+            profile = self.state.profiles.get(node)
+        if profile is not None:
+            return self._graph_profile(node, profile, fields)
         mentioned = re.match(r"^mentioned_(comment|media)\.(?:comment_id|media_id)\(([^)]+)\)\{([^}]*)\}$", fields)
         with self.state.lock:
             found = self.state.graph_objects.get(mentioned.group(2) if mentioned else node)
@@ -1402,6 +1432,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {f"mentioned_{mentioned.group(1)}": inner, "id": node})
         wanted = [f.strip() for f in fields.split(",") if f.strip()]
         return self._send(200, {"id": node, **{key: found[key] for key in wanted if key in found}})
+
+    def _graph_profile(self, node: str, profile: dict, fields: str) -> None:
+        """A person's profile, as the page sees them: the fields asked for that it has.
+        https://developers.facebook.com/docs/messenger-platform/identity/user-profile
+        https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/messaging-api/user-profile"""
+        wanted = _graph_fields(fields) or ["name"]
+        unknown = [f for f in wanted if f not in PROFILE_FIELDS]
+        if unknown:
+            return self._send(400, _graph_error(f"(#100) Tried accessing nonexisting field ({unknown[0]}) on "
+                                                "node type (User)", 100, "GraphMethodException"))
+        return self._send(200, {"id": node, **{f: profile[f] for f in wanted if f in profile}})
 
     def _graph_list_comments(self, node: str, edge: str, query: dict) -> None:
         # GET /{object-id}/comments: https://developers.facebook.com/docs/graph-api/reference/object/comments
@@ -1635,6 +1676,9 @@ class Sandbox:
 
     def seed_graph_objects(self, objects: Iterable[dict]) -> None:
         self.state.seed_graph_objects(objects)
+
+    def seed_profiles(self, profiles: Iterable[dict]) -> None:
+        self.state.seed_profiles(profiles)
 
     def set_x_rate_limit(self, limit: Optional[int] = None, remaining: Optional[int] = None,
                          reset: Optional[float] = None, endpoint: str = "mentions") -> None:

@@ -39,6 +39,10 @@ class MemoryCustomerStore:
                 changed = changed_fields(author, found.to_item())
                 if changed:  # the table's refresh updates the pointer alone, and only for a change
                     self.pointers[name] = found.model_copy(update=changed)
+                    profile = self.customers.get(found.customer_id)
+                    if changed.get("name") and profile is not None and profile.name == author["id"]:
+                        # the profile was first seen by id alone: the name the platform gave since
+                        self.customers[found.customer_id] = profile.model_copy(update={"name": changed["name"]})
                 return found.customer_id
             for generation in range(GENERATIONS):  # as the table's: a profile that is gone is skipped
                 customer_id = first_sight_id(platform, author["id"], generation)
@@ -54,6 +58,11 @@ class MemoryCustomerStore:
                     update={"linked_at": now.isoformat()})
             self.pointers[name] = identity
             return customer_id
+
+    def identity(self, platform: str, user_id: str) -> Optional[Identity]:
+        with self._lock:
+            found = self.pointers.get((platform, user_id))
+            return None if found is None else found.model_copy(deep=True)
 
     def customer_of(self, platform: str, user_id: str) -> Optional[str]:
         with self._lock:

@@ -1,0 +1,100 @@
+"""Messenger and Instagram DM customers by name, never by id (issue 15, point 1): the ingest worker
+asks the Graph API (the platform sandbox, over HTTP) for a DM author's profile once per identity,
+with the account's token from Secrets Manager (moto); a second message of the same person makes no
+second call, and a look-up that fails leaves the customer nameless (never held back)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.local import payloads as p
+from infra.local import sandbox as sb
+from tests.conftest import REGION, TEST_SECRETS
+
+PAGE, IG = "104000000000001", "17841400000000001"
+PSID, IGSID = "24680000000000011", "17841490000000009"
+
+
+@pytest.fixture
+def graph(desk, aws_env):
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.outbound import credentials
+
+    with sb.start() as sandbox:
+        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
+        config.reset()
+        credentials.reset()
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for platform, account, token in (("facebook", PAGE, "page-token-1"), ("instagram", IG, "ig-token-1")):
+            secrets.create_secret(Name=credentials.secret_id(platform, account),
+                                  SecretString=json.dumps({"access_token": token}))
+            sandbox.add_token(token, "graph", user_id=account)
+        yield sandbox
+        credentials.reset()
+
+
+def _deliver(desk, obj: str, account: str, events: list[dict]) -> None:
+    body = p.encode(p.meta_payload(obj, [p.meta_entry(account, messaging=events)]))
+    answer = desk.client.http.post("/webhooks/meta", body=body, headers={
+        "Content-Type": "application/json", **p.sign_meta(body, TEST_SECRETS["META_APP_SECRET"])})
+    assert answer.status_code == 200
+    desk.drain(only=("ingest_worker",))
+
+
+def _ticket_of(desk, mid: str) -> dict:
+    from infra.local import stack
+
+    [ticket] = [t for t in stack.ticket_lines(desk.store())
+                if any(m.get("platform_message_id") == mid for m in t["messages"])]
+    return ticket
+
+
+def test_a_messenger_customer_gets_the_graph_name_once(graph, desk):
+    # Given a Messenger user the Graph API knows by name
+    graph.seed_profiles([{"id": PSID, "first_name": "Lina", "last_name": "Haddad"}])
+    # When they write twice, in two deliveries
+    _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_1", "Hello, my order is late")])
+    _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_2", "Any news?")])
+    # Then the customer, their identity and both messages have the name, never the id
+    ticket = _ticket_of(desk, "m_1")
+    customers = desk.store().customers
+    history = customers.history(ticket["customer_id"])
+    assert history.customer.name == "Lina Haddad"
+    assert [(i.user_id, i.name) for i in history.identities] == [(PSID, "Lina Haddad")]
+    inbound = [m.to_item() for m in desk.store().messages.timeline(ticket["id"]) if m.direction == "in"]
+    assert [m["text"] for m in inbound] == ["Hello, my order is late", "Any news?"]
+    assert {m["author"]["name"] for m in inbound} == {"Lina Haddad"}
+    # And the Graph API was asked once, for the name, with the page's token in the header only
+    [request] = graph.requests_to(f"/v21.0/{PSID}")
+    assert request["query"]["fields"] == "name,first_name,last_name" and "access_token" not in request["query"]
+    assert request["headers"]["Authorization"] == "Bearer page-token-1"
+
+
+def test_an_instagram_customer_gets_name_and_username(graph, desk):
+    graph.seed_profiles([{"id": IGSID, "name": "Lina H", "username": "lina.h"}])
+    _deliver(desk, "instagram", IG, [p.ig_dm_event(IG, IGSID, "ig_1", "Do you ship to Oman?")])
+    history = desk.store().customers.history(_ticket_of(desk, "ig_1")["customer_id"])
+    assert history.customer.name == "Lina H"
+    assert [(i.name, i.handle) for i in history.identities] == [("Lina H", "lina.h")]
+    [request] = graph.requests_to(f"/v21.0/{IGSID}")
+    assert request["query"]["fields"] == "name,username"
+
+
+def test_a_failed_look_up_keeps_the_customer_nameless_and_a_later_one_names_them(graph, desk):
+    from chalicelib import templates
+
+    # Given a Messenger user the Graph API does not know yet (no permission, say)
+    _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_1", "Hello?")])
+    customer_id = _ticket_of(desk, "m_1")["customer_id"]
+    # Then the message is stored, and no template or greeting will ever call them by their id
+    assert templates.customer_name(desk.store().customers.history(customer_id)) is None
+    # When the profile becomes readable and they write again
+    graph.seed_profiles([{"id": PSID, "name": "Lina Haddad"}])
+    _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_2", "Hello again")])
+    # Then the customer first seen by id takes the name
+    history = desk.store().customers.history(customer_id)
+    assert history.customer.name == "Lina Haddad" and templates.customer_name(history) == "Lina Haddad"
+    assert len(graph.requests_to(f"/v21.0/{PSID}")) == 2
