@@ -371,6 +371,14 @@ def get_customer(customer_id, query, principal):
     return customers.view(_store(), customer_id, principal, query.cursor)
 
 
+@agent_api.get("/api/customers/{customer_id}/duplicates", "Profiles suspected to be the same person: same email, "
+               "phone or handle on another channel", answers="items", refusals="404")
+def customer_duplicates(customer_id, principal):
+    from chalicelib import customers
+
+    return customers.duplicates(_store(), customer_id, principal)
+
+
 @agent_api.patch("/api/customers/{customer_id}", "Edit name, tags, VIP flag, note",
            body="chalicelib.customers:CustomerPatch", refusals="404 409")
 def patch_customer(customer_id, body, principal):

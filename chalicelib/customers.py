@@ -24,12 +24,13 @@ only. So an agent of brand A who sees the customer through A's ticket never sees
 """
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib import crm, views
+from chalicelib import crm, search, views
 from chalicelib.aggregates.customer import CustomerEvent, CustomerHistory, Merge
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.auth import Principal
@@ -304,6 +305,87 @@ def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, principal: P
     visible(store, survivor_id, principal)
     record = undo(store, survivor_id, merge_id, principal.agent_id)
     return {"survivor": view(store, survivor_id, principal), "restored": view(store, record.other_id, principal)}
+
+
+# -- suspected duplicates: the same email, phone or handle on another channel ------------------
+DUPLICATE_IDENTITIES = 5  # a profile's identities looked at, at most
+DUPLICATE_LIMIT = 10  # suspects at most
+ADDRESS_PLATFORMS = ("email", "whatsapp", "api")  # platforms whose user id can be an email or a phone
+_PHONE = re.compile(r"^\+?\d{7,15}$")
+
+
+def _address(user_id: str) -> Optional[tuple[str, list[str]]]:
+    """("email" | "phone", the user ids the same address has on another platform), or None."""
+    text = user_id.strip()
+    if "@" in text and "." in text.split("@")[-1]:
+        return "email", [text.lower()] + ([text] if text != text.lower() else [])
+    compact = re.sub(r"[\s().-]", "", text)
+    if _PHONE.match(compact):
+        digits = compact.lstrip("+")
+        return "phone", [digits, "+" + digits]
+    return None
+
+
+def duplicates(store: DynamoStore, customer_id: str, principal: Principal) -> dict:
+    """{"items": [{"customer_id", "name", "identities", "reasons"}]}: other profiles the desk
+    suspects are the same person, each the caller's to see and not merged away: an identity on
+    another platform whose user id is the same email or phone (one GetItem per identity and
+    platform, ADDRESS_PLATFORMS), or whose handle is the same (the brand's search index under the
+    handle's token, search.READ_BUDGET entries at most, then the suspect's identities checked).
+    Bounded: DUPLICATE_IDENTITIES identities, DUPLICATE_LIMIT suspects."""
+    card = visible(store, customer_id, principal)
+    if card.customer.merged_into:
+        return duplicates(store, card.customer.merged_into, principal)
+    reasons: dict[str, list[str]] = {}
+
+    def suspect(other_id: Optional[str], reason: str) -> None:
+        if not other_id or other_id == customer_id or (other_id not in reasons and len(reasons) >= DUPLICATE_LIMIT):
+            return
+        why = reasons.setdefault(other_id, [])
+        if reason not in why:
+            why.append(reason)
+
+    identities = card.identities[:DUPLICATE_IDENTITIES]
+    for identity in identities:
+        found = _address(identity.user_id)
+        if found:
+            kind, variants = found
+            for platform in ADDRESS_PLATFORMS:
+                if platform == identity.platform:
+                    continue
+                for user_id in variants:
+                    suspect(store.customers.customer_of(platform, user_id), f"same {kind} {variants[0]}")
+    handles = {i.handle.lower().lstrip("@"): i.platform for i in identities if i.handle}
+    if handles and hasattr(store, "table"):
+        for handle, platform in handles.items():
+            tokens = search.ranked(search.words(handle))
+            if not tokens:
+                continue
+            token = tokens[0]
+            partitions = [(b, search.sharded(token, shard)) for b in search.brands_of(store, principal.scope)
+                          for shard in range(search.SHARDS)]
+            tickets, _ = search.read(store.table, partitions, lambda t, _p: search.who(t) == token
+                                     and t.get("customer_id") not in (None, customer_id), DUPLICATE_LIMIT)
+            for other_id in dict.fromkeys(t["customer_id"] for t in tickets):
+                try:
+                    other = store.customers.profile(other_id)
+                except NotFound:
+                    continue
+                if any((i.handle or "").lower().lstrip("@") == handle and i.platform != platform
+                       for i in other.identities):
+                    suspect(other_id, f"same handle @{handle}")
+    items = []
+    for other_id, why in reasons.items():
+        try:
+            other = visible(store, other_id, principal)
+        except NotFound:
+            continue
+        if other.customer.merged_into or other.customer.erased_at:
+            continue
+        items.append({"customer_id": other_id, "name": other.customer.name, "reasons": why,
+                      "identities": [{k: v for k, v in i.to_item().items() if k in ("platform", "handle", "name")}
+                                     for i in other.identities]})
+    return {"items": items}
 
 
 def erase(stores: Stores, customer_id: str, agent_id: str) -> dict:

@@ -142,6 +142,7 @@ function parseRoute() {
 
 function route() {
   if (!views) return;
+  if (location.hash.startsWith("#/customer/")) { stopAll(); current = "customer"; $$("[data-nav]").forEach((a) => a.removeAttribute("aria-current")); import("./customer.js").then((m) => m.show($("#main"), decodeURIComponent(location.hash.split("/")[2] || ""))); return; }
   const r = parseRoute();
   const main = $("#main");
   const page = r.name === "ticket" ? "inbox" : r.name;

@@ -154,6 +154,7 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     api.call("GET", "/api/reports/staffing", "/api/reports/staffing?days=30")
     api.call("GET", "/api/customers/{customer_id}", f"/api/customers/{cid}")
     customer = api.seen[("GET", "/api/customers/{customer_id}")][0]
+    api.call("GET", "/api/customers/{customer_id}/duplicates", f"/api/customers/{cid}/duplicates")
     assert customer["crm"] and customer["identities"] and customer["touchpoints"]  # nested items to walk
     api.call("PATCH", "/api/customers/{customer_id}", f"/api/customers/{cid}",
              {"version": customer["version"], "tags": ["vip"]})

@@ -121,6 +121,7 @@ ROUTES = {
     "GET /api/reports/tickets": ("list", "/api/reports/tickets", None),
     "GET /api/reports/staffing": ("list", "/api/reports/staffing", None),
     "GET /api/customers/{customer_id}": ("404", "/api/customers/{c}", None),
+    "GET /api/customers/{customer_id}/duplicates": ("404", "/api/customers/{c}/duplicates", None),
     "PATCH /api/customers/{customer_id}": ("404", "/api/customers/{c}", {"version": 0, "name": "Peeked"}),
     "POST /api/customers/{customer_id}/merge": ("404", "/api/customers/{ca}/merge", lambda w: {"other_id": w.customer}),
     "POST /api/customers/{customer_id}/merges/{merge_id}/undo": ("404", "/api/customers/{c}/merges/{m}/undo", None),
