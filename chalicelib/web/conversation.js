@@ -9,17 +9,27 @@
 //
 // The composer is built once per ticket and never re-rendered by the live refresh: drafts
 // survive polls, route changes and reloads of the tab (sessionStorage).
+//
+// After a reply the ticket moves on in the same step when the agent picks "Send and set Pending" or
+// "Send and close" (the brand's default from GET /api/reply-settings): the reply is queued (202),
+// then the status is PATCHed over the version read after it; a 409 there is said, the reply stays
+// sent, and the next ticket opens only when both went through.
+//
+// Below 1100 px the side panel is a drawer: the "Details" button or `i` opens it, Esc closes it.
+// Templates: the "Templates" button, or `/` in an empty reply box, opens a searchable picker.
 
 import { call, newKey, session } from "./api.js";
 import { measure, unitWord } from "./count.js";
 import { channelBadge, channelCounter, channelName, kindName } from "./channels.js";
 import { svgIcon } from "./icons.js";
 import { languageBadge, priorityClass, sentimentBadge, slaChip } from "./inbox.js";
-import { $, ago, announce, clock, compact, fullTime, h, httpUrl, humanize, parseTime, toast } from "./dom.js";
+import { $, ago, announce, clock, compact, duration, fullTime, h, httpUrl, humanize, isTyping, parseTime, toast } from "./dom.js";
 
 const DRAFTS_KEY = "care-desk-drafts";
 const MODES = ["reply", "note"];
 const STATUS_LABELS = { open: "Open", pending: "Pending", on_hold: "On hold", closed: "Closed" };
+const AFTER_REPLY = { open: "Send reply", pending: "Send and set Pending", closed: "Send and close" };
+const NARROW = "(max-width: 1100px)";
 const OUT_STATUS = {
   queued: "Queued", sending: "Sending…", retrying: "Retrying", unconfirmed: "Checking with the platform",
   sent: "Sent", failed: "Failed",
@@ -29,6 +39,23 @@ function ruleName(rule) {
   const [head, tail] = String(rule || "").split(":");
   const name = { vip: "VIP", base: "Base score", clamp: "Capped at 100", sla: "SLA" }[head] || humanize(head);
   return tail ? `${name}: ${humanize(tail).toLowerCase()}` : name;
+}
+
+// A timestamp in an event's changes, as an agent reads it: "Paused until 03:56", never an ISO string.
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
+function describeChange(key, value) {
+  if (value === null) return `${humanize(key).toLowerCase()} → none`;
+  if (Array.isArray(value)) return `${humanize(key).toLowerCase()} → ${value.join(", ") || "none"}`;
+  const text = String(value);
+  if (ISO_TIME.test(text) && parseTime(text) !== null) {
+    const at = clock(text);
+    const until = key.match(/^(.*)_until$/);
+    if (until) return `${humanize(until[1])} until ${at}`;
+    const when = key.match(/^(.*)_at$/);
+    if (when) return `${humanize(when[1])} at ${at}`;
+    return `${humanize(key).toLowerCase()} → ${at}`;
+  }
+  return `${humanize(key).toLowerCase()} → ${humanize(text)}`;
 }
 
 function loadDrafts() {
@@ -44,13 +71,61 @@ export class Conversation {
     this.id = null;
     this.timer = null;
     this.main = h("section", { class: "pane conversation", "aria-labelledby": "conv-title" });
-    this.side = h("aside", { class: "pane sidebar", "aria-label": "Ticket and customer details" });
+    this.side = h("aside", { class: "pane sidebar", id: "ticket-details", tabindex: "-1",
+      "aria-label": "Ticket and customer details", onkeydown: (e) => {
+        if (e.key === "Escape" && this.drawerOpen) { e.preventDefault(); this.toggleDrawer(false); }
+      } });
+    this.afterReply = null; // GET /api/reply-settings, read once
     this.showEmpty();
+    this.wireDesk();
+    // the reply window's countdown ticks once a second from the server's end of the window
+    setInterval(() => this.paintWindow(), 1000);
+  }
+
+  // Keys and controls this view owns outside its own elements: `i` for the details drawer, the
+  // "Skip to the reply box" link, and Enter in the Done dialog.
+  wireDesk() {
+    document.addEventListener("keydown", (e) => {
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || !this.main.isConnected || !this.ticket) return;
+      if (document.querySelector("dialog[open]")) return;
+      if (e.key === "Escape" && this.drawerOpen && !isTyping(e.target)) { e.preventDefault(); this.toggleDrawer(false); return; }
+      if (e.key !== "i" || isTyping(e.target)) return;
+      e.preventDefault();
+      this.toggleDrawer();
+    });
+    this.skipLink = h("a", { class: "skip skip-reply", href: "#reply-text", hidden: true,
+      onclick: (e) => { e.preventDefault(); this.focusReply(); } }, "Skip to the reply box");
+    document.querySelector(".skip")?.after(this.skipLink);
+    // Enter submits the Done dialog (Ctrl+Enter in its note box, where Enter breaks a line)
+    $("#done-form")?.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" || e.shiftKey || e.altKey || e.isComposing) return;
+      const inNote = e.target.tagName === "TEXTAREA";
+      if (e.target.tagName === "BUTTON" || (inNote && !(e.ctrlKey || e.metaKey))) return;
+      e.preventDefault();
+      e.currentTarget.requestSubmit();
+    });
+  }
+
+  // The details drawer (below 1100 px; wider, the panel is always shown and `i` moves focus to it).
+  toggleDrawer(open = !this.drawerOpen) {
+    if (!window.matchMedia(NARROW).matches) {
+      this.drawerOpen = false;
+      this.side.classList.remove("open");
+      if (open) this.side.focus();
+      return;
+    }
+    this.drawerOpen = open;
+    this.side.classList.toggle("open", open);
+    this.drawerButton?.setAttribute("aria-expanded", String(open));
+    if (open) { this.side.focus(); announce("Ticket details shown"); } else this.drawerButton?.focus();
   }
 
   showEmpty() {
     this.id = null;
     this.ticket = null;
+    this.drawerOpen = false;
+    this.side.classList.remove("open");
+    if (this.skipLink) this.skipLink.hidden = true;
     this.stop();
     this.main.replaceChildren(h("div", { class: "placeholder" },
       h("h2", { id: "conv-title", tabindex: "-1" }, "No ticket open"),
@@ -59,7 +134,7 @@ export class Conversation {
     this.side.replaceChildren(h("section", { class: "card", "aria-labelledby": "keys-title" },
       h("h3", { id: "keys-title" }, "Keyboard"),
       h("dl", { class: "keys small" }, key("j", "next ticket"), key("k", "previous ticket"), key("r", "reply"),
-        key("n", "internal note"), key("d", "done without reply"), key("c", "claim"), key("/", "search"), key("?", "all shortcuts"))));
+        key("n", "internal note"), key("d", "done without reply"), key("c", "claim"), key("i", "details panel"), key("/", "search"), key("?", "all shortcuts"))));
   }
 
   async open(id, { focus = false } = {}) {
@@ -109,15 +184,20 @@ export class Conversation {
       "aria-keyshortcuts": "c" }, "Claim");
     this.doneButton = h("button", { type: "button", class: "secondary", onclick: () => this.openDone(),
       "aria-keyshortcuts": "d" }, "Done…");
+    this.drawerButton = h("button", { type: "button", class: "secondary drawer-toggle", "aria-controls": "ticket-details",
+      "aria-expanded": String(Boolean(this.drawerOpen)), "aria-keyshortcuts": "i", onclick: () => this.toggleDrawer() },
+    "Details ", h("kbd", { "aria-hidden": "true" }, "i"));
     const head = h("header", { class: "conv-head" },
       h("div", { class: "conv-title-row" }, this.titleEl,
         h("div", { class: "actions" },
           h("label", { for: "ticket-status", class: "inline-label" }, "Status"), this.statusSelect,
-          this.claimButton, this.doneButton)),
+          this.claimButton, this.doneButton, this.drawerButton)),
       this.chips);
     this.messages = h("ol", { class: "messages", "aria-label": "Conversation, oldest first", tabindex: "0" });
     this.main.replaceChildren(head, this.messages, this.buildComposer());
+    this.skipLink.hidden = false;
     this.loadTemplates();
+    this.loadAfterReply();
   }
 
   update() {
@@ -199,7 +279,7 @@ export class Conversation {
         h("div", { class: "msg-foot" },
           h("span", { class: `badge status-${status}`, "data-testid": "reply-status" }, OUT_STATUS[status] || humanize(status)),
           delivery ? h("span", { class: `badge delivery-${delivery}` }, humanize(delivery)) : null,
-          m.template_id ? h("span", { class: "muted" }, `template ${m.template_id}`) : null),
+          m.template_id ? h("span", { class: "muted", "data-template": m.template_id }, `template “${this.templateName(m.template_id)}”`) : null),
         (status === "failed" || m.delivery_status === "failed") && m.error?.reason
           ? h("p", { class: "error" }, h("strong", {}, "Not delivered: "), m.error.reason) : null);
     }
@@ -217,7 +297,7 @@ export class Conversation {
     const changes = m.changes || {};
     const parts = Object.entries(changes)
       .filter(([k]) => !["closed_at", "done_without_reply", "priority_overridden_by"].includes(k))
-      .map(([k, v]) => `${humanize(k).toLowerCase()} → ${v === null ? "none" : Array.isArray(v) ? v.join(", ") || "none" : humanize(String(v))}`);
+      .map(([k, v]) => describeChange(k, v));
     const action = { claimed: "claimed the ticket", done: "marked it done", edited: "changed" }[m.action] || humanize(m.action || "updated").toLowerCase();
     return m.action === "claimed" ? action : `${action}${parts.length ? `: ${parts.join("; ")}` : ""}`;
   }
@@ -331,23 +411,40 @@ export class Conversation {
       onkeydown: (e) => {
         if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); }
         if (e.key === "Escape") { e.preventDefault(); this.text.blur(); }
+        // `/` in an empty box opens the template picker (Chatwoot's canned responses); elsewhere it is a slash
+        if (e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey && !this.text.value && this.templates?.length) {
+          e.preventDefault();
+          this.openPicker();
+        }
       } });
     this.text.value = d.text;
+    this.pickerButton = h("button", { type: "button", class: "secondary picker-button", disabled: true,
+      "aria-haspopup": "listbox", "aria-expanded": "false", "aria-controls": "template-picker",
+      title: "Search the templates (/ in an empty reply box)", onclick: () => this.openPicker() }, "Templates ", h("kbd", { "aria-hidden": "true" }, "/"));
+    this.picker = this.buildPicker();
+    this.thenSelect = h("select", { id: "reply-then", onchange: () => {
+      this.draft().then = this.thenSelect.value;
+      this.saveDraft();
+      this.paintSendLabel();
+    } }, Object.entries({ open: "Keep it open", pending: "Set Pending", closed: "Close it" })
+      .map(([v, l]) => h("option", { value: v }, l)));
     this.templateSelect = h("select", { id: "reply-template", disabled: true, onchange: () => this.insertTemplate() },
       h("option", { value: "" }, "Loading templates…"));
     this.counter = h("span", { id: "reply-count", class: "counter", "aria-live": "off" });
     this.windowHint = h("span", { class: "muted window" });
     this.error = h("p", { id: "reply-error", class: "error", role: "alert" });
-    this.sendButton = h("button", { type: "submit", class: "primary", "aria-keyshortcuts": "Control+Enter" }, "Send reply");
+    this.sendButton = h("button", { type: "submit", class: "primary", id: "reply-send", "aria-keyshortcuts": "Control+Enter" }, "Send reply");
     this.replyForm = h("form", { class: "reply", "aria-label": "Reply to the customer",
       onsubmit: (e) => { e.preventDefault(); this.send(); } },
       h("fieldset", { class: "visibility" }, h("legend", {}, "Reply as"), option("public", "Public"), option("private", "Private"),
         this.visReasons.public, this.visReasons.private),
       h("label", { for: "reply-text", class: "visually-hidden" }, "Reply text"),
-      this.text,
+      this.text, this.picker,
       h("div", { class: "reply-foot" },
-        h("div", { class: "template-field" }, h("label", { for: "reply-template", class: "visually-hidden" }, "Template"), this.templateSelect),
-        this.counter, this.windowHint, h("span", { class: "spacer" }), this.sendButton),
+        h("div", { class: "template-field" }, h("label", { for: "reply-template", class: "visually-hidden" }, "Template"), this.templateSelect,
+          this.pickerButton),
+        this.counter, this.windowHint, h("span", { class: "spacer" }),
+        h("div", { class: "then-field" }, h("label", { for: "reply-then" }, "Then"), this.thenSelect), this.sendButton),
       this.error);
     return h("div", { id: "composer-reply", role: "tabpanel", "aria-labelledby": "composer-tab-reply", class: "composer-panel" },
       this.replyForm);
@@ -386,6 +483,118 @@ export class Conversation {
       this.noteForm);
   }
 
+  // -- composer: the template picker ---------------------------------------------------------
+  // A combobox: type to filter by name or text, arrows move, Enter inserts, Esc goes back to the box.
+  buildPicker() {
+    this.pickerSearch = h("input", { type: "search", id: "template-search", autocomplete: "off", role: "combobox",
+      "aria-controls": "template-options", "aria-expanded": "true", "aria-autocomplete": "list",
+      placeholder: "Type to filter the templates…",
+      oninput: () => { this.pickerActive = 0; this.renderPicker(); },
+      onkeydown: (e) => this.pickerKeys(e) });
+    this.pickerList = h("ul", { id: "template-options", role: "listbox", "aria-label": "Templates" });
+    return h("div", { id: "template-picker", class: "template-picker", hidden: true },
+      h("label", { for: "template-search" }, "Insert a template"), this.pickerSearch, this.pickerList,
+      h("p", { class: "muted small" }, "↑ ↓ choose · Enter inserts · Esc goes back"));
+  }
+
+  openPicker() {
+    if (!this.templates?.length) return;
+    this.picker.hidden = false;
+    this.pickerButton.setAttribute("aria-expanded", "true");
+    this.pickerSearch.value = "";
+    this.pickerActive = 0;
+    this.renderPicker();
+    this.pickerSearch.focus();
+  }
+
+  closePicker({ focus = true } = {}) {
+    if (this.picker.hidden) return;
+    this.picker.hidden = true;
+    this.pickerButton.setAttribute("aria-expanded", "false");
+    if (focus) this.text.focus();
+  }
+
+  pickerMatches() {
+    const words = this.pickerSearch.value.toLowerCase().split(/\s+/).filter(Boolean);
+    return (this.templates || []).filter((t) => {
+      const hay = `${t.name || ""} ${t.text || ""}`.toLowerCase();
+      return words.every((w) => hay.includes(w));
+    });
+  }
+
+  renderPicker() {
+    const matches = this.pickerMatches();
+    this.pickerActive = Math.max(0, Math.min(this.pickerActive || 0, matches.length - 1));
+    this.pickerList.replaceChildren(...(matches.length ? matches.map((t, i) => h("li", {
+      role: "option", id: `template-option-${i}`, "aria-selected": String(i === this.pickerActive), dataset: { id: t.id },
+      onmousedown: (e) => e.preventDefault(), onclick: () => this.chooseTemplate(t) },
+    h("strong", {}, t.name || "Template"), t.language ? h("span", { class: "muted" }, ` (${t.language})`) : null,
+    h("span", { class: "muted picker-text", dir: "auto" }, t.text))) : [h("li", { class: "muted empty" }, "No template matches")]));
+    if (matches.length) this.pickerSearch.setAttribute("aria-activedescendant", `template-option-${this.pickerActive}`);
+    else this.pickerSearch.removeAttribute("aria-activedescendant");
+    this.pickerList.children[this.pickerActive]?.scrollIntoView?.({ block: "nearest" });
+  }
+
+  pickerKeys(e) {
+    const matches = this.pickerMatches();
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      if (!matches.length) return;
+      this.pickerActive = (this.pickerActive + (e.key === "ArrowDown" ? 1 : -1) + matches.length) % matches.length;
+      this.renderPicker();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      if (matches[this.pickerActive]) this.chooseTemplate(matches[this.pickerActive]);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      this.closePicker();
+    }
+  }
+
+  chooseTemplate(template) {
+    this.closePicker({ focus: false });
+    this.templateSelect.value = template.id;
+    this.insertTemplate();
+    announce(`Template ${template.name} inserted`);
+  }
+
+  templateName(id) {
+    return (this.templates || []).find((t) => t.id === id)?.name || "saved reply";
+  }
+
+  // -- composer: where the ticket goes after the reply ----------------------------------------
+  async loadAfterReply() {
+    const id = this.id;
+    if (!this.afterReply) {
+      const res = await call("/reply-settings");
+      this.afterReply = res.ok ? res.data : { default: "open", brands: {} };
+    }
+    if (id !== this.id || !this.thenSelect) return;
+    const d = this.draft();
+    const brandDefault = this.afterReply.brands?.[this.ticket.brand] || this.afterReply.default || "open";
+    this.thenSelect.value = AFTER_REPLY[d.then] ? d.then : (AFTER_REPLY[brandDefault] ? brandDefault : "open");
+    this.paintSendLabel();
+  }
+
+  paintSendLabel() {
+    const then = this.thenSelect?.value || "open";
+    this.sendButton.textContent = AFTER_REPLY[then] || AFTER_REPLY.open;
+  }
+
+  // The reply window's end, from the server (`window_closes_at`): a live countdown.
+  paintWindow(now = Date.now()) {
+    const hint = this.windowHint;
+    if (!hint || !hint.isConnected) return;
+    const closes = this.windowCloses;
+    if (!closes) { hint.textContent = ""; hint.className = "muted window"; return; }
+    const left = closes - now;
+    hint.textContent = left > 0 ? `reply window closes in ${duration(left)}` : "reply window closed";
+    hint.title = `The platform accepts a reply until ${fullTime(new Date(closes).toISOString())}`;
+    hint.dataset.closesAt = new Date(closes).toISOString();
+    hint.className = `muted window${left < 3600_000 ? " soon" : ""}`;
+  }
+
   updateReplyOptions() {
     const options = this.ticket.reply_options || {};
     const d = this.draft();
@@ -416,7 +625,9 @@ export class Conversation {
       this.counter.textContent = "No reply is possible on this ticket";
       this.counter.className = "counter over";
       this.sendButton.disabled = true;
-      this.windowHint.textContent = "";
+      this.windowCloses = null;
+      this.overBy = 0;
+      this.paintWindow();
       return;
     }
     // counted as the channel registry says for this channel and visibility (the server's policy reads the same)
@@ -427,10 +638,12 @@ export class Conversation {
     this.counter.textContent = `${used} / ${max.toLocaleString("en")} ${unitWord(rule.counting)}`;
     this.counter.className = `counter${over ? " over" : max && used > max * 0.9 ? " near" : ""}`;
     this.counter.title = o.unit || "";
-    this.sendButton.disabled = !text.trim() || over;
-    const closes = parseTime(o.window_closes_at);
-    this.windowHint.textContent = closes ? `reply window closes ${ago(o.window_closes_at)}` : "";
-    this.windowHint.className = `muted window${closes && closes - Date.now() < 3600_000 ? " soon" : ""}`;
+    // the button stays focusable when over the limit: Ctrl+Enter and a click say why nothing is sent
+    this.sendButton.disabled = !text.trim();
+    this.sendButton.setAttribute("aria-disabled", String(Boolean(over)));
+    this.overBy = over ? { used, max, unit: unitWord(rule.counting) } : 0;
+    this.windowCloses = parseTime(o.window_closes_at);
+    this.paintWindow();
   }
 
   async loadTemplates() {
@@ -448,8 +661,11 @@ export class Conversation {
     select.replaceChildren(h("option", { value: "" }, this.templates.length ? "Insert a template…" : "No templates"),
       ...this.templates.map((t) => h("option", { value: t.id }, `${t.name}${t.language ? ` (${t.language})` : ""}`)));
     select.disabled = !this.templates.length;
+    this.pickerButton.disabled = !this.templates.length;
     const d = this.draft();
     if (d.templateId) select.value = d.templateId;
+    this.renderedSig = null; // sent replies name their template now
+    this.renderMessages();
   }
 
   insertTemplate() {
@@ -471,13 +687,33 @@ export class Conversation {
     const d = this.draft();
     const o = this.currentOption();
     const text = this.text.value;
-    if (this.mode !== "reply" || !o?.allowed || !text.trim() || this.sendButton.disabled) return;
+    if (this.mode !== "reply") return;
+    // say why nothing is sent rather than ignore the key
+    const why = !o?.allowed ? "Not sent: no reply is possible on this ticket (see the reasons above)."
+      : !text.trim() ? "Not sent: write the reply first."
+        : this.overBy ? `Not sent: the reply is ${this.overBy.used - this.overBy.max} ${this.overBy.unit} over the limit of ${this.overBy.max.toLocaleString("en")}; shorten it.`
+          : null;
+    if (why) { this.error.textContent = why; announce(why); this.text.focus(); return; }
+    if (this.sending) return;
+    this.sending = true;
+    const then = AFTER_REPLY[this.thenSelect?.value] ? this.thenSelect.value : "open";
     this.sendButton.disabled = true;
     this.error.textContent = "";
     const body = { text, visibility: d.visibility };
     if (d.templateId) body.template_id = d.templateId;
     const res = await call(`/tickets/${encodeURIComponent(id)}/replies`, { method: "POST", body,
       headers: { "Idempotency-Key": d.key } });
+    this.sending = false;
+    if (res.ok && then !== "open") {
+      Object.assign(d, { text: "", templateId: null, key: newKey() });
+      this.saveDraft();
+      if (id !== this.id) return;
+      this.text.value = "";
+      this.templateSelect.value = "";
+      this.updateCounter();
+      await this.moveOn(id, then);
+      return;
+    }
     if (res.ok) {
       Object.assign(d, { text: "", templateId: null, key: newKey() });
       this.saveDraft();
@@ -493,6 +729,28 @@ export class Conversation {
     this.error.textContent = res.status === 422 ? `The platform would refuse this: ${res.error}` : `Not sent: ${res.error}`;
     if (res.field === "visibility") this.radios[d.visibility]?.focus(); else this.text.focus();
     this.updateCounter();
+  }
+
+  // After a stored reply: the status the agent chose, over the version read now; then the next ticket.
+  async moveOn(id, status) {
+    await this.refresh();
+    if (id !== this.id || !this.ticket) return;
+    const label = status === "closed" ? "closed" : "set to Pending";
+    const res = await call(`/tickets/${encodeURIComponent(id)}`, { method: "PATCH",
+      body: { version: this.ticket.version, status } });
+    if (id !== this.id) return;
+    if (!res.ok) {
+      this.error.textContent = res.status === 409
+        ? `Reply sent, but the ticket was not ${label}: it changed meanwhile. Check it and set the status again.`
+        : `Reply sent, but the ticket was not ${label}: ${res.error}`;
+      announce(this.error.textContent);
+      this.detailsSig = null;
+      await this.refresh();
+      return;
+    }
+    toast(`Reply sent; ticket ${label}. Next ticket.`);
+    announce(`Reply sent and ticket ${label}`);
+    this.onDone(id);
   }
 
   // Saves the note box through the notes route: the only thing note mode (and its Ctrl+Enter) does.
@@ -591,6 +849,7 @@ export class Conversation {
     const others = t.other_tickets || [];
     const scroll = this.side.scrollTop;
     this.side.replaceChildren(
+      h("button", { type: "button", class: "ghost drawer-close", onclick: () => this.toggleDrawer(false) }, "Close details"),
       h("section", { class: "card", "aria-labelledby": "why-title" },
         h("h3", { id: "why-title" }, `Why priority ${t.priority ?? 0}`),
         factors.length ? h("ul", { class: "factors" }, factors.map((f) => h("li", {},

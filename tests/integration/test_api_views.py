@@ -146,6 +146,7 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     api.call("GET", "/api/settings/{name}", "/api/settings/sla")
     sla = api.seen[("GET", "/api/settings/{name}")][0]
     api.call("PUT", "/api/settings/{name}", "/api/settings/sla", sla)
+    api.call("GET", "/api/reply-settings", "/api/reply-settings")
     api.call("GET", "/api/rules/{brand}", "/api/rules/nordlight")
     rules = api.seen[("GET", "/api/rules/{brand}")][0]["rules"]
     api.call("PUT", "/api/rules/{brand}", "/api/rules/nordlight", {"rules": rules})
