@@ -31,6 +31,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib import crm, search, views
+from chalicelib.channels import registry
 from chalicelib.aggregates.customer import CustomerEvent, CustomerHistory, Merge
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.auth import Principal
@@ -310,7 +311,6 @@ def undo_merge(store: DynamoStore, survivor_id: str, merge_id: str, principal: P
 # -- suspected duplicates: the same email, phone or handle on another channel ------------------
 DUPLICATE_IDENTITIES = 5  # a profile's identities looked at, at most
 DUPLICATE_LIMIT = 10  # suspects at most
-ADDRESS_PLATFORMS = ("email", "whatsapp", "api")  # platforms whose user id can be an email or a phone
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 
 
@@ -329,8 +329,9 @@ def _address(user_id: str) -> Optional[tuple[str, list[str]]]:
 def duplicates(store: DynamoStore, customer_id: str, principal: Principal) -> dict:
     """{"items": [{"customer_id", "name", "identities", "reasons"}]}: other profiles the desk
     suspects are the same person, each the caller's to see and not merged away: an identity on
-    another platform whose user id is the same email or phone (one GetItem per identity and
-    platform, ADDRESS_PLATFORMS), or whose handle is the same (the brand's search index under the
+    another platform whose user id is the same email or phone (a GetItem per identity, other
+    platform of the registry and spelling: as written and lower-cased, or a phone with and without
+    its +), or whose handle is the same (the brand's search index under the
     handle's token, search.READ_BUDGET entries at most, then the suspect's identities checked).
     Bounded: DUPLICATE_IDENTITIES identities, DUPLICATE_LIMIT suspects."""
     card = visible(store, customer_id, principal)
@@ -350,7 +351,7 @@ def duplicates(store: DynamoStore, customer_id: str, principal: Principal) -> di
         found = _address(identity.user_id)
         if found:
             kind, variants = found
-            for platform in ADDRESS_PLATFORMS:
+            for platform in registry.ids():
                 if platform == identity.platform:
                     continue
                 for user_id in variants:

@@ -21,7 +21,8 @@ NEEDS = {("POST", "/api/tickets/{ticket_id}/csat"): "supervisor", ("PUT", "/api/
          ("POST", "/api/customers/{customer_id}/erase"): "admin", ("POST", "/api/tickets/bulk"): "supervisor",
          ("PUT", "/api/agents/{agent_id}"): "supervisor", ("DELETE", "/api/agents/{agent_id}"): "supervisor",
          ("PUT", "/api/teams/{team_id}"): "supervisor", ("DELETE", "/api/teams/{team_id}"): "supervisor",
-         ("GET", "/api/accounts"): "supervisor", ("GET", "/api/queues"): "supervisor", ("PATCH", "/api/accounts/{platform}/{account_id}"): "admin",
+         ("GET", "/api/accounts"): "supervisor", ("GET", "/api/queues"): "supervisor", ("GET", "/api/reports/staffing"): "supervisor",
+         ("PATCH", "/api/accounts/{platform}/{account_id}"): "admin",
          ("GET", "/api/settings/{name}"): "supervisor", ("PUT", "/api/settings/{name}"): "admin"}
 ROLES = ("agent", "supervisor", "admin")
 RANK = {r: i for i, r in enumerate(ROLES)}
