@@ -10,6 +10,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, sign_in, wait_for
+from tests.browser.test_accessibility import check
 from tests.browser.test_desk_ui import post_tweet, ticket_with
 
 expect.set_options(timeout=15_000)
@@ -53,6 +54,7 @@ def test_a_supervisor_sees_the_customer_whole_merges_a_suspect_and_undoes_it(sta
     expect(timeline.locator("li[data-kind='in']").filter(has_text=chat)).to_have_count(1)
     expect(page.locator(".suspects li")).to_have_count(0)
     assert stack.get(f"/tickets/{on_web['id']}", sam)["customer_id"] == customer
+    check(page)  # axe-core: no serious or critical violation
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1366, "height": 1000})
     page.screenshot(path=str(SCREENSHOTS / "customer-page.png"), full_page=True)

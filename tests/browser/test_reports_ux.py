@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, sign_in, wait_for
+from tests.browser.test_accessibility import check
 from tests.browser.test_desk_ui import post_tweet, ticket_with
 
 expect.set_options(timeout=15_000)
@@ -83,6 +84,7 @@ def test_a_supervisor_staffs_from_the_report(stack, page):
     page.get_by_label("Channel").select_option("x")
     expect(page.locator("figure.heatmap figcaption")).to_contain_text("X")
     page.get_by_label("Channel").select_option("")
+    check(page)  # axe-core: no serious or critical violation
     page.set_viewport_size({"width": 1366, "height": 1300})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "staffing-report.png"), full_page=True)
