@@ -54,7 +54,8 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       GET  /{version}/{node}/subscribed_apps                    apps whose webhooks the node feeds
       GET  /{version}/{psid}?fields=name,first_name,last_name                Messenger user profile
       GET  /{version}/{igsid}?fields=name,username                          Instagram user profile
-                                                                (a seeded profile; 100/33 for any other id)
+                                                                (a seeded profile, or a demo customer's
+                                                                 from corpus.jsonl; 100/33 for any other id)
       GET  /{version}/{ig_user_id}?fields=mentioned_comment.comment_id(C){text,username,timestamp}
                                                                 (or mentioned_media.media_id(M){caption,...})
       anything else                                             200 {} (still recorded)
@@ -133,6 +134,7 @@ import base64
 import hashlib
 import http.client
 import json
+import os
 import queue
 import re
 import secrets
@@ -168,6 +170,7 @@ GRAPH_ROUTES = {("POST", "messages"), ("POST", "comments"), ("POST", "replies"),
                 ("GET", "replies"), ("GET", "conversations"), ("GET", "subscribed_apps")}
 FB_COMMENT_MAX_CHARS = 8000
 PROFILE_FIELDS = ("id", "name", "first_name", "last_name", "username", "profile_pic")  # a user's, to a page
+DEMO_CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus.jsonl")
 IG_COMMENT_MAX_CHARS = 2200  # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies
 SEND_API_MAX_CHARS = 2000  # https://developers.facebook.com/docs/messenger-platform/reference/send-api
 WA_TEXT_MAX_CHARS = 4096  # https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
@@ -288,6 +291,7 @@ class SandboxState:
             self.comments: dict[str, dict] = {}  # comment id -> {platform, account_id, user_id, at}
             self.graph_objects: dict[str, dict] = {}  # object id -> what GET /{id} answers (posts, comments)
             self.profiles: dict[str, dict] = {}  # PSID / IGSID -> the user profile GET /{id} answers
+            self.seed_profiles(demo_profiles())  # the demo's Messenger and Instagram customers
             self.private_replied: set[str] = set()
             self.echoes: list[dict] = []
             self.echo_config: Optional[dict] = None
@@ -564,6 +568,28 @@ class SandboxState:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def demo_profiles() -> list[dict]:
+    """The Messenger and Instagram DM authors of the demo traffic (infra/local/corpus.jsonl), whom
+    the sandbox's Graph API knows by name as the real one knows a page's customers; read once."""
+    if _DEMO_PROFILES is None:
+        found: dict[str, dict] = {}
+        try:
+            with open(DEMO_CORPUS, encoding="utf-8") as lines:
+                for line in lines:
+                    item = json.loads(line) if line.strip() else {}
+                    author = item.get("author") or {}
+                    if item.get("channel") in ("messenger", "ig_dm") and author.get("id") and author.get("name"):
+                        found[str(author["id"])] = {"id": str(author["id"]), "name": author["name"],
+                                                    **({"username": author["handle"]} if author.get("handle") else {})}
+        except (OSError, ValueError):
+            pass  # a sandbox started without the corpus knows no one until seeded
+        globals()["_DEMO_PROFILES"] = list(found.values())
+    return list(_DEMO_PROFILES or [])
+
+
+_DEMO_PROFILES: Optional[list[dict]] = None
 
 
 def _random_alnum(n: int) -> str:

@@ -73,3 +73,25 @@ def test_a_customer_the_graph_api_does_not_name_is_greeted_neutrally(stack):
     rendered = {t["id"]: t["text"] for t in stack.get(f"/tickets/{ticket['id']}/templates", sam)["items"]}
     assert rendered["sorry-looking"].startswith("Hi there,")
     assert all(psid not in text for text in rendered.values())
+
+
+def test_the_demo_instagram_customer_of_the_issue_is_greeted_by_name_in_arabic(stack, page):
+    """The issue's example: templates greeted this demo customer "مرحبًا 17841490000000009"."""
+    from datetime import datetime, timezone
+
+    from infra.local import corpus, traffic
+
+    sam = stack.token("sam", "supervisor")
+    line = corpus.load()[50]
+    assert line["author"]["id"] == "17841490000000009" and line["channel"] == "ig_dm"
+    for payload in traffic.build([line], datetime.now(timezone.utc))["meta"]:
+        stack.webhook("meta", payload)
+    ticket = wait_for(lambda: next((t for t in stack.tickets(sam) if t["channel"] == "instagram"
+                                    and "يسخن" in (t["last_message_preview"] or "")), None), 30, "the Arabic DM's ticket")
+    rendered = {t["id"]: t["text"] for t in stack.get(f"/tickets/{ticket['id']}/templates", sam)["items"]}
+    assert rendered["sorry-looking"].startswith("مرحبًا فهد، ")
+    assert all("17841490000000009" not in text for text in rendered.values())
+    sign_in(page, stack, sam)
+    page.goto(f"{stack.ui}#/ticket/{ticket['id']}")
+    expect(page.locator("#cust-title")).to_have_text("فهد")
+    expect(page.locator(".conversation")).not_to_contain_text("17841490000000009")
