@@ -245,7 +245,11 @@ export class Inbox {
       this.items = items;
       this.total = this.unsupported.size || ignored ? null : await this.countAll(got, items);
       this.render();
-      if (this.focusOnLoad) { this.focusOnLoad = false; this.focusList(); }
+      if (this.focusOnLoad) {  // after sign-in, unless the agent has already moved on (a ticket, a key)
+        this.focusOnLoad = false;
+        const idle = !document.activeElement || document.activeElement === document.body;
+        if (idle) this.focusList();
+      }
       if (arrived.length) {
         const first = arrived[0];
         announce(`${arrived.length} new ticket${arrived.length > 1 ? "s" : ""}: ${channelName(first.channel)}, priority ${first.priority}. ${(first.last_message_preview || "").slice(0, 80)}`);
