@@ -66,3 +66,15 @@ def test_a_supervisor_sees_the_customer_whole_merges_a_suspect_and_undoes_it(sta
     expect(page.locator(".identity-list li")).to_have_count(1)
     expect(page.locator(f".suspects li[data-customer='{other}']")).to_be_visible()
     assert stack.get(f"/tickets/{on_web['id']}", sam)["customer_id"] == other
+
+
+def test_the_ticket_view_leads_to_its_customers_page(stack, page):
+    sam = stack.token("sam", "supervisor")
+    marker = uuid.uuid4().hex[:6]
+    post_tweet(stack, f"@AegeanSkies where is my bag? ({marker})", "Nikos Pappas", f"nikos{marker}")
+    ticket = ticket_with(stack, sam, marker)
+    sign_in(page, stack, sam)
+    page.goto(f"{stack.ui}#/ticket/{ticket['id']}")
+    page.get_by_role("link", name="Customer page: every channel, history, merge").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nikos Pappas")
+    expect(page.locator(f".customer-tickets li[data-ticket='{ticket['id']}']")).to_be_visible()
