@@ -22,7 +22,7 @@ from typing import Callable, Optional
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import TypeAdapter
 
-from chalicelib import aws, crm, desk_settings, offhours, queues, routing, sla
+from chalicelib import aws, crm, desk_settings, offhours, queues, routing, sla, templates
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.message import Message
 from chalicelib.aggregates.ticket import Ticket
@@ -192,6 +192,7 @@ def _store_with_retry(m: Mention, message: Message, factors: list[dict], custome
             "last_message_preview": m.text[:PREVIEW_CHARACTERS],
             # what the inbox's text search reads besides the preview: who wrote it (and the subject)
             "search_text": " ".join(filter(None, [m.author.name, m.author.handle, m.subject])).lower(),
+            "customer_name": shown_name(m),
             "status": status,
             **{k: v for k, v in clock.items() if v is not None},
         }
@@ -240,6 +241,15 @@ STORE_ATTEMPTS = 8
 PREVIEW_CHARACTERS = 200
 TICKET_VERDICT = ("actionable", "sentiment", "sentiment_score", "language", "topic", "urgency")
 TICKET_NAMESPACE = uuid.UUID("5d3c2a8e-2f4b-4c1e-9a77-0c3f6d1b8e42")
+
+
+def shown_name(m: Mention) -> Optional[str]:
+    """Who wrote, as the inbox row shows them: their name, else their @handle; never an id (a DM
+    author the platform did not name). None: not known yet."""
+    name = (m.author.name or "").strip()
+    if name and not templates.looks_like_id(name, {m.author.id}):
+        return name[:80]
+    return f"@{m.author.handle}"[:80] if m.author.handle else None
 
 
 def ticket_verdict(classification: Optional[dict]) -> dict:

@@ -53,6 +53,7 @@ class Ticket(BaseModel):
     last_inbound_at: Optional[str] = None
     last_message_preview: Optional[str] = None
     search_text: Optional[str] = None  # what the inbox's text search reads (never shown)
+    customer_name: Optional[str] = None  # who wrote the latest message, as the inbox row shows them
     classification: Optional[dict] = None
     priority_factors: Optional[list[dict]] = None
     priority_overridden_by: Optional[str] = None

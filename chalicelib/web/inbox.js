@@ -297,7 +297,7 @@ export class Inbox {
     const rows = this.items.map((t) => {
       this.byId.set(t.id, t);
       let li = existing.get(t.id);
-      const sig = JSON.stringify([t.version, t.priority, t.status, t.assignee, t.last_message_preview,
+      const sig = JSON.stringify([t.version, t.priority, t.status, t.assignee, t.last_message_preview, t.customer_name,
         t.sla_due_at, t.first_response_at, this.fresh.has(t.id), t.id === this.selectedId]);
       if (!li) {
         li = h("li", { dataset: { id: t.id } }, h("a", { class: "ticket-row", href: `#/ticket/${t.id}` }));
@@ -333,7 +333,8 @@ export class Inbox {
             h("time", { datetime: t.last_inbound_at || t.created_at }, clock(t.last_inbound_at || t.created_at))]),
           this.fresh.has(t.id) ? h("span", { class: "badge new" }, "New") : null,
           h("span", { class: "when" }, slaChip(t))),
-        h("span", { class: "preview", dir: "auto" }, t.subject ? `${t.subject} — ` : "", t.last_message_preview || "(no text)"),
+        h("span", { class: "preview", dir: "auto" }, t.customer_name ? h("strong", { class: "who" }, `${t.customer_name}: `) : "",
+          t.subject ? `${t.subject} — ` : "", t.last_message_preview || "(no text)"),
         h("span", { class: "row-badges" }, sentimentBadge(sentiment), languageBadge(t.language),
           t.topic ? h("span", { class: "badge topic" }, humanize(t.topic)) : null,
           t.assignee ? h("span", { class: "badge assignee", title: "Assigned to" },

@@ -57,6 +57,7 @@ def test_a_messenger_customer_shows_by_the_name_the_graph_api_gave_once(stack, p
     row = page.locator(".ticket-list > li").filter(has_text=marker)
     expect(row).to_be_visible(timeout=25_000)
     expect(row).not_to_contain_text(psid)
+    expect(row.locator(".who")).to_have_text("Lina Haddad: ")  # the row names who wrote
     row.locator("a").first.click()
     expect(page.locator("#cust-title")).to_have_text("Lina Haddad")
     heads = page.locator(".conversation .msg-head strong")

@@ -111,3 +111,18 @@ def test_an_agent_edited_name_wins_over_the_platforms():
 ])
 def test_a_variable_without_a_value_closes_up(text, language, expected):
     assert templates.fill(text, {"reply.time": "9:00"}, language) == expected
+
+
+def test_the_inbox_row_shows_a_name_or_handle_never_an_id():
+    from chalicelib import pipeline
+    from chalicelib.models import Mention
+
+    def mention(**author):
+        return Mention.model_validate({"platform": "facebook", "kind": "message", "brand_account_id": "1",
+                                       "external_id": "m1", "conversation_id": "c1", "author": author, "text": "hi",
+                                       "visibility": "private", "created_at": "2026-11-27T10:00:00+00:00"})
+
+    assert pipeline.shown_name(mention(id="6001", name="Lina Haddad")) == "Lina Haddad"
+    assert pipeline.shown_name(mention(id="6001", name="6001", handle="lina")) == "@lina"
+    assert pipeline.shown_name(mention(id="6001", name="6001")) is None
+    assert pipeline.shown_name(mention(id="6001")) is None
