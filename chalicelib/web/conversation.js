@@ -230,10 +230,14 @@ export class Conversation {
     this.renderSide();
   }
 
+  // Who the customer is, never an id: a profile first seen without a name holds its platform id.
   customerName() {
     const t = this.ticket;
+    const ids = new Set((t.customer?.identities || []).map((i) => String(i.user_id)));
+    const real = (n) => (n && !ids.has(n) && !/^\+?\d+$/.test(n.trim()) && !n.startsWith("unknown:") ? n : null);
     const author = (t.messages || []).find((m) => m.direction === "in")?.author || {};
-    return t.customer?.name || author.name || (author.handle ? `@${author.handle}` : "Customer");
+    return real(t.customer?.name) || t.customer_name || real(author.name)
+      || (author.handle ? `@${author.handle}` : "Customer");
   }
 
   // -- messages --------------------------------------------------------------------------------
@@ -864,7 +868,7 @@ export class Conversation {
           h("dt", {}, "First reply"), h("dd", {}, t.first_response_at ? clock(t.first_response_at) : "not yet"),
           h("dt", {}, "From customer"), h("dd", {}, `${t.message_count ?? 0} message${t.message_count === 1 ? "" : "s"}`))),
       h("section", { class: "card", "aria-labelledby": "cust-title" },
-        h("h3", { id: "cust-title" }, customer.name || this.customerName()),
+        h("h3", { id: "cust-title" }, this.customerName()),
         customer.vip || customer.lifetime_value ? h("p", { class: "crm" },
           customer.vip ? h("span", { class: "badge vip" }, "VIP") : null,
           customer.lifetime_value ? h("span", { class: "muted" }, `Lifetime value ${Number(customer.lifetime_value).toLocaleString("en")}`) : null) : null,

@@ -66,7 +66,7 @@ def test_a_messenger_customer_shows_by_the_name_the_graph_api_gave_once(stack, p
     page.screenshot(path=str(SCREENSHOTS / "customer-by-name.png"))
 
 
-def test_a_customer_the_graph_api_does_not_name_is_greeted_neutrally(stack):
+def test_a_customer_the_graph_api_does_not_name_is_greeted_neutrally(stack, page):
     sam = stack.token("sam", "supervisor")
     psid, marker = _psid(), uuid.uuid4().hex[:6]
     _messenger_dm(stack, psid, f"Do you ship lamps to Oman? ({marker})")
@@ -74,6 +74,11 @@ def test_a_customer_the_graph_api_does_not_name_is_greeted_neutrally(stack):
     rendered = {t["id"]: t["text"] for t in stack.get(f"/tickets/{ticket['id']}/templates", sam)["items"]}
     assert rendered["sorry-looking"].startswith("Hi there,")
     assert all(psid not in text for text in rendered.values())
+    # and the conversation's customer card names no id either
+    sign_in(page, stack, sam)
+    page.goto(f"{stack.ui}#/ticket/{ticket['id']}")
+    expect(page.locator("#cust-title")).to_have_text("Customer")
+    expect(page.locator("#cust-title")).not_to_contain_text(psid)
 
 
 def test_the_demo_instagram_customer_of_the_issue_is_greeted_by_name_in_arabic(stack, page):
