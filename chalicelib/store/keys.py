@@ -349,6 +349,12 @@ def minutes_between(first_minute: str, last_minute: str) -> list[str]:
     return found
 
 
+def sla_due(status: str, priority: int, due_iso: str, ticket_id: str) -> dict:
+    """A ticket's next SLA deadline with the index keys that move with it: its inbox place (GSI1SK,
+    by the status and priority given) and its due-minute bucket (GSI2)."""
+    return {"sla_due_at": due_iso, **inbox_index(status, priority, due_iso, ticket_id), **due_index(due_iso, ticket_id)}
+
+
 def due_index(due_iso: Optional[str], ticket_id: str) -> dict:
     """A ticket's SLA deadline in the minute-bucketed due index (GSI2); no deadline, no entry."""
     if not due_iso:

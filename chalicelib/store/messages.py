@@ -254,9 +254,7 @@ class DynamoMessageStore:
         if not ticket.last_outbound_at or ticket.last_outbound_at < (reply.sent_at or ""):
             changes["last_outbound_at"] = reply.sent_at
         if ticket.resolution_due_at and ticket.status != "closed":
-            changes.update({"sla_due_at": ticket.resolution_due_at, **keys.inbox_index(
-                ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id),
-                **keys.due_index(ticket.resolution_due_at, ticket.id)})
+            changes.update(keys.sla_due(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id))
         expr, names, values = update_expression(changes)
         try:
             self.table.update_item(
@@ -273,10 +271,8 @@ class DynamoMessageStore:
     def _resolution_next(self, read: Ticket) -> None:
         ticket = Ticket.from_item(plain(self.table.get_item(Key=keys.ticket(read.id), ConsistentRead=True)["Item"]))
         if ticket.resolution_due_at and ticket.status != "closed":  # placed by its status and priority now
-            expr, names, values = update_expression({
-                "sla_due_at": ticket.resolution_due_at,
-                **keys.inbox_index(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id),
-                **keys.due_index(ticket.resolution_due_at, ticket.id)})
+            expr, names, values = update_expression(
+                keys.sla_due(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id))
             self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression=expr,
                                    ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames=names,
                                    ExpressionAttributeValues=values)

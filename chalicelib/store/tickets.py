@@ -341,9 +341,7 @@ class DynamoTicketStore:
                 raise
 
     def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
-        expr, names, values = update_expression({
-            "sla_due_at": due_iso, **keys.inbox_index(ticket.status, ticket.priority, due_iso, ticket.id),
-            **keys.due_index(due_iso, ticket.id)})
+        expr, names, values = update_expression(keys.sla_due(ticket.status, ticket.priority, due_iso, ticket.id))
         self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression=expr, ConditionExpression="attribute_exists(PK)",
                                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 

@@ -150,8 +150,7 @@ class MemoryMessageStore:
                     due = ticket.get("resolution_due_at") if read is not None and ticket["status"] != "closed" \
                         else None
                     if due:  # first response met: resolution is next, placed by its status and priority now
-                        ticket.update(sla_due_at=due, **keys.due_index(due, read.id), **keys.inbox_index(
-                            ticket["status"], ticket["priority"], due, read.id))
+                        ticket.update(keys.sla_due(ticket["status"], ticket["priority"], due, read.id))
                 if "last_outbound_at" not in ticket or ticket["last_outbound_at"] < reply.sent_at:
                     ticket["last_outbound_at"] = reply.sent_at
             if customer_id:
