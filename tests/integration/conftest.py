@@ -55,3 +55,28 @@ def ticket(desk):
     [found] = list(desk.store().all_tickets())
     assert not found.get("assignee")
     return found
+
+
+GRAPH_PAGE, GRAPH_IG = "104000000000001", "17841400000000001"
+
+
+@pytest.fixture
+def graph(desk, aws_env):
+    """The platform sandbox's Graph API with the desk pointed at it, and the Facebook Page's and the
+    Instagram account's tokens in Secrets Manager (accounts left to be discovered). Yields the sandbox."""
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.outbound import credentials
+
+    with sb.start() as sandbox:
+        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
+        config.reset()
+        credentials.reset()
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        for platform, account, token in (("facebook", GRAPH_PAGE, "page-token-1"), ("instagram", GRAPH_IG, "ig-token-1")):
+            secrets.create_secret(Name=credentials.secret_id(platform, account),
+                                  SecretString=json.dumps({"access_token": token}))
+            sandbox.add_token(token, "graph", user_id=account)
+        yield sandbox
+        credentials.reset()

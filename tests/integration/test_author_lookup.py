@@ -2,36 +2,11 @@
 over HTTP, with the account's token from Secrets Manager (moto) (issue 12, point 6)."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from infra.local import payloads as p
-from infra.local import sandbox as sb
-from tests.conftest import REGION
+from tests.integration.conftest import GRAPH_IG as IG, GRAPH_PAGE as PAGE  # the `graph` fixture's accounts
 from tests.unit.parsing import meta_parse
-
-PAGE, IG = "104000000000001", "17841400000000001"
-
-
-@pytest.fixture
-def graph(desk, aws_env):
-    import boto3
-
-    from chalicelib import config
-    from chalicelib.outbound import credentials
-
-    with sb.start() as sandbox:
-        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
-        config.reset()
-        credentials.reset()
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        for platform, account, token in (("facebook", PAGE, "page-token-1"), ("instagram", IG, "ig-token-1")):
-            secrets.create_secret(Name=credentials.secret_id(platform, account),
-                                  SecretString=json.dumps({"access_token": token}))
-            sandbox.add_token(token, "graph", user_id=account)
-        yield sandbox
-        credentials.reset()
 
 
 def page_mention(post_id: str, comment_id=None):

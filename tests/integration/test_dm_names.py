@@ -4,36 +4,11 @@ with the account's token from Secrets Manager (moto); a second message of the sa
 second call, and a look-up that fails leaves the customer nameless (never held back)."""
 from __future__ import annotations
 
-import json
-
-import pytest
-
 from infra.local import payloads as p
-from infra.local import sandbox as sb
-from tests.conftest import REGION, TEST_SECRETS
+from tests.conftest import TEST_SECRETS
+from tests.integration.conftest import GRAPH_IG as IG, GRAPH_PAGE as PAGE  # the `graph` fixture's accounts
 
-PAGE, IG = "104000000000001", "17841400000000001"
 PSID, IGSID = "24680000000000011", "17841490000000009"
-
-
-@pytest.fixture
-def graph(desk, aws_env):
-    import boto3
-
-    from chalicelib import config
-    from chalicelib.outbound import credentials
-
-    with sb.start() as sandbox:
-        aws_env.setenv("GRAPH_API_BASE", sandbox.graph_url)
-        config.reset()
-        credentials.reset()
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        for platform, account, token in (("facebook", PAGE, "page-token-1"), ("instagram", IG, "ig-token-1")):
-            secrets.create_secret(Name=credentials.secret_id(platform, account),
-                                  SecretString=json.dumps({"access_token": token}))
-            sandbox.add_token(token, "graph", user_id=account)
-        yield sandbox
-        credentials.reset()
 
 
 def _deliver(desk, obj: str, account: str, events: list[dict]) -> None:
