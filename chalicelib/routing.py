@@ -169,7 +169,7 @@ def place(ticket: Ticket, store: DynamoStore, now: Optional[datetime] = None, ro
     (`AgentStore.reserve`, on their own item, online and below capacity), so the ticket is put
     already assigned: one write instead of a transaction that rewrites the ticket it just put, and
     no trip through the routing queue. None: nobody can take it now; it opens waiting."""
-    settings = {**DEFAULT_SETTINGS, **(settings if settings is not None else _kept_settings(store))}
+    settings = {**DEFAULT_SETTINGS, **(settings if settings is not None else _settings(store, cached_settings))}
     moment = now or utcnow()
     for agent in _candidates(ticket, store, settings, moment, roster or _ROSTER, fresh=False):
         try:
@@ -255,13 +255,10 @@ def _waiting(ticket: Ticket, store: DynamoStore, moment: datetime) -> None:
     logger.info("no eligible agent; the ticket waits in its queue", extra={"ticket_id": ticket.id})
 
 
-def _settings(store: DynamoStore) -> dict:
-    return {k: v for k, v in get_settings(store, "routing").items() if k != "version"}
-
-
-def _kept_settings(store: DynamoStore) -> dict:
-    """The routing settings as the container keeps them (read at most once a minute)."""
-    return {k: v for k, v in cached_settings(store, "routing").items() if k != "version"}
+def _settings(store: DynamoStore, read=get_settings) -> dict:
+    """The routing settings (`read=cached_settings`: as the container keeps them, read at most once
+    a minute), without the document's version."""
+    return {k: v for k, v in read(store, "routing").items() if k != "version"}
 
 
 def process_sqs_event(event: dict, context) -> dict:
