@@ -66,7 +66,10 @@ def _local_state(tmp_path, monkeypatch):
 
 @pytest.fixture
 def aws_env(monkeypatch):
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PLATFORM_SECRET_ID"):
+    # POWERTOOLS_SERVICE_NAME: Chalice's test client sets the stage's variables around each request
+    # and puts back what it found, so two requests in threads can leave it set for later tests (and
+    # every metric then carries a `service` dimension): each test starts without it
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PLATFORM_SECRET_ID", "POWERTOOLS_SERVICE_NAME"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
