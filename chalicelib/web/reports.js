@@ -69,7 +69,9 @@ export class Reports {
   async load() {
     this.body.setAttribute("aria-busy", "true");
     const staffing = this.tab === "staffing";
+    const asked = (this.asked = (this.asked || 0) + 1);
     const res = await call(`/reports/${staffing ? "staffing" : "summary"}?days=${this.days}`);
+    if (asked !== this.asked) return;  // a newer period or tab was asked meanwhile: its answer is the one shown
     this.body.setAttribute("aria-busy", "false");
     if (!res.ok) {
       this.range.textContent = "";
