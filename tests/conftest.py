@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,17 +60,28 @@ _fast_transactions()
 
 
 @pytest.fixture(autouse=True)
-def _local_state(tmp_path, monkeypatch):
+def _environment_kept():
+    """What a test leaves in os.environ is put back after it. Chalice's test client sets the stage's
+    variables (.chalice/config.json) around each request and restores what it found, so two
+    requests in threads (the 409 race test) could leave POWERTOOLS_SERVICE_NAME or MODEL_BUCKET set
+    for the rest of the worker: later tests then saw a `service` metric dimension or a model bucket,
+    depending on which files the worker ran first."""
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
+@pytest.fixture(autouse=True)
+def _local_state(_environment_kept, tmp_path, monkeypatch):
     """Nothing a test does may write into the checkout's .local-stack (the developer's secrets)."""
     monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path / "local-stack"))
 
 
 @pytest.fixture
 def aws_env(monkeypatch):
-    # POWERTOOLS_SERVICE_NAME: Chalice's test client sets the stage's variables around each request
-    # and puts back what it found, so two requests in threads can leave it set for later tests (and
-    # every metric then carries a `service` dimension): each test starts without it
-    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PLATFORM_SECRET_ID", "POWERTOOLS_SERVICE_NAME"):
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PLATFORM_SECRET_ID"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
