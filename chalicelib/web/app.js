@@ -47,8 +47,40 @@ async function offerHostedSignIn() {
   $("#signin-paste-help").hidden = true;
 }
 
+// `python -m infra.local up` adds /_local/agents and /_local/sign-in (infra/local/signin.py): the
+// demo agents, one click each. A deployed desk has no such route (404), and the list stays hidden.
+async function offerLocalSignIn() {
+  let agents = [];
+  try {
+    const res = await fetch("/_local/agents", { headers: { Accept: "application/json" } });
+    if (res.ok) agents = (await res.json()).items || [];
+  } catch { /* not the local stack */ }
+  const list = $("#signin-local-list");
+  list.replaceChildren(...agents.map((a) => h("li", {},
+    h("button", { type: "button", class: "signin-agent", "data-agent": a.id, onclick: () => localSignIn(a) },
+      h("span", { class: "signin-agent-name" }, a.name),
+      h("span", { class: "muted" }, ` ${a.role} · ${(a.brands || []).join(", ") || "no brand"}`)))));
+  $("#signin-local").hidden = agents.length === 0;
+  if (agents.length) $("#signin-paste-help").hidden = true;
+  $("#signin-sso-or").hidden = agents.length > 0;  // one "Or paste a token", after the agents
+}
+
+async function localSignIn(agent) {
+  const error = $("#signin-error");
+  error.textContent = "";
+  let res;
+  try {
+    res = await fetch("/_local/sign-in", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ agent_id: agent.id }) });
+  } catch { error.textContent = "The desk did not answer. Is python -m infra.local up still running?"; return; }
+  if (!res.ok) { error.textContent = `Could not sign in as ${agent.name} (${res.status}).`; return; }
+  session.token = (await res.json()).token;
+  startShell({ signedIn: true });
+}
+
 function showSignIn(message = "") {
   offerHostedSignIn();
+  offerLocalSignIn();
   stopAll();
   views = null;
   current = null;

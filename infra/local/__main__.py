@@ -35,6 +35,10 @@ def cmd_up(args) -> int:
     print("bootstrap:", json.dumps(stack.bootstrap()), flush=True)
     print("seed:", json.dumps(demo.seed(stack.store())), flush=True)
     handlers = stack.load_handlers()
+    from infra.local import signin  # one-click sign-in: this process only, never in a deployed app.py
+
+    desk = stack.store()
+    signin.install(handlers.app, lambda: desk, lambda: env.local_secrets()["LOCAL_JWT_SECRET"])
     services.start_api(handlers, api_port)
     api = f"http://127.0.0.1:{api_port}"
     secrets = env.local_secrets()
@@ -51,7 +55,7 @@ def cmd_up(args) -> int:
     from chalicelib.auth import mint
 
     token = mint("sam", "supervisor", env.local_secrets()["LOCAL_JWT_SECRET"])
-    print(f"\nThe desk is up.\n  web UI:     {api}/  (sign in with the token below)\n"
+    print(f"\nThe desk is up.\n  web UI:     {api}/  (pick a demo agent to sign in, or paste the token below)\n"
           f"  API:        {api}/api/tickets   (described at {api}/api/openapi.json)\n  health:     {api}/api/health\n"
           f"  sandbox:    http://127.0.0.1:{sandbox_port}/_sandbox/requests\n"
           f"  login token (supervisor 'sam'):\n{token}\n"

@@ -557,6 +557,8 @@ def test_the_api_routes_reach_the_api_handler(deployed):
     for path in ("/webhooks/{channel}", "/api/tickets", "/api/tickets/{ticket_id}"):
         assert path in paths or any(p.startswith(path.split("{")[0]) for p in paths), path
     assert apigw.get_deployments(restApiId=api_id)["items"]
+    # the local stack's one-click sign-in (infra/local/signin.py) is no route of a deployed stage
+    assert not [p for p in paths if p.startswith("/_local")], paths
     outputs = {o["OutputKey"]: o["OutputValue"] for o in deployed.stack.get("Outputs", [])}
     assert outputs["EndpointURL"].startswith(f"https://{api_id}.execute-api.{REGION}.")
 

@@ -87,6 +87,15 @@ def test_the_outbound_worker_knows_the_queues_receive_limit_and_outlives_no_leas
     assert template["OutboundWorker"]["Properties"]["Timeout"] < worker.LEASE.total_seconds()
 
 
+def test_the_local_one_click_sign_in_is_no_route_of_a_deployed_stage(template):
+    """`python -m infra.local up` adds /_local/agents and /_local/sign-in to its own process; the
+    packaged API (what any deployed stage serves) has neither, nor any path outside the desk's own."""
+    paths = set(template["RestAPI"]["Properties"]["DefinitionBody"]["paths"])
+    assert paths, "the API has routes"
+    assert not [p for p in paths if p.startswith("/_local")], sorted(paths)
+    assert all(p == "/" or p.startswith(("/api", "/webhooks", "/ui/", "/auth/", "/csat")) for p in paths), sorted(paths)
+
+
 def test_every_api_route_but_health_goes_through_the_one_authorizer(template):
     api = template["RestAPI"]["Properties"]["DefinitionBody"]
     assert set(api["securityDefinitions"]) == {"desk_authorizer"}
