@@ -30,7 +30,7 @@ from chalicelib.classify import classify
 from chalicelib.classify.priority import DEFAULT_RULES, PriorityContext, PriorityRules, prioritise
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
-from chalicelib.models import IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, sortable, utcnow
+from chalicelib.models import AnswerEnvelope, IngestMessage, Mention, MentionEnvelope, RoutingRequest, StatusEnvelope, sortable, utcnow
 from chalicelib.observability import M, brand_count, count, logger
 from chalicelib.outbound import receipts
 from chalicelib.store import keys
@@ -52,6 +52,10 @@ def handle_record(body: str, store: DynamoStore, send: Callable[[str, str], None
     message = _ingest_adapter.validate_json(queues.resolve(body))
     if isinstance(message, StatusEnvelope):
         return record_status(message, store)
+    if isinstance(message, AnswerEnvelope):  # a CSAT survey's answer: the ticket's CSAT, never a mention
+        from chalicelib import csat
+
+        return Outcome(csat.answered(store, message.answer), message.answer.ticket_id)
     return ingest_mention(message, store, send)
 
 
@@ -68,12 +72,15 @@ def ingest_mention(envelope: MentionEnvelope, store: DynamoStore, send: Callable
         return _duplicate(m, seen)
     now = utcnow()
     account = _account(m, store.accounts, now)
+    unnamed = False  # a DM's author the platform was asked to name, and did not
     if m.kind == "mention" or (m.kind == "message" and not m.author.name):
-        m = _with_author(m, store)
+        m, unnamed = _with_author(m, store, now)
     brand = account.brand or DEFAULT_BRAND
     rules = rules_for(brand, store)
     verdict = classify(m.text, taxonomy=rules.taxonomy, model=_brand_model(brand, store))
     customer_id = store.customers.link(m.platform, m.author.model_dump(), now)
+    if unnamed:  # not asked again on each message (outbound/authors.py, ASK_AGAIN)
+        store.customers.name_asked(m.platform, m.author.id, now)
     message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, m.dedupe_key))
     priority = prioritise(verdict, rules=rules, context=priority_context(m, customer_id, rules, store, now, brand))
     message = Message.inbound(
@@ -291,23 +298,28 @@ def _conversation_key(m: Mention, store: DynamoStore) -> str:
     return m.conversation_key
 
 
-def _with_author(m: Mention, store: DynamoStore) -> Mention:
+def _with_author(m: Mention, store: DynamoStore, now: datetime) -> tuple[Mention, bool]:
     """A mention the webhook names by id only (a Facebook Page mention, an Instagram mention) gets
     its author, and its text when it had none, from the platform; a Messenger or Instagram DM its
     author's name, once per identity (outbound/authors.py). When the look-up fails the placeholder
-    author (or the nameless one) stays and the mention is stored all the same."""
+    author (or the nameless one) stays and the mention is stored all the same. The flag: a DM's
+    profile was asked for and not given (the caller notes that on the identity)."""
     # Lazy for cold start: the Graph client (urllib.request, ssl) is needed only for these.
     from chalicelib.outbound import authors
 
+    profile = authors.needs_profile(m)
     try:
         if authors.needs_author(m):
-            return authors.look_up(m)
-        if authors.needs_profile(m):
-            return authors.with_profile(m, store.customers)
+            return authors.look_up(m), False
+        if profile:
+            return authors.with_profile(m, store.customers, now), False
+    except authors.NotAskedAgain:
+        return m, False
     except authors.LookupFailed as err:
         count(M.AUTHOR_LOOKUP_FAILURES, m.platform)
         logger.warning("author look-up failed; the author stays unknown", extra={"reason": err.reason[:300]})
-    return m
+        return m, profile
+    return m, False
 
 
 def _duplicate(m: Mention, seen: dict) -> Outcome:

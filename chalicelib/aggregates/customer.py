@@ -49,6 +49,7 @@ class Identity(BaseModel):
     followers: Optional[int] = None
     verified: Optional[bool] = None
     linked_at: Optional[str] = None
+    name_asked_at: Optional[str] = None  # the pointer only: when the platform last failed to give a name
 
     @classmethod
     def of_author(cls, platform: str, author: Mapping[str, Any], customer_id: str) -> "Identity":

@@ -11,10 +11,14 @@ A Messenger or Instagram DM names its author by a page-scoped id alone (PSID, IG
 asked of the Graph API once per identity (`with_profile`): only while the identity's pointer holds
 no name (one read of the pointer, which a known author costs anyway), so a second message of the
 same person makes no call; the name then travels with the mention, so the profile, the identity and
-the message all have it.
+the message all have it. When the platform does not give one (no permission, an error, no name),
+the ingest worker notes that on the pointer (`name_asked_at`), and the platform is not asked again
+for that identity before ASK_AGAIN has passed: a customer who writes forty messages in an hour
+costs one failed call, not forty.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,9 +31,10 @@ from chalicelib.errors import LookupFailed
 from chalicelib.models import Author, Mention
 from chalicelib.outbound import credentials
 
-__all__ = ["LookupFailed", "UNKNOWN_PREFIX", "look_up", "needs_author", "needs_profile", "with_profile"]
+__all__ = ["ASK_AGAIN", "LookupFailed", "NotAskedAgain", "UNKNOWN_PREFIX", "look_up", "needs_author", "needs_profile", "with_profile"]
 
 UNKNOWN_PREFIX = "unknown:"
+ASK_AGAIN = timedelta(hours=24)  # after a look-up that gave no name
 TIMEOUT_SECONDS = 3.0  # the worker must not wait long on a look-up it can do without
 PROFILE_FIELDS = {
     # https://developers.facebook.com/docs/messenger-platform/identity/user-profile
@@ -55,13 +60,17 @@ def needs_profile(mention: Mention) -> bool:
             and not mention.author.id.startswith(UNKNOWN_PREFIX))
 
 
-def with_profile(mention: Mention, customers) -> Mention:
+def with_profile(mention: Mention, customers, now: Optional[datetime] = None) -> Mention:
     """The DM with its author's name: the one their identity already holds (`customers`, a
     CustomerStore: its pointer, no call), else the platform's profile (one Graph call); LookupFailed
-    when the platform does not tell (no token, no permission, an error, an answer with no name)."""
+    when the platform does not tell (no token, no permission, an error, an answer with no name).
+    An identity the platform failed to name less than ASK_AGAIN before `now` is left unnamed
+    without a call (NotAskedAgain, a LookupFailed)."""
     known = customers.identity(mention.platform, mention.author.id)
     if known is not None and known.name:
         return _named(mention, known.name, known.handle)
+    if known is not None and known.name_asked_at and now is not None and _since(known.name_asked_at, now) < ASK_AGAIN:
+        raise NotAskedAgain(f"the platform gave no name at {known.name_asked_at}; asked again after {ASK_AGAIN}")
     found = graph_authors.read(mention.author.id, PROFILE_FIELDS[mention.platform], _credential(mention),
                                TIMEOUT_SECONDS)
     name = channels.text(found.get("name")) or " ".join(
@@ -70,6 +79,18 @@ def with_profile(mention: Mention, customers) -> Mention:
     if not (name.strip() or username):
         raise LookupFailed("the profile names no one")
     return _named(mention, name.strip() or None, username or None)
+
+
+class NotAskedAgain(LookupFailed):
+    """The platform failed to name this identity a short while ago: no call now."""
+
+
+def _since(iso: str, now: datetime) -> timedelta:
+    try:
+        then = datetime.fromisoformat(iso)
+    except ValueError:
+        return ASK_AGAIN  # unreadable: ask
+    return now - then if then.tzinfo and now.tzinfo else ASK_AGAIN
 
 
 def _named(mention: Mention, name: Optional[str], handle: Optional[str]) -> Mention:

@@ -132,6 +132,17 @@ class DynamoCustomerStore:
             if not conditional_failed(err):
                 raise
 
+    def name_asked(self, platform: str, user_id: str, now: datetime) -> None:
+        """The platform was asked this identity's name and did not give it: noted on the pointer, so
+        the ingest worker does not ask again on every message (`outbound/authors.py`, ASK_AGAIN)."""
+        try:
+            self.table.update_item(Key=keys.identity(platform, user_id), UpdateExpression="SET name_asked_at = :t",
+                                   ConditionExpression="attribute_exists(PK)",
+                                   ExpressionAttributeValues={":t": now.isoformat()})
+        except ClientError as err:
+            if not conditional_failed(err):
+                raise
+
     def identity(self, platform: str, user_id: str) -> Optional[Identity]:
         """The identity's pointer: its customer and the names and reach as last seen (None: never seen)."""
         item = plain(self.table.get_item(Key=keys.identity(platform, user_id)).get("Item"))

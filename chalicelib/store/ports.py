@@ -134,6 +134,9 @@ class CustomerStore(Protocol):
         one customer; one merged away or erased is never taken back). A known identity has its
         names and reach refreshed from what the author carries (nothing written if none changed)."""
 
+    def name_asked(self, platform: str, user_id: str, now: datetime) -> None:
+        """Note on the identity's pointer (if there is one) that its platform did not give a name at `now`."""
+
     def identity(self, platform: str, user_id: str) -> Optional[Identity]:
         """The identity's pointer (its customer, names and reach as last seen); None if never seen."""
 

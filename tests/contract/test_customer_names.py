@@ -37,3 +37,13 @@ def test_a_real_or_edited_name_is_never_replaced(customers):
     customers.update(edited, 0, {"name": "Ms Haddad"})
     customers.link("facebook", {"id": PSID, "name": "Lina Haddad"}, NOW + timedelta(minutes=1))
     assert customers.get(edited).name == "Ms Haddad"
+
+
+def test_a_failed_name_look_up_is_noted_on_the_pointer_only_when_there_is_one(customers):
+    customers.name_asked("facebook", PSID, NOW)  # never seen: nothing to note, nothing made
+    assert customers.identity("facebook", PSID) is None
+    customers.link("facebook", {"id": PSID}, NOW)
+    customers.name_asked("facebook", PSID, NOW + timedelta(minutes=2))
+    assert customers.identity("facebook", PSID).name_asked_at == (NOW + timedelta(minutes=2)).isoformat()
+    customers.link("facebook", {"id": PSID, "name": "Lina Haddad"}, NOW + timedelta(minutes=3))
+    assert customers.identity("facebook", PSID).name == "Lina Haddad"

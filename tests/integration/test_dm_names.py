@@ -58,18 +58,30 @@ def test_an_instagram_customer_gets_name_and_username(graph, desk):
     assert request["query"]["fields"] == "name,username"
 
 
-def test_a_failed_look_up_keeps_the_customer_nameless_and_a_later_one_names_them(graph, desk):
+def test_a_failed_look_up_keeps_the_customer_nameless_asks_no_more_that_day_then_names_them(graph, desk):
+    from datetime import timedelta
+
     from chalicelib import templates
+    from chalicelib.models import utcnow
+    from chalicelib.outbound.authors import ASK_AGAIN
 
     # Given a Messenger user the Graph API does not know yet (no permission, say)
     _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_1", "Hello?")])
     customer_id = _ticket_of(desk, "m_1")["customer_id"]
     # Then the message is stored, and no template or greeting will ever call them by their id
     assert templates.customer_name(desk.store().customers.history(customer_id)) is None
-    # When the profile becomes readable and they write again
-    graph.seed_profiles([{"id": PSID, "name": "Lina Haddad"}])
+    # And the failure is noted on the identity: the next messages that day make no call
+    customers = desk.store().customers
+    assert customers.identity("facebook", PSID).name_asked_at
+    graph.seed_profiles([{"id": PSID, "name": "Lina Haddad"}])  # (readable now, but not asked yet)
     _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_2", "Hello again")])
-    # Then the customer first seen by id takes the name
-    history = desk.store().customers.history(customer_id)
+    _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_3", "Anyone?")])
+    assert len(graph.requests_to(f"/v21.0/{PSID}")) == 1
+    assert customers.history(customer_id).customer.name == PSID  # the placeholder, never shown as a name
+    # When a day has passed since the failed look-up and they write again
+    customers.name_asked("facebook", PSID, utcnow() - ASK_AGAIN - timedelta(minutes=1))
+    _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_4", "Still there?")])
+    # Then the platform is asked again, and the customer first seen by id takes the name
+    history = customers.history(customer_id)
     assert history.customer.name == "Lina Haddad" and templates.customer_name(history) == "Lina Haddad"
     assert len(graph.requests_to(f"/v21.0/{PSID}")) == 2

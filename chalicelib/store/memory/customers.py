@@ -59,6 +59,12 @@ class MemoryCustomerStore:
             self.pointers[name] = identity
             return customer_id
 
+    def name_asked(self, platform: str, user_id: str, now: datetime) -> None:
+        with self._lock:
+            found = self.pointers.get((platform, user_id))
+            if found is not None:
+                self.pointers[(platform, user_id)] = found.model_copy(update={"name_asked_at": now.isoformat()})
+
     def identity(self, platform: str, user_id: str) -> Optional[Identity]:
         with self._lock:
             found = self.pointers.get((platform, user_id))
