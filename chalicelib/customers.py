@@ -185,7 +185,10 @@ def view(store: DynamoStore, customer_id: str, principal: Principal, cursor: Opt
                          for i in card.identities], principal)
     touchpoints, tickets, after = page(store, customer_id, principal, cursor)
     value = max([r.get("lifetime_value", 0) for r in records] + [0])
-    return views.customer({**customer.to_item(), "identities": [i.to_item() for i in card.identities],
+    from chalicelib.templates import customer_name
+
+    return views.customer({**customer.to_item(), "name": customer_name(card),  # None, never an id, when unknown
+                           "identities": [i.to_item() for i in card.identities],
                            "touchpoints": touchpoints, "version": customer.current_version,
                            "crm": records, "lifetime_value": value,
                            "vip": bool(customer.vip) or any(r.get("vip") for r in records),
@@ -375,6 +378,8 @@ def duplicates(store: DynamoStore, customer_id: str, principal: Principal) -> di
                 if any((i.handle or "").lower().lstrip("@") == handle and i.platform != platform
                        for i in other.identities):
                     suspect(other_id, f"same handle @{handle}")
+    from chalicelib.templates import customer_name
+
     items = []
     for other_id, why in reasons.items():
         try:
@@ -383,7 +388,7 @@ def duplicates(store: DynamoStore, customer_id: str, principal: Principal) -> di
             continue
         if other.customer.merged_into or other.customer.erased_at:
             continue
-        items.append({"customer_id": other_id, "name": other.customer.name, "reasons": why,
+        items.append({"customer_id": other_id, "name": customer_name(other), "reasons": why,
                       "identities": [{k: v for k, v in i.to_item().items() if k in ("platform", "handle", "name")}
                                      for i in other.identities]})
     return {"items": items}

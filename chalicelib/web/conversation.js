@@ -261,7 +261,7 @@ export class Conversation {
       const a = m.author || {};
       return h("li", { class: "msg in", dataset: { id: m.id } },
         h("div", { class: "msg-head" },
-          h("strong", {}, a.name || a.handle || a.id || "Customer"),
+          h("strong", {}, a.name || a.handle || this.customerName()),  // never the author's id
           a.handle ? h("span", { class: "muted" }, `@${a.handle}`) : null,
           a.followers ? h("span", { class: "muted", title: "Followers" }, `${compact(a.followers)} followers`) : null,
           a.verified ? h("span", { class: "badge verified", title: "Verified by the platform" }, "✓ Verified") : null,

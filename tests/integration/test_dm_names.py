@@ -85,3 +85,21 @@ def test_a_failed_look_up_keeps_the_customer_nameless_asks_no_more_that_day_then
     history = customers.history(customer_id)
     assert history.customer.name == "Lina Haddad" and templates.customer_name(history) == "Lina Haddad"
     assert len(graph.requests_to(f"/v21.0/{PSID}")) == 2
+
+
+def test_the_api_never_gives_a_nameless_customer_their_id_as_a_name(graph, desk):
+    import json
+
+    from chalicelib.auth import mint
+
+    # Given a Messenger customer the Graph API could not name
+    _deliver(desk, "page", PAGE, [p.messenger_event(PAGE, PSID, "m_1", "Hello?")])
+    customer_id = _ticket_of(desk, "m_1")["customer_id"]
+    assert desk.store().customers.get(customer_id).name == PSID  # the profile's placeholder
+    # When an admin opens the customer
+    token = mint("root", "admin", TEST_SECRETS["LOCAL_JWT_SECRET"])
+    answer = desk.client.http.get(f"/api/customers/{customer_id}", headers={"Authorization": f"Bearer {token}"})
+    # Then the name is unknown (the UI says "Customer"), not the page-scoped id
+    assert answer.status_code == 200
+    shown = json.loads(answer.body)
+    assert shown["name"] is None and [i["user_id"] for i in shown["identities"]] == [PSID]
