@@ -237,7 +237,7 @@ def correct_classification(ticket_id, body, principal):
 
 
 @agent_api.post("/api/tickets/{ticket_id}/replies", "Reply on the customer's platform",
-          body="chalicelib.outbound.replies:ReplyRequest", status=202, refusals="404 422 503")
+          body="chalicelib.outbound.replies:ReplyRequest", status=202, refusals="404 409 422 503")
 def post_reply(ticket_id, body, principal):
     """202 for a new reply; 200 for a repeat of the same `Idempotency-Key`."""
     from chalicelib.outbound.replies import queue_reply
@@ -258,11 +258,20 @@ def patch_ticket(ticket_id, body, principal):
 
 
 @agent_api.post("/api/tickets/{ticket_id}/notes", "An internal note", body="chalicelib.tickets:NoteRequest", status=201,
-          refusals="404")
+          refusals="404 409")
 def post_note(ticket_id, body, principal):
     from chalicelib import tickets
 
     return tickets.add_note(_store(), ticket_id, body, principal)
+
+
+# -- issue 16, collision detection: who else is on a ticket (chalicelib/collab.py) ------------------
+@agent_api.post("/api/tickets/{ticket_id}/presence", "Heartbeat while a ticket is open (viewing, typing, left); "
+                "answers who else is on it", body="chalicelib.collab:HeartbeatRequest", refusals="404")
+def ticket_presence(ticket_id, body, principal):
+    from chalicelib import collab
+
+    return collab.heartbeat(_store(), ticket_id, body, principal)
 
 
 @agent_api.post("/api/tickets/{ticket_id}/done", "Close without a reply", body="chalicelib.tickets:DoneRequest",

@@ -29,6 +29,7 @@ TABLE: tuple[tuple[str, str, Callable[[BaseException], Answer]], ...] = (
     ("chalicelib.errors", "ConcurrentUpdate",
      lambda e: (409, {"error": "it changed since you loaded it; reload and try again"})),
     ("chalicelib.tickets", "HeldByAnother", lambda e: (409, {"error": str(e)})),
+    ("chalicelib.collab", "StaleView", lambda e: (409, e.body())),  # names the messages not seen
     ("chalicelib.auth", "Forbidden", lambda e: (403, {"error": str(e)})),
     ("chalicelib.channels.reply", "ReplyRefused", lambda e: (422, {"error": e.reason, "field": e.field})),
     ("chalicelib.errors", "EnqueueFailed",

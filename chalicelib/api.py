@@ -8,7 +8,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib import search, views
+from chalicelib import collab, search, views
 from chalicelib.auth import Principal
 from chalicelib.channels.registry import ChannelId
 from chalicelib.customers import view
@@ -80,12 +80,15 @@ def list_tickets(store: Stores, query: Optional[InboxQuery], principal: Principa
     query = query or InboxQuery()
     if query.q and hasattr(store, "table"):  # the brand's token index (the in-memory store filters instead)
         found = search.inbox(store, query, principal.agent_id, principal.scope)
-        return {"items": [public_ticket(i) for i in found["items"]], "next_cursor": found["next_cursor"]}
+        shown = [public_ticket(i) for i in found["items"]]
+        collab.on_page(store, shown, principal.agent_id)  # issue 16: who else is on each row's ticket
+        return {"items": shown, "next_cursor": found["next_cursor"]}
     start = _decode_cursor(query.cursor, query.status) if query.cursor else None
     items, last = store.tickets.inbox(query.status, brands=principal.scope, filters=query.filters(principal.agent_id),
                                       limit=query.limit, cursor=start)
     next_cursor = keys.inbox_cursor(last) if last else None
     page = {"items": [public_ticket(i) for i in items], "next_cursor": next_cursor}
+    collab.on_page(store, page["items"], principal.agent_id)  # issue 16: who else is on each row's ticket
     if query.count and not query.cursor and not query.filters(principal.agent_id):
         page["total"] = len(items) if next_cursor is None else store.tickets.inbox_count(query.status, brands=principal.scope)
     return page
@@ -105,7 +108,8 @@ def get_ticket(store: DynamoStore, ticket_id: str, principal: Principal) -> dict
     others = [t for t in customer["tickets"] if t["id"] != ticket_id]
     messages = store.messages.timeline(ticket_id, latest=TIMELINE_PAGE)  # the newest page, one bounded read
     return {**views.ticket(ticket), "messages": [views.message(m) for m in messages], "customer": customer,
-            "other_tickets": others, "reply_options": reply_options(store, ticket, messages)}
+            "other_tickets": others, "reply_options": reply_options(store, ticket, messages),
+            "viewers": collab.others_on(store, ticket, principal.agent_id)}  # issue 16: who else is on it
 
 
 def correct(store: DynamoStore, ticket_id: str, request: CorrectionRequest, principal: Principal) -> dict:

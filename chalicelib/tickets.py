@@ -26,14 +26,14 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib import queues, routing, views
+from chalicelib import collab, queues, routing, views
 from chalicelib.aggregates.message import Message
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.config import settings
 from chalicelib.errors import DeskError, NotFound
 from chalicelib.models import sortable, utcnow
 from chalicelib.store import keys
-from chalicelib.store.ports import AgentStore, Stores
+from chalicelib.store.ports import TIMELINE_PAGE, AgentStore, Stores
 
 STATUSES = ("open", "pending", "on_hold", "closed")
 
@@ -86,6 +86,8 @@ class NoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=10_000)
+    # issue 16: the newest timeline entry the agent's view loaded; newer messages in or out → 409 (collab.py)
+    seen: Optional[str] = Field(default=None, min_length=1, max_length=collab.SEEN_MAX)
 
 
 class ClaimRequest(BaseModel):
@@ -210,6 +212,9 @@ def done(store: Stores, ticket_id: str, request: DoneRequest, principal) -> dict
 
 def add_note(store: Stores, ticket_id: str, request: NoteRequest, principal) -> dict:
     principal.ticket(store.tickets, ticket_id)
+    if request.seen is not None:  # written on a stale view: 409 naming what she has not seen
+        collab.refuse_if_stale(store.messages.timeline(ticket_id, latest=TIMELINE_PAGE), request.seen,
+                               principal.agent_id, TIMELINE_PAGE)
     return views.message(_event(store, ticket_id, "note", principal.agent_id, {"text": request.text}))
 
 

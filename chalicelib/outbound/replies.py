@@ -12,7 +12,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib import queues, templates, views
+from chalicelib import collab, queues, templates, views
 from chalicelib.aggregates.message import Message, ReplyCondition
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.config import settings
@@ -35,6 +35,8 @@ class ReplyRequest(BaseModel):
     text: Optional[str] = Field(default=None, min_length=1, max_length=100_000)
     visibility: Literal["public", "private"]
     template_id: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    # issue 16: the newest timeline entry the agent's view loaded; newer messages in or out → 409 (collab.py)
+    seen: Optional[str] = Field(default=None, min_length=1, max_length=collab.SEEN_MAX)
 
     @model_validator(mode="after")
     def _text_or_template(self) -> "ReplyRequest":
@@ -54,6 +56,9 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
     if request.template_id:
         text = text or templates.rendered(store, ticket_id, request.template_id, agent_id)["text"]
     messages = store.messages.timeline(ticket_id, latest=TIMELINE_PAGE)  # the newest page is what a reply reads
+    if request.seen is not None:  # composed on a stale view: 409 naming what she has not seen (no read of its own)
+        collab.refuse_if_stale(messages, request.seen, agent_id, TIMELINE_PAGE, repeat_of=str(uuid.uuid5(
+            REPLY_NAMESPACE, f"{ticket_id}:{idempotency_key}")) if idempotency_key else None)
     account = store.accounts.get(ticket.channel, ticket.brand_account_id)
     plan = policy.plan(ticket, messages, account, request.visibility, text, now)
     agent = store.agents.get(agent_id)

@@ -23,6 +23,7 @@ from chalicelib.store.accounts import DynamoAccountStore
 from chalicelib.store.agents import DynamoAgentStore
 from chalicelib.store.customers import DynamoCustomerStore
 from chalicelib.store.messages import DynamoMessageStore
+from chalicelib.store.presence import DynamoViewerStore
 from chalicelib.store.tickets import DynamoTicketStore
 from chalicelib.store.teams import DynamoTeamStore
 from chalicelib.store.items import conditional_failed as _conditional_failed
@@ -41,6 +42,7 @@ class DynamoStore:
         self.customers = DynamoCustomerStore(table)  # the CustomerStore port (profiles, events, merges, erasure)
         self.tickets = DynamoTicketStore(table)  # the TicketStore port
         self.messages = DynamoMessageStore(table)  # the MessageStore port (inbound, replies, receipts, notes, events)
+        self.viewers = DynamoViewerStore(table)  # the ViewerStore port (who is on a ticket now, issue 16)
 
     # -- the X poller's cursors (in the brand accounts' partition) ------------------------------
     def get_cursor(self, platform: str, account_id: str) -> dict:

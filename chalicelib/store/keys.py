@@ -26,6 +26,7 @@
 | team                      | TEAMS                           | TEAM#<id>                  |
 | settings document         | SETTINGS                        | <sla|hours|routing>        |
 | brand's sentiment model   | MODEL#<brand>                   | CURRENT                    |
+| who is on a ticket (TTL)  | VIEWERS#<brand>                 | AGENT#<agent id>           |
 
 GSI1 is the inbox, by brand and write shard: GSI1PK = INBOX#<brand>#<shard 0..15> (`inbox_home`,
 set once when the ticket opens), GSI1SK = <status>#<100-priority>#<sla due>#<id> (`inbox_index`); a
@@ -543,3 +544,15 @@ def search_start(cursor: str, brand: str, token: str) -> Optional[dict]:
             or start["PK"] != search_partition(brand, token)):
         return None
     return start
+
+
+# -- who is on a ticket (chalicelib/collab.py, store/presence.py): one item an agent a brand ------
+def viewer(brand: Optional[str], agent_id: str) -> dict:
+    """Where an agent is in a brand's tickets now (`ticket_id`, `state`), overwritten by each
+    heartbeat and gone by TTL: the brand's partition holds at most one item per agent."""
+    return {"PK": f"VIEWERS#{brand or NO_BRAND}", "SK": f"AGENT#{agent_id}"}
+
+
+def viewers_of(brand: Optional[str]) -> tuple[str, str]:
+    """Query: every agent's place in a brand's tickets (an inbox page, a ticket view, a heartbeat)."""
+    return f"VIEWERS#{brand or NO_BRAND}", "AGENT#"

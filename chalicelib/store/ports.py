@@ -16,6 +16,7 @@ from chalicelib.aggregates.customer import Customer, CustomerEvent, CustomerHist
 from chalicelib.aggregates.message import Message, Receipt, ReplyCondition
 from chalicelib.aggregates.team import Team
 from chalicelib.aggregates.ticket import Ticket
+from chalicelib.aggregates.viewer import Viewer
 
 PROFILE_FIELDS = ("name", "role", "languages", "skills", "teams", "brands", "capacity")  # an admin's to edit
 ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads the roster, then its candidates)
@@ -362,6 +363,22 @@ class MessageStore(Protocol):
         """The receipts kept for one of our platform messages, in (time, status) order."""
 
 
+class ViewerStore(Protocol):
+    """Who is on which ticket of a brand now (issue 16): one entry per agent a brand, replaced by
+    each heartbeat, gone when its `expires_at` has passed (TTL on the table; readers drop what TTL
+    has not deleted yet)."""
+
+    def beat(self, brand: Optional[str], viewer: Viewer) -> None:
+        """The agent is on `viewer.ticket_id` now (replaces wherever they were in the brand)."""
+
+    def leave(self, brand: Optional[str], agent_id: str, ticket_id: str) -> None:
+        """The agent left that ticket: their entry goes, unless it names another ticket by now."""
+
+    def on(self, brand: Optional[str], now: datetime) -> list[Viewer]:
+        """Every agent on a ticket of the brand whose entry has not expired at `now`, by agent id
+        (one bounded read: at most ROSTER_LIMIT entries)."""
+
+
 class Stores(Protocol):
     """The ports of one desk together, as a use case that needs several is given them
     (DynamoStore on the table, MemoryStore in use-case tests)."""
@@ -372,3 +389,4 @@ class Stores(Protocol):
     customers: CustomerStore
     tickets: TicketStore
     messages: MessageStore
+    viewers: ViewerStore

@@ -8,7 +8,7 @@ import { call, session } from "./api.js";
 import { channelBadge, channelName } from "./channels.js";
 import { clock, fullTime, h } from "./dom.js";
 
-const TICKETS_READ = 10;  // the newest tickets whose messages the timeline shows (one request each)
+const TICKETS_READ = 10;  // tickets whose messages the timeline reads at a time (one request each), newest first
 
 export async function show(main, id) {
   const page = new CustomerPage(id);
@@ -42,12 +42,14 @@ export class CustomerPage {
     const c = res.data;
     if (c.redirected_from && c.id && c.id !== this.id) this.id = c.id;  // merged away: the survivor's page
     const tickets = c.tickets || [];
-    const shown = await Promise.all(tickets.slice(0, TICKETS_READ).map((t) => call(`/tickets/${encodeURIComponent(t.id)}`)));
-    const messages = shown.filter((r) => r.ok).flatMap((r) => (r.data.messages || [])
-      .filter((m) => ["in", "out", "note"].includes(m.direction))
-      .map((m) => ({ at: m.created_at, kind: m.direction, channel: m.platform || r.data.channel, text: m.text, ticket: r.data.id })));
-    const events = (c.events || []).map((e) => ({ at: e.at, kind: "crm", text: e.summary, crmKind: e.kind, amount: e.amount }));
-    const timeline = [...messages, ...events].sort((a, b) => String(a.at).localeCompare(String(b.at)));
+    // the timeline: the CRM's events and the messages of the newest tickets; "Show older" reads the
+    // next tickets' messages, and the next page of the customer's tickets once those are read
+    this.tickets = tickets;
+    this.cursor = c.next || null;
+    this.read = 0;
+    this.entries = (c.events || []).map((e) => ({ at: e.at, kind: "crm", text: e.summary, crmKind: e.kind, amount: e.amount }));
+    this.timelineBox = h("div", { class: "customer-timeline-box" });
+    await this.readOlder();
     this.heading.textContent = c.name || "Customer";
     this.body.setAttribute("aria-busy", "false");
     this.body.replaceChildren(
@@ -66,13 +68,44 @@ export class CustomerPage {
           h("span", { class: "muted" }, ` ${clock(t.created_at)}`))))
           : h("p", { class: "muted" }, "No tickets of your brands."))),
       this.suspects(dupes),
-      section("Timeline", "cust-timeline", timeline.length ? h("ol", { class: "customer-timeline" }, timeline.map((e) => h("li", { class: `tl-${e.kind}`, dataset: { kind: e.kind } },
+      section("Timeline", "cust-timeline", this.timelineBox),
+    );
+  }
+
+  // The next TICKETS_READ tickets' messages into the timeline (after fetching the customer's next
+  // page of tickets when every listed one is read), then the timeline painted again.
+  async readOlder(button) {
+    if (button) button.disabled = true;
+    if (this.read >= this.tickets.length && this.cursor) {
+      const more = await call(`/customers/${encodeURIComponent(this.id)}?cursor=${encodeURIComponent(this.cursor)}`);
+      if (more.ok) {
+        const known = new Set(this.tickets.map((t) => t.id));
+        this.tickets.push(...(more.data.tickets || []).filter((t) => !known.has(t.id)));
+        this.cursor = more.data.next || null;
+      } else this.cursor = null;
+    }
+    const batch = this.tickets.slice(this.read, this.read + TICKETS_READ);
+    this.read += batch.length;
+    const shown = await Promise.all(batch.map((t) => call(`/tickets/${encodeURIComponent(t.id)}`)));
+    this.entries.push(...shown.filter((r) => r.ok).flatMap((r) => (r.data.messages || [])
+      .filter((m) => ["in", "out", "note"].includes(m.direction))
+      .map((m) => ({ at: m.created_at, kind: m.direction, channel: m.platform || r.data.channel, text: m.text, ticket: r.data.id }))));
+    this.paintTimeline();
+    if (button) this.timelineBox.querySelector(".timeline-older")?.focus();
+  }
+
+  paintTimeline() {
+    const timeline = [...this.entries].sort((a, b) => String(a.at).localeCompare(String(b.at)));
+    const older = this.read < this.tickets.length || this.cursor;
+    this.timelineBox.replaceChildren(
+      older ? h("button", { type: "button", class: "secondary timeline-older", onclick: (e) => this.readOlder(e.currentTarget) },
+        `Show older (${this.read} of ${this.tickets.length}${this.cursor ? "+" : ""} tickets shown)`) : null,
+      timeline.length ? h("ol", { class: "customer-timeline" }, timeline.map((e) => h("li", { class: `tl-${e.kind}`, dataset: { kind: e.kind } },
         h("div", { class: "tl-meta" }, e.kind === "crm" ? h("span", { class: "badge" }, `CRM ${e.crmKind}`) : channelBadge(e.channel),
           h("span", { class: "muted" }, e.kind === "in" ? " wrote" : e.kind === "out" ? " answered" : e.kind === "note" ? " internal note" : ""),
           h("time", { datetime: e.at, title: fullTime(e.at) }, ` ${clock(e.at)}`)),
         h("p", { class: "tl-text" }, e.text || "", e.amount ? ` (${e.amount})` : ""))))
-        : h("p", { class: "muted" }, "Nothing yet.")),
-    );
+        : h("p", { class: "muted" }, "Nothing yet."));
   }
 
   suspects(res) {
@@ -80,7 +113,7 @@ export class CustomerPage {
     const items = res.data.items || [];
     const canMerge = session.isSupervisor;
     return section("Possible duplicates", "cust-dupes", items.length ? h("ul", { class: "suspects" }, items.map((s) => h("li", { dataset: { customer: s.customer_id } },
-      h("div", {}, h("a", { href: `#/customer/${encodeURIComponent(s.customer_id)}` }, s.name || s.customer_id),
+      h("div", {}, h("a", { href: `#/customer/${encodeURIComponent(s.customer_id)}` }, s.name || "Unnamed customer"),
         h("span", { class: "muted" }, ` — ${(s.reasons || []).join("; ")}`)),
       h("div", { class: "muted" }, (s.identities || []).map((i) => `${channelName(i.platform)}${i.handle ? ` @${i.handle}` : ""}`).join(", ")),
       canMerge ? h("button", { type: "button", class: "secondary", onclick: (e) => this.merge(s, e.currentTarget) },

@@ -78,3 +78,33 @@ def test_the_ticket_view_leads_to_its_customers_page(stack, page):
     page.get_by_role("link", name="Customer page: every channel, history, merge").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nikos Pappas")
     expect(page.locator(f".customer-tickets li[data-ticket='{ticket['id']}']")).to_be_visible()
+
+
+def test_the_timeline_shows_older_tickets_on_demand(stack, page):
+    """A customer with more tickets than the page reads at once (10): "Show older" brings the
+    messages of the older ones into the timeline, until every ticket's are there."""
+    from infra.local import payloads
+    from tests.browser.test_desk_ui import AEGEAN_X
+
+    sam = stack.token("sam", "supervisor")
+    run = uuid.uuid4().hex[:6]
+    author = {"id": str(1_600_000_000_000_000_000 + uuid.uuid4().int % 10 ** 17), "name": "Petros Alexiou",
+              "handle": f"petros{run}", "followers": 210, "verified": False}
+    for n in range(12):
+        tweet_id = str(1_890_000_000_000_000_000 + uuid.uuid4().int % 10 ** 17)
+        stack.webhook("x", payloads.x_tweet_event(AEGEAN_X, tweet_id, author, f"@AegeanSkies question {n} ({run}-{n:02d})"))
+    first = ticket_with(stack, sam, f"({run}-00)")
+    customer = first["customer_id"]
+    wait_for(lambda: len(stack.get(f"/customers/{customer}", sam)["tickets"]) == 12, 30, "twelve tickets of one customer")
+
+    sign_in(page, stack, sam)
+    page.evaluate(f"location.hash = '#/customer/{customer}'")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Petros Alexiou")
+    wrote = page.locator(".customer-timeline li[data-kind='in']")
+    expect(wrote).to_have_count(10)
+    older = page.get_by_role("button", name="Show older")
+    expect(older).to_contain_text("10 of 12 tickets shown")
+    older.click()
+    expect(wrote).to_have_count(12)
+    expect(page.locator(".customer-timeline")).to_contain_text(f"({run}-00)")  # the oldest ones' messages too
+    expect(older).to_have_count(0)

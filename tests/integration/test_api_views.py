@@ -123,6 +123,7 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
                      {"text": "Sorry about the lamp!", "visibility": "public"})
     assert reply["status"] == "queued"  # in flight: its item sits in GSI1 until sent
     api.call("POST", "/api/tickets/{ticket_id}/notes", f"{t}/notes", {"text": "Customer called too"})
+    api.call("POST", "/api/tickets/{ticket_id}/presence", f"{t}/presence", {"state": "typing"})  # issue 16
     api.call("POST", "/api/tickets/{ticket_id}/claim", f"{t}/claim", {"version": version()})
     api.call("PATCH", "/api/tickets/{ticket_id}", t, {"version": version(), "tags": ["lamp"], "priority": 90})
     api.call("GET", "/api/tickets/{ticket_id}", t)

@@ -104,6 +104,7 @@ ROUTES = {
     "PATCH /api/tickets/{ticket_id}": ("404", "/api/tickets/{t}", lambda w: {"version": w.ticket["version"],
                                                                              "status": "pending"}),
     "POST /api/tickets/{ticket_id}/notes": ("404", "/api/tickets/{t}/notes", {"text": "peek"}),
+    "POST /api/tickets/{ticket_id}/presence": ("404", "/api/tickets/{t}/presence", {"state": "viewing"}),
     "POST /api/tickets/{ticket_id}/done": ("404", "/api/tickets/{t}/done",
                                            lambda w: {"reason": "spam", "version": w.ticket["version"]}),
     "POST /api/tickets/{ticket_id}/csat": ("404", "/api/tickets/{t}/csat", {"score": 1}),

@@ -14,11 +14,12 @@ from chalicelib.store.memory.accounts import MemoryAccountStore
 from chalicelib.store.memory.agents import MemoryAgentStore
 from chalicelib.store.memory.customers import MemoryCustomerStore
 from chalicelib.store.memory.messages import MemoryMessageStore
+from chalicelib.store.memory.presence import MemoryViewerStore
 from chalicelib.store.memory.teams import MemoryTeamStore
 from chalicelib.store.memory.tickets import MemoryTicketStore
 
 __all__ = ["MemoryStore", "MemoryAgentStore", "MemoryAccountStore", "MemoryTeamStore", "MemoryCustomerStore",
-           "MemoryTicketStore", "MemoryMessageStore"]
+           "MemoryTicketStore", "MemoryMessageStore", "MemoryViewerStore"]
 
 
 class MemoryStore:
@@ -34,3 +35,4 @@ class MemoryStore:
         self.messages = MemoryMessageStore(self.tickets, self.customers.touchpoints)
         self.accounts = MemoryAccountStore()
         self.teams = MemoryTeamStore()
+        self.viewers = MemoryViewerStore()
