@@ -321,6 +321,15 @@ def ticket_templates(ticket_id, principal):
     return {"items": templates.for_ticket(_store(), ticket_id, principal)}
 
 
+# -- suggested answers (issue 16, point 3): the brand's earlier replies and templates, ranked --
+@agent_api.get("/api/tickets/{ticket_id}/suggestions", "Suggested answers: the brand's earlier replies to similar "
+               "messages and its templates that fit, at most five, best first", answers="items", refusals="404")
+def ticket_suggestions(ticket_id, principal):
+    from chalicelib.history import suggest
+
+    return suggest.for_ticket(_store(), ticket_id, principal)
+
+
 @agent_api.get("/api/templates", "Reply templates", answers="items")
 def list_templates(principal):
     from chalicelib import templates, views

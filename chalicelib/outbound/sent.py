@@ -58,6 +58,7 @@ def after_sent(message: Message, store: DynamoStore) -> None:
         measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message.ticket_id)
         if message.agent_id:  # the router prefers agents who answer quickly
             store.agents.record_performance(message.agent_id, "first_response_seconds", max(waited, 0))
+    _join_history(store, message, ticket)
     logger.info("reply sent", extra={"ticket_id": message.ticket_id, "message_id": message.id,
                                      "platform_message_id": message.platform_message_id})
 
@@ -87,3 +88,19 @@ def apply_stored(store: DynamoStore, message: Message) -> None:
 
 def _time(value: Optional[str]) -> datetime:
     return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=timezone.utc)
+
+
+# -- suggested answers (issue 16, point 3): a sent reply joins its brand's history -------------
+def _join_history(store: DynamoStore, message: Message, ticket) -> None:
+    """The reply and what it answered, into the brand's history (history.entries.record_sent:
+    idempotent, the entry's id is the message's). Not worth a re-send: the reply is out, so a
+    failure to record it is logged and the reply stays sent."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from chalicelib.history import entries  # light: the ranker is never imported here
+
+    try:
+        entries.record_sent(store, message, ticket)
+    except (ClientError, BotoCoreError) as err:
+        logger.warning("sent reply not added to the suggestion history",
+                       extra={"message_id": message.id, "error": type(err).__name__})

@@ -26,6 +26,8 @@
 | team                      | TEAMS                           | TEAM#<id>                  |
 | settings document         | SETTINGS                        | <sla|hours|routing>        |
 | brand's sentiment model   | MODEL#<brand>                   | CURRENT                    |
+| history reply, by topic   | HIST#<brand>#<lang>#<topic>     | <at iso>#<entry id>        |
+| history reply, by language| HISTLANG#<brand>#<lang>         | <at iso>#<entry id>        |
 | who is on a ticket (TTL)  | VIEWERS#<brand>                 | AGENT#<agent id>           |
 
 GSI1 is the inbox, by brand and write shard: GSI1PK = INBOX#<brand>#<shard 0..15> (`inbox_home`,
@@ -556,3 +558,26 @@ def viewer(brand: Optional[str], agent_id: str) -> dict:
 def viewers_of(brand: Optional[str]) -> tuple[str, str]:
     """Query: every agent's place in a brand's tickets (an inbox page, a ticket view, a heartbeat)."""
     return f"VIEWERS#{brand or NO_BRAND}", "AGENT#"
+
+
+# -- a brand's reply history, for suggested answers (chalicelib/history) ------------------------
+HISTORY_ANY = "-"  # the language or topic part of an entry that has none
+
+
+def history_partition(brand: str, language: Optional[str], topic: Optional[str]) -> str:
+    """PK of the brand's replies in one language on one topic."""
+    return f"HIST#{brand}#{language or HISTORY_ANY}#{topic or HISTORY_ANY}"
+
+
+def history_language_partition(brand: str, language: Optional[str]) -> str:
+    """PK of the brand's replies in one language, any topic (the fallback when a topic is thin)."""
+    return f"HISTLANG#{brand}#{language or HISTORY_ANY}"
+
+
+def history_entries(brand: str, language: Optional[str], topic: Optional[str], at_iso: str,
+                    entry_id: str) -> list[dict]:
+    """The two items of one history entry: in its (language, topic) partition and in its language's,
+    each sorted by when it was written then its id, so a query read backwards is newest first."""
+    sort_key = f"{at_iso}#{entry_id}"
+    return [{"PK": history_partition(brand, language, topic), "SK": sort_key},
+            {"PK": history_language_partition(brand, language), "SK": sort_key}]

@@ -128,6 +128,7 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     api.call("PATCH", "/api/tickets/{ticket_id}", t, {"version": version(), "tags": ["lamp"], "priority": 90})
     api.call("GET", "/api/tickets/{ticket_id}", t)
     api.call("GET", "/api/tickets/{ticket_id}/templates", f"{t}/templates")
+    api.call("GET", "/api/tickets/{ticket_id}/suggestions", f"{t}/suggestions")
     api.call("POST", "/api/tickets/{ticket_id}/done", f"{t}/done", {"version": version(), "reason": "other"})
     api.call("POST", "/api/tickets/{ticket_id}/csat", f"{t}/csat", {"score": 4})
     api.call("POST", "/api/tickets/bulk", "/api/tickets/bulk",

@@ -113,6 +113,7 @@ ROUTES = {
     "GET /api/agents/me/status": ("own", "/api/agents/me/status", None),
     "PUT /api/agents/me/status": ("own", "/api/agents/me/status", {"status": "online"}),
     "GET /api/tickets/{ticket_id}/templates": ("404", "/api/tickets/{t}/templates", None),
+    "GET /api/tickets/{ticket_id}/suggestions": ("404", "/api/tickets/{t}/suggestions", None),
     "GET /api/templates": ("list", "/api/templates", None),
     "PUT /api/templates/{template_id}": ("admin", "/api/templates/tpl-b",
                                          {"name": "mine", "variants": {"en": "x"}, "version": 1}),
