@@ -23,6 +23,7 @@ import { measure, unitWord } from "./count.js";
 import { channelBadge, channelCounter, channelName, kindName } from "./channels.js";
 import { svgIcon } from "./icons.js";
 import { languageBadge, priorityClass, sentimentBadge, slaChip } from "./inbox.js";
+import { Presence, staleNotice } from "./collision.js";
 import { $, ago, announce, clock, compact, duration, fullTime, h, httpUrl, humanize, isTyping, parseTime, toast } from "./dom.js";
 
 const DRAFTS_KEY = "care-desk-drafts";
@@ -76,6 +77,7 @@ export class Conversation {
         if (e.key === "Escape" && this.drawerOpen) { e.preventDefault(); this.toggleDrawer(false); }
       } });
     this.afterReply = null; // GET /api/reply-settings, read once
+    this.presence = new Presence(); // issue 16: heartbeats, and who else is on the ticket
     this.showEmpty();
     this.wireDesk();
     // the reply window's countdown ticks once a second from the server's end of the window
@@ -127,6 +129,7 @@ export class Conversation {
     this.side.classList.remove("open");
     if (this.skipLink) this.skipLink.hidden = true;
     this.stop();
+    this.presence.watch(null);
     this.main.replaceChildren(h("div", { class: "placeholder" },
       h("h2", { id: "conv-title", tabindex: "-1" }, "No ticket open"),
       h("p", {}, "Pick a ticket from the inbox, or press ", h("kbd", {}, "j"), " for the first one.")));
@@ -150,6 +153,7 @@ export class Conversation {
     if (focus) $("#conv-title", this.main)?.focus();
     this.stop();
     this.timer = setInterval(() => { if (!document.hidden) this.refresh(); }, this.pollMs);
+    this.presence.watch(id);
   }
 
   stop() { clearInterval(this.timer); this.timer = null; }
@@ -192,7 +196,7 @@ export class Conversation {
         h("div", { class: "actions" },
           h("label", { for: "ticket-status", class: "inline-label" }, "Status"), this.statusSelect,
           this.claimButton, this.doneButton, this.drawerButton)),
-      this.chips);
+      this.chips, this.presence.el);
     this.messages = h("ol", { class: "messages", "aria-label": "Conversation, oldest first", tabindex: "0" });
     this.main.replaceChildren(head, this.messages, this.buildComposer());
     this.skipLink.hidden = false;
@@ -204,8 +208,9 @@ export class Conversation {
     const t = this.ticket;
     this.renderMessages();
     this.updateReplyOptions();
+    this.presence.show(t.viewers); // issue 16: kept out of the signature below, it changes with every heartbeat
     // the rest is rebuilt only when it changed: a poll must not take the focus from a link in it
-    const { messages, reply_options: _, ...rest } = t;
+    const { messages, reply_options: _, viewers: __, ...rest } = t;
     const sig = JSON.stringify(rest);
     if (sig === this.detailsSig) return;
     this.detailsSig = sig;
@@ -411,6 +416,7 @@ export class Conversation {
         this.saveDraft();
         this.updateCounter();
         this.error.textContent = "";
+        this.presence.typing();
       },
       onkeydown: (e) => {
         if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); }
@@ -465,6 +471,7 @@ export class Conversation {
         this.saveDraft();
         this.noteError.textContent = "";
         this.noteButton.disabled = !this.noteText.value.trim();
+        this.presence.typing();
       },
       onkeydown: (e) => {
         if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.addNote(); }
@@ -686,7 +693,7 @@ export class Conversation {
     this.text.focus();
   }
 
-  async send() {
+  async send(seen = this.seenId()) {
     const id = this.id;
     const d = this.draft();
     const o = this.currentOption();
@@ -703,7 +710,7 @@ export class Conversation {
     const then = AFTER_REPLY[this.thenSelect?.value] ? this.thenSelect.value : "open";
     this.sendButton.disabled = true;
     this.error.textContent = "";
-    const body = { text, visibility: d.visibility };
+    const body = { text, visibility: d.visibility, ...(seen ? { seen } : {}) };
     if (d.templateId) body.template_id = d.templateId;
     const res = await call(`/tickets/${encodeURIComponent(id)}/replies`, { method: "POST", body,
       headers: { "Idempotency-Key": d.key } });
@@ -730,6 +737,7 @@ export class Conversation {
       return;
     }
     if (id !== this.id) return;
+    if (res.status === 409 && res.data?.unseen) { this.showStale(res.data.unseen, "reply"); return; }
     this.error.textContent = res.status === 422 ? `The platform would refuse this: ${res.error}` : `Not sent: ${res.error}`;
     if (res.field === "visibility") this.radios[d.visibility]?.focus(); else this.text.focus();
     this.updateCounter();
@@ -758,7 +766,7 @@ export class Conversation {
   }
 
   // Saves the note box through the notes route: the only thing note mode (and its Ctrl+Enter) does.
-  async addNote() {
+  async addNote(seen = this.seenId()) {
     const id = this.id;
     const d = this.draft();
     const text = this.noteText.value.trim();
@@ -767,13 +775,14 @@ export class Conversation {
     this.savingNote = true;
     this.noteButton.disabled = true;
     this.noteError.textContent = "";
-    const res = await call(`/tickets/${encodeURIComponent(id)}/notes`, { method: "POST", body: { text } });
+    const res = await call(`/tickets/${encodeURIComponent(id)}/notes`, { method: "POST", body: { text, ...(seen ? { seen } : {}) } });
     this.savingNote = false;
     if (res.ok) {
       d.note = "";
       this.saveDraft();
     }
     if (id !== this.id) return;
+    if (res.status === 409 && res.data?.unseen) { this.noteButton.disabled = false; this.showStale(res.data.unseen, "note"); return; }
     if (!res.ok) {
       this.noteError.textContent = `Note not saved: ${res.error}`;
       this.noteButton.disabled = false;
@@ -784,6 +793,26 @@ export class Conversation {
     toast("Note saved: only agents see it");
     announce("Internal note saved");
     await this.refresh();
+  }
+
+  // -- issue 16: a reply or note written on a stale view ---------------------------------------
+  // What the agent's view had loaded: the newest entry of the thread shown.
+  seenId() { return (this.ticket?.messages || []).at(-1)?.id; }
+
+  // A 409: the messages she has not seen, above the composer's error line, with "Send anyway"
+  // (the same draft and Idempotency-Key, seen up to the newest of them) and "Edit"; the thread
+  // reloads so it shows them too.
+  showStale(unseen, mode) {
+    const note = mode === "note";
+    const anchor = note ? this.noteError : this.error;
+    anchor.parentElement.querySelector(".stale")?.remove();
+    const newest = unseen.at(-1)?.id;
+    anchor.before(staleNotice(unseen, { verb: note ? "Save" : "Send",
+      onAnyway: () => (note ? this.addNote(newest) : this.send(newest)),
+      onEdit: () => (note ? this.noteText : this.text).focus() }));
+    if (!note) this.updateCounter();
+    announce(`Not ${note ? "saved" : "sent"}: ${unseen.length} new message${unseen.length === 1 ? "" : "s"} arrived since you opened this ticket`);
+    this.refresh();
   }
 
   focusReply() { this.compose("reply"); }

@@ -4,6 +4,7 @@
 import { call, query, session } from "./api.js";
 import { channelBadge, channelIds, channelName } from "./channels.js";
 import { svgIcon } from "./icons.js";
+import { viewersMarker } from "./collision.js";
 import { $, announce, clock, h, humanize, languageName, LANGUAGE_CODES, slaState } from "./dom.js";
 
 const STATUSES = [["open", "Open"], ["pending", "Pending"], ["on_hold", "On hold"], ["closed", "Closed"]];
@@ -298,7 +299,8 @@ export class Inbox {
       this.byId.set(t.id, t);
       let li = existing.get(t.id);
       const sig = JSON.stringify([t.version, t.priority, t.status, t.assignee, t.last_message_preview, t.customer_name,
-        t.sla_due_at, t.first_response_at, this.fresh.has(t.id), t.id === this.selectedId]);
+        t.sla_due_at, t.first_response_at, this.fresh.has(t.id), t.id === this.selectedId,
+        (t.viewers || []).map((v) => [v.agent_id, v.state])]);  // issue 16: who else has it open
       if (!li) {
         li = h("li", { dataset: { id: t.id } }, h("a", { class: "ticket-row", href: `#/ticket/${t.id}` }));
       }
@@ -335,7 +337,7 @@ export class Inbox {
           h("span", { class: "when" }, slaChip(t))),
         h("span", { class: "preview", dir: "auto" }, t.customer_name ? h("strong", { class: "who" }, `${t.customer_name}: `) : "",
           t.subject ? `${t.subject} — ` : "", t.last_message_preview || "(no text)"),
-        h("span", { class: "row-badges" }, sentimentBadge(sentiment), languageBadge(t.language),
+        h("span", { class: "row-badges" }, viewersMarker(t.viewers), sentimentBadge(sentiment), languageBadge(t.language),
           t.topic ? h("span", { class: "badge topic" }, humanize(t.topic)) : null,
           t.assignee ? h("span", { class: "badge assignee", title: "Assigned to" },
             h("span", { class: "visually-hidden" }, "Assigned to "), `@${t.assignee}`) : h("span", { class: "badge unassigned" }, "Unassigned"))));
