@@ -245,7 +245,7 @@ def post_reply(ticket_id, body, principal):
     key = (app.current_request.headers or {}).get("idempotency-key")
     store = _store()
     principal.ticket(store.tickets, ticket_id)  # another brand's ticket: 404, as a missing one
-    message, new = queue_reply(store, ticket_id, body, principal.agent_id, key)
+    message, new = queue_reply(store, ticket_id, body, principal.agent_id, key, role=principal.role)
     return Response(body=message, status_code=202 if new else 200, headers={"Content-Type": "application/json"})
 
 
@@ -546,6 +546,48 @@ def put_rules(brand, body, principal):
     from chalicelib import api
 
     return api.put_rules(_store(), brand, body, principal)
+
+
+# -- issue 16, approval for public replies: the supervisors' queue and decisions, the brands' rules
+# (chalicelib/outbound/approvals.py) -----------------------------------------------------------------
+@agent_api.get("/api/approvals", "Public replies waiting for a supervisor's approval, oldest first",
+               role="supervisor", query="chalicelib.outbound.approvals:ApprovalsQuery", answers="page")
+def list_approvals(query, principal):
+    from chalicelib.outbound import approvals
+
+    return approvals.pending(_store(), principal, query)
+
+
+@agent_api.post("/api/approvals/{message_id}/approve", "Approve a held reply, as written or edited ({text}): "
+                "it is sent once", role="supervisor", body="chalicelib.outbound.approvals:ApproveRequest",
+                refusals="404 409 422")
+def approve_reply(message_id, body, principal):
+    from chalicelib.outbound import approvals
+
+    return approvals.approve(_store(), message_id, body, principal)
+
+
+@agent_api.post("/api/approvals/{message_id}/reject", "Reject a held reply with a reason its author sees",
+                role="supervisor", body="chalicelib.outbound.approvals:RejectRequest", refusals="404 409")
+def reject_reply(message_id, body, principal):
+    from chalicelib.outbound import approvals
+
+    return approvals.reject(_store(), message_id, body, principal)
+
+
+@agent_api.get("/api/approval-rules", "Which public replies of your brands wait for approval", role="supervisor")
+def approval_rules(principal):
+    from chalicelib.outbound import approvals
+
+    return approvals.rules_for(_store(), principal)
+
+
+@agent_api.put("/api/approval-rules/{brand}", "Save a brand's approval rules over the version edited: "
+               "{\"version\", \"rules\"}", role="supervisor", body="object", refusals="404 409")
+def put_approval_rules(brand, body, principal):
+    from chalicelib.outbound import approvals
+
+    return approvals.save_rules(_store(), brand, body, principal)
 
 
 MAX_PATH_PARAM = 256  # every id the desk gives out is far shorter; DynamoDB keys stop at 1 KB

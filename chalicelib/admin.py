@@ -44,6 +44,7 @@ class Agent(BaseModel):
     teams: list[str] = Field(default_factory=list)
     brands: Optional[list[str]] = Field(default=None, max_length=50)  # None: as they were (a new one: the supervisor's)
     capacity: int = Field(default=8, ge=1, le=100)
+    needs_approval: bool = False  # a new agent: brands whose approval rules hold new agents' replies hold hers
 
     @field_validator("brands")
     @classmethod

@@ -119,7 +119,19 @@ def hour_counts(ticket: Mapping[str, Any]) -> dict[str, int]:
         counts["breached"] = 1
     counts.update(band_counts(ticket))
     counts.update(agent_counts(ticket))
+    counts.update(approval_counts(ticket))
     return counts
+
+
+def approval_counts(ticket: Mapping[str, Any]) -> dict[str, int]:
+    """Issue 16: the ticket's replies held for a supervisor and decided (`approval:n`), the seconds they
+    waited for the decision (`approval:wait_s`) and how many were rejected (`approval:rejected`); the
+    ticket's own counters (outbound/approvals.py adds to them in the decision's transaction). The wait is
+    reported apart from the first response, which counts from the agent's submission."""
+    if not ticket.get("approvals_n"):
+        return {}
+    return {"approval:n": int(ticket["approvals_n"]), "approval:wait_s": int(ticket.get("approval_wait_s") or 0),
+            "approval:rejected": int(ticket.get("approvals_rejected") or 0)}
 
 
 def band_counts(ticket: Mapping[str, Any]) -> dict[str, int]:

@@ -9,6 +9,8 @@ version the admin edited (409 otherwise):
 * `routing`: when a ticket goes to the strongest agent, and when rules relax after a wait.
 * `replies`: where a ticket goes after an agent's reply (stays open, Pending or closed), the
   desk's default and each brand's own; the agent's composer offers it as its send action.
+* `approvals`: per brand, which public replies wait for a supervisor's approval
+  (chalicelib/outbound/approvals.py); a brand's supervisors save their own brand's rules.
 
 The admin routes write them (chalicelib/admin.py); the ingest worker, router, sweeper and
 off-hours acknowledgement read them (`cached_settings`: once a minute per container). This
@@ -135,6 +137,45 @@ class ReplySettings(BaseModel):
     brands: dict[str, AfterReply] = Field(default_factory=dict)
 
 
+# -- approvals of public replies (issue 16, point 2) --------------------------------------------
+class BrandApprovals(BaseModel):
+    """Which of a brand's public replies wait for a supervisor: a reply is held when any one rule
+    given holds. `new_agents`: replies by agents whose record has `needs_approval` (a supervisor sets
+    it with PUT /api/agents/{id}; clear it when they are trusted). Automatic replies and the replies of
+    supervisors and admins are never held."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[str] = Field(default_factory=list, max_length=20)  # replies on these channels
+    agents: list[str] = Field(default_factory=list, max_length=200)  # replies by these agents
+    new_agents: bool = False
+    min_priority: Optional[int] = Field(default=None, ge=0, le=100)  # tickets at or above this priority
+    negative_sentiment: bool = False  # tickets whose customer wrote negatively
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, channels: list[str]) -> list[str]:
+        for channel in channels:
+            if channel_registry.find(channel) is None:
+                raise ValueError(f"unknown channel {channel!r}")
+        return sorted(set(channels))
+
+    @field_validator("agents")
+    @classmethod
+    def _agents(cls, agents: list[str]) -> list[str]:
+        for agent in agents:
+            if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", agent):
+                raise ValueError(f"{agent!r} is not an agent id")
+        return sorted(set(agents))
+
+
+class ApprovalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=0, ge=0)
+    brands: dict[str, BrandApprovals] = Field(default_factory=dict)
+
+
 WEEKDAYS_9_TO_17 = {d: [("09:00", "17:00")] for d in DAYS[:5]}
 DEFAULTS = {
     "sla": SlaPolicy(bands=[
@@ -147,8 +188,10 @@ DEFAULTS = {
     "hours": BusinessHours(),  # no hours set: every team is there around the clock
     "routing": RoutingSettings(),
     "replies": ReplySettings(),
+    "approvals": ApprovalSettings(),  # no brand holds replies until its supervisors say so
 }
-MODELS = {"sla": SlaPolicy, "hours": BusinessHours, "routing": RoutingSettings, "replies": ReplySettings}
+MODELS = {"sla": SlaPolicy, "hours": BusinessHours, "routing": RoutingSettings, "replies": ReplySettings,
+          "approvals": ApprovalSettings}
 
 
 _cache: dict[str, tuple[float, dict]] = {}

@@ -40,6 +40,7 @@ PATH_PARAMETERS = {"ticket_id": {"type": "string", "minLength": 1, "maxLength": 
                    "brand": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"},
                    "customer_id": {"type": "string", "minLength": 1, "maxLength": 64},
                    "merge_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "message_id": {"type": "string", "minLength": 1, "maxLength": 64},  # a held reply (approvals)
                    "agent_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"},
                    "team_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"},
                    "platform": {"type": "string"},  # its enum: the channel registry, when the document is built

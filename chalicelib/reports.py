@@ -109,6 +109,10 @@ def summary(store: Any, days: int, brands: Optional[list[str]] = None, stats: Op
             ((k, v) for k, v in total.items() if k.startswith("topic:") and v), key=lambda kv: (-kv[1], kv[0]))[:8]],
         "reply_rate": (total["replied"] / answerable) if answerable else None,
         "done_without_reply": total["done"],
+        # issue 16: held replies decided, rejected, and their wait for a supervisor (apart from first response)
+        "approvals": {"decided": total["approval:n"], "rejected": total["approval:rejected"],
+                      "mean_wait_seconds": (total["approval:wait_s"] / total["approval:n"]) if total["approval:n"]
+                      else None},
         "period": period(days, now),
         "sentiment_over_time": {"unit": unit, "rows": [
             {"at": cut, **{s: over_time[cut].get(s, 0) for s in ("negative", "neutral", "positive")}}

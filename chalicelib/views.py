@@ -26,7 +26,7 @@ TICKET_FIELDS = ("id", "brand", "channel", "kind", "status", "priority", "priori
                  "brand_account_id", "visibility", "subject", "version", "first_response_at",
                  "first_response_by", "last_outbound_at", "customer_name")
 AGENT_FIELDS = ("id", "name", "status", "load", "capacity", "languages", "teams", "skills", "brands", "role",
-                "status_changed_at")
+                "status_changed_at", "needs_approval")
 TEAM_FIELDS = ("id", "name", "languages", "skills", "brands")
 TEMPLATE_FIELDS = ("id", "name", "variants", "default_language", "brand", "version")
 ACCOUNT_FIELDS = ("platform", "account_id", "brand", "name", "status", "handle", "human_agent_tag", "callback_url",

@@ -62,6 +62,7 @@ class Agent(BaseModel):
     skills: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
     brands: list[str] = Field(default_factory=list)  # the brands (tenants) they work for; none: no brand's data
+    needs_approval: Optional[bool] = None  # a new agent: held by the approval rules' `new_agents` (approvals.py)
     performance: Optional[Performance] = None
     load_drift: Optional[dict] = None  # the sweeper's note of a load that did not match what they hold
 

@@ -20,7 +20,8 @@ from typing import Any, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict
 
 Direction = Literal["in", "out", "note", "event"]
-OutboundStatus = Literal["queued", "sending", "retrying", "unconfirmed", "sent", "failed"]
+OutboundStatus = Literal["queued", "sending", "retrying", "unconfirmed", "sent", "failed",
+                         "pending_approval", "rejected"]  # the last two: held for a supervisor (approvals.py)
 
 
 class Message(BaseModel):
@@ -73,6 +74,9 @@ class Message(BaseModel):
     delivery_errors: Optional[list[dict]] = None
     delivered_at: Optional[str] = None
     read_at: Optional[str] = None
+    # out, held for a supervisor (chalicelib/outbound/approvals.py): {"status": pending|approved|rejected,
+    # "reasons", "submitted_at", "decided_by", "decided_at", "reason" (a rejection's), "original_text"}
+    approval: Optional[dict] = None
     # note and event: who, and what they did
     agent_id: Optional[str] = None
     action: Optional[str] = None
@@ -100,14 +104,18 @@ class Message(BaseModel):
     @classmethod
     def reply(cls, message_id: str, *, ticket_id: str, platform: str, kind: str, text: str, visibility: str,
               target: Optional[dict], template_id: Optional[str], created_at: str, agent_id: str,
-              agent_name: Optional[str], brand: Optional[str], notes: list[str], automatic: bool) -> "Message":
-        """A reply as the agent (or the desk, `automatic`) queued it: not attempted yet."""
+              agent_name: Optional[str], brand: Optional[str], notes: list[str], automatic: bool,
+              held_for: Optional[list[str]] = None) -> "Message":
+        """A reply as the agent (or the desk, `automatic`) queued it: not attempted yet; with
+        `held_for` (the approval rules it met), stored `pending_approval` and not queued."""
         return cls.model_validate({
             "id": message_id, "ticket_id": ticket_id, "direction": "out", "platform": platform, "kind": kind,
             "text": text, "visibility": visibility, "target": target, "template_id": template_id,
-            "status": "queued", "attempts": 0, "created_at": created_at, "agent_id": agent_id,
-            "author": {"id": agent_id, "name": agent_name or agent_id}, "brand": brand,
-            "notes": list(notes) or None, "automatic": automatic or None})
+            "status": "pending_approval" if held_for else "queued", "attempts": 0, "created_at": created_at,
+            "agent_id": agent_id, "author": {"id": agent_id, "name": agent_name or agent_id}, "brand": brand,
+            "notes": list(notes) or None, "automatic": automatic or None,
+            "approval": {"status": "pending", "reasons": list(held_for), "submitted_at": created_at}
+            if held_for else None})
 
     @classmethod
     def note(cls, message_id: str, *, ticket_id: str, created_at: str, agent_id: str, agent_name: Optional[str],

@@ -18,7 +18,7 @@ from chalicelib.aggregates.ticket import Ticket
 from chalicelib.config import settings
 from chalicelib.errors import EnqueueFailed, NotFound
 from chalicelib.models import OutboundRequest, sortable, utcnow
-from chalicelib.outbound import policy
+from chalicelib.outbound import approvals, policy
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import DynamoStore
 from chalicelib.store.ports import TIMELINE_PAGE
@@ -46,8 +46,11 @@ class ReplyRequest(BaseModel):
 
 
 def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent_id: str,
-                idempotency_key: Optional[str] = None, automatic: bool = False) -> tuple[dict, bool]:
-    """(the reply as the API shows it, whether it is new). Raises NotFound, ReplyRefused, EnqueueFailed."""
+                idempotency_key: Optional[str] = None, automatic: bool = False,
+                role: Optional[str] = None) -> tuple[dict, bool]:
+    """(the reply as the API shows it, whether it is new). Raises NotFound, ReplyRefused, EnqueueFailed.
+    A public reply the brand's approval rules hold is stored `pending_approval` and not queued
+    (chalicelib/outbound/approvals.py; `role`: the caller's, a supervisor's is never held)."""
     ticket = store.tickets.get(ticket_id)
     if ticket is None:
         raise NotFound(ticket_id)
@@ -62,14 +65,17 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
     account = store.accounts.get(ticket.channel, ticket.brand_account_id)
     plan = policy.plan(ticket, messages, account, request.visibility, text, now)
     agent = store.agents.get(agent_id)
+    held = approvals.reasons(store, ticket, agent, agent_id, request.visibility, automatic, role)  # issue 16
     message_id = str(uuid.uuid5(REPLY_NAMESPACE, f"{ticket_id}:{idempotency_key}") if idempotency_key
                      else uuid.uuid4())
     reply = Message.reply(message_id, ticket_id=ticket_id, platform=ticket.channel, kind=plan.action, text=text,
                           visibility=request.visibility, target=plan.target, template_id=request.template_id,
                           created_at=sortable(now), agent_id=agent_id, agent_name=agent.name if agent else None,
-                          brand=ticket.brand, notes=list(plan.notes), automatic=automatic)
+                          brand=ticket.brand, notes=list(plan.notes), automatic=automatic, held_for=held)
     stored, new = store.messages.put_reply(reply, idempotency_key)
-    if new:
+    if stored.status == "pending_approval":  # issue 16: its place in the approvals queue (a retry rewrites it)
+        approvals.hold(store, stored)
+    if new and stored.status == "queued":
         body = OutboundRequest(ticket_id=ticket_id, message_id=message_id,
                                message_sk=keys.message_sk(reply.created_at, message_id)).model_dump_json()
         try:

@@ -54,7 +54,8 @@ def after_sent(message: Message, store: DynamoStore) -> None:
     channel = message.platform
     count(M.REPLIES_SENT, channel, message_id=message.id, ticket_id=message.ticket_id)
     if first and ticket and ticket.first_inbound_at:
-        waited = (_time(message.sent_at) - _time(ticket.first_inbound_at)).total_seconds()
+        responded = message.created_at if message.approval else message.sent_at  # approved: the submission
+        waited = (_time(responded) - _time(ticket.first_inbound_at)).total_seconds()
         measure(M.FIRST_RESPONSE_TIME, channel, max(waited, 0), unit="Seconds", ticket_id=message.ticket_id)
         if message.agent_id:  # the router prefers agents who answer quickly
             store.agents.record_performance(message.agent_id, "first_response_seconds", max(waited, 0))

@@ -89,7 +89,7 @@ def deliver(request: OutboundRequest, store: DynamoStore, *, receive_count: int 
         logger.warning("outbound message not found", extra={"ticket_id": request.ticket_id})
         return "missing"
     logger.append_keys(correlation_id=f"out#{message.id}")
-    if message.status in ("sent", "failed"):
+    if message.status in ("sent", "failed", "pending_approval", "rejected"):  # held ones are not to be sent
         return message.status
     moment = now()
     if message.status == "sending" and _time(message.lease_until) > moment:

@@ -26,6 +26,8 @@
 | team                      | TEAMS                           | TEAM#<id>                  |
 | settings document         | SETTINGS                        | <sla|hours|routing>        |
 | brand's sentiment model   | MODEL#<brand>                   | CURRENT                    |
+| reply held for approval   | APPROVALS#<brand>               | <submitted iso>#<msg id>   |
+| held reply's record       | APPROVAL#<msg id>               | APPROVAL                   |
 | history reply, by topic   | HIST#<brand>#<lang>#<topic>     | <at iso>#<entry id>        |
 | history reply, by language| HISTLANG#<brand>#<lang>         | <at iso>#<entry id>        |
 | who is on a ticket (TTL)  | VIEWERS#<brand>                 | AGENT#<agent id>           |
@@ -581,3 +583,38 @@ def history_entries(brand: str, language: Optional[str], topic: Optional[str], a
     sort_key = f"{at_iso}#{entry_id}"
     return [{"PK": history_partition(brand, language, topic), "SK": sort_key},
             {"PK": history_language_partition(brand, language), "SK": sort_key}]
+
+
+# -- approvals of public replies (chalicelib/approvals.py, store/approvals.py) -----------------
+def approval_entry(brand: Optional[str], submitted_iso: str, message_id: str) -> dict:
+    """A reply waiting for a supervisor, in its brand's approvals queue (oldest first); deleted when
+    it is decided, so the partition holds only what is pending."""
+    return {"PK": approvals_partition(brand), "SK": f"{submitted_iso}#{message_id}"}
+
+
+def approvals_partition(brand: Optional[str]) -> str:
+    """PK of a brand's approvals queue."""
+    return f"APPROVALS#{brand or NO_BRAND}"
+
+
+def approval(message_id: str) -> dict:
+    """A held reply's record by its id: where it is (ticket, sort key) and whose (brand); it stays
+    after the decision (with the table's TTL) so a second decision is told it was decided."""
+    return {"PK": f"APPROVAL#{message_id}", "SK": "APPROVAL"}
+
+
+def approvals_cursor(position: Mapping[str, str]) -> str:
+    """The page cursor of an approvals read: {brand: the last queue SK given out} for each brand with more."""
+    return base64.urlsafe_b64encode(json.dumps(dict(position), sort_keys=True).encode()).decode().rstrip("=")
+
+
+def approvals_start(cursor: str) -> Optional[dict]:
+    """The position an approvals cursor names ({brand: SK}); None for anything else. The brands read
+    are the caller's, never the cursor's."""
+    try:
+        start = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(start, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in start.items()):
+        return None
+    return start

@@ -165,7 +165,8 @@ class DynamoMessageStore:
     def _put_new_reply(self, reply: Message) -> None:
         try:
             self.table.put_item(Item=dynamo({**keys.message(reply.ticket_id, reply.created_at, reply.id),
-                                             **reply.to_item(), **keys.outbound_in_flight(reply.created_at, reply.id)}),
+                                             **reply.to_item(), **(keys.outbound_in_flight(reply.created_at, reply.id)
+                                                                   if reply.status == "queued" else {})}),
                                 ConditionExpression="attribute_not_exists(PK)")
         except ClientError as err:
             if not conditional_failed(err):
@@ -229,12 +230,13 @@ class DynamoMessageStore:
                                          "ticket_id": reply.ticket_id, "message_id": reply.id,
                                          "message_sk": keys.message_sk(reply.created_at, reply.id)}))
         first = False
+        responded = reply.created_at if reply.approval else reply.sent_at  # an approved reply: its submission
         if ticket is not None and not reply.automatic and not ticket.first_response_at:
             first = self._first_response(reply, ticket)
         if not first:
             first = False if reply.automatic else self._set_if(  # an auto-acknowledgement is no response
                 reply.ticket_id, "SET first_response_at = :t, first_response_by = :a",
-                "attribute_not_exists(first_response_at)", {":t": reply.sent_at, ":a": reply.agent_id or ""})
+                "attribute_not_exists(first_response_at)", {":t": responded, ":a": reply.agent_id or ""})
             self._set_if(reply.ticket_id, "SET last_outbound_at = :t",
                          "attribute_not_exists(last_outbound_at) OR last_outbound_at < :t", {":t": reply.sent_at})
             if first and ticket is not None:
@@ -250,7 +252,8 @@ class DynamoMessageStore:
         """The ticket's first response, its last outbound and its SLA moved on to the resolution
         deadline in one write, while it is as read (status and priority place it in the inbox);
         False when it was not (the caller takes the long way)."""
-        changes: dict = {"first_response_at": reply.sent_at, "first_response_by": reply.agent_id or ""}
+        changes: dict = {"first_response_at": reply.created_at if reply.approval else reply.sent_at,
+                         "first_response_by": reply.agent_id or ""}  # an approved reply: its submission
         if not ticket.last_outbound_at or ticket.last_outbound_at < (reply.sent_at or ""):
             changes["last_outbound_at"] = reply.sent_at
         if ticket.resolution_due_at and ticket.status != "closed":

@@ -18,7 +18,8 @@ from chalicelib.aggregates.team import Team
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.aggregates.viewer import Viewer
 
-PROFILE_FIELDS = ("name", "role", "languages", "skills", "teams", "brands", "capacity")  # an admin's to edit
+PROFILE_FIELDS = ("name", "role", "languages", "skills", "teams", "brands", "capacity",
+                  "needs_approval")  # an admin's to edit
 ROSTER_LIMIT = 1000  # agents read at most by one listing (the router reads the roster, then its candidates)
 
 

@@ -2,7 +2,7 @@
 // reports, presence and keyboard shortcuts. Vanilla ES modules served from /ui/, nothing from
 // the internet.
 //
-// Routes: #/inbox, #/ticket/<id>, #/supervisor, #/reports. `?poll=<ms>` in the address changes
+// Routes: #/inbox, #/ticket/<id>, #/supervisor, #/approvals (issue 16), #/reports. `?poll=<ms>` in the address changes
 // the live refresh (5 s by default; the browser tests use a shorter one).
 
 import { call, onUnauthorized, session } from "./api.js";
@@ -12,6 +12,7 @@ import { $, $$, announce, h, isTyping, toast } from "./dom.js";
 import { Inbox, paintSla } from "./inbox.js";
 import { Reports } from "./reports.js";
 import { Supervisor } from "./supervisor.js";
+import { Approvals } from "./approvals.js"; // issue 16: replies held for a supervisor
 
 const POLL_MS = Math.max(500, Number(new URLSearchParams(location.search).get("poll")) || 5000);
 const OUR_KEYS = ["care-desk-token", "care-desk-drafts", "care-desk-filters"];
@@ -141,6 +142,7 @@ async function startShell({ signedIn = false } = {}) {
     desk: h("div", { class: "desk" }, h("h1", { class: "visually-hidden" }, "Inbox"), inbox.el, conversation.main, conversation.side),
     supervisor: null,
     reports: null,
+    approvals: null, // issue 16
   };
   loadPresence();
   route();
@@ -154,6 +156,7 @@ function stopAll() {
   views.conversation.stop();
   views.supervisor?.stop();
   views.reports?.stop();
+  views.approvals?.stop();
 }
 
 function afterDone(id) {
@@ -168,7 +171,7 @@ function afterDone(id) {
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, "").split("/");
   if (parts[0] === "ticket" && parts[1]) return { name: "ticket", id: decodeURIComponent(parts[1]) };
-  if (["supervisor", "reports", "inbox"].includes(parts[0])) return { name: parts[0] };
+  if (["supervisor", "reports", "inbox", "approvals"].includes(parts[0])) return { name: parts[0] };
   return { name: "inbox" };
 }
 
@@ -210,6 +213,16 @@ function route() {
       views.supervisor.start();
     }
     document.title = "Supervisor · Social care desk";
+  } else if (r.name === "approvals") { // issue 16: the approvals queue (the API answers 403 to an agent)
+    if (!session.isSupervisor) {
+      main.replaceChildren(h("div", { class: "page" }, h("h1", { tabindex: "-1" }, "Approvals"),
+        h("p", { class: "notice" }, "This view is for supervisors. Your token is an agent's.")));
+    } else {
+      views.approvals ||= new Approvals({ pollMs: POLL_MS });
+      main.replaceChildren(views.approvals.el);
+      views.approvals.start();
+    }
+    document.title = "Approvals · Social care desk";
   } else {
     views.reports ||= new Reports();
     main.replaceChildren(views.reports.el);

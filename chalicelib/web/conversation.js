@@ -34,6 +34,7 @@ const NARROW = "(max-width: 1100px)";
 const OUT_STATUS = {
   queued: "Queued", sending: "Sending…", retrying: "Retrying", unconfirmed: "Checking with the platform",
   sent: "Sent", failed: "Failed",
+  pending_approval: "Waiting for approval", rejected: "Rejected", // issue 16: held for a supervisor
 };
 
 function ruleName(rule) {
@@ -201,6 +202,7 @@ export class Conversation {
     this.main.replaceChildren(head, this.messages, this.buildComposer());
     this.skipLink.hidden = false;
     this.loadTemplates();
+    this.loadSuggestions();
     this.loadAfterReply();
   }
 
@@ -290,7 +292,8 @@ export class Conversation {
           delivery ? h("span", { class: `badge delivery-${delivery}` }, humanize(delivery)) : null,
           m.template_id ? h("span", { class: "muted", "data-template": m.template_id }, `template “${this.templateName(m.template_id)}”`) : null),
         (status === "failed" || m.delivery_status === "failed") && m.error?.reason
-          ? h("p", { class: "error" }, h("strong", {}, "Not delivered: "), m.error.reason) : null);
+          ? h("p", { class: "error" }, h("strong", {}, "Not delivered: "), m.error.reason) : null,
+        this.approvalNote(m));
     }
     if (m.direction === "note") {
       return h("li", { class: "msg note", dataset: { id: m.id } },
@@ -444,10 +447,12 @@ export class Conversation {
     this.windowHint = h("span", { class: "muted window" });
     this.error = h("p", { id: "reply-error", class: "error", role: "alert" });
     this.sendButton = h("button", { type: "submit", class: "primary", id: "reply-send", "aria-keyshortcuts": "Control+Enter" }, "Send reply");
+    this.suggestStrip = this.buildSuggestions();
     this.replyForm = h("form", { class: "reply", "aria-label": "Reply to the customer",
       onsubmit: (e) => { e.preventDefault(); this.send(); } },
       h("fieldset", { class: "visibility" }, h("legend", {}, "Reply as"), option("public", "Public"), option("private", "Private"),
         this.visReasons.public, this.visReasons.private),
+      this.suggestStrip,
       h("label", { for: "reply-text", class: "visually-hidden" }, "Reply text"),
       this.text, this.picker,
       h("div", { class: "reply-foot" },
@@ -572,6 +577,46 @@ export class Conversation {
 
   templateName(id) {
     return (this.templates || []).find((t) => t.id === id)?.name || "saved reply";
+  }
+
+  // -- composer: suggested answers (issue 16, point 3) -----------------------------------------
+  // Up to five of the brand's earlier replies and templates (GET /tickets/{id}/suggestions), best
+  // first, above the reply box; each a button (Tab reaches it) whose why shows on hover and focus;
+  // one click inserts it (a template keeps its id, so the reply records it).
+  buildSuggestions() {
+    this.suggestList = h("ul", { class: "suggestions-list", "aria-label": "Suggested answers" });
+    this.suggestWhy = h("p", { id: "suggestion-why", class: "hint suggestion-why", "aria-live": "polite" });
+    return h("div", { class: "suggestions", id: "suggestions", hidden: true },
+      h("span", { class: "suggestions-label" }, "Suggested"), this.suggestList, this.suggestWhy);
+  }
+
+  async loadSuggestions() {
+    const id = this.id;
+    const res = await call(`/tickets/${encodeURIComponent(id)}/suggestions`);
+    if (id !== this.id || !this.suggestList) return;
+    this.suggestions = res.ok ? (res.data.items || []).slice(0, 5) : [];
+    const showWhy = (s) => { this.suggestWhy.textContent = s ? `${s.source === "template" ? "Template" : "Sent before"}: ${s.why}` : ""; };
+    this.suggestList.replaceChildren(...this.suggestions.map((s, i) => h("li", {},
+      h("button", { type: "button", class: `suggestion source-${s.source}`, id: `suggestion-${i}`,
+        dataset: { id: s.id, source: s.source, score: String(s.score) }, title: s.why, "aria-describedby": "suggestion-why",
+        onclick: () => this.insertSuggestion(s), onfocus: () => showWhy(s), onmouseenter: () => showWhy(s),
+        onblur: () => showWhy(null), onmouseleave: () => showWhy(null) },
+      h("span", { class: "suggestion-source" }, s.source === "template" ? "Template" : "History"),
+      h("span", { class: "suggestion-text", dir: "auto" }, s.text)))));
+    this.suggestStrip.hidden = !this.suggestions.length;
+  }
+
+  insertSuggestion(s) {
+    const d = this.draft();
+    const current = this.text.value;
+    this.text.value = current.trim() ? `${current.trimEnd()}\n\n${s.text}` : s.text;
+    d.text = this.text.value;
+    d.templateId = s.source === "template" ? s.id : d.templateId;
+    if (s.source === "template" && this.templateSelect) this.templateSelect.value = s.id;
+    this.saveDraft();
+    this.updateCounter();
+    this.text.focus();
+    announce("Suggested answer inserted");
   }
 
   // -- composer: where the ticket goes after the reply ----------------------------------------
@@ -715,6 +760,18 @@ export class Conversation {
     const res = await call(`/tickets/${encodeURIComponent(id)}/replies`, { method: "POST", body,
       headers: { "Idempotency-Key": d.key } });
     this.sending = false;
+    if (res.ok && res.data?.status === "pending_approval") { // issue 16: held; the ticket's status waits for the decision
+      Object.assign(d, { text: "", templateId: null, key: newKey() });
+      this.saveDraft();
+      if (id !== this.id) return;
+      this.text.value = "";
+      this.templateSelect.value = "";
+      this.updateCounter();
+      toast("Reply held for a supervisor's approval; nothing is sent until then");
+      announce("Reply held for a supervisor's approval");
+      await this.refresh();
+      return;
+    }
     if (res.ok && then !== "open") {
       Object.assign(d, { text: "", templateId: null, key: newKey() });
       this.saveDraft();
@@ -741,6 +798,44 @@ export class Conversation {
     this.error.textContent = res.status === 422 ? `The platform would refuse this: ${res.error}` : `Not sent: ${res.error}`;
     if (res.field === "visibility") this.radios[d.visibility]?.focus(); else this.text.focus();
     this.updateCounter();
+  }
+
+  // -- issue 16: approval for public replies ------------------------------------------------------
+  // A held reply says why it waits; a rejected one shows the supervisor's reason to its author, and
+  // "Edit and send again" puts its text back in her composer (a new reply, a new idempotency key).
+  approvalNote(m) {
+    const a = m.approval;
+    if (!a) return null;
+    if (m.status === "pending_approval") {
+      return h("p", { class: "approval-note", "data-testid": "approval-note" },
+        "Held for a supervisor's approval", a.reasons?.length ? ` (${a.reasons.join(", ")})` : "", "; nothing is sent until then.");
+    }
+    if (m.status === "rejected") {
+      const mine = m.agent_id === session.agentId;
+      return h("div", { class: "rejection", "data-testid": "rejection" },
+        h("p", { class: "error" }, h("strong", {}, `Rejected by ${a.decided_by || "a supervisor"}: `), a.reason || ""),
+        mine ? h("button", { type: "button", class: "secondary", onclick: () => this.editRejected(m) }, "Edit and send again") : null);
+    }
+    if (a.status === "approved") {
+      return h("p", { class: "muted approval-note" }, `Approved by ${a.decided_by || "a supervisor"}`,
+        a.original_text ? " with edits" : "");
+    }
+    return null;
+  }
+
+  editRejected(m) {
+    this.setMode("reply");
+    const d = this.draft();
+    Object.assign(d, { text: m.text || "", templateId: null, key: newKey() });
+    if (this.radios[m.visibility] && !this.radios[m.visibility].disabled) {
+      d.visibility = m.visibility;
+      for (const vis of ["public", "private"]) this.radios[vis].checked = vis === d.visibility;
+    }
+    this.text.value = d.text;
+    this.saveDraft();
+    this.updateCounter();
+    this.text.focus();
+    announce("The rejected reply is in your composer; edit it and send it again");
   }
 
   // After a stored reply: the status the agent chose, over the version read now; then the next ticket.

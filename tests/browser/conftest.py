@@ -151,7 +151,9 @@ def stack(tmp_path_factory):
         wait_for(healthy, 60, "the local stack answers /api/health", every=0.3)
         # `up` prints its banner once the queue workers run, the last step before traffic
         wait_for(lambda: "The desk is up" in log_path.read_text(), 30, "the stack's workers started")
-        yield Stack(api, f"http://127.0.0.1:{ports['SANDBOX_PORT']}", state_dir, str(log_path))
+        running = Stack(api, f"http://127.0.0.1:{ports['SANDBOX_PORT']}", state_dir, str(log_path))
+        running.aws_endpoint = f"http://127.0.0.1:{ports['AWS_PORT']}"  # commands run against it (history import)
+        yield running
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -85,6 +85,7 @@ def test_a_report_is_what_the_tickets_add_up_to_by_hand(known):
                        {"topic": "other", "count": 1}],
         "reply_rate": 1.0,  # t4 was done without reply: of the three answerable, three answered
         "done_without_reply": 1,
+        "approvals": {"decided": 0, "rejected": 0, "mean_wait_seconds": None},  # none held (issue 16)
     }
     assert stats["items_read"] <= 7 * 24 + 1 and stats["calls"] == 2  # 169 hour keys, 100 a call
     hour = keys.counter_hour("nordlight", counters.hour_of(_iso(3)))
