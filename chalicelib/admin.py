@@ -91,7 +91,10 @@ def settings_for(store: DynamoStore, name: str, principal: Principal) -> dict:
     works for at least one brand; NotFound for one of no brand, who sees no brand's data."""
     if not (principal.every_brand or principal.brands):
         raise NotFound(f"settings {name}")
-    return get_settings(store, name)
+    document = get_settings(store, name)
+    if name == "approvals":  # issue 16: per brand; another brand's rules are never shown
+        document = {**document, "brands": {b: r for b, r in document.get("brands", {}).items() if principal.sees(b)}}
+    return document
 
 
 def _brands(principal: Principal, given: Optional[list[str]], current: Optional[list[str]], what: str) -> list[str]:

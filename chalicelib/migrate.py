@@ -18,6 +18,9 @@ chalicelib imports it). It reads TABLE_NAME and AWS_ENDPOINT_URL as the other co
   into the registry the admin inbox reads (`store.tickets.register_brand`). A reply still in flight
   in the old GSI1 partition moves to its GSI2 minute (`keys.outbound_in_flight`); a finished one just
   leaves GSI1.
+  A ticket already keyed by brand whose inbox place (GSI1SK) predates the answered flag
+  (`<status>#<100-priority>#<due>#<id>`, before issue 15's "an answered ticket drops below the
+  unanswered ones") gets `keys.inbox_index` as it is now (`placed`, summary `tickets_placed`).
 * **agents**: `store.agents.move_legacy_agents`.
 * **counters**: each ticket created before the table's stream began (its `LatestStreamLabel`, or
   `--stream-since`) adds `counters.contributions(ticket)` to its hour and gauge items **in one
@@ -90,7 +93,7 @@ def index_keys(ticket: Mapping[str, Any], now_iso: str) -> dict:
     ticket_id, status = ticket["id"], ticket.get("status") or "open"
     due = ticket.get("sla_due_at")
     wanted = {**keys.inbox_home(ticket.get("brand"), ticket_id),
-              **keys.inbox_index(status, int(ticket.get("priority") or 0), due or "", ticket_id),
+              **keys.inbox_index(status, int(ticket.get("priority") or 0), due or "", ticket_id, answered(ticket)),
               **keys.due_index(None if status == "closed" else due, ticket_id)}
     since = ticket.get("waiting_since")
     if status == "open" and not ticket.get("assignee") and since:
@@ -102,6 +105,22 @@ def index_keys(ticket: Mapping[str, Any], now_iso: str) -> dict:
     else:
         wanted.update(keys.redrive_index(None, ticket_id))
     return wanted
+
+
+def answered(ticket: Mapping[str, Any]) -> bool:
+    """`Ticket.answered` of a plain item."""
+    out = ticket.get("last_outbound_at")
+    return bool(ticket.get("first_response_at")) and bool(out) and out >= (ticket.get("last_inbound_at") or "")
+
+
+def placed(ticket: Mapping[str, Any]) -> Optional[str]:
+    """The inbox place (GSI1SK) a current ticket should hold, when it holds another (the form
+    before the answered flag, `<status>#<100-priority>#<due>#<id>`); None: it is in place."""
+    if "GSI1SK" not in ticket:
+        return None
+    wanted = keys.inbox_index(ticket.get("status") or "open", int(ticket.get("priority") or 0),
+                              ticket.get("sla_due_at") or "", ticket["id"], answered(ticket))["GSI1SK"]
+    return None if ticket["GSI1SK"] == wanted else wanted
 
 
 def shrunk(ticket: Mapping[str, Any]) -> dict:
@@ -141,6 +160,9 @@ def plan(ticket: Mapping[str, Any], phases: Iterable[str], stream_since: Optiona
                 elif ticket.get(name) != value:
                     sets[name] = value
             work.add("rekey")
+        elif placed(ticket):
+            sets["GSI1SK"] = placed(ticket)
+            work.add("place")
         changes = shrunk(ticket)
         if changes:
             sets.update(changes)
@@ -236,7 +258,8 @@ class Migration:
         self.stream_since = utc(since) if since else None
         self.now = datetime.now(timezone.utc).isoformat()
         self.summary = {"dry_run": dry_run, "phases": list(self.phases), "stream_since": since, "items_read": 0,
-                        "tickets_read": 0, "tickets_rekeyed": 0, "tickets_shrunk": 0, "already_current": 0,
+                        "tickets_read": 0, "tickets_rekeyed": 0, "tickets_placed": 0, "tickets_shrunk": 0,
+                        "already_current": 0,
                         "tickets_counted": 0, "counter_updates": 0, "tickets_indexed": 0, "search_entries_written": 0,
                         "agents_moved": 0, "replies_moved": 0, "brands_registered": 0, "retries": 0,
                         "counted_but_changed_since_stream": 0, "stopped_at_limit": False}
@@ -259,7 +282,7 @@ class Migration:
                     self.reply(item)
         if "tickets" in self.phases:
             self.register_brands()
-        changed = [k for k in ("tickets_rekeyed", "tickets_shrunk", "tickets_counted", "tickets_indexed", "agents_moved",
+        changed = [k for k in ("tickets_rekeyed", "tickets_placed", "tickets_shrunk", "tickets_counted", "tickets_indexed", "agents_moved",
                                "replies_moved", "brands_registered") if self.summary[k]]
         self.summary["nothing_to_do"] = not changed
         if not changed:
@@ -327,6 +350,7 @@ class Migration:
     def _tally(self, ticket: dict, step: dict, entries: int, added: int) -> None:
         s, work = self.summary, step["work"]
         s["tickets_rekeyed"] += "rekey" in work
+        s["tickets_placed"] += "place" in work
         s["tickets_shrunk"] += "shrink" in work
         s["tickets_indexed"] += "index" in work
         s["search_entries_written"] += entries

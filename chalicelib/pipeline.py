@@ -211,7 +211,8 @@ def _store_with_retry(m: Mention, message: Message, factors: list[dict], custome
                 ticket = _opened(m, message, customer_id, verdict, clocks, conversation_key, now, team, current,
                                  changes)
                 return _open(conversation_key, ticket, current, message, customer_id, store, now), True
-            changes.update(keys.inbox_index(status, new_priority, clock.get("sla_due_at") or base.sla_due_at, base.id))
+            changes.update(keys.inbox_index(status, new_priority, clock.get("sla_due_at") or base.sla_due_at, base.id,
+                                            base.changed(changes).answered))  # the customer wrote: unanswered
             store.messages.record_inbound(base, message, m.dedupe_key, customer_id, changes, now)
             return base, False
         except ConcurrentUpdate:  # the ticket moved under us, or another opened the conversation: read again

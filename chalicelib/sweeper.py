@@ -130,7 +130,7 @@ def _breach(store: DynamoStore, ticket: Ticket, due_text: str, moment: datetime)
     priority = min(ticket.priority + BREACH_BUMP, 100)
     tags = sorted(set(ticket.tags or []) | {"sla-breached"})
     changes = {"sla_breached_for": due_text, "priority": priority, "tags": tags, "escalated_at": moment.isoformat(),
-               **keys.inbox_index(ticket.status, priority, due_text, ticket.id)}
+               **keys.inbox_index(ticket.status, priority, due_text, ticket.id, ticket.answered)}
     if not _mark(store, ticket, changes):
         return False
     count(M.SLA_BREACHES, (ticket.channel or "unknown"), ticket_id=ticket.id, due=due_text,

@@ -224,7 +224,7 @@ def _apply(store: Stores, ticket: Ticket, version: int, changes: dict, agent_id:
     status = changes.get("status", ticket.status)
     priority = changes.get("priority", ticket.priority)
     if "status" in changes or "priority" in changes:
-        changes.update(keys.inbox_index(status, priority, ticket.sla_due_at or "", ticket.id))
+        changes.update(keys.inbox_index(status, priority, ticket.sla_due_at or "", ticket.id, ticket.answered))
     changes["updated_at"] = utcnow().isoformat()
     moves = _load_moves(ticket, changes)
     updated = (store.agents.move_load(ticket.id, version, changes, moves) if moves

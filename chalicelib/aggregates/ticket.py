@@ -113,6 +113,14 @@ class Ticket(BaseModel):
         return type(self).from_item({**item, "version": self.version + 1})
 
     @property
+    def answered(self) -> bool:
+        """Our word is the latest: an agent has responded, and a reply went out at or after the
+        customer's last message (an automatic acknowledgement alone is no answer). The inbox puts
+        such a ticket below the unanswered ones of its priority (keys.inbox_index)."""
+        return (bool(self.first_response_at) and bool(self.last_outbound_at)
+                and self.last_outbound_at >= (self.last_inbound_at or ""))
+
+    @property
     def holder(self) -> Optional[str]:
         """Who holds it for their load: the assignee while it is not closed."""
         return self.assignee if self.assignee and self.status != "closed" else None

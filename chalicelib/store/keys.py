@@ -33,7 +33,8 @@
 | who is on a ticket (TTL)  | VIEWERS#<brand>                 | AGENT#<agent id>           |
 
 GSI1 is the inbox, by brand and write shard: GSI1PK = INBOX#<brand>#<shard 0..15> (`inbox_home`,
-set once when the ticket opens), GSI1SK = <status>#<100-priority>#<sla due>#<id> (`inbox_index`); a
+set once when the ticket opens), GSI1SK = <status>#<100-priority>#<0 unanswered|1 answered>#<sla due>#<id>
+(`inbox_index`: an answered ticket below the unanswered ones of its priority, whatever its deadline); a
 page merges the brand's shards (`inbox_partitions`, `inbox_range`), its cursor holds each shard's
 position (`inbox_cursor`, `inbox_start`). It also groups the CRM records of one CRM customer:
 GSI1PK = CRMREF#<ref>, GSI1SK = <platform>#<key>. Brands that had a ticket: BRANDS / BRAND#<brand>.
@@ -311,9 +312,10 @@ def inbox_home(brand: Optional[str], ticket_id: str) -> dict:
     return {"GSI1PK": inbox_partition(brand, _shard(ticket_id, INBOX_SHARDS))}
 
 
-def inbox_index(status: str, priority: int, sla_due_iso: str, ticket_id: str) -> dict:
-    """The ticket's place in its brand's inbox: status, then priority, then SLA due (GSI1SK)."""
-    return {"GSI1SK": f"{status}#{100 - priority:03d}#{sla_due_iso or ''}#{ticket_id}"}
+def inbox_index(status: str, priority: int, sla_due_iso: str, ticket_id: str, answered: bool = False) -> dict:
+    """The ticket's place in its brand's inbox (GSI1SK): status, then priority, then the unanswered
+    before the answered (`Ticket.answered`: our reply is the latest word), then SLA due."""
+    return {"GSI1SK": f"{status}#{100 - priority:03d}#{1 if answered else 0}#{sla_due_iso or ''}#{ticket_id}"}
 
 
 def inbox_range(status: str, after: Optional[str] = None) -> tuple[str, str]:
@@ -354,10 +356,11 @@ def minutes_between(first_minute: str, last_minute: str) -> list[str]:
     return found
 
 
-def sla_due(status: str, priority: int, due_iso: str, ticket_id: str) -> dict:
+def sla_due(status: str, priority: int, due_iso: str, ticket_id: str, answered: bool = False) -> dict:
     """A ticket's next SLA deadline with the index keys that move with it: its inbox place (GSI1SK,
-    by the status and priority given) and its due-minute bucket (GSI2)."""
-    return {"sla_due_at": due_iso, **inbox_index(status, priority, due_iso, ticket_id), **due_index(due_iso, ticket_id)}
+    by the status, priority and answered flag given) and its due-minute bucket (GSI2)."""
+    return {"sla_due_at": due_iso, **inbox_index(status, priority, due_iso, ticket_id, answered),
+            **due_index(due_iso, ticket_id)}
 
 
 def due_index(due_iso: Optional[str], ticket_id: str) -> dict:

@@ -241,6 +241,8 @@ class DynamoMessageStore:
                          "attribute_not_exists(last_outbound_at) OR last_outbound_at < :t", {":t": reply.sent_at})
             if first and ticket is not None:
                 self._resolution_next(ticket)
+            if not reply.automatic:
+                self._place(reply.ticket_id)  # answered (again): below the unanswered of its priority
         if customer_id:
             self.table.put_item(Item=dynamo({
                 **keys.touchpoint(customer_id, reply.sent_at, reply.id), "ticket_id": reply.ticket_id,
@@ -256,8 +258,11 @@ class DynamoMessageStore:
                          "first_response_by": reply.agent_id or ""}  # an approved reply: its submission
         if not ticket.last_outbound_at or ticket.last_outbound_at < (reply.sent_at or ""):
             changes["last_outbound_at"] = reply.sent_at
+        answered = ticket.changed(changes).answered
         if ticket.resolution_due_at and ticket.status != "closed":
-            changes.update(keys.sla_due(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id))
+            changes.update(keys.sla_due(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id, answered))
+        elif ticket.status != "closed":
+            changes.update(keys.inbox_index(ticket.status, ticket.priority, ticket.sla_due_at or "", ticket.id, answered))
         expr, names, values = update_expression(changes)
         try:
             self.table.update_item(
@@ -275,10 +280,31 @@ class DynamoMessageStore:
         ticket = Ticket.from_item(plain(self.table.get_item(Key=keys.ticket(read.id), ConsistentRead=True)["Item"]))
         if ticket.resolution_due_at and ticket.status != "closed":  # placed by its status and priority now
             expr, names, values = update_expression(
-                keys.sla_due(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id))
+                keys.sla_due(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id, ticket.answered))
             self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression=expr,
                                    ConditionExpression="attribute_exists(PK)", ExpressionAttributeNames=names,
                                    ExpressionAttributeValues=values)
+
+    def _place(self, ticket_id: str, attempts: int = 3) -> None:
+        """The ticket's inbox place (GSI1SK) as it now is, answered or not, if that moved: a later
+        reply puts it back below the unanswered of its priority. Conditional on the place read."""
+        for _ in range(attempts):
+            item = self.table.get_item(Key=keys.ticket(ticket_id), ConsistentRead=True).get("Item")
+            if not item or "GSI1SK" not in item:
+                return
+            ticket = Ticket.from_item(plain(item))
+            wanted = keys.inbox_index(ticket.status, ticket.priority, ticket.sla_due_at or "", ticket.id,
+                                      ticket.answered)["GSI1SK"]
+            if item["GSI1SK"] == wanted:
+                return
+            try:
+                self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET GSI1SK = :w",
+                                       ConditionExpression="GSI1SK = :was",
+                                       ExpressionAttributeValues={":w": wanted, ":was": item["GSI1SK"]})
+                return
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise
 
     # -- delivery receipts -------------------------------------------------------------------
     def record_delivery_status(self, receipt: Receipt) -> None:

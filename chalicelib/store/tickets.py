@@ -341,7 +341,8 @@ class DynamoTicketStore:
                 raise
 
     def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
-        expr, names, values = update_expression(keys.sla_due(ticket.status, ticket.priority, due_iso, ticket.id))
+        expr, names, values = update_expression(keys.sla_due(ticket.status, ticket.priority, due_iso, ticket.id,
+                                                             ticket.answered))
         self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression=expr, ConditionExpression="attribute_exists(PK)",
                                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 

@@ -205,3 +205,12 @@ def test_the_queue_is_paged_oldest_first_and_bad_cursors_are_refused(desk_x):
     assert call(desk, "get", "/api/approvals?cursor=nonsense", None, "sam", "supervisor")[0] == 400
     assert call(desk, "get", "/api/approvals?limit=1000", None, "sam", "supervisor")[0] == 400
     assert call(desk, "post", "/api/approvals/no-such-reply/approve", {}, "sam", "supervisor")[0] == 404
+
+
+def test_the_settings_route_shows_a_supervisor_only_her_brands_approval_rules(desk_x):
+    desk, _, _ = desk_x
+    _rules(desk, {"channels": ["x"]})
+    _rules(desk, {"min_priority": 70}, brand="other", agent="olga")
+    status, document = call(desk, "get", "/api/settings/approvals", None, "olga", "supervisor")
+    assert status == 200 and list(document["brands"]) == ["other"]
+    assert list(call(desk, "get", "/api/settings/approvals", None, "root", "admin")[1]["brands"]) == ["nordlight", "other"]

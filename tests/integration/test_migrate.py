@@ -319,3 +319,26 @@ def test_an_old_ticket_changed_since_the_stream_began_is_named(upgraded_desk):
     out = io.StringIO()
     summary = migrate.Migration(table, out=out).run()
     assert summary["counted_but_changed_since_stream"] == 1 and f"ticket {T2}: changed since" in out.getvalue()
+
+
+def test_a_ticket_placed_before_the_answered_flag_is_placed_again(desk):
+    """A ticket keyed by brand (issue 13) whose inbox place predates issue 15's answered flag
+    (`<status>#<100-priority>#<due>#<id>`): the migration gives it `keys.inbox_index` as it is now,
+    answered below unanswered, and a second run finds it current."""
+    table = desk.store().table
+    due = "2026-11-25T10:00:00+00:00"
+    answered = {"first_response_at": "2026-11-24T10:05:00+00:00", "last_inbound_at": "2026-11-24T10:00:00.000000+00:00",
+                "last_outbound_at": "2026-11-24T10:05:00.000000+00:00"}
+    for ticket_id, extra in (("t-answered", answered), ("t-waiting", {})):
+        table.put_item(Item=dynamo({**keys.ticket(ticket_id), "id": ticket_id, "status": "open", "priority": 40,
+                                    "version": 2, "brand": "acme", "sla_due_at": due, **extra,
+                                    **keys.inbox_home("acme", ticket_id),
+                                    "GSI1SK": f"open#060#{due}#{ticket_id}"}))  # the form before the flag
+
+    summary = run(table, phases=("tickets",))
+
+    assert summary["tickets_placed"] == 2 and summary["tickets_rekeyed"] == 0
+    placed = {i: table.get_item(Key=keys.ticket(i))["Item"]["GSI1SK"] for i in ("t-answered", "t-waiting")}
+    assert placed == {"t-answered": f"open#060#1#{due}#t-answered", "t-waiting": f"open#060#0#{due}#t-waiting"}
+    assert [t.id for t in desk.store().tickets.inbox("open", brands=["acme"])[0]] == ["t-waiting", "t-answered"]
+    assert run(table, phases=("tickets",))["tickets_placed"] == 0

@@ -287,3 +287,43 @@ def test_a_negative_mention_counts_for_its_brands_crisis_alarm(desk, capsys):
     assert len(negative) == 1 and negative[0]["brand"] == "nordlight"
     [directive] = negative[0]["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == "SocialCare" and directive["Dimensions"][0][0] == "brand"  # (+ service, deployed)
+
+
+def test_a_follow_up_after_an_answer_puts_the_ticket_back_among_the_unanswered(desk):
+    """The ingest pipeline's half of 'an answered ticket drops below the unanswered ones of its
+    priority' (tests/contract/test_inbox_answered_order.py has the stores' half): the customer's
+    next message makes the ticket unanswered again, in its inbox place too."""
+    from chalicelib.aggregates.message import Message
+    from chalicelib.models import sortable, utcnow
+    from chalicelib.store import keys
+
+    def message(mid, text):
+        post_meta(desk, p.meta_payload("page", [p.meta_entry(PAGE, messaging=[
+            p.messenger_event(PAGE, "6000000000000002", mid, text=text)])]))
+        desk.drain(only=("ingest_worker",))
+
+    def placed(ticket):
+        return keys.inbox_index(ticket.status, ticket.priority, ticket.sla_due_at or "", ticket.id, ticket.answered)
+
+    message("m_1", "Hei, tilaukseni on myöhässä")
+    [line] = stack.ticket_lines(desk.store())
+    store = desk.store()
+    ticket = store.tickets.get(line["id"])
+    reply = Message.reply("r1", ticket_id=ticket.id, platform="facebook", kind="messenger_reply", text="Katson heti",
+                          visibility="private", target={"recipient_id": "6000000000000002"}, template_id=None,
+                          created_at=sortable(utcnow()), agent_id="ana", agent_name="Ana", brand=ticket.brand, notes=[],
+                          automatic=False)
+    stored_reply, _ = store.messages.put_reply(reply)
+    store.messages.record_sent(stored_reply.model_copy(update={"status": "sent", "platform_message_id": "mid.r1",
+                                                               "sent_at": sortable(utcnow())}), ticket.customer_id, ticket)
+    answered = store.tickets.get(ticket.id)
+    assert answered.answered
+    raw = store.table.get_item(Key=keys.ticket(ticket.id))["Item"]
+    assert raw["GSI1SK"] == placed(answered)["GSI1SK"] and "#1#" in raw["GSI1SK"]
+
+    message("m_2", "Tilausnumero 4411")
+
+    again = store.tickets.get(ticket.id)
+    assert again.answered is False
+    raw = store.table.get_item(Key=keys.ticket(ticket.id))["Item"]
+    assert raw["GSI1SK"] == placed(again)["GSI1SK"] and "#0#" in raw["GSI1SK"]

@@ -153,6 +153,9 @@ class MemoryMessageStore:
                         ticket.update(keys.sla_due(ticket["status"], ticket["priority"], due, read.id))
                 if "last_outbound_at" not in ticket or ticket["last_outbound_at"] < reply.sent_at:
                     ticket["last_outbound_at"] = reply.sent_at
+                if not reply.automatic and "GSI1SK" in ticket:  # answered: below the unanswered of its priority
+                    now = Ticket.from_item(ticket)
+                    ticket.update(keys.inbox_index(now.status, now.priority, now.sla_due_at or "", now.id, now.answered))
             if customer_id:
                 sk = keys.touchpoint(customer_id, reply.sent_at, reply.id)["SK"]
                 self.touchpoints[customer_id] = [t for t in self.touchpoints.get(customer_id, []) if t["SK"] != sk]

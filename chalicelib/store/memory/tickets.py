@@ -136,7 +136,7 @@ class MemoryTicketStore:
     def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
         with self._lock:
             item = self._existing(ticket.id)
-            item.update(keys.sla_due(ticket.status, ticket.priority, due_iso, ticket.id))
+            item.update(keys.sla_due(ticket.status, ticket.priority, due_iso, ticket.id, ticket.answered))
 
     def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
         with self._lock:
