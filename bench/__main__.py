@@ -6,6 +6,9 @@ writes or imports:
 
     python -m bench cost [-n 200] [--brief] [--json]   requests, capacity units, $ and the hottest key
     python -m bench coldstart [--runs 5] [--webhook-only] [--json]
+    python -m bench suggestions [--seed 16] [--json] [--write FILE]
+                                                       suggested answers: hit@5 of the sent reply
+                                                       against the brand's most frequent reply
                                                        the webhook's cold start as Lambda pays it
                                                        (issue 13's budget) and each handler's imports
 
@@ -91,6 +94,10 @@ def main() -> int:
     print(f"Ingest worker end to end under moto in-process: {ingest_throughput():,.0f} mentions/s "
           "(moto-bound; DynamoDB in AWS is faster per call but over the network)")
     # each in its own interpreter: the cost run installs a botocore hook and imports the app under moto
+    print("\n== Suggested answers ==", flush=True)
+    from bench import suggestions
+
+    suggestions.main([])
     print("\n== Cost at the AWS wire ==", flush=True)
     subprocess.run([sys.executable, "-m", "bench", "cost"], check=True)
     print("\n== Cold start ==", flush=True)
@@ -103,6 +110,10 @@ def dispatch(argv: list[str]) -> int:
         from bench import cost
 
         return cost.main(argv[1:])
+    if argv and argv[0] == "suggestions":
+        from bench import suggestions
+
+        return suggestions.main(argv[1:])
     if argv and argv[0] == "coldstart":
         from bench import coldstart
 
