@@ -6,7 +6,7 @@ tweets only, no replies): `corpus()` generates it deterministically (seeded) for
 online lamp shop in English and German and an airline in English, from phrase banks per intent.
 What makes it less easy than it looks, on purpose:
 
-* customers write each intent in many ways (8-12 phrasings, slots filled with order numbers,
+* customers write each intent in many ways (4-8 phrasings, slots filled with order numbers,
   products, cities, greetings, "!!!", emoji, the odd typo), and intents share words ("refund" for a
   return and for a late delivery, "order" everywhere);
 * agents answer an intent with its usual reply about 60% of the time, with one of two other
