@@ -13,7 +13,9 @@ How (docs/ARCHITECTURE.md, "Suggested answers"):
 * **Neighbours vote**: the `NEIGHBOURS` past questions nearest the ticket's message each vote for the
   reply that answered them, with their similarity, times `TOPIC_BOOST` for the ticket's topic and
   `OUTCOME_BOOST` when that reply resolved the ticket or earned a CSAT of 4 or 5 (a CSAT of 1 or 2
-  takes as much away).
+  takes as much away), times `OTHER_LANGUAGE` for a reply in another language than the ticket's (the
+  use case reads the ticket's language only, so this matters for a ticket of unknown language and
+  for callers that pass a mixed history).
 * **Near-identical replies are one suggestion**: replies are grouped by their normalised text (case,
   spacing, punctuation, digits and the customer's name aside), then groups whose word sets overlap by
   `SAME_REPLY` (Jaccard) or more are merged; the newest wording of a group is the one suggested.
@@ -38,6 +40,7 @@ LIMIT = 5  # suggestions answered at most
 NEIGHBOURS = 30  # past questions that vote
 MIN_SIMILARITY = 0.08  # a past question less similar than this does not vote
 TOPIC_BOOST = 1.25
+OTHER_LANGUAGE = 0.3  # a reply in another language than the ticket's votes this much (the read keeps to one)
 OUTCOME_BOOST = 0.5  # resolved, or CSAT >= 4: ×1.5; CSAT <= 2: ×0.5
 SAME_REPLY = 0.8  # Jaccard of two replies' word sets above which they are one suggestion
 STOPWORDS = frozenset(
@@ -182,13 +185,15 @@ def rank(query: Query, history: Sequence[Past], templates: Sequence[dict] = (), 
         group = groups.get(key) or _merge_into(groups, key)
         group.entries.append((past, similarity))
         weight = similarity * (TOPIC_BOOST if query.topic and past.topic == query.topic else 1.0)
+        weight *= OTHER_LANGUAGE if query.language and past.language and past.language != query.language else 1.0
         weight *= 1 + OUTCOME_BOOST if _good(past) else 1 - OUTCOME_BOOST if _bad(past) else 1.0
         group.vote += weight
 
     strongest = max((g.vote for g in groups.values()), default=0.0) or 1.0
     suggestions: list[tuple[Suggestion, set]] = []
     for group in _distinct(groups):
-        best = max(s for _, s in group.entries)
+        best = max(s * (OTHER_LANGUAGE if query.language and p.language and p.language != query.language else 1.0)
+                   for p, s in group.entries)
         pasts = [p for p, _ in group.entries]
         outcome = max(0.0, (sum(_good(p) for p in pasts) - sum(_bad(p) for p in pasts)) / len(pasts))
         score = 0.55 * min(best, 1.0) + 0.30 * group.vote / strongest + 0.15 * outcome

@@ -98,3 +98,13 @@ def test_reply_key_ignores_case_punctuation_digits_and_the_name_variable():
 
 def test_no_history_and_no_template_is_no_suggestion():
     assert rank(Query("anything", "en"), []) == []
+
+
+def test_a_reply_in_the_tickets_language_ranks_above_one_in_another():
+    question = "refund refund"
+    history = [_past(1, question, "Ihre Rückerstattung ist unterwegs.", language="de"),
+               _past(2, question, "Your refund is on its way.", language="en")]
+    got = rank(Query(question, "en"), history)
+    assert [s.text for s in got] == ["Your refund is on its way.", "Ihre Rückerstattung ist unterwegs."]
+    assert got[0].score > got[1].score
+    assert rank(Query(question, "de"), history)[0].text.startswith("Ihre")
