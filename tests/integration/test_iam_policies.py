@@ -275,6 +275,17 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
             a[f"reply_{channel}"] = client.http.post(f"/api/tickets/{tickets[channel]['id']}/replies", headers=agent,
                                                      body=json.dumps({"text": text, "visibility": visibility})
                                                      ).status_code
+        # issue 16: a held public reply, the approvals queue, an approval (a transaction) under the API's policy
+        a["approval_rules"] = client.http.put("/api/approval-rules/nordlight", headers=agent, body=json.dumps(
+            {"version": 0, "rules": {"channels": ["x"]}})).status_code
+        held = json.loads(client.http.post(f"/api/tickets/{x_ticket['id']}/replies", headers=_token("ana", "agent"),
+                                           body=json.dumps({"text": "Approved: a new lamp ships today.",
+                                                            "visibility": "public"})).body)
+        day.outcomes["held_status"] = held.get("status")
+        a["approvals"] = client.http.get("/api/approvals", headers=agent).status_code
+        a["approve"] = client.http.post(f"/api/approvals/{held['id']}/approve", headers=agent, body="{}").status_code
+        a["approval_rules_off"] = client.http.put("/api/approval-rules/nordlight", headers=agent, body=json.dumps(
+            {"version": 1, "rules": None})).status_code
         a["template_put"] = client.http.put("/api/templates/thanks", headers=admin, body=json.dumps(
             {"name": "Thanks", "variants": {"en": "Thanks for your patience!"}, "version": 0})).status_code
         a["template_delete"] = client.http.delete("/api/templates/thanks", headers=admin).status_code
@@ -391,6 +402,7 @@ def test_every_function_has_its_own_policy_file_the_same_in_every_stage():
 def test_api_handler_takes_webhooks_and_serves_agents(day):
     assert day.failures("api_handler") == []
     assert {k: v for k, v in day.answers.items() if v >= 300} == {}
+    assert day.outcomes["held_status"] == "pending_approval"  # issue 16: held, then approved (a transaction)
     assert all(day.outcomes["quarantined"])  # a small unknown body in the table, a large one in S3
 
 
@@ -426,6 +438,7 @@ def test_route_worker_gives_a_waiting_ticket_to_the_agent_who_came_online(day):
 def test_outbound_worker_delivers_refreshes_tokens_and_parks_rate_limited_replies(day):
     assert day.failures("outbound_worker") == []
     replies = day.outcomes["replies"]
+    assert replies["Approved: a new lamp ships today."]["status"] == "sent"  # issue 16: approved, then sent
     for text in ("So sorry! Checking order #4411 now.", "Your refund is on its way.", "Try the code SPRING."):
         assert replies[text]["status"] == "sent", replies[text]
     assert replies["Could you DM us your order email?"]["status"] == "retrying"
