@@ -96,7 +96,10 @@ export class Reports {
         stat("Tickets", String(r.tickets ?? 0), "created in this period"),
         stat("Reply rate", percent(r.reply_rate), "answered, of those needing a reply"),
         stat("Median first response", seconds(frt.median)),
-        stat("90th percentile", seconds(frt.p90), "first response")),
+        stat("90th percentile", seconds(frt.p90), "first response"),
+        // issue 16: replies held for approval; their wait is apart from the first response (the agent's submission)
+        r.approvals?.decided ? stat("Approval wait", seconds(r.approvals.mean_wait_seconds),
+          `mean of ${r.approvals.decided} decided (${r.approvals.rejected} rejected); not in first response`) : null),
       h("div", { class: "chart-grid" },
         barChart({ title: "First response time by channel (median)",
           description: byChannel.map(([c, v]) => `${channelName(c)} ${seconds(v)}`).join(", ") || "no replies yet",

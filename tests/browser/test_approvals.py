@@ -107,6 +107,12 @@ def test_a_supervisor_edits_and_approves_a_held_reply_that_then_reaches_x_once(s
         sent = page.locator(".msg.out").filter(has_text=edited)
         expect(sent.get_by_test_id("reply-status")).to_have_text("Sent", timeout=20_000)
         expect(sent).to_contain_text("Approved by sam with edits")
+        # And the supervisor's reports show the approval wait apart from the first response
+        sam = stack.token("sam", "supervisor")
+        wait_for(lambda: (stack.get("/reports/summary", sam, days=7)["approvals"]["decided"] or 0) >= 1, 30,
+                 "the stream counted the decision")
+        sam_page.get_by_role("link", name="Reports").click()
+        expect(sam_page.locator(".stat-cards")).to_contain_text("Approval wait")
         assert not errors
     finally:
         context.close()
