@@ -183,6 +183,30 @@ def auth_config():
     return Response(body=config, status_code=200, headers=web.headers("application/json"))
 
 
+# -- CSAT survey page (issue 16, point 4): public, no sign-in; the signed token in the address is
+# the authorisation (chalicelib/surveys.py), every answer HTML under the UI's security headers ---
+@app.route("/csat/{token}", methods=["GET"])
+def csat_page(token):
+    from chalicelib import csat
+
+    status, body = csat.page(_store(), token)
+    return _survey_page(status, body)
+
+
+@app.route("/csat/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def csat_answer(token):
+    from chalicelib import csat
+
+    status, body = csat.submit(_store(), token, app.current_request.raw_body or b"")
+    return _survey_page(status, body)
+
+
+def _survey_page(status: int, body: str) -> Response:
+    from chalicelib import web
+
+    return Response(body=body, status_code=status, headers=web.headers("text/html; charset=utf-8"))
+
+
 # -- agent API: each route declared once (chalicelib/routes.py); the OpenAPI document comes from
 # the same declarations, and a view raises what goes wrong (chalicelib/answers.py answers it) ---
 def _agent_brands(agent_id: str):
@@ -516,6 +540,22 @@ def get_settings(name, principal):
     from chalicelib import admin
 
     return admin.settings_for(_store(), name, principal)
+
+
+@agent_api.get("/api/brands/{brand}/surveys", "The brand's CSAT surveys: on or off per channel", role="supervisor",
+               refusals="404")
+def get_survey_settings(brand, principal):
+    from chalicelib import surveys
+
+    return surveys.get_settings(_store(), brand, principal)
+
+
+@agent_api.put("/api/brands/{brand}/surveys", "Turn the brand's CSAT surveys on or off per channel (over the version "
+               "edited)", role="supervisor", body="object", refusals="404 409")
+def put_survey_settings(brand, body, principal):
+    from chalicelib import surveys
+
+    return surveys.put_settings(_store(), brand, body, principal)
 
 
 @agent_api.get("/api/reply-settings", "After a reply: the status a ticket moves to, by default and per brand")

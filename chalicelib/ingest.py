@@ -26,7 +26,7 @@ from chalicelib.channels import registry as channel_registry
 from chalicelib import queues
 from chalicelib.config import MAX_BODY_BYTES, secrets, settings
 from chalicelib.errors import EnqueueFailed, InvalidSignature, StoreUnavailable, UnknownPayload
-from chalicelib.models import MAX_TEXT_CHARS, MentionEnvelope, ParseResult, StatusEnvelope, utcnow
+from chalicelib.models import MAX_TEXT_CHARS, AnswerEnvelope, MentionEnvelope, ParseResult, StatusEnvelope, utcnow
 from chalicelib.observability import M, count, logger
 
 QUARANTINE_INLINE_LIMIT = 300 * 1024  # a DynamoDB item holds 400 KB; bigger bodies go to S3
@@ -174,6 +174,7 @@ def _enqueue(metric_channel: str, result: ParseResult) -> Answer:
     now = utcnow()
     bodies = [MentionEnvelope(mention=m, received_at=now).model_dump_json() for m in result.mentions]
     bodies += [StatusEnvelope(status=s, received_at=now).model_dump_json() for s in result.statuses]
+    bodies += [AnswerEnvelope(answer=a, received_at=now).model_dump_json() for a in result.answers]  # CSAT
     try:
         queues.send_all(settings().ingest_queue_url, bodies)
     except EnqueueFailed as err:
@@ -186,7 +187,7 @@ def _enqueue(metric_channel: str, result: ParseResult) -> Answer:
     count(M.DELIVERY_STATUSES, metric_channel, len(result.statuses))
     logger.info("webhook accepted", extra={"accepted": len(result.mentions), "statuses": len(result.statuses),
                                            "ignored": result.ignored, "channel": metric_channel})
-    return Answer(200, {"accepted": len(result.mentions) + len(result.statuses), "duplicates": 0,
+    return Answer(200, {"accepted": len(result.mentions) + len(result.statuses) + len(result.answers), "duplicates": 0,
                         "ignored": result.ignored})
 
 

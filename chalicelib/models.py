@@ -232,11 +232,29 @@ class DeliveryStatus(BaseModel):
         return tuple(utf8_tree(e) for e in value[:20])
 
 
+class SurveyAnswer(BaseModel):
+    """A customer's tap on a CSAT survey's button or quick reply (chalicelib/channels/survey.py):
+    the ticket and score its payload names, the signature the ingest worker checks, and who tapped
+    (the platform's id of the customer, checked against the ticket's customer)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    brand_account_id: PlatformId
+    external_id: PlatformId  # the platform's id of the answering message
+    ticket_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
+    score: int = Field(ge=1, le=5)
+    sig: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{22}$")]
+    author_id: PlatformId
+    timestamp: BelievableTime
+
+
 class ParseResult(BaseModel):
     """What an adapter made of one webhook delivery."""
 
     mentions: list[Mention] = Field(default_factory=list)
     statuses: list[DeliveryStatus] = Field(default_factory=list)
+    answers: list[SurveyAnswer] = Field(default_factory=list)  # CSAT survey answers: never mentions
     ignored: int = 0
     rejected: list[str] = Field(default_factory=list)  # why each unreadable event was refused
 
@@ -256,7 +274,13 @@ class StatusEnvelope(BaseModel):
     received_at: datetime
 
 
-IngestMessage = Annotated[Union[MentionEnvelope, StatusEnvelope], Field(discriminator="type")]
+class AnswerEnvelope(BaseModel):
+    type: Literal["survey_answer"] = "survey_answer"
+    answer: SurveyAnswer
+    received_at: datetime
+
+
+IngestMessage = Annotated[Union[MentionEnvelope, StatusEnvelope, AnswerEnvelope], Field(discriminator="type")]
 
 
 class RoutingRequest(BaseModel):

@@ -146,7 +146,21 @@ def edit(store: Stores, ticket_id: str, patch: TicketPatch, principal) -> dict:
     updated = _apply(store, ticket, patch.version, changes, agent_id, "edited")
     if patch.status == "closed" and ticket.status != "closed":
         _resolved(store, updated)
+        _survey(store, updated)
     return views.ticket(updated)
+
+
+def _survey(store: Stores, ticket: Ticket) -> None:
+    """The customer's one CSAT survey, where the brand turned it on (chalicelib/surveys.py). It never
+    undoes the close: a survey that cannot be queued now is logged, and the close stands."""
+    from chalicelib import surveys
+
+    try:
+        surveys.on_resolved(store, ticket)
+    except Exception:  # noqa: BLE001 - the agent's close has happened; the survey is a courtesy
+        from chalicelib.observability import logger
+
+        logger.exception("CSAT survey not queued", extra={"ticket_id": ticket.id})
 
 
 def claim(store: Stores, ticket_id: str, request: ClaimRequest, principal) -> dict:
@@ -182,7 +196,8 @@ def rate(store: Stores, ticket_id: str, request: CsatRequest, by=None) -> dict:
     ticket = _ticket(store, ticket_id) if by is None else by.ticket(store.tickets, ticket_id)
     if ticket.csat is not None:
         raise ValueError("this ticket was rated already")
-    store.tickets.rate(ticket_id, request.score, request.comment, utcnow().isoformat())
+    store.tickets.rate(ticket_id, request.score, request.comment, utcnow().isoformat(),
+                       source="supervisor" if by else "customer")
     holder = ticket.first_response_by or ticket.assignee
     if holder:
         store.agents.record_performance(holder, "csat", request.score)

@@ -24,7 +24,8 @@ TICKET_FIELDS = ("id", "brand", "channel", "kind", "status", "priority", "priori
                  "sla_due_at", "last_inbound_at", "last_message_preview", "message_count", "tags",
                  "team", "done_without_reply", "done_reason", "closed_at", "priority_overridden_by",
                  "brand_account_id", "visibility", "subject", "version", "first_response_at",
-                 "first_response_by", "last_outbound_at", "customer_name")
+                 "first_response_by", "last_outbound_at", "customer_name",
+                 "csat", "csat_at", "csat_comment", "csat_source", "survey_sent_at")  # CSAT (chalicelib/csat.py)
 AGENT_FIELDS = ("id", "name", "status", "load", "capacity", "languages", "teams", "skills", "brands", "role",
                 "status_changed_at", "needs_approval")
 TEAM_FIELDS = ("id", "name", "languages", "skills", "brands")

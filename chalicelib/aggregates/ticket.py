@@ -83,6 +83,8 @@ class Ticket(BaseModel):
     csat: Optional[int] = None
     csat_at: Optional[str] = None
     csat_comment: Optional[str] = None
+    csat_source: Optional[str] = None  # "customer" (a survey answer) or "supervisor"
+    survey_sent_at: Optional[str] = None  # the one CSAT survey was queued (chalicelib/surveys.py)
 
     @classmethod
     def opened(cls, ticket_id: str, *, channel: str, kind: str, brand: Optional[str], brand_account_id: str,

@@ -272,8 +272,13 @@ class TicketStore(Protocol):
     def set_sla_due(self, ticket: Ticket, due_iso: str) -> None:
         """Move the ticket's next deadline (and its place in the inbox), its version untouched."""
 
-    def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
-        """The customer's rating, once: ValueError when it was rated already (or no ticket)."""
+    def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str,
+             source: Optional[str] = None) -> None:
+        """The customer's rating, once: ValueError when it was rated already (or no ticket).
+        `source`: "customer" (a survey answer) or "supervisor" (entered for them)."""
+
+    def mark_survey(self, ticket_id: str, at_iso: str) -> None:
+        """Claim the ticket's one CSAT survey (`survey_sent_at`): ConcurrentUpdate when it was claimed."""
 
     def claim_offhours_ack(self, ticket_id: str, at_iso: str) -> None:
         """Claim the ticket's one off-hours acknowledgement: ConcurrentUpdate when it was claimed."""

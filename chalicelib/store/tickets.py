@@ -346,16 +346,28 @@ class DynamoTicketStore:
         self.table.update_item(Key=keys.ticket(ticket.id), UpdateExpression=expr, ConditionExpression="attribute_exists(PK)",
                                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 
-    def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
+    def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str,
+             source: Optional[str] = None) -> None:
         try:
             self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET csat = :s, csat_at = :t"
-                                   + (", csat_comment = :c" if comment else ""),
+                                   + (", csat_comment = :c" if comment else "") + (", csat_source = :o" if source else ""),
                                    ConditionExpression="attribute_exists(PK) AND attribute_not_exists(csat)",
                                    ExpressionAttributeValues={":s": score, ":t": at_iso,
-                                                              **({":c": comment} if comment else {})})
+                                                              **({":c": comment} if comment else {}),
+                                                              **({":o": source} if source else {})})
         except ClientError as err:
             if conditional_failed(err):
                 raise ValueError("this ticket was rated already") from err
+            raise
+
+    def mark_survey(self, ticket_id: str, at_iso: str) -> None:
+        try:
+            self.table.update_item(Key=keys.ticket(ticket_id), UpdateExpression="SET survey_sent_at = :t",
+                                   ConditionExpression="attribute_exists(PK) AND attribute_not_exists(survey_sent_at)",
+                                   ExpressionAttributeValues={":t": at_iso})
+        except ClientError as err:
+            if conditional_failed(err):
+                raise ConcurrentUpdate(ticket_id) from err
             raise
 
     def claim_offhours_ack(self, ticket_id: str, at_iso: str) -> None:

@@ -405,6 +405,22 @@ def wa_status_change(phone_number_id: str, message_id: str, status: str, recipie
     return {"value": value, "field": "messages"}
 
 
+def wa_button_reply_change(phone_number_id: str, wa_id: str, name: str, message_id: str, button_id: str,
+                           title: str, context_id: Optional[str] = None, timestamp: Optional[int] = None,
+                           display_phone_number: str = "15550783881") -> dict:
+    """A customer's tap on a reply button of our interactive message (a CSAT survey's answer).
+    https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#reply-button"""
+    value = _wa_value(phone_number_id, display_phone_number)
+    value["contacts"] = [{"profile": {"name": name}, "wa_id": str(wa_id)}]
+    message: dict = {"from": str(wa_id), "id": message_id, "timestamp": str(timestamp or int(time.time())),
+                     "type": "interactive",
+                     "interactive": {"type": "button_reply", "button_reply": {"id": button_id, "title": title}}}
+    if context_id:
+        message["context"] = {"from": display_phone_number, "id": context_id}
+    value["messages"] = [message]
+    return {"value": value, "field": "messages"}
+
+
 # --- generic API channel -------------------------------------------------------------------
 
 def api_body(external_id: str, author_id: str, author_name: str, text: str,

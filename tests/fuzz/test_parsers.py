@@ -51,7 +51,7 @@ def check(parse: Callable[[Any], ParseResult], payload: Any, events: int) -> Non
         assert err.reason
         return
     assert isinstance(result, ParseResult)
-    accounted = len(result.mentions) + len(result.statuses) + result.ignored + len(result.rejected)
+    accounted = len(result.mentions) + len(result.statuses) + len(result.answers) + result.ignored + len(result.rejected)
     assert accounted >= events, (accounted, events, result)
     now = utcnow()
     for mention in result.mentions:

@@ -14,7 +14,8 @@ from chalicelib.openapi import document
 # Not the agent API: signed by the platforms, or the UI's static files and sign-in settings.
 # The webhooks are one pair for every channel of the registry (/webhooks/x, /webhooks/meta, ...).
 OUTSIDE_THE_DOCUMENT = {("GET", "/webhooks/{channel}"), ("POST", "/webhooks/{channel}"), ("GET", "/"),
-                        ("GET", "/ui/{name}"), ("GET", "/auth/config")}
+                        ("GET", "/ui/{name}"), ("GET", "/auth/config"),
+                        ("GET", "/csat/{token}"), ("POST", "/csat/{token}")}  # the public CSAT survey page
 
 
 def _routes() -> dict[tuple[str, str], object]:

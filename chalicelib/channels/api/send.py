@@ -40,6 +40,8 @@ def callback(message: Message, secret: str, attempt: int = 1) -> str:
     payload = {"id": message.id, "thread_id": target["thread_id"], "in_reply_to": target["in_reply_to"],
                "to": target["to"], "text": message.text, "visibility": message.visibility,
                "agent": (message.author or {}).get("name"), "created_at": message.created_at}
+    if (target.get("survey") or {}).get("url"):  # a CSAT survey: the page's link, also in the text
+        payload["survey_url"] = target["survey"]["url"]
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     reply = http.http("POST", checked.url, raw=raw, headers={"X-Signature-256": signature,
@@ -57,4 +59,5 @@ def callback(message: Message, secret: str, attempt: int = 1) -> str:
     raise Permanent(f"callback refused the reply ({reply.status})", code=str(reply.status))
 
 
-SENDERS = {"api_callback": Sender(callback, credential="account_secret:API_CHANNEL_SECRET", resend_safe=True)}
+SENDERS = {"api_callback": Sender(callback, credential="account_secret:API_CHANNEL_SECRET", resend_safe=True),
+           "api_callback_survey": Sender(callback, credential="account_secret:API_CHANNEL_SECRET", resend_safe=True)}

@@ -46,4 +46,6 @@ def message_id(message: Message) -> str:
     return f"<{message.id}@{domain}>"
 
 
-SENDERS = {"email": Sender(send, credential="aws:ses", resend_safe=True)}
+# the CSAT survey (chalicelib/surveys.py) is a reply in the thread whose text holds the page's link
+SENDERS = {"email": Sender(send, credential="aws:ses", resend_safe=True),
+           "email_survey": Sender(send, credential="aws:ses", resend_safe=True)}

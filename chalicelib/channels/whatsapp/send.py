@@ -35,4 +35,22 @@ def callback_data(message: Message) -> str:
     return reference.encode(message.ticket_id, message.id)
 
 
-SENDERS = {"whatsapp": Sender(text, awaits_receipt=RECEIPT_GRACE)}
+def survey(message: Message, credential, attempt: int = 1) -> str:
+    """The CSAT survey (chalicelib/surveys.py): an interactive message with up to three reply
+    buttons, each button's id the choice's signed payload, echoed back in the customer's
+    `interactive.button_reply` (webhook.py).
+    https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages
+    """
+    target, asked = message.target, message.target["survey"]
+    buttons = [{"type": "reply", "reply": {"id": c["payload"], "title": c["title"][:20]}}
+               for c in asked["choices"][:3]]  # WhatsApp: at most 3 buttons, titles up to 20 characters
+    body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": target["to"],
+            "type": "interactive", "interactive": {"type": "button", "body": {"text": asked["question"][:1024]},
+                                                   "action": {"buttons": buttons}},
+            "biz_opaque_callback_data": callback_data(message)}
+    answer = graph.post(f"/{graph.seg(target['account_id'])}/messages", body, credential, attempt)
+    return str(answer["messages"][0]["id"])
+
+
+SENDERS = {"whatsapp": Sender(text, awaits_receipt=RECEIPT_GRACE),
+           "whatsapp_survey": Sender(survey, awaits_receipt=RECEIPT_GRACE)}

@@ -18,9 +18,10 @@ from typing import Any, Optional
 from pydantic import Field
 
 from chalicelib import channels
+from chalicelib.channels import survey
 from chalicelib.channels.meta.entries import Change, Loose, collect, items, time, validate
 from chalicelib.channels.whatsapp import ID, reference
-from chalicelib.models import Attachment, Author, DeliveryStatus, Mention, ParseResult, Visibility
+from chalicelib.models import Attachment, Author, DeliveryStatus, Mention, ParseResult, SurveyAnswer, Visibility
 
 
 class WaMetadata(Loose):
@@ -68,7 +69,7 @@ def parse_entry(_waba_id: str, entry: dict, result: ParseResult) -> None:
             result.ignored += 1  # account_update, message_template_status_update, ...
             return
         value = validate(WaValue, item.value, "whatsapp messages value")
-        channels.each(result, value.messages, "messages", lambda m: collect(result, _message(value, m)))
+        channels.each(result, value.messages, "messages", lambda m: _take(result, _message(value, m)))
         channels.each(result, value.statuses, "statuses", lambda s: result.statuses.append(_status(value, s)))
         result.ignored += len(value.errors) or (0 if value.messages or value.statuses else 1)
 
@@ -80,10 +81,20 @@ _MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 _IGNORED_TYPES = ("reaction", "system", "ephemeral")
 
 
-def _message(value: WaValue, raw: Any) -> Optional[Mention]:
+def _take(result: ParseResult, item: "Mention | SurveyAnswer | None") -> None:
+    if isinstance(item, SurveyAnswer):  # a CSAT survey's button: an answer, never a mention
+        result.answers.append(item)
+    else:
+        collect(result, item)
+
+
+def _message(value: WaValue, raw: Any) -> "Mention | SurveyAnswer | None":
     message = validate(WaMessage, raw, "whatsapp message")
     if message.type in _IGNORED_TYPES:
         return None
+    answer = _survey_answer(value, message, raw)
+    if answer is not None:
+        return answer
     text, attachments = _content(message.type, raw)
     return Mention(
         platform=ID,
@@ -99,6 +110,22 @@ def _message(value: WaValue, raw: Any) -> Optional[Mention]:
         visibility=Visibility.PRIVATE,
         created_at=time(message.timestamp),
     )
+
+
+def _survey_answer(value: WaValue, message: WaMessage, raw: dict) -> Optional[SurveyAnswer]:
+    """A tap on one of our survey's reply buttons: `interactive.button_reply.id` is its payload.
+    https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples#reply-button"""
+    if message.type != "interactive":
+        return None
+    body = channels.obj(raw.get("interactive"))
+    decoded = survey.decode(channels.obj(body.get("button_reply")).get("id")) \
+        if channels.text(body.get("type")) == "button_reply" else None
+    if decoded is None:
+        return None
+    ticket_id, score, sig = decoded
+    return SurveyAnswer(platform=ID, brand_account_id=value.metadata.phone_number_id, external_id=message.id,
+                        ticket_id=ticket_id, score=score, sig=sig, author_id=message.sender,
+                        timestamp=time(message.timestamp))
 
 
 def _content(kind: str, raw: dict) -> tuple[str, tuple[Attachment, ...]]:

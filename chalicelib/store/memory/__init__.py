@@ -36,3 +36,20 @@ class MemoryStore:
         self.accounts = MemoryAccountStore()
         self.teams = MemoryTeamStore()
         self.viewers = MemoryViewerStore()
+        self._settings: dict[str, dict] = {}
+
+    # -- settings documents (DynamoStore.get_settings / put_settings) --------------------------
+    def get_settings(self, name: str):
+        found = self._settings.get(name)
+        return dict(found) if found is not None else None
+
+    def put_settings(self, name: str, document: dict, author: str) -> dict:
+        from chalicelib.errors import ConcurrentUpdate
+
+        expected = document.get("version", 0)
+        current = self._settings.get(name)
+        if (current is None and expected != 0) or (current is not None and current["version"] != expected):
+            raise ConcurrentUpdate(f"settings {name}")
+        saved = {**document, "version": expected + 1}
+        self._settings[name] = saved
+        return dict(saved)

@@ -138,12 +138,20 @@ class MemoryTicketStore:
             item = self._existing(ticket.id)
             item.update(keys.sla_due(ticket.status, ticket.priority, due_iso, ticket.id, ticket.answered))
 
-    def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str) -> None:
+    def rate(self, ticket_id: str, score: int, comment: Optional[str], at_iso: str,
+             source: Optional[str] = None) -> None:
         with self._lock:
             item = self.tickets.get(ticket_id)
             if item is None or "csat" in item:
                 raise ValueError("this ticket was rated already")
-            apply(item, {"csat": score, "csat_at": at_iso, "csat_comment": comment or None})
+            apply(item, {"csat": score, "csat_at": at_iso, "csat_comment": comment or None, "csat_source": source})
+
+    def mark_survey(self, ticket_id: str, at_iso: str) -> None:
+        with self._lock:
+            item = self.tickets.get(ticket_id)
+            if item is None or "survey_sent_at" in item:
+                raise ConcurrentUpdate(ticket_id)
+            item["survey_sent_at"] = at_iso
 
     def claim_offhours_ack(self, ticket_id: str, at_iso: str) -> None:
         with self._lock:
