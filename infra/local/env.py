@@ -16,7 +16,8 @@ from infra import resources
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"  # moto's default account
 SECRET_NAMES = ("X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "API_CHANNEL_SECRET",
-                "X_BEARER_TOKEN", "LOCAL_JWT_SECRET")
+                "X_BEARER_TOKEN", "LOCAL_JWT_SECRET",
+                "SURVEY_SECRET")  # signs CSAT survey buttons and page links (chalicelib/surveys.py)
 PLATFORM_SECRET_ID = "social-care/platform"
 EMAIL_QUEUE_NAME = "social-care-email-local"  # local stand-in for SNS ▸ Lambda delivery
 
@@ -88,6 +89,7 @@ def apply() -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": "social-care-local",
         "POWERTOOLS_LOG_LEVEL": "WARNING",  # INFO shows every mention's JSON log line
         "DESK_LOCAL": "1",  # API-channel callbacks may go to the sandbox on loopback over http (netguard)
+        "DESK_PUBLIC_URL": f"http://127.0.0.1:{port('API_PORT', 8000)}",  # CSAT survey links (chalicelib/surveys.py)
     }
     for spec in resources.QUEUES:
         defaults[spec.env_var] = queue_url(spec.name)

@@ -28,6 +28,9 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       POST   /_sandbox/inbound      {"platform": "facebook"|"instagram"|"whatsapp", "account_id",
                                      "user_id", "at"?: epoch seconds (default now), "comment_id"?}
       POST   /_sandbox/echoes       {"x_consumer_secret", "meta_app_secret", "url"?, "brand_ids"?}
+      POST   /_sandbox/whatsapp/tap {"message_id", "button"?: 0}   the customer taps a reply button of
+                                    an interactive message we sent (a CSAT survey): its signed webhook
+                                    is queued as an echo (echoes must be configured)
       GET    /_sandbox/echoes       {"echoes": [...]} (queued, left in the queue)
       POST   /_sandbox/echoes/take  {"echoes": [...]} (queued, removed from the queue)
       GET    /_sandbox/posts[?platform=x|facebook|instagram|messenger|whatsapp]   {"posts": [...]}
@@ -913,7 +916,35 @@ class _Handler(BaseHTTPRequestHandler):
             state.configure_echoes(body["x_consumer_secret"], body["meta_app_secret"],
                                    body.get("url"), body.get("brand_ids"))
             return self._send(200, {"ok": True})
+        if path == "/_sandbox/whatsapp/tap" and method == "POST":
+            return self._whatsapp_tap(body)
         return self._send(404, {"error": f"no sandbox control endpoint {method} {path}"})
+
+    def _whatsapp_tap(self, body: dict) -> None:
+        """The customer taps button `button` (0-based) of the interactive message `message_id` the
+        sandbox received: its signed `interactive.button_reply` webhook is queued (and delivered,
+        with an echo url) like any echo."""
+        [post] = self.state.find_posts(lambda p: p["platform"] == "whatsapp" and p["id"] == body.get("message_id")) \
+            or [None]
+        buttons = ((((post or {}).get("object") or {}).get("interactive") or {}).get("action") or {}).get("buttons")
+        index = body.get("button", 0)
+        if not buttons or not isinstance(index, int) or not 0 <= index < len(buttons):
+            return self._send(404, {"error": "no such interactive message or button"})
+        if not self.state.echo_config:
+            return self._send(409, {"error": "configure echoes first (POST /_sandbox/echoes)"})
+        reply, node, wa_id = buttons[index]["reply"], post["account_id"], post["target"]
+        waba = self.state.brand_id("whatsapp") or SANDBOX_WABA_ID
+        tap_id = "wamid." + _random_alnum(48)
+
+        def build() -> list[dict]:
+            from infra.local import payloads
+
+            change = payloads.wa_button_reply_change(node, wa_id, "Customer", tap_id, reply["id"], reply["title"],
+                                                     context_id=post["id"])
+            return [payloads.meta_payload("whatsapp_business_account", [payloads.meta_entry(waba, changes=[change])])]
+
+        self._echo("meta", build)
+        return self._send(200, {"ok": True, "message_id": tap_id})
 
     @staticmethod
     def _json(text: str) -> Any:
@@ -1521,6 +1552,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not message:
             return self._send(400, _graph_error("(#100) param message must be non-empty.", 100))
         message = message if isinstance(message, dict) else {"text": str(message)}
+        problem = _quick_replies_problem(message.get("quick_replies"))
+        if problem:
+            return self._send(400, _graph_error(f"(#100) {problem}", 100))
         text = message.get("text")
         if text is not None and len(str(text)) > SEND_API_MAX_CHARS:
             return self._send(400, _graph_too_long("message[text]", SEND_API_MAX_CHARS))
@@ -1590,6 +1624,10 @@ class _Handler(BaseHTTPRequestHandler):
                                                     100))
             if len(str(text_body)) > WA_TEXT_MAX_CHARS:
                 return self._send(400, _graph_too_long("text['body']", WA_TEXT_MAX_CHARS))
+        if kind == "interactive":
+            problem = _wa_interactive_problem(body.get("interactive"))
+            if problem:
+                return self._send(400, _graph_error(f"(#100) {problem}", 100))
         now = time.time()
         if kind != "template":
             # Free-form messages only inside the customer service window (templates open one).
@@ -1623,6 +1661,52 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, {"messaging_product": "whatsapp",
                                 "contacts": [{"input": to, "wa_id": wa_id}],
                                 "messages": [{"id": wamid}]})
+
+
+# -- CSAT surveys: the interactive shapes the desk sends, checked as the platforms check them ----
+WA_BUTTONS_MAX, WA_BUTTON_TITLE_MAX, WA_BUTTON_ID_MAX, WA_INTERACTIVE_BODY_MAX = 3, 20, 256, 1024
+QUICK_REPLIES_MAX, QUICK_REPLY_TITLE_MAX, QUICK_REPLY_PAYLOAD_MAX = 13, 20, 1000
+
+
+def _wa_interactive_problem(interactive: Any) -> Optional[str]:
+    """What WhatsApp would refuse in an interactive reply-button message (None: fine).
+    https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages"""
+    if not isinstance(interactive, dict) or interactive.get("type") != "button":
+        return "interactive['type'] must be button (the sandbox knows reply buttons only)"
+    text = (interactive.get("body") or {}).get("text") if isinstance(interactive.get("body"), dict) else None
+    if not isinstance(text, str) or not text or len(text) > WA_INTERACTIVE_BODY_MAX:
+        return f"interactive['body']['text'] is required, at most {WA_INTERACTIVE_BODY_MAX} characters"
+    buttons = (interactive.get("action") or {}).get("buttons") if isinstance(interactive.get("action"), dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= WA_BUTTONS_MAX:
+        return f"interactive['action']['buttons'] must hold 1 to {WA_BUTTONS_MAX} buttons"
+    ids = []
+    for button in buttons:
+        reply = button.get("reply") if isinstance(button, dict) else None
+        if not isinstance(reply, dict) or button.get("type") != "reply":
+            return "each button is {type: reply, reply: {id, title}}"
+        if not isinstance(reply.get("title"), str) or not 0 < len(reply["title"]) <= WA_BUTTON_TITLE_MAX:
+            return f"a button's title is 1 to {WA_BUTTON_TITLE_MAX} characters"
+        if not isinstance(reply.get("id"), str) or not 0 < len(reply["id"]) <= WA_BUTTON_ID_MAX:
+            return f"a button's id is 1 to {WA_BUTTON_ID_MAX} characters"
+        ids.append(reply["id"])
+    return "button ids must be unique" if len(set(ids)) != len(ids) else None
+
+
+def _quick_replies_problem(quick_replies: Any) -> Optional[str]:
+    """What the Send API would refuse in `message.quick_replies` (None: fine or absent).
+    https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies"""
+    if quick_replies is None:
+        return None
+    if not isinstance(quick_replies, list) or not 1 <= len(quick_replies) <= QUICK_REPLIES_MAX:
+        return f"message[quick_replies] must hold 1 to {QUICK_REPLIES_MAX} items"
+    for item in quick_replies:
+        if not isinstance(item, dict) or item.get("content_type") != "text":
+            return "a quick reply is {content_type: text, title, payload}"
+        if not isinstance(item.get("title"), str) or not 0 < len(item["title"]) <= QUICK_REPLY_TITLE_MAX:
+            return f"a quick reply's title is 1 to {QUICK_REPLY_TITLE_MAX} characters"
+        if not isinstance(item.get("payload"), str) or not 0 < len(item["payload"]) <= QUICK_REPLY_PAYLOAD_MAX:
+            return f"a quick reply's payload is 1 to {QUICK_REPLY_PAYLOAD_MAX} characters"
+    return None
 
 
 def _messaging_echoes(platform: str, account: str, user: str, mid: str, text: Optional[str],

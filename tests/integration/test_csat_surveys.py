@@ -240,9 +240,50 @@ def test_a_tampered_or_expired_page_link_is_refused(desk_out):
     tampered = surveys.page_token(SECRET, ticket["id"], datetime.now(timezone.utc) + timedelta(days=30))
     ticket_id, stamp, sig = tampered.split(".")
     assert _page(out, f"/csat/{ticket_id}.{int(stamp) + 1}.{sig}")[0] == 404  # expiry moved on: signature fails
-    assert _page(out, f"/csat/{ticket_id}.{stamp}.{sig[:-1]}A", "post", "score=5")[0] == 404
+    other = "A" if sig[-1] != "A" else "B"
+    assert _page(out, f"/csat/{ticket_id}.{stamp}.{sig[:-1]}{other}", "post", "score=5")[0] == 404
     expired = surveys.page_token(SECRET, ticket["id"], datetime.now(timezone.utc) - timedelta(seconds=1))
     assert _page(out, f"/csat/{expired}")[0] == 410
     assert _page(out, f"/csat/{expired}", "post", "score=5")[0] == 410
     assert _page(out, "/csat/not-a-token")[0] == 404
     assert _ticket(out, ticket["id"]).csat is None
+
+
+# -- the sandbox: the shapes it checks, and the customer's tap it emits ---------------------------------
+def test_the_sandbox_refuses_what_whatsapp_and_the_send_api_would(desk_out):
+    import requests
+
+    out = desk_out
+    out.sandbox.customer_wrote("whatsapp", WA, CUSTOMER)
+    buttons = [{"type": "reply", "reply": {"id": f"b{i}", "title": "ok"}} for i in range(4)]
+    body = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "interactive",
+            "interactive": {"type": "button", "body": {"text": "How did we do?"}, "action": {"buttons": buttons}}}
+    headers = {"Authorization": "Bearer wa-system-token-1"}
+    url = f"{out.sandbox.graph_url}/{WA}/messages"
+    assert requests.post(url, json=body, headers=headers, timeout=5).status_code == 400  # four buttons
+    body["interactive"]["action"]["buttons"] = buttons[:3]
+    buttons[0]["reply"]["title"] = "x" * 21
+    assert requests.post(url, json=body, headers=headers, timeout=5).status_code == 400  # title over 20
+    buttons[0]["reply"]["title"] = "fine"
+    assert requests.post(url, json=body, headers=headers, timeout=5).status_code == 200
+    quick = [{"content_type": "text", "title": str(i), "payload": f"p{i}"} for i in range(14)]
+    answer = requests.post(f"{out.sandbox.graph_url}/104000000000001/messages", timeout=5, headers={
+        "Authorization": "Bearer page-token-1"}, json={"recipient": {"id": "u1"}, "message": {
+            "text": "How did we do?", "quick_replies": quick}})
+    assert answer.status_code == 400 and "quick_replies" in answer.text
+
+
+def test_the_sandbox_emits_the_customers_tap_and_it_becomes_the_csat(desk_out):
+    import requests
+
+    out = desk_out
+    _surveys_on(out, whatsapp=True)
+    ticket = _whatsapp_ticket(out)
+    _answer_and_close(out, ticket["id"])
+    [survey] = [m for m in stored.messages(out.store, ticket["id"]) if m.get("kind") == "whatsapp_survey"]
+    out.sandbox.take_echoes()  # the statuses of the replies so far
+    answer = requests.post(f"{out.sandbox.url}/_sandbox/whatsapp/tap", timeout=5,
+                           json={"message_id": survey["platform_message_id"], "button": 1})
+    assert answer.status_code == 200, answer.text
+    assert out.deliver_echoes() == 1
+    assert _ticket(out, ticket["id"]).csat == 3
