@@ -25,7 +25,7 @@ from chalicelib.models import SurveyAnswer, utcnow
 from chalicelib.observability import logger
 from chalicelib.store.dynamodb import DynamoStore
 
-CHOICE_LABELS = {1: "😞 Very unhappy", 2: "🙁 Unhappy", 3: "😐 OK", 4: "🙂 Happy", 5: "😀 Very happy"}
+CHOICE_LABELS = {1: "1 · Very unhappy", 2: "2 · Unhappy", 3: "3 · OK", 4: "4 · Happy", 5: "5 · Very happy"}
 
 
 def answered(store: DynamoStore, answer: SurveyAnswer) -> str:

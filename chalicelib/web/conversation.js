@@ -37,6 +37,21 @@ const OUT_STATUS = {
   pending_approval: "Waiting for approval", rejected: "Rejected", // issue 16: held for a supervisor
 };
 
+// Issue 16, point 4: the ticket's CSAT (the customer's survey answer, or a supervisor's entry) and
+// whether its survey went out; nothing when neither happened.
+function csatFacts(t) {
+  if (t.csat != null) {
+    const who = t.csat_source === "supervisor" ? "entered by a supervisor" : "from the customer";
+    return [h("dt", {}, "CSAT"), h("dd", { class: "csat", "data-csat": String(t.csat) },
+      h("span", { class: `badge csat-score csat-${t.csat}` }, `${t.csat}/5`), " ",
+      h("span", { class: "muted" }, who), t.csat_comment ? h("q", { class: "csat-comment", dir: "auto" }, t.csat_comment) : null)];
+  }
+  if (t.survey_sent_at) {
+    return [h("dt", {}, "CSAT"), h("dd", { class: "csat pending" }, "Survey sent ", clock(t.survey_sent_at), h("span", { class: "muted" }, " · no answer yet"))];
+  }
+  return [];
+}
+
 function ruleName(rule) {
   const [head, tail] = String(rule || "").split(":");
   const name = { vip: "VIP", base: "Base score", clamp: "Capped at 100", sla: "SLA" }[head] || humanize(head);
@@ -990,7 +1005,8 @@ export class Conversation {
           h("dt", {}, "SLA due"), h("dd", {}, t.sla_due_at ? [clock(t.sla_due_at), " ", slaChip(t)] : "—"),
           h("dt", {}, "Opened"), h("dd", {}, fullTime(t.created_at)),
           h("dt", {}, "First reply"), h("dd", {}, t.first_response_at ? clock(t.first_response_at) : "not yet"),
-          h("dt", {}, "From customer"), h("dd", {}, `${t.message_count ?? 0} message${t.message_count === 1 ? "" : "s"}`))),
+          h("dt", {}, "From customer"), h("dd", {}, `${t.message_count ?? 0} message${t.message_count === 1 ? "" : "s"}`),
+          ...csatFacts(t))),
       h("section", { class: "card", "aria-labelledby": "cust-title" },
         h("h3", { id: "cust-title" }, this.customerName()),
         customer.vip || customer.lifetime_value ? h("p", { class: "crm" },
