@@ -203,6 +203,9 @@ def on_resolved(store: DynamoStore, ticket: Ticket, now: Optional[datetime] = No
         logger.info("CSAT survey not sent: the platform would refuse it",
                     extra={"ticket_id": ticket.id, "reason": refused.reason})
         return "refused"
+    if plan.target.get("tag"):  # Meta's HUMAN_AGENT tag is for a person's answer, never a survey
+        logger.info("CSAT survey not sent: the standard messaging window closed", extra={"ticket_id": ticket.id})
+        return "refused"
     kind = f"{plan.action}_survey"
     senders = getattr(module(channel_registry.find(ticket.channel), "send"), "SENDERS", {})
     if kind not in senders:

@@ -322,6 +322,15 @@ def ig_dm_event(ig_account_id: str, sender_id: str, mid: str, text: Optional[str
                            timestamp_ms=timestamp_ms, is_echo=is_echo)
 
 
+def quick_reply_event(account_id: str, sender_id: str, mid: str, text: str, payload: str,
+                      timestamp_ms: Optional[int] = None) -> dict:
+    """A Messenger or Instagram customer's tap on a quick reply we sent (a CSAT survey's answer).
+    https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages"""
+    event = messenger_event(account_id, sender_id, mid, text=text, timestamp_ms=timestamp_ms)
+    event["message"]["quick_reply"] = {"payload": payload}
+    return event
+
+
 def ig_comment_change(comment_id: str, media_id: str, author: dict, text: str,
                       parent_id: Optional[str] = None, media_product_type: str = "FEED") -> dict:
     """An Instagram `comments` change; `author` is dict(id, username)."""

@@ -65,3 +65,14 @@ def test_a_button_tap_is_one_answer_or_one_message_never_both(data):
 def test_only_the_secrets_signature_is_genuine(score, sig):
     assert surveys.genuine(SECRET, TICKET, score, sig) == (sig == surveys.sign(SECRET, TICKET, score))
     assert not surveys.genuine("", TICKET, score, surveys.sign("", TICKET, score))
+
+
+@given(st.data())
+def test_a_quick_reply_tap_is_one_answer_or_one_message_never_both(data):
+    payload = data.draw(st.one_of(BUTTON_IDS, st.sampled_from(GENUINE).map(lambda g: _altered(data, g))))
+    event = p.quick_reply_event("104000000000001", "6001", "m_tap", "4", "x")
+    event["message"]["quick_reply"] = data.draw(st.one_of(st.just({"payload": payload}), HOSTILE))
+    result = meta_parse(p.meta_payload("page", [p.meta_entry("104000000000001", messaging=[event])]))
+    assert len(result.answers) + len(result.mentions) + result.ignored + len(result.rejected) == 1
+    for answer in result.answers:
+        assert survey.decode(payload) == (answer.ticket_id, answer.score, answer.sig) and answer.author_id == "6001"

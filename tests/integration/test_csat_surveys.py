@@ -287,3 +287,30 @@ def test_the_sandbox_emits_the_customers_tap_and_it_becomes_the_csat(desk_out):
     assert answer.status_code == 200, answer.text
     assert out.deliver_echoes() == 1
     assert _ticket(out, ticket["id"]).csat == 3
+
+
+# -- Messenger and Instagram: quick replies ---------------------------------------------------------
+@pytest.mark.parametrize("channel,account,obj,user", [("facebook", "104000000000001", "page", "6001"),
+                                                      ("instagram", "17841400000000001", "instagram", "7001")])
+def test_messenger_and_instagram_surveys_are_quick_replies_and_a_tap_is_the_csat(desk_out, channel, account, obj, user):
+    out = desk_out
+    _surveys_on(out, **{channel: True})
+    out.post_meta(p.meta_payload(obj, [p.meta_entry(account, messaging=[
+        p.messenger_event(account, user, "m_in_1", text="Is the store open on Sunday?")])]))
+    out.sandbox.customer_wrote(channel, account, user)
+    ticket = out.ticket()
+    _answer_and_close(out, ticket["id"])
+    bodies = [json.loads(r["body"]) for r in out.sandbox.requests if r["path"] == f"/v21.0/{account}/messages"]
+    [body] = [b for b in bodies if "quick_replies" in b["message"]]
+    assert body["recipient"] == {"id": user} and body["messaging_type"] == "RESPONSE"
+    assert body["message"]["text"] == surveys.QUESTION
+    quick = body["message"]["quick_replies"]
+    assert [(q["content_type"], q["title"]) for q in quick] == [("text", t) for _, t in surveys.FIVE]
+    assert [survey_payload.decode(q["payload"])[:2] for q in quick] == [(ticket["id"], s) for s in range(1, 6)]
+    # the customer taps "4"
+    out.post_meta(p.meta_payload(obj, [p.meta_entry(account, messaging=[
+        p.quick_reply_event(account, user, "m_tap_1", "4", quick[3]["payload"])])]))
+    out.desk.drain(only=("ingest_worker",))
+    rated = _ticket(out, ticket["id"])
+    assert (rated.csat, rated.csat_source) == (4, "customer")
+    assert len(list(out.store.all_tickets())) == 1

@@ -127,3 +127,31 @@ def test_a_hostile_token_is_refused_without_echoing_it(monkeypatch):
         assert status == 404 and "<script" not in page and "<b>" not in page
         status, page = csat.submit(_NoStore, token, b"score=5", NOW)
         assert status == 404
+
+
+@pytest.mark.parametrize("obj,account", [("page", "104"), ("instagram", "178")])
+def test_a_quick_reply_with_our_payload_is_an_answer_any_other_a_message(obj, account):
+    ours = meta_parse(p.meta_payload(obj, [p.meta_entry(account, messaging=[
+        p.quick_reply_event(account, "6001", "m_tap", "4", surveys.payload(SECRET, TICKET, 4))])]))
+    assert ours.mentions == [] and [(a.ticket_id, a.score, a.author_id) for a in ours.answers] == [(TICKET, 4, "6001")]
+    theirs = meta_parse(p.meta_payload(obj, [p.meta_entry(account, messaging=[
+        p.quick_reply_event(account, "6001", "m_tap", "Opening hours", "HOURS")])]))
+    assert theirs.answers == [] and theirs.mentions[0].text == "Opening hours"
+
+
+def test_messenger_survey_is_the_question_with_five_quick_replies(monkeypatch):
+    from chalicelib.channels.facebook import send as facebook
+    from chalicelib.channels.instagram import send as instagram
+    from chalicelib.channels.meta import graph
+
+    posted = []
+    monkeypatch.setattr(graph, "post", lambda path, body, credential, attempt: posted.append((path, body))
+                        or {"message_id": "m_S"})
+    target = {"recipient_id": "6001", "account_id": "104"}
+    assert facebook.SENDERS["messenger_survey"].send(_survey_message("messenger_survey", "facebook", target), "t") == "m_S"
+    assert instagram.SENDERS["ig_dm_survey"].send(_survey_message("ig_dm_survey", "instagram", target), "t") == "m_S"
+    for path, body in posted:
+        assert path == "/104/messages" and body["messaging_type"] == "RESPONSE" and body["recipient"] == {"id": "6001"}
+        quick = body["message"]["quick_replies"]
+        assert [survey.decode(q["payload"])[1] for q in quick] == [1, 2, 3, 4, 5]
+        assert all(q["content_type"] == "text" and 0 < len(q["title"]) <= 20 for q in quick)

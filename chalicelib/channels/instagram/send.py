@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from chalicelib.aggregates.message import Message
 from chalicelib.channels.meta import graph
-from chalicelib.channels.meta.messaging import already_replied, comment_reply, private_reply, send_api, send_api_find
+from chalicelib.channels.meta.messaging import (already_replied, comment_reply, private_reply, send_api, send_api_find,
+                                                send_api_survey)
 from chalicelib.channels.reply import Sender
 
 
@@ -27,4 +28,5 @@ SENDERS = {
     "ig_private_reply": Sender(private_reply, landed=already_replied),
     "ig_mention_reply": Sender(mention_reply),
     "ig_dm": Sender(send_api, send_api_find("instagram")),
+    "ig_dm_survey": Sender(send_api_survey, send_api_find("instagram")),  # CSAT: quick replies
 }

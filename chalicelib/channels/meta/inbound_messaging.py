@@ -15,6 +15,7 @@ from typing import Any, Optional
 from pydantic import model_validator
 
 from chalicelib import channels
+from chalicelib.channels import survey
 from chalicelib.channels.meta.entries import (
     Epoch,
     EpochMs,
@@ -27,12 +28,13 @@ from chalicelib.channels.meta.entries import (
     watermark,
 )
 from chalicelib.errors import UnknownPayload
-from chalicelib.models import Attachment, Author, DeliveryStatus, Mention, ParseResult, Visibility
+from chalicelib.models import Attachment, Author, DeliveryStatus, Mention, ParseResult, SurveyAnswer, Visibility
 
 
 class MessagingMessage(Loose):
     mid: str
     text: Optional[str] = None
+    quick_reply: Optional[dict] = None  # the tapped quick reply's {payload}
     attachments: list[dict] = []
     is_echo: bool = False
     is_deleted: bool = False
@@ -105,11 +107,16 @@ def event(result: ParseResult, platform: str, account_id: str, raw: Any) -> None
     if "delivery" in raw or "read" in raw:
         collect_statuses(result, _receipts(platform, account_id, raw))
     else:
-        collect(result, _message(platform, account_id, raw))
+        found = _message(platform, account_id, raw)
+        if isinstance(found, SurveyAnswer):  # a CSAT survey's quick reply: an answer, never a mention
+            result.answers.append(found)
+        else:
+            collect(result, found)
 
 
-def _message(platform: str, account_id: str, raw: dict) -> Optional[Mention]:
-    """A Messenger or Instagram DM; reactions and echoes are not mentions."""
+def _message(platform: str, account_id: str, raw: dict) -> "Mention | SurveyAnswer | None":
+    """A Messenger or Instagram DM (or a tap on our CSAT survey's quick reply); reactions and
+    echoes are not mentions."""
     if "message" not in raw and "postback" not in raw:
         return None  # reaction, optin, referral, message_edit, ...
     item = validate(MessagingEvent, raw, "messaging event")
@@ -120,6 +127,9 @@ def _message(platform: str, account_id: str, raw: dict) -> Optional[Mention]:
         # https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes
         if item.message.is_echo or item.message.is_deleted:
             return None
+        answer = _survey_answer(platform, account_id, item)
+        if answer is not None:
+            return answer
         return _dm(platform, account_id, item, item.message.mid, item.message.text or "",
                    _attachments(item.message.attachments),
                    channels.text((item.message.reply_to or {}).get("mid")) or None)
@@ -130,6 +140,18 @@ def _message(platform: str, account_id: str, raw: dict) -> Optional[Mention]:
     # https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_postbacks
     mid = postback.mid or f"postback:{item.sender.id}:{item.timestamp}"
     return _dm(platform, account_id, item, mid, postback.title or postback.payload or "", (), None)
+
+
+def _survey_answer(platform: str, account_id: str, item: MessagingEvent) -> Optional[SurveyAnswer]:
+    """A quick reply whose payload is one of our survey's (channels/survey.py).
+    https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies"""
+    decoded = survey.decode(channels.obj(item.message.quick_reply).get("payload"))
+    if decoded is None:
+        return None
+    ticket_id, score, sig = decoded
+    return SurveyAnswer(platform=platform, brand_account_id=item.recipient.id or account_id,
+                        external_id=item.message.mid, ticket_id=ticket_id, score=score, sig=sig,
+                        author_id=item.sender.id, timestamp=time(item.timestamp))
 
 
 def _dm(platform: str, account_id: str, item: MessagingEvent, mid: str, text: str,

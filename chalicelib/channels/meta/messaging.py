@@ -65,6 +65,19 @@ def send_api(message: Message, credential, attempt: int = 1) -> str:
     return str(graph.post(f"/{graph.seg(target['account_id'])}/messages", body, credential, attempt)["message_id"])
 
 
+def send_api_survey(message: Message, credential, attempt: int = 1) -> str:
+    """The CSAT survey (chalicelib/surveys.py) by the Send API: the question with one quick reply per
+    answer, each payload the choice's signed payload, echoed back in the customer's
+    `message.quick_reply.payload` (inbound_messaging.py). Never with the HUMAN_AGENT tag: a survey
+    is not a human agent's answer (surveys.py sends none outside the standard window).
+    https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies"""
+    target, asked = message.target, message.target["survey"]
+    quick = [{"content_type": "text", "title": c["title"][:20], "payload": c["payload"]} for c in asked["choices"][:13]]
+    body = {"recipient": {"id": target["recipient_id"]}, "messaging_type": "RESPONSE",
+            "message": {"text": asked["question"], "quick_replies": quick, "metadata": message.id}}
+    return str(graph.post(f"/{graph.seg(target['account_id'])}/messages", body, credential, attempt)["message_id"])
+
+
 def send_api_find(product: str):
     """The look-up of a Send API message in the conversation with the customer; `product` is the
     conversations edge's `platform` ("messenger", "instagram")."""
