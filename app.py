@@ -565,6 +565,23 @@ def reply_settings(principal):
     return desk_settings.after_reply(_store(), None if principal.every_brand else principal.brands)
 
 
+@agent_api.get("/api/brands/{brand}/replies", "The brand's status after a reply: its own, or the desk's default",
+               refusals="404")
+def get_brand_reply_settings(brand, principal):
+    from chalicelib import desk_settings
+
+    return desk_settings.brand_after_reply(_store(), brand, principal)
+
+
+@agent_api.put("/api/brands/{brand}/replies", "Set the brand's status after a reply (null: the desk's default), over "
+               "the version read", role="supervisor", body="chalicelib.desk_settings:BrandReplyRequest",
+               refusals="404 409")
+def put_brand_reply_settings(brand, body, principal):
+    from chalicelib import desk_settings
+
+    return desk_settings.put_brand_after_reply(_store(), brand, body, principal)
+
+
 @agent_api.put("/api/settings/{name}", "Save settings over the version edited", role="admin", body="object",
          refusals="404 409")
 def put_settings(name, body, principal):

@@ -229,3 +229,40 @@ def after_reply(store: DynamoStore, brands: Optional[Iterable[str]]) -> dict:
     seen = None if brands is None else set(brands)
     return {"default": document.after_reply,
             "brands": {b: s for b, s in sorted(document.brands.items()) if seen is None or b in seen}}
+
+
+# -- one brand's default after a reply, for its supervisors (GET|PUT /api/brands/{brand}/replies) ---
+class BrandReplyRequest(BaseModel):
+    """`after_reply`: the brand's own default; null gives it the desk's again. `version`: the
+    replies document's version the editor read (409 when it moved meanwhile)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_reply: Optional[AfterReply] = None
+    version: int = Field(ge=0)
+
+
+def brand_after_reply(store: DynamoStore, brand: str, principal) -> dict:
+    """{"brand", "after_reply", "own", "default", "version"}: the status a ticket of `brand` moves
+    to after a reply, whether the brand set it (`own`) or has the desk's. Another brand: NotFound."""
+    if not principal.sees(brand):
+        raise NotFound(f"brand {brand}")
+    document = ReplySettings.model_validate(get_settings(store, "replies"))
+    return {"brand": brand, "after_reply": document.brands.get(brand, document.after_reply),
+            "own": brand in document.brands, "default": document.after_reply, "version": document.version}
+
+
+def put_brand_after_reply(store: DynamoStore, brand: str, request: BrandReplyRequest, principal) -> dict:
+    """The brand's own default (a supervisor of the brand, or an admin), over the version read:
+    only this brand's entry of the desk's replies document changes (ConcurrentUpdate: 409)."""
+    if not principal.sees(brand):
+        raise NotFound(f"brand {brand}")
+    principal.require("supervisor")
+    document = ReplySettings.model_validate(get_settings(store, "replies"))
+    brands = {b: s for b, s in document.brands.items() if b != brand}
+    if request.after_reply is not None:
+        brands[brand] = request.after_reply
+    store.put_settings("replies", {**document.model_dump(mode="json"), "brands": brands, "version": request.version},
+                       principal.agent_id)
+    _cache.pop("replies", None)
+    return brand_after_reply(store, brand, principal)

@@ -141,6 +141,8 @@ ROUTES = {
     "PATCH /api/accounts/{platform}/{account_id}": ("admin", f"/api/accounts/x/{X_ACCOUNT[B]}", {"brand": A}),
     "GET /api/settings/{name}": ("desk", "/api/settings/sla", None),
     "GET /api/reply-settings": ("list", "/api/reply-settings", None),
+    "GET /api/brands/{brand}/replies": ("404", f"/api/brands/{B}/replies", None),
+    "PUT /api/brands/{brand}/replies": ("404", f"/api/brands/{B}/replies", {"after_reply": "closed", "version": 0}),
     "PUT /api/settings/{name}": ("admin", "/api/settings/sla", {}),
     "GET /api/rules/{brand}": ("404", f"/api/rules/{B}", None),
     "PUT /api/rules/{brand}": ("admin", f"/api/rules/{B}", {"rules": {}}),
