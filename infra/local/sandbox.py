@@ -41,6 +41,7 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       GET  /2/users/{id}/tweets                                 X: posts authored by {id}
       POST /2/tweets                                            X: 201 {"data": {"id", "text", ...}}
       POST /2/dm_conversations/with/{participant_id}/messages   X: 201 {"data": {...}}
+      POST /1.1/direct_messages/events/new.json                 X: a DM with quick-reply options (CSAT)
       GET  /2/dm_conversations/with/{participant_id}/dm_events  X: that pair's DM events
       GET  /2/users/me                                          X: the user token's own user
       GET  /2/account_activity/webhooks                         X: the app's webhooks (app bearer)
@@ -164,6 +165,7 @@ SANDBOX_X_USER_ID = "1000000000000000001"  # "our" account, the sender of DMs po
 X_TWEET_MAX_WEIGHT = 280  # https://docs.x.com/resources/fundamentals/counting-characters
 X_URL_WEIGHT = 23
 X_DM_MAX_CHARS = 10_000  # https://docs.x.com/x-api/direct-messages/manage/introduction
+X_QUICK_REPLY_OPTIONS_MAX = 20  # https://developer.x.com/en/docs/x-api/v1/direct-messages/quick-replies/api-reference/options
 X_OAUTH_SCOPE = "tweet.read tweet.write users.read dm.read dm.write offline.access"
 X_ACCESS_TOKEN_SECONDS = 7200  # https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token
 
@@ -1000,7 +1002,7 @@ class _Handler(BaseHTTPRequestHandler):
             rule = None
         if rule is not None:
             return self._fail(path, rule)
-        if path.startswith("/2/"):
+        if path.startswith("/2/") or path == "/1.1/direct_messages/events/new.json":
             return self._x(path, query, text)
         if GRAPH_VERSION.match(path):
             return self._graph(path, query, text)
@@ -1047,7 +1049,7 @@ class _Handler(BaseHTTPRequestHandler):
             return "user_tweets"
         if path == "/2/tweets":
             return "tweets"
-        if path.startswith("/2/dm_conversations/"):
+        if path.startswith("/2/dm_conversations/") or path == "/1.1/direct_messages/events/new.json":
             return "dm"
         return None
 
@@ -1117,6 +1119,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._x_post_tweet(user, text, headers)
         if self.command == "GET" and name in ("me", "webhooks", "subscription"):
             return self._x_account_activity(name, path, user, headers)
+        if path == "/1.1/direct_messages/events/new.json" and self.command == "POST":
+            return self._x_send_dm_event(user, text, headers)
         match = re.fullmatch(r"/2/dm_conversations/with/([^/]+)/(messages|dm_events)", path)
         if match and match.group(2) == "messages" and self.command == "POST":
             return self._x_send_dm(user, match.group(1), text, headers)
@@ -1228,6 +1232,45 @@ class _Handler(BaseHTTPRequestHandler):
         self._echo("x", build)
         return self._send(201, {"data": {"dm_conversation_id": conversation_id,
                                          "dm_event_id": event_id}}, headers)
+
+    def _x_send_dm_event(self, sender: str, text: str, headers: dict) -> None:
+        """POST /1.1/direct_messages/events/new.json: a message_create, here for its quick-reply
+        options (a CSAT survey), checked as X checks them; stored and echoed as any DM.
+        https://developer.x.com/en/docs/x-api/v1/direct-messages/sending-and-receiving/api-reference/new-event
+        https://developer.x.com/en/docs/x-api/v1/direct-messages/quick-replies/api-reference/options"""
+        body = self._json(text)
+        create = (((body or {}).get("event") or {}).get("message_create") or {}) if isinstance(body, dict) else {}
+        participant = str((create.get("target") or {}).get("recipient_id") or "")
+        data = create.get("message_data") or {}
+        content = data.get("text")
+        if not participant or not isinstance(content, str) or not content or len(content) > X_DM_MAX_CHARS:
+            return self._send(400, {"errors": [{"code": 214, "message": "event.message_create is invalid"}]}, headers)
+        quick = data.get("quick_reply")
+        if quick is not None:
+            options = quick.get("options") if isinstance(quick, dict) and quick.get("type") == "options" else None
+            if not isinstance(options, list) or not 1 <= len(options) <= X_QUICK_REPLY_OPTIONS_MAX or not all(
+                    isinstance(o, dict) and isinstance(o.get("label"), str) and 0 < len(o["label"]) <= 36
+                    and len(str(o.get("metadata") or "")) <= 1000 for o in options):
+                return self._send(400, {"errors": [{"code": 214, "message": "quick_reply options are invalid"}]},
+                                  headers)
+        now = time.time()
+        event_id = self.state.next_snowflake()
+        event = {"id": event_id, "text": content, "sender_id": sender,
+                 "dm_conversation_id": _dm_conversation_id(participant, sender), "created_at": _x_time(now),
+                 "event_type": "MessageCreate", "quick_reply": quick}
+        self.state.store_post("x", "dm", event_id, sender, participant, now, event)
+
+        def build() -> list[dict]:
+            from infra.local import payloads
+
+            dm = payloads.x_dm(event_id, sender, participant, content, created_at=datetime.fromtimestamp(now, timezone.utc))
+            users = [{"id": u, "name": self._x_name(u), "handle": self._x_name(u)} for u in (sender, participant)]
+            return [payloads.x_batch(sender, dms=[dm], users=users)]
+
+        self._echo("x", build)
+        return self._send(200, {"event": {"type": "message_create", "id": event_id,
+                                          "created_timestamp": str(int(now * 1000)), "message_create": create}},
+                          headers)
 
     def _x_dm_events(self, user: str, participant: str, query: dict, headers: dict) -> None:
         # GET /2/dm_conversations/with/:participant_id/dm_events:

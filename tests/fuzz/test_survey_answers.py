@@ -76,3 +76,17 @@ def test_a_quick_reply_tap_is_one_answer_or_one_message_never_both(data):
     assert len(result.answers) + len(result.mentions) + result.ignored + len(result.rejected) == 1
     for answer in result.answers:
         assert survey.decode(payload) == (answer.ticket_id, answer.score, answer.sig) and answer.author_id == "6001"
+
+
+@given(st.data())
+def test_an_x_quick_reply_response_is_one_answer_or_one_dm_never_both(data):
+    from chalicelib.channels.x import webhook as x
+
+    metadata = data.draw(st.one_of(BUTTON_IDS, st.sampled_from(GENUINE).map(lambda g: _altered(data, g))))
+    payload = p.x_dm_event("1500", "1860000000000000002", {"id": "42", "name": "Kim", "handle": "kim"}, "2")
+    payload["direct_message_events"][0]["message_create"]["message_data"]["quick_reply_response"] = data.draw(
+        st.one_of(st.just({"type": "options", "metadata": metadata}), HOSTILE))
+    result = x.parse(payload)
+    assert len(result.answers) + len(result.mentions) + result.ignored + len(result.rejected) == 1
+    for answer in result.answers:
+        assert survey.decode(metadata) == (answer.ticket_id, answer.score, answer.sig) and answer.author_id == "42"

@@ -314,3 +314,33 @@ def test_messenger_and_instagram_surveys_are_quick_replies_and_a_tap_is_the_csat
     rated = _ticket(out, ticket["id"])
     assert (rated.csat, rated.csat_source) == (4, "customer")
     assert len(list(out.store.all_tickets())) == 1
+
+
+# -- X: a DM with quick-reply options ---------------------------------------------------------------
+def test_x_survey_is_a_dm_with_quick_reply_options_and_a_tap_is_the_csat(desk_out):
+    from tests.integration.test_outbound import BRAND_X, CUSTOMER as X_CUSTOMER
+
+    out = desk_out
+    _surveys_on(out, x=True)
+    out.post_x(p.x_dm_event(BRAND_X, "1860000000000000001", X_CUSTOMER, "my order #4411 never arrived"))
+    ticket = out.ticket()
+    _answer_and_close(out, ticket["id"])
+    [request] = [r for r in out.sandbox.requests if r["path"] == "/1.1/direct_messages/events/new.json"]
+    create = json.loads(request["body"])["event"]["message_create"]
+    assert create["target"] == {"recipient_id": X_CUSTOMER["id"]}
+    assert create["message_data"]["text"] == surveys.QUESTION
+    options = create["message_data"]["quick_reply"]["options"]
+    assert create["message_data"]["quick_reply"]["type"] == "options"
+    assert [survey_payload.decode(o["metadata"])[:2] for o in options] == [(ticket["id"], s) for s in range(1, 6)]
+    assert all(0 < len(o["label"]) <= 36 for o in options)
+    [survey] = [m for m in stored.messages(out.store, ticket["id"]) if m.get("kind") == "x_dm_survey"]
+    assert survey["status"] == "sent"
+    # the customer taps "2": X's Account Activity DM with the option's metadata
+    tap = p.x_dm_event(BRAND_X, "1860000000000000002", X_CUSTOMER, "2")
+    tap["direct_message_events"][0]["message_create"]["message_data"]["quick_reply_response"] = {
+        "type": "options", "metadata": options[1]["metadata"]}
+    out.post_x(tap)
+    out.desk.drain(only=("ingest_worker",))
+    rated = _ticket(out, ticket["id"])
+    assert (rated.csat, rated.csat_source) == (2, "customer")
+    assert len(list(out.store.all_tickets())) == 1

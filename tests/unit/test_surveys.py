@@ -155,3 +155,41 @@ def test_messenger_survey_is_the_question_with_five_quick_replies(monkeypatch):
         quick = body["message"]["quick_replies"]
         assert [survey.decode(q["payload"])[1] for q in quick] == [1, 2, 3, 4, 5]
         assert all(q["content_type"] == "text" and 0 < len(q["title"]) <= 20 for q in quick)
+
+
+def _x_tap(metadata):
+    from chalicelib.channels.x import webhook as x
+
+    payload = p.x_dm_event("1500", "1860000000000000002", {"id": "42", "name": "Kim", "handle": "kim"}, "2")
+    payload["direct_message_events"][0]["message_create"]["message_data"]["quick_reply_response"] = {
+        "type": "options", "metadata": metadata}
+    return x.parse(payload)
+
+
+def test_an_x_quick_reply_response_of_ours_is_an_answer_any_other_a_dm():
+    ours = _x_tap(surveys.payload(SECRET, TICKET, 2))
+    assert ours.mentions == [] and [(a.platform, a.ticket_id, a.score, a.author_id) for a in ours.answers] == \
+        [("x", TICKET, 2, "42")]
+    theirs = _x_tap("menu:2")
+    assert theirs.answers == [] and theirs.mentions[0].text == "2"
+
+
+def test_x_survey_is_a_dm_with_quick_reply_options(monkeypatch):
+    from chalicelib.channels import http
+    from chalicelib.channels.x import send
+
+    sent = []
+
+    def fake(method, url, token=None, body=None, **kw):
+        sent.append((method, url, body))
+        return http.Reply(200, {}, {"event": {"id": "1870"}})
+
+    monkeypatch.setattr(http, "http", fake)
+    message = _survey_message("x_dm_survey", "x", {"participant_id": "42", "account_id": "1500"})
+    credential = type("C", (), {"token": "t"})()
+    assert send.SENDERS["x_dm_survey"].send(message, credential, 1) == "1870"
+    [(method, url, body)] = sent
+    assert method == "POST" and url.endswith("/1.1/direct_messages/events/new.json")
+    data = body["event"]["message_create"]["message_data"]
+    assert body["event"]["message_create"]["target"] == {"recipient_id": "42"}
+    assert [survey.decode(o["metadata"])[1] for o in data["quick_reply"]["options"]] == [1, 2, 3, 4, 5]

@@ -5,6 +5,8 @@
 |         | find: GET /2/users/{account}/tweets, a reply to that tweet with our text           |
 | x_dm    | POST /2/dm_conversations/with/{participant}/messages {text}                        |
 |         | find: GET /2/dm_conversations/with/{participant}/dm_events, ours with our text     |
+| x_dm_survey | POST /1.1/direct_messages/events/new.json (message_create with quick_reply     |
+|         | options: the CSAT survey); find: as x_dm                                           |
 
 Errors (https://docs.x.com/x-api/fundamentals/rate-limits, .../response-codes-and-errors): 429
 waits until `x-rate-limit-reset`; 5xx backs off; 401 is an auth failure (the refresh grant,
@@ -85,4 +87,21 @@ def dm_find(message: Message, credential, since: datetime) -> Optional[str]:
     return None
 
 
-SENDERS = {"x_reply": Sender(reply, reply_find), "x_dm": Sender(dm, dm_find)}
+def dm_survey(message: Message, credential, attempt: int = 1) -> str:
+    """The CSAT survey (chalicelib/surveys.py): a DM with quick-reply options, each option's
+    `metadata` the choice's signed payload, echoed back in the customer's
+    `message_data.quick_reply_response.metadata` (webhook.py). X API v2's DM endpoint takes no quick
+    replies; the options are the v1.1 message_create's (at most 20, labels up to 36 characters):
+    https://developer.x.com/en/docs/x-api/v1/direct-messages/quick-replies/api-reference/options
+    It is found again as any DM of ours (dm_find: v2 dm_events, our text)."""
+    asked = message.target["survey"]
+    options = [{"label": c["title"][:36], "metadata": c["payload"]} for c in asked["choices"][:20]]
+    body = {"event": {"type": "message_create", "message_create": {
+        "target": {"recipient_id": message.target["participant_id"]},
+        "message_data": {"text": asked["question"], "quick_reply": {"type": "options", "options": options}}}}}
+    answer = http.http("POST", _x("/1.1/direct_messages/events/new.json"), token=credential.token, body=body)
+    return str(check(answer, attempt)["event"]["id"])
+
+
+SENDERS = {"x_reply": Sender(reply, reply_find), "x_dm": Sender(dm, dm_find),
+           "x_dm_survey": Sender(dm_survey, dm_find)}

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib import channels
-from chalicelib.channels import signing
+from chalicelib.channels import signing, survey
 from chalicelib.channels.x import ID, activity
 from chalicelib.errors import InvalidSignature, UnknownPayload
 from chalicelib.models import (
@@ -30,6 +30,7 @@ from chalicelib.models import (
     Visibility,
     from_epoch,
     utcnow,
+    SurveyAnswer,
 )
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -193,8 +194,10 @@ def parse(payload: Any) -> ParseResult:
     return result
 
 
-def _collect(result: ParseResult, mention: Optional[Mention]) -> None:
-    if mention is None:
+def _collect(result: ParseResult, mention: "Mention | SurveyAnswer | None") -> None:
+    if isinstance(mention, SurveyAnswer):  # a CSAT survey's quick reply: an answer, never a mention
+        result.answers.append(mention)
+    elif mention is None:
         result.ignored += 1
     else:
         result.mentions.append(mention)
@@ -293,7 +296,7 @@ def _author(user: XUser, user_id: Optional[str] = None) -> Author:
     )
 
 
-def _dm_mention(event: DirectMessageEvent, users: dict, brand_id: str) -> Optional[Mention]:
+def _dm_mention(event: DirectMessageEvent, users: dict, brand_id: str) -> "Mention | SurveyAnswer | None":
     # Direct messages are `message_create` events; anything else is not a message.
     # https://developer.x.com/en/docs/x-api/v1/direct-messages/sending-and-receiving/guides/message-create-object
     if event.type != "message_create":
@@ -314,6 +317,12 @@ def _dm_mention(event: DirectMessageEvent, users: dict, brand_id: str) -> Option
         created = from_epoch(int(event.created_timestamp[:16]) / 1000)
     except ValueError:
         created = utcnow()
+    # a tap on one of our CSAT survey's quick-reply options: its metadata is our payload
+    # https://developer.x.com/en/docs/x-api/v1/direct-messages/quick-replies/overview
+    decoded = survey.decode(channels.obj(data.get("quick_reply_response")).get("metadata"))
+    if decoded is not None:
+        return SurveyAnswer(platform=ID, brand_account_id=brand_id, external_id=event.id, ticket_id=decoded[0],
+                            score=decoded[1], sig=decoded[2], author_id=sender_id, timestamp=created)
     return Mention(
         platform=ID,
         kind="dm",
