@@ -175,9 +175,13 @@ def test_a_sent_reply_joins_the_history_once_and_is_suggested_next_time(desk, aw
         after_sent(sent, store)  # the worker or a receipt again: the same entry, nothing doubles
         assert len(entries.read(store.table, "nordlight", ticket.language, ticket.topic)) == 1
 
+        # the first ticket is closed and rated later: read at ranking time, nothing rewritten
+        closed = store.tickets.get(first["id"])
+        store.tickets.update(first["id"], closed.version, {"status": "closed", "csat": 5})
         second = _ticket(desk, BRAND_X, "1850000000000000202", "@NordlightShop the lamp flickers when I dim it")
         _classified(store, second["id"], ticket.language, ticket.topic)
         status, body = _suggestions(desk, second["id"])
         assert status == 200
         assert body["items"][0]["text"] == text.replace("Aino", "Aino Korhonen")
         assert body["items"][0]["source"] == "history"
+        assert body["items"][0]["why"].endswith("a similar question, it resolved the ticket, CSAT 5.0 from 1 rating")
