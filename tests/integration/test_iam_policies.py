@@ -42,6 +42,7 @@ def _long_url(i: int) -> str:
 BUCKET = "social-care-desk-123456789012-eu-west-1"  # the template's name: social-care-desk-<account>-<region>
 PLATFORM_SECRET_KEYS = ("X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "API_CHANNEL_SECRET",
                         "X_BEARER_TOKEN")
+SURVEY_SECRET = "test-survey-secret"  # issue 16, point 4: in the platform secret, as deployed
 HOSTILE_TEXT = "\x01" * 20_000  # six bytes each once escaped in JSON: with 50 long links, over 192 KiB
 RUNTIME_ONLY = {"Logs"}  # statements the Lambda runtime uses (logs, EMF metrics), never our code
 
@@ -139,7 +140,7 @@ def _provision(sandbox) -> dict:
     from chalicelib.outbound import credentials
     from chalicelib.store.dynamodb import DynamoStore
 
-    secret = {k: TEST_SECRETS[k] for k in PLATFORM_SECRET_KEYS}
+    secret = {**{k: TEST_SECRETS[k] for k in PLATFORM_SECRET_KEYS}, "SURVEY_SECRET": SURVEY_SECRET}
     urls = stack.provision(REGION, BUCKET, secret)["queue_urls"]
     store = DynamoStore(aws.table())
     sm = boto3.client("secretsmanager", region_name=REGION)
@@ -357,6 +358,31 @@ def _live(day: Day, handlers, client, sandbox, urls: dict) -> None:
         day.outcomes["health"] = handlers.channel_health(stack.scheduled_event("channel_health"),
                                                          stack.LambdaContext("channel_health"))
 
+    # -- issue 16, point 4: the WhatsApp ticket answered and closed, its CSAT survey sent, the
+    #    customer's tap verified (the survey secret from Secrets Manager) by the ingest worker --------
+    wa_ticket = tickets["whatsapp"]
+    with _step(day, "api_handler"):
+        a["surveys_on"] = client.http.put("/api/brands/nordlight/surveys", headers=agent, body=json.dumps(
+            {"version": 0, "channels": {"whatsapp": True}})).status_code
+        a["reply_whatsapp"] = client.http.post(f"/api/tickets/{wa_ticket['id']}/replies", headers=agent, body=json.dumps(
+            {"text": "Order 4411 ships today.", "visibility": "private"})).status_code
+        version = json.loads(client.http.get(f"/api/tickets/{wa_ticket['id']}", headers=agent).body)["version"]
+        a["close_whatsapp"] = client.http.patch(f"/api/tickets/{wa_ticket['id']}", headers=agent, body=json.dumps(
+            {"version": version, "status": "closed"})).status_code
+    _drain(day, handlers, urls, "outbound_worker")  # the reply, then the survey
+    with e.paused():
+        [survey] = [m for m in stored.messages(_store(), wa_ticket["id"]) if m.get("kind") == "whatsapp_survey"]
+        day.outcomes["survey_status"] = survey["status"]
+    with _step(day, "api_handler"):
+        button = survey["target"]["survey"]["choices"][2]
+        a["survey_tap"] = _post(client, "/webhooks/meta", p.meta_payload("whatsapp_business_account", [
+            p.meta_entry(WA, changes=[p.wa_button_reply_change(WA, "358401234567", "Mika", "wamid.TAP1",
+                                                               button["payload"], button["title"])])]),
+            p.sign_meta, "META_APP_SECRET").status_code
+    _drain(day, handlers, urls, "ingest_worker")
+    with e.paused():
+        day.outcomes["csat"] = _store().tickets.get(wa_ticket["id"]).csat
+
     # -- API Gateway asks the authorizer (its own function) ---------------------------------------
     with _step(day, "desk_authorizer"):
         event = {"type": "TOKEN", "authorizationToken": agent["Authorization"],
@@ -427,6 +453,13 @@ def test_ingest_worker_opens_tickets_assigned_and_acknowledges_off_hours(day):
     assert tickets["x"]["assignee"] == "ana"  # the router's pick, made as the ticket opened
     assert tickets["whatsapp"].get("offhours_ack_at")
     assert tickets["whatsapp"]["message_count"] == 2
+
+
+def test_ingest_worker_takes_a_survey_answer_with_the_secret_from_secrets_manager(day):
+    # issue 16, point 4: the survey went out, the tap was verified and became the ticket's CSAT
+    assert (day.outcomes["survey_status"], day.outcomes["csat"]) == ("sent", 5)
+    assert any(action == "secretsmanager:GetSecretValue" and "social-care/platform" in resource
+               for action, resource in day.enforcement.asked("ingest_worker"))
 
 
 def test_route_worker_gives_a_waiting_ticket_to_the_agent_who_came_online(day):
