@@ -1,7 +1,8 @@
 """Issue 16, point 3, in a real browser against the local stack: a brand's history imported with
 `python -m chalicelib.history import FILE` (TABLE_NAME and AWS_ENDPOINT_URL pointing at the stack)
 shows as "Suggested" answers above the reply box for a similar ticket, each with its why on hover and
-focus (keyboard reachable); one click inserts one (the customer named) and it is sent: the platform
+focus (keyboard reachable), a brand template that fits among them (filled for the customer); one
+click inserts one (the customer named) and it is sent: the platform
 sandbox receives exactly that text. Screenshots: build/screenshots/suggestions.png (the strip, a
 why shown) and suggestions-sent.png (the inserted suggestion sent).
 """
@@ -14,6 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, sign_in, wait_for
@@ -58,6 +60,12 @@ def test_a_suggestion_is_inserted_and_sent(stack, page, tmp_path):
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout) == {"imported": 5, "brands": ["aegean"]}
 
+    template = {"name": "Baggage delivery", "brand": "aegean", "variants": {
+        "en": "Hi {{customer.name}}, your suitcase is traced and delivered to your address free of charge."}}
+    saved = requests.put(f"{stack.api}/api/templates/baggage-delivery", json=template, timeout=10,
+                         headers={"Authorization": f"Bearer {stack.token('root', 'admin')}"})
+    assert saved.status_code in (200, 201), saved.text
+
     post_tweet(stack, f"@AegeanSkies my suitcase did not arrive at the belt in Athens, what now? ({marker})",
                "Rosa Lindqvist", "rosa_flies")
     ticket = ticket_with(stack, ana, marker)
@@ -79,6 +87,10 @@ def test_a_suggestion_is_inserted_and_sent(stack, page, tmp_path):
     expect(why).to_contain_text("3 similar questions")
     expect(why).to_contain_text("resolved 3 of them")
     assert first.get_attribute("title") == suggestions[0]["why"]
+    # a template that fits is among them, filled for this customer
+    templated = strip.locator(".suggestion.source-template")
+    expect(templated).to_have_count(1)
+    expect(templated).to_contain_text("Hi Rosa Lindqvist, your suitcase is traced")
     page.screenshot(path=str(SCREENSHOTS / "suggestions.png"))
 
     # When she clicks it, the reply box holds it, greeting this customer by name
