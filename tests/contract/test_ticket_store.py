@@ -168,6 +168,30 @@ def test_the_offhours_acknowledgement_is_claimed_once(desk):
     assert desk.tickets.get("t1").offhours_ack_at == AT
 
 
+def test_the_csat_survey_is_claimed_once_even_by_racing_closers(desk):
+    # issue 16, point 4: survey_sent_at is the one claim of the ticket's one survey
+    desk.tickets.open_for("x#brand#c1", _new())
+
+    def claim(i: int) -> bool:
+        try:
+            desk.tickets.mark_survey("t1", f"2026-11-24T10:0{i}:00+00:00")
+            return True
+        except ConcurrentUpdate:
+            return False
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert sorted(pool.map(claim, range(4))) == [False, False, False, True]
+    assert desk.tickets.get("t1").survey_sent_at and desk.tickets.get("t1").version == 0
+
+
+def test_the_customers_rating_says_where_it_came_from(desk):
+    desk.tickets.open_for("x#brand#c1", _new())
+    desk.tickets.rate("t1", 5, None, AT, source="customer")
+    with pytest.raises(ValueError, match="rated already"):
+        desk.tickets.rate("t1", 1, None, AT, source="supervisor")
+    assert (desk.tickets.get("t1").csat, desk.tickets.get("t1").csat_source) == (5, "customer")
+
+
 def test_waiting_since_keeps_the_first_time(desk):
     desk.tickets.open_for("x#brand#c1", _new())
     desk.tickets.mark_waiting("t1", AT)

@@ -344,3 +344,41 @@ def test_x_survey_is_a_dm_with_quick_reply_options_and_a_tap_is_the_csat(desk_ou
     rated = _ticket(out, ticket["id"])
     assert (rated.csat, rated.csat_source) == (2, "customer")
     assert len(list(out.store.all_tickets())) == 1
+
+
+# -- the API channel: the page's link in the signed callback; a supervisor after the customer ---------
+def test_api_channel_survey_is_a_signed_callback_with_the_pages_link(desk_out):
+    from tests.integration.test_outbound import API_CHANNEL
+
+    out = desk_out
+    _surveys_on(out, api=True)
+    body = json.dumps(p.api_body("web-1", "visitor-9", "Visitor", "Chat: my code does not work",
+                                 thread_id="chat-9", channel_id=API_CHANNEL)).encode()
+    out.desk.client.http.post("/webhooks/api", body=body, headers={
+        "Content-Type": "application/json", **p.sign_api(body, TEST_SECRETS["API_CHANNEL_SECRET"])})
+    ticket = out.ticket()
+    _answer_and_close(out, ticket["id"])
+    callbacks = [json.loads(r["body"]) for r in out.sandbox.requests_to("/hooks/nordlight/replies")]
+    [survey] = [c for c in callbacks if "survey_url" in c]
+    assert survey["survey_url"].startswith("https://desk.example/csat/") and survey["survey_url"] in survey["text"]
+    assert survey["to"] == "visitor-9" and survey["thread_id"] == "chat-9"
+    token = survey["survey_url"].rsplit("/", 1)[1]
+    assert _page(out, f"/csat/{token}", "post", "score=2")[0] == 200
+    # the customer's answer stands: a supervisor cannot overwrite it
+    status, answer = _call(out, "post", f"/api/tickets/{ticket['id']}/csat", "sam", "supervisor", {"score": 5})
+    assert status == 400 and "rated already" in answer["error"]
+    assert (_ticket(out, ticket["id"]).csat, _ticket(out, ticket["id"]).csat_source) == (2, "customer")
+
+
+def test_a_supervisors_entry_is_marked_as_theirs_and_the_survey_cannot_change_it(desk_out):
+    out = desk_out
+    _surveys_on(out, whatsapp=True)
+    ticket = _whatsapp_ticket(out)
+    _answer_and_close(out, ticket["id"])
+    [body] = _survey_requests(out)
+    assert _call(out, "post", f"/api/tickets/{ticket['id']}/csat", "sam", "supervisor", {"score": 3})[0] == 201
+    _tap(out, body["interactive"]["action"]["buttons"][2]["reply"]["id"])
+    rated = _ticket(out, ticket["id"])
+    assert (rated.csat, rated.csat_source) == (3, "supervisor")
+    # and an agent cannot enter one at all
+    assert _call(out, "post", f"/api/tickets/{ticket['id']}/csat", "ana", "agent", {"score": 5})[0] == 403
