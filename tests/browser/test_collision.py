@@ -2,7 +2,8 @@
 one ticket see each other in the ticket header ("Zofia is typing…") and on the inbox row; the
 second one's reply, written before the first one's reply reached her view, gets the 409 view naming
 it; "Send anyway" sends hers once (double-clicked, one reply, one post to the platform); when the
-first leaves the ticket the second sees her gone. Screenshots: build/screenshots/collision-*.png.
+first leaves the ticket the second sees her gone. Screenshots: build/screenshots/collision-viewing.png,
+collision-typing.png, collision-stale-reply.png.
 """
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ def test_two_agents_see_each_other_and_the_second_ones_stale_reply_gets_the_409_
         # Then each sees the other in the ticket header
         expect(other.get_by_test_id("presence")).to_have_text("Ana is viewing")
         expect(page.get_by_test_id("presence")).to_have_text("Zofia is viewing")
+        expect(other.locator(f'.ticket-list li[data-id="{ticket["id"]}"] [data-testid="row-viewers"]')).to_have_text(
+            "Open now by Ana viewing")
+        other.screenshot(path=str(SCREENSHOTS / "collision-viewing.png"))
 
         # When Zofia types, Ana sees it in the header and on the ticket's inbox row
         other.locator("#reply-text").fill(f"Hi Nikos, I have found your bag ({marker})")
