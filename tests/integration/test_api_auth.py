@@ -23,7 +23,11 @@ NEEDS = {("POST", "/api/tickets/{ticket_id}/csat"): "supervisor", ("PUT", "/api/
          ("PUT", "/api/teams/{team_id}"): "supervisor", ("DELETE", "/api/teams/{team_id}"): "supervisor",
          ("GET", "/api/accounts"): "supervisor", ("GET", "/api/queues"): "supervisor", ("GET", "/api/reports/staffing"): "supervisor",
          ("PATCH", "/api/accounts/{platform}/{account_id}"): "admin",
-         ("GET", "/api/settings/{name}"): "supervisor", ("PUT", "/api/settings/{name}"): "admin"}
+         ("GET", "/api/settings/{name}"): "supervisor", ("PUT", "/api/settings/{name}"): "admin",
+         # issue 16, approval for public replies
+         ("GET", "/api/approvals"): "supervisor", ("POST", "/api/approvals/{message_id}/approve"): "supervisor",
+         ("POST", "/api/approvals/{message_id}/reject"): "supervisor", ("GET", "/api/approval-rules"): "supervisor",
+         ("PUT", "/api/approval-rules/{brand}"): "supervisor"}
 ROLES = ("agent", "supervisor", "admin")
 RANK = {r: i for i, r in enumerate(ROLES)}
 
@@ -45,7 +49,7 @@ def _call(desk, method, path, token=None):
     concrete = path.replace("{ticket_id}", "t-1").replace("{brand}", "nordlight").replace("{template_id}", "greet").replace(
         "{customer_id}", "c-1").replace("{merge_id}", "m-1").replace(
         "{agent_id}", "ana").replace("{team_id}", "care").replace("{platform}", "x").replace(
-        "{account_id}", "1").replace("{name}", "sla")
+        "{account_id}", "1").replace("{name}", "sla").replace("{message_id}", "r-1")
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
     answer = desk.client.http.request(method, concrete, headers=headers, body=json.dumps({}).encode())
     return answer.status_code

@@ -122,6 +122,19 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     reply = api.call("POST", "/api/tickets/{ticket_id}/replies", f"{t}/replies",
                      {"text": "Sorry about the lamp!", "visibility": "public"})
     assert reply["status"] == "queued"  # in flight: its item sits in GSI1 until sent
+    # issue 16: nordlight's public replies on X wait for approval; one approved, one rejected
+    api.call("PUT", "/api/approval-rules/{brand}", "/api/approval-rules/nordlight", {"version": 0, "rules": {
+        "channels": ["x"]}}, role="supervisor")
+    api.call("GET", "/api/approval-rules", "/api/approval-rules", role="supervisor")
+    held = [api.call("POST", "/api/tickets/{ticket_id}/replies", f"{t}/replies",
+                     {"text": text, "visibility": "public"}, role="agent", agent="ana") for text in ("One", "Two")]
+    assert [h["status"] for h in held] == ["pending_approval", "pending_approval"]
+    assert len(api.call("GET", "/api/approvals", "/api/approvals", role="supervisor")["items"]) == 2
+    approved = api.call("POST", "/api/approvals/{message_id}/approve", f"/api/approvals/{held[0]['id']}/approve",
+                        {}, role="supervisor")
+    assert approved["status"] == "queued"  # in flight again (GSI2), which the answer must not show
+    api.call("POST", "/api/approvals/{message_id}/reject", f"/api/approvals/{held[1]['id']}/reject",
+             {"reason": "Not like this"}, role="supervisor")
     api.call("POST", "/api/tickets/{ticket_id}/notes", f"{t}/notes", {"text": "Customer called too"})
     api.call("POST", "/api/tickets/{ticket_id}/presence", f"{t}/presence", {"state": "typing"})  # issue 16
     api.call("POST", "/api/tickets/{ticket_id}/claim", f"{t}/claim", {"version": version()})

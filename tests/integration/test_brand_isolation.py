@@ -34,6 +34,7 @@ class World:
     customer_a: str
     merge_id: str
     message_id: str  # B's ticket's inbound message
+    held_id: str = ""  # B's public reply waiting for B's supervisor (issue 16, approvals)
 
 
 def _tweet(desk, brand: str, tweet_id: str, author: dict, text: str) -> dict:
@@ -79,9 +80,14 @@ def world(desk) -> World:
                           {"other_id": other["customer_id"]}, agent="root", role="admin")
     assert status == 200, merged
     [message] = [m for m in stored.messages(store, ticket["id"]) if m.get("direction") == "in"]
+    # issue 16: B holds its public replies on X for approval; nora_b's reply waits
+    store.put_settings("approvals", {"version": 0, "brands": {B: {"channels": ["x"]}}}, "root")
+    status, held = call(desk, "post", f"/api/tickets/{ticket['id']}/replies",
+                        {"text": "Nordlight holds this reply", "visibility": "public"}, agent="nora_b")
+    assert status == 202 and json.loads(held)["status"] == "pending_approval", held
     return World(desk=desk, ticket=stored.ticket(store, ticket["id"]), ticket_a=ticket_a,
                  customer=ticket["customer_id"], customer_a=ticket_a["customer_id"],
-                 merge_id=json.loads(merged)["merge"]["id"], message_id=message["id"])
+                 merge_id=json.loads(merged)["merge"]["id"], message_id=message["id"], held_id=json.loads(held)["id"])
 
 
 EVENT = {"events": [{"kind": "call", "at": "2026-11-20T10:00:00Z", "summary": "called"}]}
@@ -146,6 +152,12 @@ ROUTES = {
     "PUT /api/settings/{name}": ("admin", "/api/settings/sla", {}),
     "GET /api/rules/{brand}": ("404", f"/api/rules/{B}", None),
     "PUT /api/rules/{brand}": ("admin", f"/api/rules/{B}", {"rules": {}}),
+    # issue 16, approval for public replies: B's held reply and B's rules are not A's supervisor's
+    "GET /api/approvals": ("list", "/api/approvals", None),
+    "POST /api/approvals/{message_id}/approve": ("404", "/api/approvals/{h}/approve", {}),
+    "POST /api/approvals/{message_id}/reject": ("404", "/api/approvals/{h}/reject", {"reason": "peek"}),
+    "GET /api/approval-rules": ("list", "/api/approval-rules", None),
+    "PUT /api/approval-rules/{brand}": ("404", f"/api/approval-rules/{B}", {"version": 1, "rules": {}}),
 }
 ROLES = {"agent": ("ana_a", "agent"), "supervisor": ("sam_a", "supervisor"), "admin": ("sam_a", "supervisor")}
 
@@ -157,14 +169,14 @@ def _declared() -> list:
 
 
 def _request(world: World, path: str, body):
-    path = path.format(t=world.ticket["id"], c=world.customer, ca=world.customer_a, m=world.merge_id)
+    path = path.format(t=world.ticket["id"], c=world.customer, ca=world.customer_a, m=world.merge_id, h=world.held_id)
     return path, (body(world) if callable(body) else body)
 
 
 def _traces_of_b(world: World) -> list[str]:
     """What must never appear in an answer to A: B's ticket, customers, agent, team, template, text."""
     return [world.ticket["id"], world.customer, "nora_b", "team-b", "tpl-b", "Nordlight says hi", "lamp arrived",
-            X_ACCOUNT[B]]
+            X_ACCOUNT[B], "Nordlight holds this"]
 
 
 def test_every_declared_route_is_covered():
@@ -197,7 +209,9 @@ def test_an_agent_or_supervisor_of_one_brand_never_reaches_anothers(world):
     assert (after["version"], after.get("assignee"), after["status"]) == (
         before["version"], before.get("assignee"), before["status"])
     assert [m.get("direction") for m in stored.messages(desk.store(), world.ticket["id"])
-            if m.get("direction") in ("note", "out")] == []
+            if m.get("direction") in ("note", "out") and m["id"] != world.held_id] == []
+    [held] = [m for m in stored.messages(desk.store(), world.ticket["id"]) if m["id"] == world.held_id]
+    assert held["status"] == "pending_approval"  # A's supervisor neither approved nor rejected B's reply
     assert desk.store().teams.get("team-b").brands == [B] and desk.store().agents.get("nora_b").brands == [B]
 
 
