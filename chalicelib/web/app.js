@@ -177,6 +177,12 @@ function parseRoute() {
 
 function route() {
   if (!views) return;
+  if (location.hash === "#/settings") {  // brand settings (settings.js): after a reply, CSAT surveys
+    stopAll(); current = "settings";
+    $$("[data-nav]").forEach((a) => { if (a.dataset.nav === "settings") a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current"); });
+    import("./settings.js").then((m) => m.show($("#main"))).then(() => $("h1", $("#main"))?.focus());
+    return;
+  }
   if (location.hash.startsWith("#/customer/")) { stopAll(); current = "customer"; $$("[data-nav]").forEach((a) => a.removeAttribute("aria-current")); import("./customer.js").then((m) => m.show($("#main"), decodeURIComponent(location.hash.split("/")[2] || ""))); return; }
   const r = parseRoute();
   const main = $("#main");
