@@ -237,7 +237,7 @@ def behind(ticket: dict, figure: dict) -> bool:
     """Is the ticket one of a figure's (`channel`, `sentiment`, `topic`, `team`, `status`, `breached`)?"""
     values = {"channel": ticket.get("channel"), "team": ticket.get("team"), "status": ticket.get("status"),
               "sentiment": (ticket.get("classification") or {}).get("sentiment") or "neutral",
-              "topic": ticket.get("topic") or "other", "breached": bool(ticket.get("sla_breached_for"))}
+              "topic": ticket.get("topic") or "other", "breached": counters.breached(ticket)}  # as the counts (issue 16)
     return all(values[k] == v for k, v in figure.items())
 
 

@@ -61,3 +61,22 @@ def test_private_automatic_and_supervisors_replies_are_never_held():
 def test_rules_that_name_nothing_real_are_refused(rules):
     with pytest.raises(ValidationError):
         BrandApprovals.model_validate(rules)
+
+
+def test_for_reports_a_held_reply_submitted_in_time_meets_the_first_response_target():
+    """The sweeper breached the first-response deadline while the reply waited for approval; the
+    agent had submitted it before: reports count it met, the wait apart (counters.breached)."""
+    from chalicelib import counters
+
+    ticket = {"created_at": "2026-11-27T10:00:00+00:00", "first_inbound_at": "2026-11-27T10:00:00+00:00",
+              "channel": "x", "sla_band": "urgent", "first_response_due_at": "2026-11-27T10:15:00+00:00",
+              "sla_breached_for": "2026-11-27T10:15:00+00:00", "first_response_at": "2026-11-27T10:10:00+00:00",
+              "approvals_n": 1, "approval_wait_s": 1200}
+    counts = counters.hour_counts(ticket)
+    assert counts["sla:urgent:met"] == 1 and "breached" not in counts
+    assert (counts["approval:n"], counts["approval:wait_s"]) == (1, 1200)
+    # submitted late, or no reply held: breached as before
+    assert "sla:urgent:breached" in counters.hour_counts({**ticket, "first_response_at": "2026-11-27T10:16:00+00:00"})
+    assert counters.hour_counts({**ticket, "approvals_n": 0})["breached"] == 1
+    # a later deadline breached (resolution): breached whatever the first response
+    assert counters.hour_counts({**ticket, "sla_breached_for": "2026-11-27T14:00:00+00:00"})["breached"] == 1
