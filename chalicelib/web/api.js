@@ -38,8 +38,9 @@ export const session = {
 const listeners = new Set();
 export function onUnauthorized(fn) { listeners.add(fn); }
 
-export async function call(path, { method = "GET", body, headers = {}, token = session.token } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers } };
+export async function call(path, { method = "GET", body, headers = {}, token = session.token, keepalive = false } = {}) {
+  // keepalive: the request outlives the page (a `left` heartbeat sent as the tab closes)
+  const init = { method, keepalive, headers: { Accept: "application/json", ...headers } };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

@@ -82,7 +82,7 @@ export class Presence {
 
   leave() {
     if (!this.id) return;
-    call(`/tickets/${encodeURIComponent(this.id)}/presence`, { method: "POST", body: { state: "left" } });
+    call(`/tickets/${encodeURIComponent(this.id)}/presence`, { method: "POST", body: { state: "left" }, keepalive: true });
     this.typingUntil = 0;
     clearTimeout(this.typingTimer);
   }
