@@ -158,6 +158,9 @@ ROUTES = {
     "POST /api/approvals/{message_id}/reject": ("404", "/api/approvals/{h}/reject", {"reason": "peek"}),
     "GET /api/approval-rules": ("list", "/api/approval-rules", None),
     "PUT /api/approval-rules/{brand}": ("404", f"/api/approval-rules/{B}", {"version": 1, "rules": {}}),
+    # issue 16, point 4: B's CSAT survey settings are not A's supervisor's
+    "GET /api/brands/{brand}/surveys": ("404", f"/api/brands/{B}/surveys", None),
+    "PUT /api/brands/{brand}/surveys": ("404", f"/api/brands/{B}/surveys", {"version": 0, "channels": {"x": True}}),
 }
 ROLES = {"agent": ("ana_a", "agent"), "supervisor": ("sam_a", "supervisor"), "admin": ("sam_a", "supervisor")}
 
