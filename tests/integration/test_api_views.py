@@ -162,6 +162,10 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     sla = api.seen[("GET", "/api/settings/{name}")][0]
     api.call("PUT", "/api/settings/{name}", "/api/settings/sla", sla)
     api.call("GET", "/api/reply-settings", "/api/reply-settings")
+    # issue 16, point 4: the brand's CSAT survey settings
+    api.call("PUT", "/api/brands/{brand}/surveys", "/api/brands/nordlight/surveys",
+             {"version": 0, "channels": {"whatsapp": True}}, role="supervisor")
+    api.call("GET", "/api/brands/{brand}/surveys", "/api/brands/nordlight/surveys", role="supervisor")
     api.call("GET", "/api/rules/{brand}", "/api/rules/nordlight")
     rules = api.seen[("GET", "/api/rules/{brand}")][0]["rules"]
     api.call("PUT", "/api/rules/{brand}", "/api/rules/nordlight", {"rules": rules})
