@@ -52,6 +52,14 @@ function csatFacts(t) {
   return [];
 }
 
+// A CSAT survey on the timeline (issue 16, point 4): the answers the customer was offered, as they see them.
+function surveyChoices(m) {
+  const choices = String(m.kind || "").endsWith("_survey") ? m.target?.survey?.choices : null;
+  if (!choices || !choices.length) return null;
+  return h("ul", { class: "survey-choices", "aria-label": "Answers offered" },
+    choices.map((c) => h("li", { class: "badge", title: `CSAT ${c.score} of 5` }, c.title)));
+}
+
 function ruleName(rule) {
   const [head, tail] = String(rule || "").split(":");
   const name = { vip: "VIP", base: "Base score", clamp: "Capped at 100", sla: "SLA" }[head] || humanize(head);
@@ -302,6 +310,7 @@ export class Conversation {
           h("span", { class: "muted" }, m.visibility === "private" ? "private reply" : "public reply"),
           time(m.sent_at || m.created_at)),
         h("p", { class: "msg-text", dir: "auto" }, m.text),
+        surveyChoices(m),
         h("div", { class: "msg-foot" },
           h("span", { class: `badge status-${status}`, "data-testid": "reply-status" }, OUT_STATUS[status] || humanize(status)),
           delivery ? h("span", { class: `badge delivery-${delivery}` }, humanize(delivery)) : null,

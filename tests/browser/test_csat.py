@@ -79,6 +79,8 @@ def test_a_whatsapp_button_answer_becomes_the_tickets_csat(stack, page):
     # And the ticket view says the survey went out, with no answer yet
     sign_in(page, stack, ana)
     page.goto(f"{stack.ui}#/ticket/{ticket['id']}")
+    offered = page.get_by_role("list", name="Answers offered")  # the survey on the timeline, as the customer saw it
+    expect(offered.get_by_role("listitem")).to_have_text(["😞 Not good", "😐 OK", "😀 Great"])
     pending = page.locator(".facts dd.csat.pending")
     expect(pending).to_contain_text("Survey sent")
     expect(pending).to_contain_text("no answer yet")
