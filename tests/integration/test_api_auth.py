@@ -13,7 +13,9 @@ from tests.conftest import TEST_SECRETS
 
 PUBLIC = {("GET", "/api/health")}
 # routes that need more than the agent role, and the role they need
-NEEDS = {("POST", "/api/tickets/{ticket_id}/csat"): "supervisor", ("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{template_id}"): "admin",
+NEEDS = {("PUT", "/api/brands/{brand}/replies"): "supervisor", ("GET", "/api/brands/{brand}/surveys"): "supervisor",
+         ("PUT", "/api/brands/{brand}/surveys"): "supervisor",
+         ("POST", "/api/tickets/{ticket_id}/csat"): "supervisor", ("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{template_id}"): "admin",
          ("DELETE", "/api/templates/{template_id}"): "admin", ("GET", "/api/agents"): "supervisor",
          ("POST", "/api/customers/{customer_id}/merge"): "supervisor",
          ("POST", "/api/customers/{customer_id}/merges/{merge_id}/undo"): "supervisor",

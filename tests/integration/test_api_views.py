@@ -162,6 +162,10 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     sla = api.seen[("GET", "/api/settings/{name}")][0]
     api.call("PUT", "/api/settings/{name}", "/api/settings/sla", sla)
     api.call("GET", "/api/reply-settings", "/api/reply-settings")
+    api.call("GET", "/api/brands/{brand}/replies", "/api/brands/nordlight/replies", role="supervisor")
+    api.call("PUT", "/api/brands/{brand}/replies", "/api/brands/nordlight/replies",
+             {"after_reply": "pending", "version": api.seen[("GET", "/api/brands/{brand}/replies")][0]["version"]},
+             role="supervisor")
     # issue 16, point 4: the brand's CSAT survey settings
     api.call("PUT", "/api/brands/{brand}/surveys", "/api/brands/nordlight/surveys",
              {"version": 0, "channels": {"whatsapp": True}}, role="supervisor")
