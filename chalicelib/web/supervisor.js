@@ -5,6 +5,7 @@ import { call, query } from "./api.js";
 import { channelBadge, channelName } from "./channels.js";
 import { priorityClass, slaChip } from "./inbox.js";
 import { $, h, humanize, slaState, toast } from "./dom.js";
+import { SurveySettings } from "./surveys.js"; // issue 16, point 4
 
 const STATUSES = [["open", "Open"], ["pending", "Pending"], ["on_hold", "On hold"], ["closed", "Closed"]];
 const MAX_PAGES = 20;
@@ -33,11 +34,13 @@ export class Supervisor {
       this.message,
       h("div", { class: "two-col" },
         h("section", { class: "panel", "aria-labelledby": "agents-title" }, h("h2", { id: "agents-title" }, "Agents"), this.agentsBox),
-        h("section", { class: "panel", "aria-labelledby": "queue-title" }, this.tableTitle, this.ticketsBox)));
+        h("section", { class: "panel", "aria-labelledby": "queue-title" }, this.tableTitle, this.ticketsBox)),
+      (this.surveys = new SurveySettings()).el);
   }
 
   start() {
     this.refresh(true);
+    this.surveys.load(); // once: a form being edited is never replaced by the poll
     this.stop();
     this.timer = setInterval(() => { if (!document.hidden) this.refresh(false); }, Math.max(this.pollMs * 2, 5000));
   }
@@ -96,7 +99,7 @@ export class Supervisor {
     this.agents = res.data.items || [];
     this.agentsBox.replaceChildren(h("table", { class: "table" },
       h("caption", { class: "visually-hidden" }, "Agents, their presence and load"),
-      h("thead", {}, h("tr", {}, ["Agent", "Presence", "Load", "Languages", "Teams"].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ["Agent", "Presence", "Load", "Languages", "Teams", "Replies"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, this.agents.map((a) => {
         const load = a.load || 0;
         const capacity = a.capacity || 0;
@@ -108,8 +111,25 @@ export class Supervisor {
             "aria-label": `${load} of ${capacity} tickets` }, h("span", { class: `meter-fill${pct >= 90 ? " full" : ""}`, style: { width: `${pct}%` } })),
             h("span", { class: "muted" }, ` ${load} / ${capacity}`)),
           h("td", {}, (a.languages || []).map((l) => l.toUpperCase()).join(" ")),
-          h("td", {}, (a.teams || []).join(", ") || "—"));
+          h("td", {}, (a.teams || []).join(", ") || "—"),
+          h("td", {}, !a.role || a.role === "agent" ? h("label", { class: "check" },
+            h("input", { type: "checkbox", checked: !!a.needs_approval, onchange: (e) => this.setApproval(a, e.currentTarget) }),
+            " Need approval") : h("span", { class: "muted" }, "Trusted")));
       }))));
+  }
+
+  // A new agent's public replies wait for a supervisor where her brands' approval rules hold new
+  // agents (PUT /api/agents/{id} with the profile as listed and `needs_approval`; brands as they are).
+  async setApproval(agent, box) {
+    box.disabled = true;
+    const profile = { id: agent.id, name: agent.name || agent.id, role: agent.role || "agent", languages: agent.languages?.length ? agent.languages : ["en"],
+      skills: agent.skills || [], teams: agent.teams || [], capacity: agent.capacity || 8, needs_approval: box.checked };
+    const res = await call(`/agents/${encodeURIComponent(agent.id)}`, { method: "PUT", body: profile });
+    box.disabled = false;
+    if (!res.ok) { box.checked = !box.checked; toast(`Could not change ${agent.name || agent.id}: ${res.error}`, "error"); return; }
+    agent.needs_approval = box.checked;
+    toast(box.checked ? `${agent.name || agent.id}'s public replies now wait for approval where the brand's rules hold new agents`
+      : `${agent.name || agent.id}'s replies no longer need approval`, "ok");
   }
 
   // The reassign table, 25 rows a page: "Show 25 more" pages on with the API's next_cursor; a
