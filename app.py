@@ -542,6 +542,14 @@ def get_settings(name, principal):
     return admin.settings_for(_store(), name, principal)
 
 
+@agent_api.get("/api/surveys", "CSAT surveys of each of your brands: on or off per channel", role="supervisor",
+               answers="items")
+def list_survey_settings(principal):
+    from chalicelib import surveys
+
+    return surveys.list_settings(_store(), principal)
+
+
 @agent_api.get("/api/brands/{brand}/surveys", "The brand's CSAT surveys: on or off per channel", role="supervisor",
                refusals="404")
 def get_survey_settings(brand, principal):

@@ -118,6 +118,14 @@ def put_settings(store: DynamoStore, brand: str, body: dict, principal) -> dict:
     return {"brand": brand, **saved}
 
 
+def list_settings(store: DynamoStore, principal) -> dict:
+    """Every brand of the caller's with its survey settings (admins: every brand the desk has seen);
+    one read per brand, a handful."""
+    principal.require("supervisor")
+    brands = sorted(b for b in (store.tickets.brands() if principal.every_brand else principal.brands) if b)
+    return {"items": [get_settings(store, brand, principal) for brand in brands[:100]]}
+
+
 def enabled(store: DynamoStore, brand: Optional[str], channel: Optional[str]) -> bool:
     if not brand or not channel:
         return False

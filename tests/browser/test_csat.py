@@ -135,3 +135,22 @@ def test_the_public_survey_page_takes_one_answer(stack, page):
     assert answer.status == 404
     expect(page.get_by_role("heading", name="Survey not found")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "csat-page-invalid.png"))
+
+
+def test_a_supervisor_turns_surveys_on_for_a_channel_of_their_brand(stack, page):
+    sam = stack.token("sam", "supervisor")
+    sign_in(page, stack, sam)
+    page.goto(f"{stack.ui}#/supervisor")
+    panel = page.get_by_role("region", name="CSAT surveys")
+    form = panel.locator("form[data-brand=aegean]")
+    email = form.get_by_label("Email", exact=True)
+    expect(email).to_be_visible()
+    wanted = not email.is_checked()
+    email.set_checked(wanted)
+    form.get_by_role("button", name="Save surveys").click()
+    wait_for(lambda: stack.get("/brands/aegean/surveys", sam)["channels"].get("email") == wanted, 10,
+             "the brand's survey settings saved")
+    expect(panel.locator("form[data-brand=aegean]").get_by_label("Email", exact=True)).to_be_checked(checked=wanted)
+    panel.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "csat-settings.png"))

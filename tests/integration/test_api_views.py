@@ -170,6 +170,7 @@ def test_every_routes_answer_is_free_of_storage_keys(seeded):
     api.call("PUT", "/api/brands/{brand}/surveys", "/api/brands/nordlight/surveys",
              {"version": 0, "channels": {"whatsapp": True}}, role="supervisor")
     api.call("GET", "/api/brands/{brand}/surveys", "/api/brands/nordlight/surveys", role="supervisor")
+    api.call("GET", "/api/surveys", "/api/surveys", role="supervisor")
     api.call("GET", "/api/rules/{brand}", "/api/rules/nordlight")
     rules = api.seen[("GET", "/api/rules/{brand}")][0]["rules"]
     api.call("PUT", "/api/rules/{brand}", "/api/rules/nordlight", {"rules": rules})

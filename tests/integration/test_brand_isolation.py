@@ -159,6 +159,7 @@ ROUTES = {
     "GET /api/approval-rules": ("list", "/api/approval-rules", None),
     "PUT /api/approval-rules/{brand}": ("404", f"/api/approval-rules/{B}", {"version": 1, "rules": {}}),
     # issue 16, point 4: B's CSAT survey settings are not A's supervisor's
+    "GET /api/surveys": ("list", "/api/surveys", None),
     "GET /api/brands/{brand}/surveys": ("404", f"/api/brands/{B}/surveys", None),
     "PUT /api/brands/{brand}/surveys": ("404", f"/api/brands/{B}/surveys", {"version": 0, "channels": {"x": True}}),
 }

@@ -187,6 +187,11 @@ def test_survey_settings_are_the_brands_own(desk_out):
                  {"version": 0, "channels": {"whatsapp": False}})[0] == 409
     status, shown = _call(out, "get", "/api/brands/nordlight/surveys", "root", "admin")
     assert status == 200 and shown["channels"] == {"whatsapp": True} and shown["version"] == 1
+    # the list: each of the caller's brands, never another's
+    status, listed = _call(out, "get", "/api/surveys", "sam", "supervisor")
+    assert status == 200 and [(i["brand"], i["channels"]) for i in listed["items"]] == [("nordlight", {"whatsapp": True})]
+    assert [i["brand"] for i in _call(out, "get", "/api/surveys", "olga", "supervisor")[1]["items"]] == ["other"]
+    assert _call(out, "get", "/api/surveys", "ana", "agent")[0] == 403
 
 
 # -- email: a link to the signed public page --------------------------------------------------------
