@@ -15,7 +15,7 @@ from infra.local import payloads as p
 from tests.unit.parsing import meta_parse
 
 SECRET = "unit-survey-secret"
-TICKET = str(uuid.uuid4())
+TICKET = "5b0c8f4e-2a7d-4c1e-9f3a-6d2b8e1c7a90"  # fixed: parametrized ids must match across xdist workers
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
