@@ -14,7 +14,7 @@ from tests.conftest import TEST_SECRETS
 PUBLIC = {("GET", "/api/health")}
 # routes that need more than the agent role, and the role they need
 NEEDS = {("PUT", "/api/brands/{brand}/replies"): "supervisor", ("GET", "/api/brands/{brand}/surveys"): "supervisor",
-         ("PUT", "/api/brands/{brand}/surveys"): "supervisor",
+         ("PUT", "/api/brands/{brand}/surveys"): "supervisor", ("GET", "/api/surveys"): "supervisor",
          ("POST", "/api/tickets/{ticket_id}/csat"): "supervisor", ("PUT", "/api/rules/{brand}"): "admin", ("PUT", "/api/templates/{template_id}"): "admin",
          ("DELETE", "/api/templates/{template_id}"): "admin", ("GET", "/api/agents"): "supervisor",
          ("POST", "/api/customers/{customer_id}/merge"): "supervisor",
