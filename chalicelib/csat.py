@@ -68,12 +68,9 @@ def _rate(store: DynamoStore, ticket_id: str, score: int, comment: Optional[str]
 # -- the public page (email and the API channel) ------------------------------------------------
 def page(store: DynamoStore, token: str, now: Optional[datetime] = None) -> tuple[int, str]:
     """(status, HTML) of `GET /csat/{token}`."""
-    try:
-        ticket = _ticket_of(store, token, now or utcnow())
-    except surveys.SurveyExpired:
-        return 410, _html("This survey has closed", "<p>Thank you — this survey is no longer open.</p>")
-    except (surveys.SurveyRefused, NotFound):
-        return 404, _html("Survey not found", "<p>This survey link is not valid.</p>")
+    ticket, refusal = _opened(store, token, now)
+    if refusal:
+        return refusal
     if ticket.csat is not None:
         return 200, _already()
     choices = "".join(
@@ -88,12 +85,9 @@ def page(store: DynamoStore, token: str, now: Optional[datetime] = None) -> tupl
 
 def submit(store: DynamoStore, token: str, body: bytes, now: Optional[datetime] = None) -> tuple[int, str]:
     """(status, HTML) of `POST /csat/{token}` (a form: score=1..5, comment optional)."""
-    try:
-        ticket = _ticket_of(store, token, now or utcnow())
-    except surveys.SurveyExpired:
-        return 410, _html("This survey has closed", "<p>Thank you — this survey is no longer open.</p>")
-    except (surveys.SurveyRefused, NotFound):
-        return 404, _html("Survey not found", "<p>This survey link is not valid.</p>")
+    ticket, refusal = _opened(store, token, now)
+    if refusal:
+        return refusal
     try:
         form = parse_qs((body or b"").decode("utf-8"), max_num_fields=5)
     except (UnicodeDecodeError, ValueError):
@@ -109,12 +103,19 @@ def submit(store: DynamoStore, token: str, body: bytes, now: Optional[datetime] 
     return 200, _html("Thank you!", "<p>Thank you — your answer was recorded.</p>")
 
 
-def _ticket_of(store: DynamoStore, token: str, now: datetime):
-    ticket_id = surveys.read_token(surveys.secret(), token, now)
-    ticket = store.tickets.get(ticket_id)
+def _opened(store: DynamoStore, token: str, now: Optional[datetime]):
+    """(the ticket a page link is for, None), or (None, the page refusing it): expired 410; altered,
+    not ours, or no survey sent for that ticket 404."""
+    try:
+        ticket_id = surveys.read_token(surveys.secret(), token, now or utcnow())
+    except surveys.SurveyExpired:
+        return None, (410, _html("This survey has closed", "<p>Thank you — this survey is no longer open.</p>"))
+    except surveys.SurveyRefused:
+        ticket_id = None
+    ticket = store.tickets.get(ticket_id) if ticket_id else None
     if ticket is None or not ticket.survey_sent_at:
-        raise NotFound(ticket_id)
-    return ticket
+        return None, (404, _html("Survey not found", "<p>This survey link is not valid.</p>"))
+    return ticket, None
 
 
 def _already() -> str:
