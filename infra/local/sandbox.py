@@ -28,8 +28,9 @@ Contract (docs: /work/shared/DESIGN.md, "Commands"):
       POST   /_sandbox/inbound      {"platform": "facebook"|"instagram"|"whatsapp", "account_id",
                                      "user_id", "at"?: epoch seconds (default now), "comment_id"?}
       POST   /_sandbox/echoes       {"x_consumer_secret", "meta_app_secret", "url"?, "brand_ids"?}
-      POST   /_sandbox/whatsapp/tap {"message_id", "button"?: 0}   the customer taps a reply button of
-                                    an interactive message we sent (a CSAT survey): its signed webhook
+      POST   /_sandbox/tap          {"message_id", "choice"?: 0}   the customer taps an answer of a
+                                    message with choices we sent (a CSAT survey: WhatsApp buttons,
+                                    Messenger/Instagram quick replies, X options): its signed webhook
                                     is queued as an echo (echoes must be configured)
       GET    /_sandbox/echoes       {"echoes": [...]} (queued, left in the queue)
       POST   /_sandbox/echoes/take  {"echoes": [...]} (queued, removed from the queue)
@@ -478,11 +479,13 @@ class SandboxState:
 
     # -- posts
     def store_post(self, platform: str, kind: str, post_id: str, account_id: str, target: Any,
-                   created: float, obj: dict) -> None:
+                   created: float, obj: dict, choices: Optional[list] = None) -> None:
+        """`choices`: the answers a customer can tap on it (a CSAT survey's buttons, quick replies or
+        options, as [{"title", "payload"}]), for POST /_sandbox/tap."""
         with self.lock:
             self.posts.append({"platform": platform, "kind": kind, "id": post_id,
                                "account_id": account_id, "target": target, "created": created,
-                               "object": obj})
+                               "object": obj, **({"choices": choices} if choices else {})})
 
     def find_posts(self, predicate: Callable[[dict], bool] = lambda p: True) -> list[dict]:
         """Copies of the stored posts matching `predicate`, oldest first."""
@@ -918,34 +921,45 @@ class _Handler(BaseHTTPRequestHandler):
             state.configure_echoes(body["x_consumer_secret"], body["meta_app_secret"],
                                    body.get("url"), body.get("brand_ids"))
             return self._send(200, {"ok": True})
-        if path == "/_sandbox/whatsapp/tap" and method == "POST":
-            return self._whatsapp_tap(body)
+        if path == "/_sandbox/tap" and method == "POST":
+            return self._tap(body)
         return self._send(404, {"error": f"no sandbox control endpoint {method} {path}"})
 
-    def _whatsapp_tap(self, body: dict) -> None:
-        """The customer taps button `button` (0-based) of the interactive message `message_id` the
-        sandbox received: its signed `interactive.button_reply` webhook is queued (and delivered,
-        with an echo url) like any echo."""
-        [post] = self.state.find_posts(lambda p: p["platform"] == "whatsapp" and p["id"] == body.get("message_id")) \
-            or [None]
-        buttons = ((((post or {}).get("object") or {}).get("interactive") or {}).get("action") or {}).get("buttons")
-        index = body.get("button", 0)
-        if not buttons or not isinstance(index, int) or not 0 <= index < len(buttons):
-            return self._send(404, {"error": "no such interactive message or button"})
+    def _tap(self, body: dict) -> None:
+        """The customer taps answer `choice` (0-based) of a message with choices the sandbox received
+        (a CSAT survey: WhatsApp reply buttons, Messenger/Instagram quick replies, X quick-reply
+        options): the platform's signed webhook of that tap is queued (and delivered, with an echo
+        url) like any echo."""
+        [post] = self.state.find_posts(lambda p: p["id"] == body.get("message_id") and p.get("choices")) or [None]
+        index = body.get("choice", 0)
+        if post is None or not isinstance(index, int) or not 0 <= index < len(post["choices"]):
+            return self._send(404, {"error": "no such message with choices, or no such choice"})
         if not self.state.echo_config:
             return self._send(409, {"error": "configure echoes first (POST /_sandbox/echoes)"})
-        reply, node, wa_id = buttons[index]["reply"], post["account_id"], post["target"]
-        waba = self.state.brand_id("whatsapp") or SANDBOX_WABA_ID
-        tap_id = "wamid." + _random_alnum(48)
+        chosen, account, customer = post["choices"][index], post["account_id"], str(post["target"])
+        platform = post["platform"]
+        tap_id = {"whatsapp": "wamid." + _random_alnum(48), "x": self.state.next_snowflake()}.get(
+            platform, "m_" + _random_alnum(40))
 
         def build() -> list[dict]:
             from infra.local import payloads
 
-            change = payloads.wa_button_reply_change(node, wa_id, "Customer", tap_id, reply["id"], reply["title"],
-                                                     context_id=post["id"])
-            return [payloads.meta_payload("whatsapp_business_account", [payloads.meta_entry(waba, changes=[change])])]
+            if platform == "whatsapp":
+                waba = self.state.brand_id("whatsapp") or SANDBOX_WABA_ID
+                change = payloads.wa_button_reply_change(account, customer, "Customer", tap_id, chosen["payload"],
+                                                         chosen["title"], context_id=post["id"])
+                return [payloads.meta_payload("whatsapp_business_account", [payloads.meta_entry(waba, changes=[change])])]
+            if platform == "x":
+                dm = payloads.x_dm(tap_id, customer, account, chosen["title"])
+                dm["message_create"]["message_data"]["quick_reply_response"] = {"type": "options",
+                                                                                "metadata": chosen["payload"]}
+                users = [{"id": u, "name": self._x_name(u), "handle": self._x_name(u)} for u in (customer, account)]
+                return [payloads.x_batch(account, dms=[dm], users=users)]
+            event = payloads.quick_reply_event(account, customer, tap_id, chosen["title"], chosen["payload"])
+            return [payloads.meta_payload("instagram" if platform == "instagram" else "page",
+                                          [payloads.meta_entry(account, messaging=[event])])]
 
-        self._echo("meta", build)
+        self._echo("x" if platform == "x" else "meta", build)
         return self._send(200, {"ok": True, "message_id": tap_id})
 
     @staticmethod
@@ -1257,8 +1271,9 @@ class _Handler(BaseHTTPRequestHandler):
         event_id = self.state.next_snowflake()
         event = {"id": event_id, "text": content, "sender_id": sender,
                  "dm_conversation_id": _dm_conversation_id(participant, sender), "created_at": _x_time(now),
-                 "event_type": "MessageCreate", "quick_reply": quick}
-        self.state.store_post("x", "dm", event_id, sender, participant, now, event)
+                 "event_type": "MessageCreate"}
+        self.state.store_post("x", "dm", event_id, sender, participant, now, event, choices=[
+            {"title": o["label"], "payload": o.get("metadata") or o["label"]} for o in (quick or {}).get("options") or []])
 
         def build() -> list[dict]:
             from infra.local import payloads
@@ -1646,7 +1661,8 @@ class _Handler(BaseHTTPRequestHandler):
         text = message.get("text")
         stored = {"id": mid, "message": text, "from": {"id": account}, "to": recipient,
                   "created_time": _graph_time(now)}
-        self.state.store_post(platform, kind, mid, account, peer, now, stored)
+        self.state.store_post(platform, kind, mid, account, peer, now, stored, choices=[
+            {"title": q["title"], "payload": q["payload"]} for q in message.get("quick_replies") or []])
         self._echo("meta", lambda: _messaging_echoes(platform, account, peer, mid, text,
                                                      message.get("metadata"), int(now * 1000)))
         return mid
@@ -1684,7 +1700,9 @@ class _Handler(BaseHTTPRequestHandler):
         wamid = "wamid." + _random_alnum(48)
         stored = {k: v for k, v in body.items() if k != "access_token"}
         stored.update(id=wamid, wa_id=wa_id, created_time=_graph_time(now))
-        self.state.store_post("whatsapp", "message", wamid, node, wa_id, now, stored)
+        buttons = ((body.get("interactive") or {}).get("action") or {}).get("buttons") if kind == "interactive" else None
+        self.state.store_post("whatsapp", "message", wamid, node, wa_id, now, stored,
+                              choices=[{"title": b["reply"]["title"], "payload": b["reply"]["id"]} for b in buttons or []])
         callback = body.get("biz_opaque_callback_data")
         waba = self.state.brand_id("whatsapp") or SANDBOX_WABA_ID
 

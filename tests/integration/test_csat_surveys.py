@@ -287,8 +287,8 @@ def test_the_sandbox_emits_the_customers_tap_and_it_becomes_the_csat(desk_out):
     _answer_and_close(out, ticket["id"])
     [survey] = [m for m in stored.messages(out.store, ticket["id"]) if m.get("kind") == "whatsapp_survey"]
     out.sandbox.take_echoes()  # the statuses of the replies so far
-    answer = requests.post(f"{out.sandbox.url}/_sandbox/whatsapp/tap", timeout=5,
-                           json={"message_id": survey["platform_message_id"], "button": 1})
+    answer = requests.post(f"{out.sandbox.url}/_sandbox/tap", timeout=5,
+                           json={"message_id": survey["platform_message_id"], "choice": 1})
     assert answer.status_code == 200, answer.text
     assert out.deliver_echoes() == 1
     assert _ticket(out, ticket["id"]).csat == 3
@@ -387,3 +387,28 @@ def test_a_supervisors_entry_is_marked_as_theirs_and_the_survey_cannot_change_it
     assert (rated.csat, rated.csat_source) == (3, "supervisor")
     # and an agent cannot enter one at all
     assert _call(out, "post", f"/api/tickets/{ticket['id']}/csat", "ana", "agent", {"score": 5})[0] == 403
+
+
+@pytest.mark.parametrize("channel", ["facebook", "x"])
+def test_the_sandbox_emits_a_quick_reply_or_option_tap_too(desk_out, channel):
+    import requests
+
+    from tests.integration.test_outbound import BRAND_X, CUSTOMER as X_CUSTOMER
+
+    out = desk_out
+    _surveys_on(out, **{channel: True})
+    if channel == "x":
+        out.post_x(p.x_dm_event(BRAND_X, "1860000000000000001", X_CUSTOMER, "my order #4411 never arrived"))
+    else:
+        out.post_meta(p.meta_payload("page", [p.meta_entry("104000000000001", messaging=[
+            p.messenger_event("104000000000001", "6001", "m_in_1", text="Is the store open on Sunday?")])]))
+        out.sandbox.customer_wrote("facebook", "104000000000001", "6001")
+    ticket = out.ticket()
+    _answer_and_close(out, ticket["id"])
+    [survey] = [m for m in stored.messages(out.store, ticket["id"]) if m.get("kind", "").endswith("_survey")]
+    out.sandbox.take_echoes()
+    answer = requests.post(f"{out.sandbox.url}/_sandbox/tap", timeout=5,
+                           json={"message_id": survey["platform_message_id"], "choice": 3})
+    assert answer.status_code == 200, answer.text
+    assert out.deliver_echoes() == 1
+    assert _ticket(out, ticket["id"]).csat == 4
