@@ -1,8 +1,9 @@
 """CSAT surveys: one question to the customer when their ticket is resolved, where the brand turned it on.
 
 **When.** A ticket an agent *closes* (PATCH status closed, which "Send and close" is) and that has
-an agent's reply (queued or sent, not failed) gets one survey; a ticket closed with "Done" (no
-reply needed, spam, a duplicate, resolved elsewhere) gets none: the customer got no answer to rate.
+an agent's reply (queued or sent; not failed, held for approval or rejected) gets one survey; a
+ticket closed with "Done" (no reply needed, spam, a duplicate, resolved elsewhere) gets none: the
+customer got no answer to rate.
 Exactly once per ticket: `survey_sent_at` is claimed by a conditional write before anything is
 queued, and the survey is a reply on the ticket (`kind` = the reply action + `_survey`, automatic,
 idempotency key "survey"), so the outbound worker's exactly-once send, its retries and the DLQ
@@ -66,6 +67,8 @@ THREE = ((1, "😞 Not good"), (3, "😐 OK"), (5, "😀 Great"))
 FIVE = ((1, "😞 1"), (2, "2"), (3, "😐 3"), (4, "4"), (5, "😀 5"))
 CHOICES = {"whatsapp": THREE}  # every other channel: FIVE
 LINK_CHANNELS = ("email", "api")
+# a reply on its way or delivered answers the customer; a failed, held (pending_approval) or rejected one does not
+ANSWERED = ("queued", "sending", "retrying", "unconfirmed", "sent")
 
 
 class SurveyRefused(DeskError):
@@ -186,7 +189,7 @@ def on_resolved(store: DynamoStore, ticket: Ticket, now: Optional[datetime] = No
     if not enabled(store, ticket.brand, ticket.channel):
         return "off"
     messages = store.messages.timeline(ticket.id, latest=TIMELINE_PAGE)
-    if not any(m.direction == "out" and not m.automatic and m.status != "failed" for m in messages):
+    if not any(m.direction == "out" and not m.automatic and m.status in ANSWERED for m in messages):
         return "no_reply"
     key = secret()
     if not key:

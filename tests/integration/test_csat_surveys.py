@@ -412,3 +412,14 @@ def test_the_sandbox_emits_a_quick_reply_or_option_tap_too(desk_out, channel):
     assert answer.status_code == 200, answer.text
     assert out.deliver_echoes() == 1
     assert _ticket(out, ticket["id"]).csat == 4
+
+
+def test_a_reply_that_failed_is_no_answer_and_closing_sends_no_survey(desk_out):
+    out = desk_out
+    _surveys_on(out, whatsapp=True)
+    ticket = _whatsapp_ticket(out)
+    out.sandbox.fail_next(f"/v21.0/{WA}/messages", status=400, times=1, body={"error": {  # WhatsApp refuses the reply
+        "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}})
+    _answer_and_close(out, ticket["id"])
+    assert [m["status"] for m in stored.messages(out.store, ticket["id"]) if m["direction"] == "out"] == ["failed"]
+    assert _survey_requests(out) == [] and not _ticket(out, ticket["id"]).survey_sent_at
