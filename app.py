@@ -7,6 +7,7 @@ utilities are imported where they are used.
 from chalice import Chalice, Rate, Response
 
 from chalicelib import answers
+from chalicelib.env import serving
 from chalicelib.observability import logger
 from chalicelib.routes import Raised, Routes
 
@@ -667,6 +668,7 @@ def _errors_as_answers(event, get_response):
     ValidationException, a 500)."""
     if any(len(value) > MAX_PATH_PARAM for value in (event.uri_params or {}).values()):
         return _error(404, "not found")
+    serving(event.context)  # the API's own address, for links to its public pages (chalicelib/env.py)
     try:
         return get_response(event)
     except Raised as raised:

@@ -7,6 +7,7 @@ is separate only so that `aws` (which builds clients from these settings) sits b
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Optional
 
@@ -43,3 +44,21 @@ def settings() -> Settings:
         platform_secret_id=env.get("PLATFORM_SECRET_ID") or None,
         local_jwt_secret=env.get("LOCAL_JWT_SECRET") or None,
     )
+
+
+# The address of the API request being served (`https://<domainName>/<stage>` from API Gateway's
+# request context), set by app.py's HTTP middleware: where the desk's public pages (the CSAT
+# survey page) are when DESK_PUBLIC_URL does not say (a custom domain with its own base path must).
+_request_base: ContextVar[str] = ContextVar("desk_request_base", default="")
+
+
+def serving(context: Optional[dict]) -> None:
+    """Note the API address of the request in hand (API Gateway's requestContext); none: ''."""
+    domain, stage = (context or {}).get("domainName"), (context or {}).get("stage")
+    _request_base.set(f"https://{domain}/{stage}" if domain and stage and "." in str(domain) else "")
+
+
+def public_base() -> str:
+    """Where the desk's public pages are: DESK_PUBLIC_URL, else the API address of the request in
+    hand, else '' (none known: a link to them cannot be made)."""
+    return (os.environ.get("DESK_PUBLIC_URL") or _request_base.get()).rstrip("/")

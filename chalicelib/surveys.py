@@ -33,14 +33,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import uuid
 from datetime import datetime, timedelta
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib import queues
+from chalicelib import env, queues
 from chalicelib.aggregates.message import Message
 from chalicelib.aggregates.ticket import Ticket
 from chalicelib.channels import registry as channel_registry
@@ -57,7 +56,6 @@ from chalicelib.store.ports import TIMELINE_PAGE
 
 SECRET = "SURVEY_SECRET"
 PAGE_TTL = timedelta(days=7)
-PUBLIC_URL = "DESK_PUBLIC_URL"  # where the desk's public pages are (the API's address), for email and API links
 SURVEY_NAMESPACE = uuid.UUID("3c0f8e52-7d1e-4c55-b1f5-5e2f0a6d9c41")
 SYSTEM_AGENT = "desk"
 QUESTION = "How did we do? Tap one answer."
@@ -197,7 +195,7 @@ def on_resolved(store: DynamoStore, ticket: Ticket, now: Optional[datetime] = No
         return "no_secret"
     text, survey = QUESTION, {}
     if ticket.channel in LINK_CHANNELS:
-        base = os.environ.get(PUBLIC_URL, "").rstrip("/")
+        base = env.public_base()  # DESK_PUBLIC_URL, else the API address the agent's close came in on
         if not base:
             logger.warning("CSAT survey not sent: no DESK_PUBLIC_URL for the link", extra={"ticket_id": ticket.id})
             return "no_page"
