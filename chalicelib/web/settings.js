@@ -1,5 +1,5 @@
-// Brand settings (#/settings; supervisors and admins): for each brand the caller works for (the
-// brands of the channel accounts GET /api/accounts lists to her), where a ticket goes after a reply
+// Brand settings (#/settings; supervisors and admins): for each brand the caller works for (as GET
+// /api/surveys lists them: her agent record's brands; an admin's, every brand), where a ticket goes after a reply
 // (GET|PUT /api/brands/{brand}/replies: the composer's first send action) and on which channels a
 // resolved ticket's customer gets the CSAT survey (GET|PUT /api/brands/{brand}/surveys). Each form
 // saves over the version it read: a 409 says someone saved meanwhile and reloads that brand.
@@ -27,7 +27,7 @@ export class SettingsPage {
   }
 
   async load() {
-    const res = await call("/accounts");
+    const res = await call("/surveys");
     this.body.setAttribute("aria-busy", "false");
     if (!res.ok) {
       this.body.replaceChildren(h("p", { class: "notice" }, res.status === 403 ? "Brand settings are for supervisors."
@@ -36,7 +36,7 @@ export class SettingsPage {
     }
     const brands = [...new Set((res.data.items || []).map((a) => a.brand).filter(Boolean))].sort();
     if (!brands.length) {
-      this.body.replaceChildren(h("p", { class: "muted" }, "No brand of yours has a channel account yet."));
+      this.body.replaceChildren(h("p", { class: "muted" }, "You work for no brand yet: an admin adds you to one."));
       return;
     }
     this.body.replaceChildren(...brands.map((brand) => {

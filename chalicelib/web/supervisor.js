@@ -5,7 +5,6 @@ import { call, query } from "./api.js";
 import { channelBadge, channelName } from "./channels.js";
 import { priorityClass, slaChip } from "./inbox.js";
 import { $, h, humanize, slaState, toast } from "./dom.js";
-import { SurveySettings } from "./surveys.js"; // issue 16, point 4
 
 const STATUSES = [["open", "Open"], ["pending", "Pending"], ["on_hold", "On hold"], ["closed", "Closed"]];
 const MAX_PAGES = 20;
@@ -35,12 +34,12 @@ export class Supervisor {
       h("div", { class: "two-col" },
         h("section", { class: "panel", "aria-labelledby": "agents-title" }, h("h2", { id: "agents-title" }, "Agents"), this.agentsBox),
         h("section", { class: "panel", "aria-labelledby": "queue-title" }, this.tableTitle, this.ticketsBox)),
-      (this.surveys = new SurveySettings()).el);
+      h("p", { class: "muted" }, "Each brand's status after a reply and its CSAT surveys: ",
+        h("a", { href: "#/settings" }, "Brand settings"), "."));
   }
 
   start() {
     this.refresh(true);
-    this.surveys.load(); // once: a form being edited is never replaced by the poll
     this.stop();
     this.timer = setInterval(() => { if (!document.hidden) this.refresh(false); }, Math.max(this.pollMs * 2, 5000));
   }
