@@ -19,7 +19,7 @@ TEST_SECRETS = {
     "META_VERIFY_TOKEN": "test-meta-verify-token",
     "API_CHANNEL_SECRET": "test-api-channel-secret",
     "X_BEARER_TOKEN": "test-x-bearer-token",
-    "LOCAL_JWT_SECRET": "test-local-jwt-secret",
+    "LOCAL_JWT_SECRET": "test-local-jwt-secret-of-32-bytes-or-more",  # HS256 wants >= 32
 }
 REGION = "eu-west-1"
 
