@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 BRANDS = {
     "nordlight": {
         "name": "Nordlight Electronics",
@@ -116,7 +118,22 @@ def seed(store) -> dict:
     imported = sum(crm.import_records(store, [r for r, row in zip(records, CRM) if row["brand"] == brand_key],
                                       brand_key) for brand_key in BRANDS)
     return {"accounts": accounts, "agents": len(AGENTS), "rules": len(BRANDS), "templates": len(TEMPLATES),
-            "crm_records": imported}
+            "crm_records": imported, "history": seed_history(store)}
+
+
+HISTORY = Path(__file__).with_name("history.jsonl")  # the brands' earlier conversations, for suggested answers
+
+
+def seed_history(store) -> int:
+    """The demo brands' earlier replies (infra/local/history.jsonl), imported as `python -m
+    chalicelib.history import` would: the reply box suggests from them from the first ticket on.
+    Idempotent (the entries' ids come from their content)."""
+    from chalicelib.history.__main__ import parse
+    from chalicelib.history.entries import write
+
+    entries, errors = parse(HISTORY.read_text(encoding="utf-8").splitlines())
+    assert not errors, errors
+    return write(store.table, ((e, None, "import", None) for e in entries))
 
 
 # -- connected accounts: the credentials replies go out with -----------------------------------

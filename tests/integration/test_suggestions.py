@@ -185,3 +185,23 @@ def test_a_sent_reply_joins_the_history_once_and_is_suggested_next_time(desk, aw
         assert body["items"][0]["text"] == text.replace("Aino", "Aino Korhonen")
         assert body["items"][0]["source"] == "history"
         assert body["items"][0]["why"].endswith("a similar question, it resolved the ticket, CSAT 5.0 from 1 rating")
+
+
+def test_the_demo_desk_suggests_from_its_brands_history_from_the_first_ticket(desk):
+    """`make run` seeds the demo brands' earlier replies (infra/local/history.jsonl): a newcomer's
+    first overheating-charger ticket already has the brand's usual answer among the suggestions."""
+    from infra.local import demo
+
+    store = desk.store()
+    seeded = demo.seed(store)
+    assert seeded["history"] == len([l for l in demo.HISTORY.read_text(encoding="utf-8").splitlines() if l.strip()])
+    assert demo.seed(store)["history"] == seeded["history"]  # again: the same entries, nothing doubled
+    ticket = _ticket(desk, demo.BRANDS["nordlight"]["x"]["id"], "1850000000000000199",
+                     "@NordlightShop my power bank gets very hot while charging, is it safe?")
+    _classified(store, ticket["id"], "en", "technical")
+
+    status, body = _suggestions(desk, ticket["id"], agent="mikko")  # a demo agent of nordlight
+
+    assert status == 200, body
+    first = body["items"][0]
+    assert first["source"] == "history" and first["text"].startswith("Hi Aino Korhonen, please stop using it")
