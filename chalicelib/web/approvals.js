@@ -127,15 +127,17 @@ export class Approvals {
 
   // -- the rules of the supervisor's brands ---------------------------------------------------------
   async loadRules() {
-    const res = await call("/approval-rules");
+    // every brand of hers (as GET /api/surveys lists them), with its rules or none yet
+    const [res, mine] = await Promise.all([call("/approval-rules"), call("/surveys")]);
     if (!res.ok) { this.rulesBox.replaceChildren(h("p", { class: "error" }, `Could not load the rules: ${res.error}`)); return; }
     this.rules = res.data;
-    const brands = Object.keys(res.data.brands);
+    const brands = [...new Set([...Object.keys(res.data.brands),
+      ...(mine.ok ? (mine.data.items || []).map((i) => i.brand) : [])])].sort();
     this.rulesBox.replaceChildren(
       h("p", { class: "muted" }, "A public reply waits for a supervisor when any rule of its brand holds. ",
         "Supervisors' own replies, private replies and automatic ones never wait."),
-      ...brands.map((brand) => this.rulesForm(brand, res.data.brands[brand])),
-      this.newBrandForm(brands));
+      ...brands.map((brand) => this.rulesForm(brand, res.data.brands[brand] || {})),
+      mine.ok ? null : this.newBrandForm(brands));
   }
 
   newBrandForm(known) {

@@ -98,7 +98,7 @@ export class Supervisor {
     this.agents = res.data.items || [];
     this.agentsBox.replaceChildren(h("table", { class: "table" },
       h("caption", { class: "visually-hidden" }, "Agents, their presence and load"),
-      h("thead", {}, h("tr", {}, ["Agent", "Presence", "Load", "Languages", "Teams", "Replies"].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ["Agent", "Presence", "Load", "Languages", "Teams", "Approval"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, this.agents.map((a) => {
         const load = a.load || 0;
         const capacity = a.capacity || 0;
@@ -111,9 +111,10 @@ export class Supervisor {
             h("span", { class: "muted" }, ` ${load} / ${capacity}`)),
           h("td", {}, (a.languages || []).map((l) => l.toUpperCase()).join(" ")),
           h("td", {}, (a.teams || []).join(", ") || "—"),
-          h("td", {}, !a.role || a.role === "agent" ? h("label", { class: "check" },
-            h("input", { type: "checkbox", checked: !!a.needs_approval, onchange: (e) => this.setApproval(a, e.currentTarget) }),
-            " Need approval") : h("span", { class: "muted" }, "Trusted")));
+          h("td", { class: "center" }, !a.role || a.role === "agent"
+            ? h("input", { type: "checkbox", checked: !!a.needs_approval, title: "Her public replies need a supervisor's approval",
+              "aria-label": `${a.name || a.id}: public replies need approval`, onchange: (e) => this.setApproval(a, e.currentTarget) })
+            : h("span", { class: "muted", title: "A supervisor's replies never wait" }, "—")));
       }))));
   }
 

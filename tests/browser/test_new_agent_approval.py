@@ -20,9 +20,9 @@ def test_a_supervisor_marks_and_unmarks_a_new_agent(stack, page):
     sign_in(page, stack, sam)
     page.get_by_role("link", name="Supervisor").click()
     row = page.locator("tr[data-agent='wei']")
-    box = row.get_by_label("Need approval")
+    box = row.get_by_role("checkbox", name="Wei Zhang: public replies need approval")
     expect(box).not_to_be_checked()
-    expect(page.locator("tr[data-agent='sam']")).to_contain_text("Trusted")  # a supervisor's replies never wait
+    expect(page.locator("tr[data-agent='sam']").get_by_role("checkbox")).to_have_count(0)  # a supervisor's never wait
 
     box.check()
     expect(page.locator("#toast")).to_contain_text("now wait for approval")
@@ -34,3 +34,19 @@ def test_a_supervisor_marks_and_unmarks_a_new_agent(stack, page):
     box.uncheck()
     expect(page.locator("#toast")).to_contain_text("no longer need approval")
     assert _agent(stack, sam, "wei")["needs_approval"] is False
+
+
+def test_a_supervisor_sets_her_brands_approval_rules_from_the_approvals_page(stack, page):
+    """Every brand of hers has a rules form (none set yet included); what she saves is the brand's rules."""
+    sam = stack.token("sam", "supervisor")
+    sign_in(page, stack, sam)
+    page.get_by_role("link", name="Approvals").click()
+    form = page.locator("form.rules-form[data-brand='nordlight']")
+    expect(form).to_be_visible()
+    expect(page.locator("form.rules-form[data-brand='aegean']")).to_be_visible()
+    form.get_by_label("Replies by new agents").check()
+    form.get_by_label("Replies to tickets of at least this priority").fill("90")
+    form.get_by_role("button", name="Save rules").click()
+    expect(form.get_by_role("status")).to_have_text("Saved.")
+    rules = stack.get("/approval-rules", sam)["brands"]["nordlight"]
+    assert rules["new_agents"] is True and rules["min_priority"] == 90 and rules["channels"] == []
