@@ -26,7 +26,7 @@ May import: the store, desk_settings, outbound policy and queues, views, models.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -91,6 +91,18 @@ def reasons(store: DynamoStore, ticket: Ticket, agent: Optional[Agent], agent_id
 def hold(store: DynamoStore, reply: Message) -> None:
     """The held reply's queue entry and record, written before the reply itself."""
     DynamoApprovalStore(store.table).hold(reply)
+
+
+def held_as(store: DynamoStore, meant: Message, stored: Message) -> None:
+    """After the reply is put: when the store kept an earlier request's reply (a repeat of its
+    Idempotency-Key), the entry written for this request goes and the kept reply's is written
+    again, while it is still waiting."""
+    if stored.created_at == meant.created_at:
+        return
+    approvals = DynamoApprovalStore(store.table)
+    approvals.unhold(meant, record=stored.status != "pending_approval" and not stored.approval)
+    if stored.status == "pending_approval":
+        approvals.hold(stored)
 
 
 # -- the brand's rules, as its supervisors see and save them ------------------------------------
@@ -169,7 +181,13 @@ def pending(store: DynamoStore, principal: Principal, query: ApprovalsQuery) -> 
     now = utcnow()
     items = [_item(replies[e["message_id"]], tickets.get(e["ticket_id"]), now) for e in entries
              if e["message_id"] in replies and (replies[e["message_id"]].status == "pending_approval")]
+    for e in entries:  # an entry whose reply was never put (its request died in between), long enough ago
+        if e["message_id"] not in replies and now - datetime.fromisoformat(e["submitted_at"]) > STRAY_AFTER:
+            approvals.forget(e)
     return {"items": items, "next_cursor": keys.approvals_cursor(position) if position else None}
+
+
+STRAY_AFTER = timedelta(minutes=10)  # a request takes seconds: an entry this old without its reply is a stray
 
 
 def _item(reply: Message, ticket: Optional[Ticket], now: datetime) -> dict:

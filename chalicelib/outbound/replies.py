@@ -72,9 +72,11 @@ def queue_reply(store: DynamoStore, ticket_id: str, request: ReplyRequest, agent
                           visibility=request.visibility, target=plan.target, template_id=request.template_id,
                           created_at=sortable(now), agent_id=agent_id, agent_name=agent.name if agent else None,
                           brand=ticket.brand, notes=list(plan.notes), automatic=automatic, held_for=held)
+    if reply.status == "pending_approval":  # issue 16: its place in the approvals queue first, so a
+        approvals.hold(store, reply)          # crash before the reply is put never leaves it unseen
     stored, new = store.messages.put_reply(reply, idempotency_key)
-    if stored.status == "pending_approval":  # issue 16: its place in the approvals queue (a retry rewrites it)
-        approvals.hold(store, stored)
+    if reply.status == "pending_approval" or stored.status == "pending_approval":
+        approvals.held_as(store, reply, stored)  # a repeat kept the first request's reply: its entry
     if new and stored.status == "queued":
         body = OutboundRequest(ticket_id=ticket_id, message_id=message_id,
                                message_sk=keys.message_sk(reply.created_at, message_id)).model_dump_json()

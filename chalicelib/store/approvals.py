@@ -1,7 +1,9 @@
 """Replies held for a supervisor's approval, on DynamoDB, given its table.
 
 Two small items a held reply, both written (plain puts, keyed by the reply: a retry rewrites them)
-before the reply itself, so a reply is never pending without them:
+before the reply itself, so a reply is never pending without them (a request that dies in between
+leaves an entry with no reply: the queue skips it, and its read deletes it once it is ten minutes
+old; a repeat whose first request's reply was kept takes its own entry out, `unhold`):
 * its brand's queue entry `APPROVALS#<brand> / <submitted iso>#<message id>` (keys.approval_entry):
   the approvals queue is a query of that partition, oldest first, one bounded page, and the entry
   is deleted when the reply is decided, so the partition only ever holds what is pending;
@@ -37,12 +39,37 @@ class DynamoApprovalStore:
         self.name = table.name
 
     def hold(self, reply: Message) -> None:
-        """The queue entry and the record of a reply about to be stored `pending_approval`."""
+        """The queue entry and the record of a reply about to be stored `pending_approval` (or
+        stored so, again). A record already decided is left as it is (a repeat of a decided reply's
+        request), and so is its queue, which no longer has the reply."""
         entry = keys.approval_entry(reply.brand, reply.created_at, reply.id)
         where = {"ticket_id": reply.ticket_id, "message_id": reply.id, "brand": reply.brand,
                  "message_sk": keys.message_sk(reply.created_at, reply.id), "submitted_at": reply.created_at}
-        self.table.put_item(Item=dynamo({**keys.approval(reply.id), **where, "entry_sk": entry["SK"]}))
+        try:
+            self.table.put_item(Item=dynamo({**keys.approval(reply.id), **where, "entry_sk": entry["SK"]}),
+                                ConditionExpression="attribute_not_exists(decided_at)")
+        except ClientError as err:
+            if conditional_failed(err):
+                return
+            raise
         self.table.put_item(Item=dynamo({**entry, **where, "agent_id": reply.agent_id}))
+
+    def forget(self, entry: Mapping[str, Any]) -> None:
+        """Delete a queue entry (one whose reply was never stored), as read."""
+        self.table.delete_item(Key=keys.approval_entry(entry.get("brand"), entry["submitted_at"], entry["message_id"]))
+
+    def unhold(self, reply: Message, record: bool = False) -> None:
+        """Take out a queue entry written for `reply` before it was stored, when the store kept an
+        earlier request's reply instead (same id, another submission time): the queue never lists
+        a reply twice, nor one that was never stored. `record`: its undecided record too (the
+        kept reply was never held)."""
+        self.table.delete_item(Key=keys.approval_entry(reply.brand, reply.created_at, reply.id))
+        if record:
+            try:
+                self.table.delete_item(Key=keys.approval(reply.id), ConditionExpression="attribute_not_exists(decided_at)")
+            except ClientError as err:
+                if not conditional_failed(err):
+                    raise
 
     def record(self, message_id: str) -> Optional[dict]:
         return plain(self.table.get_item(Key=keys.approval(message_id), ConsistentRead=True).get("Item"))

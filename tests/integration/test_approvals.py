@@ -214,3 +214,84 @@ def test_the_settings_route_shows_a_supervisor_only_her_brands_approval_rules(de
     status, document = call(desk, "get", "/api/settings/approvals", None, "olga", "supervisor")
     assert status == 200 and list(document["brands"]) == ["other"]
     assert list(call(desk, "get", "/api/settings/approvals", None, "root", "admin")[1]["brands"]) == ["nordlight", "other"]
+
+
+def _post_reply(desk, ticket_id, key, text="So sorry, Aino! Checking #4411 now."):
+    from tests.integration.agent_http import headers
+
+    answer = desk.client.http.post(f"/api/tickets/{ticket_id}/replies", body=json.dumps(
+        {"text": text, "visibility": "public"}), headers={**headers("ana", "agent"), "Idempotency-Key": key})
+    return answer.status_code, json.loads(answer.body or b"null")
+
+
+def _queue_partition(desk, brand="nordlight"):
+    from chalicelib.store import keys
+
+    table = desk.store().table
+    return table.query(KeyConditionExpression="PK = :pk",
+                       ExpressionAttributeValues={":pk": keys.approvals_partition(brand)})["Items"]
+
+
+def test_a_crash_right_after_the_held_reply_is_stored_never_hides_it(desk_x, monkeypatch):
+    """The queue entry is written before the reply: a worker that dies just after the put (and an
+    agent who never retries) still leaves the reply in the supervisors' queue."""
+    from chalicelib.store.messages import DynamoMessageStore
+
+    desk, _, ticket_id = desk_x
+    assert _rules(desk, HELD_ON_X)[0] == 200
+    real = DynamoMessageStore.put_reply
+
+    def put_then_die(self, reply, key=None):
+        real(self, reply, key)
+        raise RuntimeError("the function was stopped here")
+
+    monkeypatch.setattr(DynamoMessageStore, "put_reply", put_then_die)
+    status, _ = _post_reply(desk, ticket_id, "k-crash")
+    assert status == 500
+    monkeypatch.setattr(DynamoMessageStore, "put_reply", real)
+    status, queue = call(desk, "get", "/api/approvals", None, "sam", "supervisor")
+    assert status == 200 and [i["text"] for i in queue["items"]] == ["So sorry, Aino! Checking #4411 now."]
+
+
+def test_a_repeated_request_lists_its_held_reply_once_and_leaves_no_stray_entry(desk_x):
+    desk, _, ticket_id = desk_x
+    assert _rules(desk, HELD_ON_X)[0] == 200
+    first = _post_reply(desk, ticket_id, "k-double")
+    again = _post_reply(desk, ticket_id, "k-double")  # the double-click: the same Idempotency-Key
+    assert first[0] == 202 and again[0] == 200 and again[1]["id"] == first[1]["id"]
+    status, queue = call(desk, "get", "/api/approvals", None, "sam", "supervisor")
+    assert [i["id"] for i in queue["items"]] == [first[1]["id"]]
+    assert len(_queue_partition(desk)) == 1  # the second request's entry went when the first reply was kept
+    # and once decided, a third repeat neither re-queues it nor undoes the decision
+    assert call(desk, "post", f"/api/approvals/{first[1]['id']}/reject", {"reason": "tone"}, "sam", "supervisor")[0] == 200
+    assert _post_reply(desk, ticket_id, "k-double")[0] == 200
+    assert _queue_partition(desk) == []
+    assert call(desk, "post", f"/api/approvals/{first[1]['id']}/approve", {}, "sam", "supervisor")[0] == 409
+
+
+def test_a_stray_entry_whose_reply_was_never_stored_is_swept_by_the_queues_read(desk_x, monkeypatch):
+    """A request that died between the queue entry and the reply's put leaves an entry with no
+    reply: the queue never shows it, and a read ten minutes on deletes it."""
+    from datetime import timedelta
+
+    from chalicelib.models import utcnow
+    from chalicelib.outbound import approvals
+    from chalicelib.store.messages import DynamoMessageStore
+
+    desk, _, ticket_id = desk_x
+    assert _rules(desk, HELD_ON_X)[0] == 200
+
+    def die(self, reply, key=None):
+        raise RuntimeError("the function was stopped before the put")
+
+    real = DynamoMessageStore.put_reply
+    monkeypatch.setattr(DynamoMessageStore, "put_reply", die)
+    assert _post_reply(desk, ticket_id, "k-stray")[0] == 500
+    monkeypatch.setattr(DynamoMessageStore, "put_reply", real)
+    assert len(_queue_partition(desk)) == 1
+    assert call(desk, "get", "/api/approvals", None, "sam", "supervisor")[1]["items"] == []
+    assert len(_queue_partition(desk)) == 1  # too young to be called a stray
+    later = utcnow() + approvals.STRAY_AFTER + timedelta(seconds=5)
+    monkeypatch.setattr(approvals, "utcnow", lambda: later)
+    assert call(desk, "get", "/api/approvals", None, "sam", "supervisor")[1]["items"] == []
+    assert _queue_partition(desk) == []
