@@ -220,7 +220,10 @@ def platform_secret(name: str) -> dict:
     return {"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
             "Properties": {"Name": name, "Description": "The desk's platform app secrets (X, Meta, API channel)",
                            "GenerateSecretString": {
-                               "SecretStringTemplate": json.dumps({k: "" for k in SECRET_KEYS if k != generated}),
+                               # and SURVEY_SECRET (CSAT survey signatures, chalicelib/surveys.py), empty
+                               # for the operator too: no survey goes out until it is set
+                               "SecretStringTemplate": json.dumps({k: "" for k in (*SECRET_KEYS, "SURVEY_SECRET")
+                                                                   if k != generated}),
                                "GenerateStringKey": generated, "PasswordLength": 32, "ExcludePunctuation": True}}}
 
 

@@ -379,7 +379,7 @@ def test_the_platform_secret_is_created_empty_but_for_the_verify_token_and_reach
     assert props["Name"] == package.chalice_config()["environment_variables"]["PLATFORM_SECRET_ID"]
     generated = props["GenerateSecretString"]
     placeholder = json.loads(generated["SecretStringTemplate"])
-    assert set(placeholder) | {generated["GenerateStringKey"]} == set(SECRET_KEYS)
+    assert set(placeholder) | {generated["GenerateStringKey"]} == {*SECRET_KEYS, "SURVEY_SECRET"}  # each, for the operator
     assert set(placeholder.values()) == {""}  # never a real secret in the template
     assert "SecretString" not in props
     for name, res in template.items():
