@@ -35,6 +35,11 @@ def dynamodb_table(aws_env):
             return original(self)
 
     aws_env.setattr(DynamoHandler, "call_action", call_action)
+    from chalicelib.store import tickets as ticket_store
+
+    # brands registered "once per container", by table: a new moto table equals (by name) one an
+    # earlier test's app still holds, which would skip the registry write the admin inbox reads
+    ticket_store._REGISTERED.clear()
     with mock_aws():
         yield boto3.resource("dynamodb").create_table(TableName=resources.TABLE_NAME, **resources.TABLE_DEFINITION)
 
