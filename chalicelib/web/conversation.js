@@ -784,36 +784,23 @@ export class Conversation {
     const res = await call(`/tickets/${encodeURIComponent(id)}/replies`, { method: "POST", body,
       headers: { "Idempotency-Key": d.key } });
     this.sending = false;
-    if (res.ok && res.data?.status === "pending_approval") { // issue 16: held; the ticket's status waits for the decision
-      Object.assign(d, { text: "", templateId: null, key: newKey() });
-      this.saveDraft();
-      if (id !== this.id) return;
-      this.text.value = "";
-      this.templateSelect.value = "";
-      this.updateCounter();
-      toast("Reply held for a supervisor's approval; nothing is sent until then");
-      announce("Reply held for a supervisor's approval");
-      await this.refresh();
-      return;
-    }
-    if (res.ok && then !== "open") {
-      Object.assign(d, { text: "", templateId: null, key: newKey() });
-      this.saveDraft();
-      if (id !== this.id) return;
-      this.text.value = "";
-      this.templateSelect.value = "";
-      this.updateCounter();
-      await this.moveOn(id, then);
-      return;
-    }
     if (res.ok) {
+      // the draft is spent (a new key for the next one); its composer is cleared if still shown
       Object.assign(d, { text: "", templateId: null, key: newKey() });
       this.saveDraft();
       if (id !== this.id) return; // the agent moved on meanwhile: that composer is gone
       this.text.value = "";
       this.templateSelect.value = "";
       this.updateCounter();
-      announce("Reply queued; its status shows in the conversation"); // the message itself shows queued → sent
+      if (res.data?.status === "pending_approval") { // issue 16: held; the ticket's status waits for the decision
+        toast("Reply held for a supervisor's approval; nothing is sent until then");
+        announce("Reply held for a supervisor's approval");
+      } else if (then !== "open") {
+        await this.moveOn(id, then);
+        return;
+      } else {
+        announce("Reply queued; its status shows in the conversation"); // the message itself shows queued → sent
+      }
       await this.refresh();
       return;
     }
