@@ -20,6 +20,8 @@ aggregates, errors and models only.
 """
 from __future__ import annotations
 
+import time
+
 from datetime import datetime
 from typing import Iterable, Literal, Optional
 
@@ -63,10 +65,23 @@ def heartbeat(store, ticket_id: str, request: HeartbeatRequest, principal, now: 
     if request.state == "left":
         store.viewers.leave(ticket.brand, principal.agent_id, ticket_id)
     else:
-        agent = store.agents.get(principal.agent_id)
-        store.viewers.beat(ticket.brand, Viewer.beat(principal.agent_id, agent.name if agent else None, ticket_id,
+        store.viewers.beat(ticket.brand, Viewer.beat(principal.agent_id, _name(store, principal.agent_id), ticket_id,
                                                      request.state, now, PRESENCE_SECONDS))
     return {"state": request.state, "viewers": others_on(store, ticket, principal.agent_id, now)}
+
+
+NAME_KEPT_SECONDS = 300  # an agent's name, read once per container this long (a heartbeat every 10 s)
+_names: dict[str, tuple[float, Optional[str]]] = {}
+
+
+def _name(store, agent_id: str) -> Optional[str]:
+    """The agent's name for the others' "Ana is typing…", from her record at most every NAME_KEPT_SECONDS."""
+    kept = _names.get(agent_id)
+    if kept is None or time.monotonic() - kept[0] > NAME_KEPT_SECONDS:
+        agent = store.agents.get(agent_id)
+        kept = (time.monotonic(), agent.name if agent else None)
+        _names[agent_id] = kept
+    return kept[1]
 
 
 def others_on(store, ticket, agent_id: str, now: Optional[datetime] = None) -> list[dict]:

@@ -244,6 +244,9 @@ def desk(aws_env):
         from chalicelib import auth
 
         auth.forget_brands()  # the callers' brands, cached per container
+        from chalicelib import collab
+
+        collab._names.clear()  # agents' names for the heartbeat, kept per container
         from chalicelib.store import tickets as ticket_store
 
         getattr(ticket_store, "_REGISTERED", {}).clear()  # the brands registered per container

@@ -29,6 +29,7 @@ OTHER_BRAND = Principal("nora", "agent", frozenset({"globex"}))
 
 @pytest.fixture
 def desk() -> MemoryStore:
+    collab._names.clear()  # kept per container
     desk = MemoryStore()
     for agent_id, name in (("ana", "Ana Berg"), ("wei", "Wei Zhang")):
         desk.agents.put(Agent(id=agent_id, name=name, status="online", capacity=3, brands=["acme"]))
@@ -140,3 +141,17 @@ def test_a_note_on_a_stale_view_is_refused_and_nothing_is_written(desk):
     assert [m.direction for m in desk.messages.timeline("t1")] == ["note", "out"]
     tickets.add_note(desk, "t1", tickets.NoteRequest(text="ok, Wei has it", seen="r9"), ANA)
     assert sorted(m.direction for m in desk.messages.timeline("t1")) == ["note", "note", "out"]
+
+
+def test_a_heartbeat_reads_the_agents_name_once_per_container_while_it_is_kept(desk, monkeypatch):
+    reads = []
+    real = desk.agents.get
+    monkeypatch.setattr(desk.agents, "get", lambda agent_id: reads.append(agent_id) or real(agent_id))
+    for _ in range(5):
+        _beat(desk, ANA)
+    assert reads == ["ana"]
+    kept_at, name = collab._names["ana"]
+    collab._names["ana"] = (kept_at - collab.NAME_KEPT_SECONDS - 1, name)  # time passes
+    _beat(desk, ANA)
+    assert reads == ["ana", "ana"]
+    assert [v["name"] for v in collab.others_on(desk, desk.tickets.get("t1"), "wei", NOW)] == ["Ana Berg"]
