@@ -80,3 +80,24 @@ def test_each_desk_screen_has_an_h1_and_no_serious_violation(stack, page, ticket
     expect(page.locator("figure.chart").first).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
     check(page)
+
+
+def test_the_issue_16_screens_have_an_h1_and_no_serious_violation(stack, page, ticket):
+    """The approvals queue with its rules, the brand settings, and a ticket's reply box with its
+    suggestions (the demo seed's history) and collision line."""
+    sam = stack.token("sam", "supervisor")
+    sign_in(page, stack, sam)
+    page.get_by_role("link", name="Approvals").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Approvals")
+    expect(page.locator("form.rules-form").first).to_be_visible()
+    check(page)
+
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Brand settings")
+    expect(page.locator("form[data-setting='surveys']").first).to_be_visible()
+    check(page)
+
+    page.get_by_role("link", name="Inbox", exact=True).click()
+    page.locator(f".ticket-list li[data-id='{ticket['id']}'] a").click()
+    expect(page.locator("#conv-title")).to_be_visible()
+    check(page)
