@@ -95,8 +95,10 @@ class SurveySettings(BaseModel):
         return channels
 
 
-def _document(brand: str) -> str:
+def survey_document(brand: str) -> str:
+    """The name of a brand's survey settings document."""
     return f"surveys:{brand}"
+
 
 
 def get_settings(store: DynamoStore, brand: str, principal) -> dict:
@@ -104,7 +106,7 @@ def get_settings(store: DynamoStore, brand: str, principal) -> dict:
     if not principal.sees(brand):
         raise NotFound(f"brand {brand}")
     principal.require("supervisor")
-    stored = store.get_settings(_document(brand))
+    stored = store.get_settings(survey_document(brand))
     document = SurveySettings.model_validate(stored) if stored else SurveySettings()
     return {"brand": brand, **document.model_dump(), "available": list(channel_registry.ids())}
 
@@ -115,7 +117,7 @@ def put_settings(store: DynamoStore, brand: str, body: dict, principal) -> dict:
         raise NotFound(f"brand {brand}")
     principal.require("supervisor")
     document = SurveySettings.model_validate(body).model_dump()
-    saved = store.put_settings(_document(brand), document, principal.agent_id)
+    saved = store.put_settings(survey_document(brand), document, principal.agent_id)
     return {"brand": brand, **saved}
 
 
@@ -130,7 +132,7 @@ def list_settings(store: DynamoStore, principal) -> dict:
 def enabled(store: DynamoStore, brand: Optional[str], channel: Optional[str]) -> bool:
     if not brand or not channel:
         return False
-    stored = store.get_settings(_document(brand))
+    stored = store.get_settings(survey_document(brand))
     return bool(stored and SurveySettings.model_validate(stored).channels.get(channel))
 
 

@@ -118,7 +118,22 @@ def seed(store) -> dict:
     imported = sum(crm.import_records(store, [r for r, row in zip(records, CRM) if row["brand"] == brand_key],
                                       brand_key) for brand_key in BRANDS)
     return {"accounts": accounts, "agents": len(AGENTS), "rules": len(BRANDS), "templates": len(TEMPLATES),
-            "crm_records": imported, "history": seed_history(store)}
+            "crm_records": imported, "history": seed_history(store), "surveys": seed_surveys(store)}
+
+
+def seed_surveys(store) -> int:
+    """The demo brands send the CSAT survey on every channel (a brand's supervisors change it on
+    the Brand settings page); a brand whose settings were saved already keeps them."""
+    from chalicelib import surveys
+    from chalicelib.channels import registry
+
+    turned_on = 0
+    for brand in BRANDS:
+        if store.get_settings(surveys.survey_document(brand)) is None:
+            store.put_settings(surveys.survey_document(brand), {"version": 0, "channels": {
+                c: True for c in registry.ids()}}, "seed")
+            turned_on += 1
+    return turned_on
 
 
 HISTORY = Path(__file__).with_name("history.jsonl")  # the brands' earlier conversations, for suggested answers

@@ -27,15 +27,17 @@ def test_a_supervisor_sets_her_brands_reply_default_and_surveys(stack, page):
     expect(replies.get_by_role("status")).to_contain_text("a ticket of aegean is closed")
 
     surveys = aegean.locator("form[data-setting='surveys']")
-    surveys.get_by_label("WhatsApp").check()
+    expect(surveys.get_by_label("WhatsApp")).to_be_checked()  # the demo seed turns every channel on
+    surveys.get_by_label("Email").uncheck()
     surveys.get_by_role("button", name="Save").click()
-    expect(surveys.get_by_role("status")).to_contain_text("surveys go out on WhatsApp")
+    expect(surveys.get_by_role("status")).to_contain_text("surveys go out on X, Facebook, Instagram, WhatsApp, API.")
     check(page)  # axe-core: no serious or critical violation
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "brand-settings.png"), full_page=True)
 
     assert stack.get("/brands/aegean/replies", sam)["after_reply"] == "closed"
-    assert stack.get("/brands/aegean/surveys", sam)["channels"]["whatsapp"] is True
+    saved = stack.get("/brands/aegean/surveys", sam)["channels"]
+    assert saved["whatsapp"] is True and saved["email"] is False
     layla = stack.token("layla", "agent")  # an agent of aegean reads what her composer starts from
     assert stack.get("/reply-settings", layla)["brands"] == {"aegean": "closed"}
 
@@ -44,6 +46,7 @@ def test_a_supervisor_sets_her_brands_reply_default_and_surveys(stack, page):
     page.get_by_role("link", name="Settings").click()
     expect(aegean.locator("form[data-setting='replies'] select")).to_have_value("closed")
     expect(aegean.locator("form[data-setting='surveys']").get_by_label("WhatsApp")).to_be_checked()
+    expect(aegean.locator("form[data-setting='surveys']").get_by_label("Email")).not_to_be_checked()
 
 
 def test_an_agent_has_no_settings_link(stack, page):

@@ -131,6 +131,20 @@ def test_the_demo_seed_ships_default_rules_per_brand_and_crm_records(desk):
     assert desk.store().get_crm("x", ["@mayatravels"])["vip"] is True
 
 
+def test_the_demo_seed_turns_the_brands_surveys_on_and_keeps_a_brands_own_choice(desk):
+    from chalicelib import surveys
+    from chalicelib.channels import registry
+    from infra.local import demo
+
+    store = desk.store()
+    assert demo.seed(store)["surveys"] == 2
+    assert all(surveys.enabled(store, brand, c) for brand in demo.BRANDS for c in registry.ids())
+    current = store.get_settings(surveys.survey_document("aegean"))
+    store.put_settings(surveys.survey_document("aegean"), {**current, "channels": {"x": False}}, "sam")
+    assert demo.seed(store)["surveys"] == 0  # seeding again: a brand's saved settings stand
+    assert not surveys.enabled(store, "aegean", "x") and surveys.enabled(store, "nordlight", "x")
+
+
 def test_admins_edit_rules_through_the_api_with_optimistic_concurrency(desk):
     stored.put_agent(desk.store(), {"id": "ana", "brands": ["aegean", "default", "nordlight"]})  # an agent of the tickets' brands
     admin = {"Authorization": "Bearer " + mint("sam", "admin", TEST_SECRETS["LOCAL_JWT_SECRET"]),
