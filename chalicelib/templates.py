@@ -152,8 +152,14 @@ def for_ticket(store: DynamoStore, ticket_id: str, principal) -> list[dict]:
 
 def _for(store: DynamoStore, ticket: Ticket, agent_id: str) -> list[dict]:
     customer = store.customers.history(ticket.customer_id) if ticket.customer_id else None
+    return for_customer(store, ticket, agent_id, customer)
+
+
+def for_customer(store: DynamoStore, ticket: Ticket, agent_id: str, customer) -> list[dict]:
+    """The templates of the ticket's brand and the desk's, rendered for it with `customer` (its
+    profile as the caller has read it, or None)."""
     agent = store.agents.get(agent_id)
-    account = store.accounts.get(ticket.channel, ticket.brand_account_id)
+    account = store.accounts.get(ticket.channel, ticket.brand_account_id) if ticket.channel else None
     brand = ((account.name or "").split(" (")[0] or account.brand) if account else None
     return [render(t, ticket, customer, agent, brand) for t in store.templates() if t.get("brand") in (None, ticket.brand)]
 

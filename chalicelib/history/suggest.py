@@ -32,7 +32,7 @@ def for_ticket(store: DynamoStore, ticket_id: str, principal) -> dict:
         known = entries.outcomes(store.table, wanted)
         history = [_past(e, known.get(e.get("ticket_id"))) for e in found if e.get("ticket_id") != ticket.id]
     customer = _customer(store, ticket)
-    rendered = _templates(store, ticket, principal.agent_id, customer)
+    rendered = templates.for_customer(store, ticket, principal.agent_id, customer)  # the profile read once
     name = templates.customer_name(customer)
     items = []
     for suggestion in rank(query, history, rendered):
@@ -69,12 +69,3 @@ def _customer(store: DynamoStore, ticket: Ticket):
     except NotFound:
         return None
 
-
-def _templates(store: DynamoStore, ticket: Ticket, agent_id: str, customer) -> list[dict]:
-    """The brand's and the desk's templates rendered for the ticket, as templates.for_ticket does
-    (with the customer's profile read once for both)."""
-    agent = store.agents.get(agent_id)
-    account = store.accounts.get(ticket.channel, ticket.brand_account_id) if ticket.channel else None
-    brand = ((account.name or "").split(" (")[0] or account.brand) if account else None
-    return [templates.render(t, ticket, customer, agent, brand) for t in store.templates()
-            if t.get("brand") in (None, ticket.brand)]
