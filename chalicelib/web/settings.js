@@ -34,7 +34,8 @@ export class SettingsPage {
         : `Could not load your brands: ${res.error}`));
       return;
     }
-    const brands = [...new Set((res.data.items || []).map((a) => a.brand).filter(Boolean))].sort();
+    const surveys = new Map((res.data.items || []).filter((s) => s.brand).map((s) => [s.brand, s]));
+    const brands = [...surveys.keys()].sort();
     if (!brands.length) {
       this.body.replaceChildren(h("p", { class: "muted" }, "You work for no brand yet: an admin adds you to one."));
       return;
@@ -42,15 +43,16 @@ export class SettingsPage {
     this.body.replaceChildren(...brands.map((brand) => {
       const box = h("section", { class: "panel brand-settings", dataset: { brand }, "aria-labelledby": `brand-${brand}` },
         h("h2", { id: `brand-${brand}` }, brand), h("p", { class: "muted" }, "Loading…"));
-      this.fill(box, brand);
+      this.fill(box, brand, { ok: true, data: surveys.get(brand) });  // the survey settings this list just read
       return box;
     }));
   }
 
-  async fill(box, brand) {
-    const [replies, surveys] = await Promise.all([call(`/brands/${encodeURIComponent(brand)}/replies`),
-      call(`/brands/${encodeURIComponent(brand)}/surveys`)]);
-    box.replaceChildren(box.querySelector("h2"), this.repliesForm(box, brand, replies), this.surveysForm(box, brand, surveys));
+  // The brand's two forms; `surveys` as GET /api/surveys gave it (else read again: after a 409).
+  async fill(box, brand, surveys = null) {
+    const [replies, survey] = await Promise.all([call(`/brands/${encodeURIComponent(brand)}/replies`),
+      surveys || call(`/brands/${encodeURIComponent(brand)}/surveys`)]);
+    box.replaceChildren(box.querySelector("h2"), this.repliesForm(box, brand, replies), this.surveysForm(box, brand, survey));
   }
 
   repliesForm(box, brand, res) {
