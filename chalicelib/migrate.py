@@ -160,8 +160,8 @@ def plan(ticket: Mapping[str, Any], phases: Iterable[str], stream_since: Optiona
                 elif ticket.get(name) != value:
                     sets[name] = value
             work.add("rekey")
-        elif placed(ticket):
-            sets["GSI1SK"] = placed(ticket)
+        elif place := placed(ticket):
+            sets["GSI1SK"] = place
             work.add("place")
         changes = shrunk(ticket)
         if changes:
