@@ -247,7 +247,10 @@ def brand_after_reply(store: DynamoStore, brand: str, principal) -> dict:
     to after a reply, whether the brand set it (`own`) or has the desk's. Another brand: NotFound."""
     if not principal.sees(brand):
         raise NotFound(f"brand {brand}")
-    document = ReplySettings.model_validate(get_settings(store, "replies"))
+    return _brand_view(ReplySettings.model_validate(get_settings(store, "replies")), brand)
+
+
+def _brand_view(document: ReplySettings, brand: str) -> dict:
     return {"brand": brand, "after_reply": document.brands.get(brand, document.after_reply),
             "own": brand in document.brands, "default": document.after_reply, "version": document.version}
 
@@ -262,7 +265,7 @@ def put_brand_after_reply(store: DynamoStore, brand: str, request: BrandReplyReq
     brands = {b: s for b, s in document.brands.items() if b != brand}
     if request.after_reply is not None:
         brands[brand] = request.after_reply
-    store.put_settings("replies", {**document.model_dump(mode="json"), "brands": brands, "version": request.version},
-                       principal.agent_id)
+    saved = store.put_settings("replies", {**document.model_dump(mode="json"), "brands": brands,
+                                           "version": request.version}, principal.agent_id)
     _cache.pop("replies", None)
-    return brand_after_reply(store, brand, principal)
+    return _brand_view(ReplySettings.model_validate(saved), brand)  # as saved: no read again
