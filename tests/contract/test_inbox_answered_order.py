@@ -25,20 +25,25 @@ def _order(desk) -> list[str]:
     return [t.id for t in desk.tickets.inbox("open", brands=["acme"])[0]]
 
 
+def _send(desk, ticket, reply_id: str, at: str, automatic: bool = False) -> bool:
+    """A reply put and recorded sent at `at`; whether the store took it as the first response."""
+    reply = Message.reply(reply_id, ticket_id=ticket.id, platform="x", kind="x_reply", text="on it",
+                          visibility="public", target={"account_id": "brand"}, template_id=None, created_at=at,
+                          agent_id=None if automatic else "ana", agent_name=None if automatic else "Ana",
+                          brand="acme", notes=[], automatic=automatic)
+    stored, _ = desk.messages.put_reply(reply)
+    return desk.messages.record_sent(stored.model_copy(update={"status": "sent", "platform_message_id": f"p-{reply_id}",
+                                                               "sent_at": at}), "c1", ticket)
+
+
 def test_an_answered_ticket_drops_below_an_unanswered_one_of_the_same_priority(desk):
     # Given two open tickets of the same priority (normal band: first response in 1 h, resolution in 24 h),
     # the older one first because its first response is due first
     older = _open(desk, "t1", AT, "2026-11-24T11:00:00+00:00", "2026-11-25T10:00:00+00:00")
     _open(desk, "t2", "2026-11-24T10:30:00.000000+00:00", "2026-11-24T11:30:00+00:00", "2026-11-25T10:30:00+00:00")
     assert _order(desk) == ["t1", "t2"]
-    # When the older one is answered (its reply sent)
-    reply = Message.reply("r1", ticket_id="t1", platform="x", kind="x_reply", text="on it", visibility="public",
-                          target={"account_id": "brand"}, template_id=None, created_at="2026-11-24T10:40:00+00:00",
-                          agent_id="ana", agent_name="Ana", brand="acme", notes=[], automatic=False)
-    stored, _ = desk.messages.put_reply(reply)
-    sent = stored.model_copy(update={"status": "sent", "platform_message_id": "p1",
-                                     "sent_at": "2026-11-24T10:41:00.000000+00:00"})
-    assert desk.messages.record_sent(sent, "c1", older) is True
+    # When the older one is answered (its reply sent: the first response)
+    assert _send(desk, older, "r1", "2026-11-24T10:41:00.000000+00:00") is True
     # Then the unanswered one is first
     assert _order(desk) == ["t2", "t1"]
 
@@ -48,24 +53,8 @@ def test_a_higher_priority_answered_ticket_stays_above_a_lower_unanswered_one(de
     desk.tickets.update("t1", older.version, {"priority": 70, **keys.inbox_index("open", 70, "2026-11-24T11:00:00+00:00", "t1")})
     older = desk.tickets.get("t1")
     _open(desk, "t2", "2026-11-24T10:30:00.000000+00:00", "2026-11-24T11:30:00+00:00", "2026-11-25T10:30:00+00:00")
-    reply = Message.reply("r1", ticket_id="t1", platform="x", kind="x_reply", text="on it", visibility="public",
-                          target={"account_id": "brand"}, template_id=None, created_at="2026-11-24T10:40:00+00:00",
-                          agent_id="ana", agent_name="Ana", brand="acme", notes=[], automatic=False)
-    stored, _ = desk.messages.put_reply(reply)
-    sent = stored.model_copy(update={"status": "sent", "platform_message_id": "p1",
-                                     "sent_at": "2026-11-24T10:41:00.000000+00:00"})
-    desk.messages.record_sent(sent, "c1", older)
+    _send(desk, older, "r1", "2026-11-24T10:41:00.000000+00:00")
     assert _order(desk) == ["t1", "t2"]  # priority first: an answer never buries a more urgent ticket
-
-
-def _send(desk, ticket, reply_id: str, at: str, automatic: bool = False) -> None:
-    reply = Message.reply(reply_id, ticket_id=ticket.id, platform="x", kind="x_reply", text="on it",
-                          visibility="public", target={"account_id": "brand"}, template_id=None, created_at=at,
-                          agent_id=None if automatic else "ana", agent_name=None if automatic else "Ana",
-                          brand="acme", notes=[], automatic=automatic)
-    stored, _ = desk.messages.put_reply(reply)
-    desk.messages.record_sent(stored.model_copy(update={"status": "sent", "platform_message_id": f"p-{reply_id}",
-                                                        "sent_at": at}), "c1", ticket)
 
 
 def test_answered_goes_below_even_when_its_next_deadline_is_sooner(desk):
