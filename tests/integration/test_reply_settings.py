@@ -2,18 +2,13 @@
 the agents' read of it (`GET /api/reply-settings`), which the composer's send action starts from."""
 from __future__ import annotations
 
-import json
-
-from chalicelib.auth import mint
 from tests import stored
-from tests.conftest import TEST_SECRETS
+from tests.integration.agent_http import call
 
 
 def _call(desk, method, path, body=None, role="admin", agent="root"):
-    headers = {"Authorization": f"Bearer {mint(agent, role, TEST_SECRETS['LOCAL_JWT_SECRET'])}",
-               "Content-Type": "application/json"}
-    answer = getattr(desk.client.http, method)(path, headers=headers, body=json.dumps(body) if body is not None else b"")
-    return answer.status_code, json.loads(answer.body or b"null")
+    """agent_http.call, as an admin unless told otherwise."""
+    return call(desk, method, path, body, agent, role)
 
 
 def test_an_agent_reads_the_desk_default_and_her_brands_own_never_another_brands(desk):
