@@ -57,6 +57,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 from botocore.exceptions import ClientError
 
 from chalicelib import counters, search
+from chalicelib.aggregates.ticket import answered as ticket_answered
 from chalicelib.pipeline import ticket_verdict
 from chalicelib.store import keys
 from chalicelib.store.agents import move_legacy_agents
@@ -109,8 +110,7 @@ def index_keys(ticket: Mapping[str, Any], now_iso: str) -> dict:
 
 def answered(ticket: Mapping[str, Any]) -> bool:
     """`Ticket.answered` of a plain item."""
-    out = ticket.get("last_outbound_at")
-    return bool(ticket.get("first_response_at")) and bool(out) and out >= (ticket.get("last_inbound_at") or "")
+    return ticket_answered(ticket.get("first_response_at"), ticket.get("last_outbound_at"), ticket.get("last_inbound_at"))
 
 
 def placed(ticket: Mapping[str, Any]) -> Optional[str]:

@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 from chalicelib import aws, crm, desk_settings, offhours, queues, routing, sla, templates
 from chalicelib.aggregates.account import Account
 from chalicelib.aggregates.message import Message
-from chalicelib.aggregates.ticket import Ticket
+from chalicelib.aggregates.ticket import Ticket, answered as ticket_answered
 from chalicelib.classify import classify
 from chalicelib.classify.priority import DEFAULT_RULES, PriorityContext, PriorityRules, prioritise
 from chalicelib.config import settings
@@ -212,7 +212,8 @@ def _store_with_retry(m: Mention, message: Message, factors: list[dict], custome
                                  changes)
                 return _open(conversation_key, ticket, current, message, customer_id, store, now), True
             changes.update(keys.inbox_index(status, new_priority, clock.get("sla_due_at") or base.sla_due_at, base.id,
-                                            base.changed(changes).answered))  # the customer wrote: unanswered
+                                            ticket_answered(base.first_response_at, base.last_outbound_at,
+                                                            message.created_at)))  # the customer wrote: unanswered
             store.messages.record_inbound(base, message, m.dedupe_key, customer_id, changes, now)
             return base, False
         except ConcurrentUpdate:  # the ticket moved under us, or another opened the conversation: read again

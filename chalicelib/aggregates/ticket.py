@@ -119,10 +119,15 @@ class Ticket(BaseModel):
         """Our word is the latest: an agent has responded, and a reply went out at or after the
         customer's last message (an automatic acknowledgement alone is no answer). The inbox puts
         such a ticket below the unanswered ones of its priority (keys.inbox_index)."""
-        return (bool(self.first_response_at) and bool(self.last_outbound_at)
-                and self.last_outbound_at >= (self.last_inbound_at or ""))
+        return answered(self.first_response_at, self.last_outbound_at, self.last_inbound_at)
 
     @property
     def holder(self) -> Optional[str]:
         """Who holds it for their load: the assignee while it is not closed."""
         return self.assignee if self.assignee and self.status != "closed" else None
+
+
+def answered(first_response_at: Optional[str], last_outbound_at: Optional[str], last_inbound_at: Optional[str]) -> bool:
+    """`Ticket.answered` from the three times it reads: also of a ticket as a change will leave it
+    (a follow-up, a first response) and of the migration's plain items, without a Ticket made for it."""
+    return bool(first_response_at) and bool(last_outbound_at) and last_outbound_at >= (last_inbound_at or "")

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Optional
 from botocore.exceptions import ClientError
 
 from chalicelib.aggregates.message import Message, Receipt, ReplyCondition
-from chalicelib.aggregates.ticket import Ticket
+from chalicelib.aggregates.ticket import Ticket, answered as ticket_answered
 from chalicelib.errors import ConcurrentUpdate, DuplicateEvent
 from chalicelib.store import keys
 from chalicelib.store.items import cancel_reasons, conditional_failed, dynamo, partition, plain, update_expression
@@ -258,7 +258,8 @@ class DynamoMessageStore:
                          "first_response_by": reply.agent_id or ""}  # an approved reply: its submission
         if not ticket.last_outbound_at or ticket.last_outbound_at < (reply.sent_at or ""):
             changes["last_outbound_at"] = reply.sent_at
-        answered = ticket.changed(changes).answered
+        answered = ticket_answered(changes["first_response_at"], changes.get("last_outbound_at") or ticket.last_outbound_at,
+                                   ticket.last_inbound_at)
         if ticket.resolution_due_at and ticket.status != "closed":
             changes.update(keys.sla_due(ticket.status, ticket.priority, ticket.resolution_due_at, ticket.id, answered))
         elif ticket.status != "closed":
