@@ -210,25 +210,9 @@ function route() {
   }
   stopAll();
   if (r.name === "supervisor") {
-    if (!session.isSupervisor) {
-      main.replaceChildren(h("div", { class: "page" }, h("h1", { tabindex: "-1" }, "Supervisor"),
-        h("p", { class: "notice" }, "This view is for supervisors. Your token is an agent's.")));
-    } else {
-      views.supervisor ||= new Supervisor({ pollMs: POLL_MS });
-      main.replaceChildren(views.supervisor.el);
-      views.supervisor.start();
-    }
-    document.title = "Supervisor · Social care desk";
+    supervisorsPage(main, "supervisor", "Supervisor", () => new Supervisor({ pollMs: POLL_MS }));
   } else if (r.name === "approvals") { // issue 16: the approvals queue (the API answers 403 to an agent)
-    if (!session.isSupervisor) {
-      main.replaceChildren(h("div", { class: "page" }, h("h1", { tabindex: "-1" }, "Approvals"),
-        h("p", { class: "notice" }, "This view is for supervisors. Your token is an agent's.")));
-    } else {
-      views.approvals ||= new Approvals({ pollMs: POLL_MS });
-      main.replaceChildren(views.approvals.el);
-      views.approvals.start();
-    }
-    document.title = "Approvals · Social care desk";
+    supervisorsPage(main, "approvals", "Approvals", () => new Approvals({ pollMs: POLL_MS }));
   } else {
     views.reports ||= new Reports();
     main.replaceChildren(views.reports.el);
@@ -237,6 +221,19 @@ function route() {
   }
   current = r.name;
   $("h1", main)?.focus();
+}
+
+// A page for supervisors: made once (views[name]) and started, or a notice for an agent's token.
+function supervisorsPage(main, name, title, make) {
+  if (!session.isSupervisor) {
+    main.replaceChildren(h("div", { class: "page" }, h("h1", { tabindex: "-1" }, title),
+      h("p", { class: "notice" }, "This view is for supervisors. Your token is an agent's.")));
+  } else {
+    views[name] ||= make();
+    main.replaceChildren(views[name].el);
+    views[name].start();
+  }
+  document.title = `${title} · Social care desk`;
 }
 
 window.addEventListener("hashchange", route);
