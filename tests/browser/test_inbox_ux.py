@@ -72,7 +72,9 @@ def test_the_inbox_count_is_true_and_a_pending_ticket_leaves_the_open_list_live(
     expect(count).to_have_text(str(total))  # open again: counted again by itself
     # and listed again, in its place (last: the live refresh keeps as many rows as were shown)
     more = page.get_by_role("button", name="Load more")
-    if more.is_visible():
+    # the refresh after the count may draw the list a moment later: wait for the row or the way to it
+    expect(row.or_(more).first).to_be_visible()
+    if row.count() == 0:
         more.click()
     expect(row).to_have_count(1)
 
